@@ -1,0 +1,1 @@
+"""The Bot API surface: /bot<token>/<method> and file downloads."""

@@ -1,0 +1,3 @@
+"""Importing this package registers every Bot API method."""
+
+from . import basics, copying, editing, sending, topics, updates  # noqa: F401

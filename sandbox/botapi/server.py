@@ -1,0 +1,155 @@
+"""The HTTP face of the Bot API: authentication, method lookup, fault injection,
+the call log and Telegram's answer envelope."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from ..errors import TelegramError, not_found, unauthorized
+from ..faults import FaultRule
+from ..keys import SANDBOX
+from ..params import Params, read_params
+from .registry import METHODS, Call, Described
+
+if TYPE_CHECKING:
+    from ..app import Sandbox
+
+log = logging.getLogger("sandbox.botapi")
+JSON = "application/json"
+
+
+def _answer(body: dict, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.Response(
+        body=json.dumps(body, ensure_ascii=False).encode(),
+        status=status,
+        content_type=JSON,
+        headers=headers,
+    )
+
+
+def _error_answer(error: TelegramError) -> web.Response:
+    headers = None
+    if error.retry_after is not None:
+        headers = {"Retry-After": str(error.retry_after)}
+    return _answer(error.body(), error.code, headers)
+
+
+def _token_problem(token: str) -> TelegramError:
+    bot_id, _, secret = token.partition(":")
+    if not bot_id.isdigit() or not secret:
+        return unauthorized("invalid token specified")
+    return unauthorized()
+
+
+def _summarise(params: Params) -> dict:
+    out = dict(params.values)
+    for name, upload in params.files.items():
+        out[name] = {"file_name": upload.filename, "size": len(upload.data)}
+    return out
+
+
+def _fault_error(rule: FaultRule) -> TelegramError:
+    if rule.action == "retry_after":
+        return TelegramError(
+            429, f"Too Many Requests: retry after {rule.retry_after}", retry_after=rule.retry_after
+        )
+    return TelegramError(rule.error_code, rule.description or "Internal Server Error")
+
+
+async def handle_api(request: web.Request) -> web.StreamResponse:
+    sandbox: Sandbox = request.app[SANDBOX]
+    world = sandbox.world
+    token = request.match_info["token"]
+    method = request.match_info["method"]
+    bot = world.bots_by_token.get(token)
+    if bot is None:
+        return _error_answer(_token_problem(token))
+    handler = METHODS.get(method.lower())
+    entry: dict = {"at": sandbox.clock.now(), "bot_id": bot.id, "method": method}
+    started = time.perf_counter()
+    try:
+        if handler is None:
+            raise not_found("method not found")
+        params = await read_params(request)
+    except TelegramError as error:
+        entry.update(status=error.code, ok=False, description=error.description)
+        sandbox.calls.record(entry)
+        return _error_answer(error)
+
+    chat_id = params.str("chat_id")
+    entry["chat_id"] = chat_id
+    entry["params"] = _summarise(params)
+    rule = sandbox.faults.pick(method=method.lower(), bot_id=bot.id, chat_id=chat_id)
+    if rule is not None and rule.when == "before":
+        return await _inject(request, sandbox, rule, entry, started)
+
+    headers = None
+    try:
+        result = await handler(Call(world, bot, params, method))
+        body: dict = {"ok": True, "result": result}
+        if isinstance(result, Described):
+            body = {"ok": True, "result": result.result, "description": result.description}
+        status = 200
+        entry.update(status=200, ok=True, result=body["result"])
+    except TelegramError as error:
+        body, status = error.body(), error.code
+        if error.retry_after is not None:
+            headers = {"Retry-After": str(error.retry_after)}
+        entry.update(status=status, ok=False, description=error.description)
+        if error.retry_after is not None:
+            entry["retry_after"] = error.retry_after
+    except Exception:
+        # A bug in the sandbox must still look like Telegram to the caller.
+        log.exception("method %s failed", method)
+        body, status = {"ok": False, "error_code": 500, "description": "Internal Server Error"}, 500
+        entry.update(status=500, ok=False, description=body["description"])
+
+    if rule is not None:
+        entry["effect"] = "applied"
+        return await _inject(request, sandbox, rule, entry, started)
+    entry["ms"] = round((time.perf_counter() - started) * 1000, 3)
+    sandbox.calls.record(entry)
+    return _answer(body, status, headers)
+
+
+async def _inject(
+    request: web.Request, sandbox: Sandbox, rule: FaultRule, entry: dict, started: float
+) -> web.StreamResponse:
+    """Answer as the fault rule says; with when="after" the call already took effect."""
+    entry["fault"] = {"rule": rule.id, "action": rule.action, "when": rule.when}
+    if rule.action in ("timeout", "drop"):
+        entry.update(status=None, ok=None)
+        sandbox.calls.record(entry)
+        if rule.action == "timeout":
+            await asyncio.sleep(sandbox.settings.fault_hold_seconds)
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        raise asyncio.CancelledError
+    error = _fault_error(rule)
+    # The fault's answer replaces what the call produced, even when it took effect.
+    entry.update(status=error.code, ok=False, description=error.description)
+    entry.pop("result", None)
+    if error.retry_after is not None:
+        entry["retry_after"] = error.retry_after
+    entry["ms"] = round((time.perf_counter() - started) * 1000, 3)
+    sandbox.calls.record(entry)
+    return _error_answer(error)
+
+
+async def handle_file(request: web.Request) -> web.StreamResponse:
+    sandbox: Sandbox = request.app[SANDBOX]
+    if sandbox.world.bots_by_token.get(request.match_info["token"]) is None:
+        return _error_answer(unauthorized())
+    stored = sandbox.world.files.by_path(request.match_info["path"])
+    if stored is None:
+        return _error_answer(not_found())
+    return web.Response(
+        body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+    )

@@ -1,0 +1,64 @@
+"""Run-time knobs of the sandbox, changeable through the driver API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass(slots=True)
+class RateLimits:
+    """Telegram's published limits (Bot FAQ); rates are per second unless named per_min."""
+
+    enabled: bool = True
+    chat_per_sec: float = 1.0
+    chat_burst: int = 3
+    group_per_min: float = 20.0
+    group_burst: int = 20
+    bot_per_sec: float = 30.0
+    bot_burst: int = 30
+    topic_per_min: float = 20.0
+    topic_burst: int = 5
+
+
+@dataclass(slots=True)
+class Settings:
+    limits: RateLimits = field(default_factory=RateLimits)
+    # Telegram waits about 60 s for a webhook answer and retries after 0, 2, 4, 8... s;
+    # tests shrink both.
+    webhook_timeout: float = 60.0
+    webhook_retry_scale: float = 1.0
+    # How long a "timeout" fault keeps the connection open without answering.
+    fault_hold_seconds: float = 600.0
+    # A callback query can be answered for this long after the press.
+    callback_answer_seconds: float = 15.0
+    # How many Bot API calls the call log keeps.
+    call_log_size: int = 50_000
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def update(self, changes: dict) -> None:
+        """Apply a partial dict; unknown keys or wrong types raise ValueError."""
+        _apply(self, changes)
+
+
+def _apply(target: object, changes: dict) -> None:
+    if not isinstance(changes, dict):
+        raise ValueError("settings must be a JSON object")
+    known = {f.name: f for f in fields(target)}  # type: ignore[arg-type]
+    for key, value in changes.items():
+        if key not in known:
+            raise ValueError(f"unknown setting {key!r}")
+        current = getattr(target, key)
+        if isinstance(current, RateLimits):
+            _apply(current, value)
+        elif isinstance(current, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"setting {key!r} must be true or false")
+            setattr(target, key, value)
+        elif isinstance(current, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"setting {key!r} must be a non-negative number")
+            setattr(target, key, type(current)(value))
+        else:
+            raise ValueError(f"setting {key!r} cannot be changed")

@@ -1,0 +1,1 @@
+"""Update queues per bot, delivered by webhook or handed out by getUpdates."""

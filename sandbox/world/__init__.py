@@ -1,0 +1,1 @@
+"""The sandbox's state: people, bots, chats, topics, messages and files."""

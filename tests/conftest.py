@@ -1,0 +1,77 @@
+"""Shared fixtures: a standard cast of bots, people and forum groups in the sandbox,
+and aiogram Bots that talk to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
+
+from sandbox.client import SandboxClient
+from tests.cast import ANN, CAST, CLIENT_TOKEN, CR_TOKEN, CS_TOKEN
+from tests.integration.webhook_receiver import WebhookReceiver
+
+
+@pytest.fixture
+async def cast(sandbox: SandboxClient) -> SandboxClient:
+    """The sandbox with the standard cast loaded and rate limits off (tests that are
+    about limits switch them back on)."""
+    await sandbox.scenario(CAST)
+    await sandbox.limits(enabled=False)
+    return sandbox
+
+
+@pytest.fixture
+async def make_bot(sandbox_url: str) -> AsyncIterator[Callable[..., Bot]]:
+    made: list[Bot] = []
+
+    def make(token: str, *, timeout: float = 10.0) -> Bot:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(sandbox_url), timeout=timeout)
+        bot = Bot(token, session=session)
+        made.append(bot)
+        return bot
+
+    yield make
+    for bot in made:
+        await bot.session.close()
+
+
+@pytest.fixture
+def client_bot(make_bot: Callable[..., Bot], cast: SandboxClient) -> Bot:
+    return make_bot(CLIENT_TOKEN)
+
+
+@pytest.fixture
+def cs_bot(make_bot: Callable[..., Bot], cast: SandboxClient) -> Bot:
+    return make_bot(CS_TOKEN)
+
+
+@pytest.fixture
+def cr_bot(make_bot: Callable[..., Bot], cast: SandboxClient) -> Bot:
+    return make_bot(CR_TOKEN)
+
+
+@pytest.fixture
+async def ann_started(cast: SandboxClient) -> dict:
+    """Ann has opened the chat with the client bot (so it may write to her)."""
+    return await cast.send(ANN, "@client_bot", "/start")
+
+
+@pytest.fixture
+async def webhook() -> AsyncIterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    receiver.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        yield receiver
+    finally:
+        await runner.cleanup()
