@@ -39,7 +39,7 @@ _TLD_WORDS = """
     mobi aero asia cat coop jobs museum tel travel app dev io ai art blog bot cloud club
     design digital email fun games group guru host link live media money news one online
     page photo plus shop site space store stream studio tech today top video vip website
-    wiki win work world xyz ton login chat social team agency academy center company network
+    wiki win work world xyz ton onion chat social team agency academy center company network
     life systems solutions email tools zone рф рус укр бел срб мкд қаз москва онлайн сайт
     орг ком дети
 """
@@ -153,8 +153,21 @@ def _hashtags(s: str) -> list[tuple[int, int, str]]:
             if count != 256:
                 was_letter, count = was_letter or letter, count + 1
         if count and was_letter and not (p < size and s[p] == "#"):
-            found.append((begin - 1, p if end < 0 else end, "hashtag"))
+            end = p if end < 0 else end
+            suffix = _channel_suffix(s, end)
+            found.append((begin - 1, end + min(suffix, 33) if suffix >= 4 else end, "hashtag"))
     return found
+
+
+def _channel_suffix(s: str, p: int) -> int:
+    """Length of "@username" right after a hashtag or cashtag (#tag@channel), 0 if none.
+    Newer tdlib keeps such a suffix: 3..32 characters; a longer hashtag one is cut to 32."""
+    if not s.startswith("@", p):
+        return 0
+    end = p + 1
+    while end < len(s) and s[end] in _ALNUM_US:
+        end += 1
+    return end - p
 
 
 def _cashtags(s: str) -> list[tuple[int, int, str]]:
@@ -171,7 +184,8 @@ def _cashtags(s: str) -> list[tuple[int, int, str]]:
                 p += 1
         if not 1 <= p - begin <= 8 or (p < size and (s[p] == "$" or _hashtag_letter(s[p])[0])):
             continue
-        found.append((begin - 1, p, "cashtag"))
+        suffix = _channel_suffix(s, p)
+        found.append((begin - 1, p + suffix if 4 <= suffix <= 33 else p, "cashtag"))
     return found
 
 
