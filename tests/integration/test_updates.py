@@ -117,6 +117,34 @@ async def test_failed_delivery_brings_the_same_update_back(
     assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
 
 
+async def test_a_webhook_that_times_out_gets_the_update_again(
+    client_bot: Bot, cast: SandboxClient, webhook: WebhookReceiver
+) -> None:
+    await cast.settings(webhook_timeout=0.3)
+    webhook.holds = [1.0]  # the first answer comes too late
+    await client_bot.set_webhook(webhook.url)
+    await cast.send(ANN, "@client_bot", "slow")
+    await webhook.wait_until(lambda: len(webhook.deliveries) == 2)
+    assert {d.update_id for d in webhook.deliveries} == {webhook.deliveries[0].update_id}
+    info = await client_bot.get_webhook_info()
+    assert info.last_error_message == "Read timeout expired"
+    assert info.pending_update_count == 0
+
+
+async def test_retry_after_from_the_webhook_is_honoured(
+    client_bot: Bot, cast: SandboxClient, webhook: WebhookReceiver
+) -> None:
+    answers = iter([503, 200])
+    webhook.answer = lambda _: next(answers)
+    webhook.retry_after = "1"
+    await client_bot.set_webhook(webhook.url)
+    await cast.send(ANN, "@client_bot", "later please")
+    await webhook.wait_until(lambda: len(webhook.deliveries) == 2)
+    failed, retried = sorted(webhook.deliveries, key=lambda d: d.started)
+    # Without the header the first retry is immediate.
+    assert retried.started - failed.finished >= 0.95
+
+
 async def test_order_is_kept_per_chat_while_chats_go_in_parallel(
     client_bot: Bot, cast: SandboxClient, webhook: WebhookReceiver
 ) -> None:

@@ -30,6 +30,10 @@ class WebhookReceiver:
     # Decides the answer status for a delivery (default 200); may be async-slow via hold.
     answer: Callable[[Delivery], int] = lambda _: 200
     hold: float = 0.0
+    # Per-request holds, used first to last before falling back to `hold`.
+    holds: list[float] = field(default_factory=list)
+    # Sent as Retry-After on every non-2xx answer when set.
+    retry_after: str | None = None
     in_flight: int = 0
     max_in_flight: int = 0
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -43,15 +47,19 @@ class WebhookReceiver:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            if self.hold:
-                await asyncio.sleep(self.hold)
+            hold = self.holds.pop(0) if self.holds else self.hold
+            if hold:
+                await asyncio.sleep(hold)
             delivery.status = self.answer(delivery)
         finally:
             self.in_flight -= 1
         delivery.finished = time.monotonic()
         self.deliveries.append(delivery)
         self._changed.set()
-        return web.json_response({}, status=delivery.status)
+        headers = {}
+        if delivery.status >= 300 and self.retry_after is not None:
+            headers["Retry-After"] = self.retry_after
+        return web.json_response({}, status=delivery.status, headers=headers)
 
     def accepted(self) -> list[Delivery]:
         return [d for d in self.deliveries if d.status < 300]
