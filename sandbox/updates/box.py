@@ -40,6 +40,9 @@ ALL_TYPES = frozenset(
     | OPT_IN
 )
 DEFAULT_ALLOWED = ALL_TYPES - OPT_IN
+# Telegram gives up on an undelivered update after this long (seconds).
+LIFETIME = {"callback_query": 150.0}
+DEFAULT_LIFETIME = 86400.0
 
 
 @dataclass(slots=True, eq=False)
@@ -56,6 +59,9 @@ class PendingUpdate:
 
     def to_api(self) -> dict:
         return {"update_id": self.update_id, self.kind: self.payload}
+
+    def expired(self, now: float) -> bool:
+        return now - self.created > LIFETIME.get(self.kind, DEFAULT_LIFETIME)
 
     def body(self) -> bytes:
         if self._body is None:
@@ -115,9 +121,14 @@ class UpdateBox:
         for update_id in [u for u in self.pending if u < offset]:
             del self.pending[update_id]
 
-    def take(self, *, offset: int, limit: int) -> list[PendingUpdate]:
+    def drop_expired(self, now: float) -> None:
+        for update_id in [u.update_id for u in self.pending.values() if u.expired(now)]:
+            del self.pending[update_id]
+
+    def take(self, *, offset: int, limit: int, now: float) -> list[PendingUpdate]:
         """getUpdates semantics: a positive offset confirms everything before it; a
-        negative one asks for the last -offset updates."""
+        negative one asks for the last -offset updates. Expired updates are gone."""
+        self.drop_expired(now)
         if offset > 0:
             self.confirm_below(offset)
             chosen = [u for u in self.pending.values() if u.update_id >= offset]

@@ -84,8 +84,9 @@ class WebhookDeliverer:
         try:
             while queue:
                 head = queue[0]
-                if head.update_id not in self.box.pending:
+                if head.update_id not in self.box.pending or head.expired(self.now()):
                     queue.popleft()
+                    self.box.acknowledge(head.update_id)
                     continue
                 async with self._slots:
                     ok, retry_after = await self._attempt(head)

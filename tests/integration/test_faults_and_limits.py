@@ -8,9 +8,12 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
+from aiogram.methods.base import TelegramMethod
 
 from sandbox.client import SandboxClient
 from tests.cast import ANN, CS_GROUP, CS_TOKEN
@@ -149,3 +152,19 @@ async def test_limits_switched_off_never_refuse(client_bot: Bot, cast: SandboxCl
     for n in range(40):
         await client_bot.send_message(ANN, f"fast {n}")
     assert len(await cast.calls(method="sendMessage")) == 40
+
+
+class _NoSuchMethod(TelegramMethod[bool]):
+    __returning__ = bool
+    __api_method__ = "sendTelepathy"
+
+
+async def test_unknown_method_and_unknown_token(make_bot, cast: SandboxClient) -> None:
+    bot = make_bot("1001:client-secret")
+    with pytest.raises(TelegramNotFound) as caught:
+        await bot(_NoSuchMethod())
+    assert caught.value.message == "Not Found: method not found"
+    stranger = make_bot("4242:not-a-bot-here")
+    with pytest.raises(TelegramUnauthorizedError) as caught_auth:
+        await stranger.get_me()
+    assert caught_auth.value.message == "Unauthorized"

@@ -294,3 +294,10 @@ async def _drain(bot: Bot) -> list:
     if updates:
         await bot.get_updates(offset=updates[-1].update_id + 1)
     return updates
+
+
+async def test_undelivered_updates_expire_after_a_day(client_bot: Bot, cast: SandboxClient) -> None:
+    await cast.send(ANN, "@client_bot", "yesterday's news")
+    await cast.advance_clock(24 * 3600 + 1)
+    await cast.send(ANN, "@client_bot", "today")
+    assert [u.message.text for u in await client_bot.get_updates() if u.message] == ["today"]

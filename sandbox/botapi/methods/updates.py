@@ -116,7 +116,7 @@ async def get_updates(call: Call) -> list[dict]:
     box.poll_generation += 1
     generation = box.poll_generation
     box.notify()
-    updates = box.take(offset=offset, limit=limit)
+    updates = box.take(offset=offset, limit=limit, now=call.clock.now())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not updates and loop.time() < deadline:
@@ -128,5 +128,5 @@ async def get_updates(call: Call) -> list[dict]:
             )
         if box.webhook is not None:
             raise conflict("terminated by setWebhook request")
-        updates = box.take(offset=offset, limit=limit)
+        updates = box.take(offset=offset, limit=limit, now=call.clock.now())
     return [update.to_api() for update in updates]
