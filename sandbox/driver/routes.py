@@ -11,8 +11,10 @@ from aiohttp import web
 
 from ..faults import FaultSpecError
 from ..keys import SANDBOX
+from ..world.actors import User
 from ..world.chats import Group
 from ..world.scenario import ScenarioError, load
+from ..world.state import World
 from . import people
 from .errors import DriverError, invalid, missing
 
@@ -125,56 +127,48 @@ async def read_clock(request: web.Request) -> web.Response:
 # --- people ---------------------------------------------------------------------
 
 
-@routes.post("/users/{user_id}/messages")
-async def user_message(request: web.Request) -> web.Response:
+async def _acting(request: web.Request) -> tuple[World, User, dict]:
+    """The world, the person in the path, and the JSON body of what they do."""
     world = _sandbox(request).world
     person = people.user(world, _int(request, "user_id"))
-    message = people.send(world, person, await _body(request))
-    return _ok(message.view())
+    return world, person, await _body(request)
+
+
+@routes.post("/users/{user_id}/messages")
+async def user_message(request: web.Request) -> web.Response:
+    return _ok(people.send(*await _acting(request)).view())
 
 
 @routes.post("/users/{user_id}/edits")
 async def user_edit(request: web.Request) -> web.Response:
-    world = _sandbox(request).world
-    person = people.user(world, _int(request, "user_id"))
-    return _ok(people.edit(world, person, await _body(request)).view())
+    return _ok(people.edit(*await _acting(request)).view())
 
 
 @routes.post("/users/{user_id}/reactions")
 async def user_reaction(request: web.Request) -> web.Response:
-    world = _sandbox(request).world
-    person = people.user(world, _int(request, "user_id"))
-    return _ok(people.react(world, person, await _body(request)).view())
+    return _ok(people.react(*await _acting(request)).view())
 
 
 @routes.post("/users/{user_id}/callbacks")
 async def user_press(request: web.Request) -> web.Response:
-    world = _sandbox(request).world
-    person = people.user(world, _int(request, "user_id"))
-    return _ok({"callback_query_id": people.press(world, person, await _body(request))})
+    return _ok({"callback_query_id": people.press(*await _acting(request))})
 
 
 @routes.post("/users/{user_id}/deletions")
 async def user_delete(request: web.Request) -> web.Response:
-    world = _sandbox(request).world
-    person = people.user(world, _int(request, "user_id"))
-    people.delete(world, person, await _body(request))
+    people.delete(*await _acting(request))
     return _ok()
 
 
 @routes.post("/users/{user_id}/block")
 async def user_block(request: web.Request) -> web.Response:
-    world = _sandbox(request).world
-    person = people.user(world, _int(request, "user_id"))
-    people.set_blocked(world, person, await _body(request), blocked=True)
+    people.set_blocked(*await _acting(request), blocked=True)
     return _ok()
 
 
 @routes.post("/users/{user_id}/unblock")
 async def user_unblock(request: web.Request) -> web.Response:
-    world = _sandbox(request).world
-    person = people.user(world, _int(request, "user_id"))
-    people.set_blocked(world, person, await _body(request), blocked=False)
+    people.set_blocked(*await _acting(request), blocked=False)
     return _ok()
 
 

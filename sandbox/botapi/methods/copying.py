@@ -127,45 +127,39 @@ def _regrouped(call: Call, sources: list[Message]) -> list[str | None]:
     return out
 
 
-@api_method("copyMessages")
-async def copy_messages(call: Call) -> list[dict]:
+async def _batch_send(call: Call, *, forward: bool) -> list[dict]:
     chat, _, sources, thread_id = _batch(call)
     remove = call.params.bool("remove_caption")
     common.pace(call, chat, count=len(sources))
     out: list[dict[str, Any]] = []
     for source, album in zip(sources, _regrouped(call, sources), strict=True):
+        content = (
+            copy.deepcopy(source.content)
+            if forward
+            else _copied_content(call, source, remove_caption=remove)
+        )
         message = store(
             call,
             chat,
             kind=source.kind,
-            content=_copied_content(call, source, remove_caption=remove),
+            content=content,
             thread_id=thread_id,
             reply_to=None,
             quote=None,
             reply_markup=None,
             media_group_id=album,
         )
+        if forward:
+            message.forward_origin = _origin(source)
         out.append({"message_id": message.message_id})
     return out
+
+
+@api_method("copyMessages")
+async def copy_messages(call: Call) -> list[dict]:
+    return await _batch_send(call, forward=False)
 
 
 @api_method("forwardMessages")
 async def forward_messages(call: Call) -> list[dict]:
-    chat, _, sources, thread_id = _batch(call)
-    common.pace(call, chat, count=len(sources))
-    out = []
-    for source, album in zip(sources, _regrouped(call, sources), strict=True):
-        message = store(
-            call,
-            chat,
-            kind=source.kind,
-            content=copy.deepcopy(source.content),
-            thread_id=thread_id,
-            reply_to=None,
-            quote=None,
-            reply_markup=None,
-            media_group_id=album,
-        )
-        message.forward_origin = _origin(source)
-        out.append({"message_id": message.message_id})
-    return out
+    return await _batch_send(call, forward=True)
