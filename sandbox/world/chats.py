@@ -37,6 +37,7 @@ class Rights:
             "can_post_stories": False,
             "can_edit_stories": False,
             "can_delete_stories": False,
+            "can_send_welcome_messages": False,
             "can_pin_messages": self.can_pin_messages,
             "can_manage_topics": self.can_manage_topics,
         }

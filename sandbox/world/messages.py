@@ -45,6 +45,7 @@ class Message:
     protected: bool = False
     edit_date: int | None = None
     deleted: bool = False
+    pinned: bool = False
     # actor id -> reactions that actor set (a list of ReactionType dicts)
     reactions: dict[int, list[dict]] = field(default_factory=dict)
 
@@ -127,6 +128,8 @@ class Message:
             if value is not None:
                 out[key] = value
         out.update(self.content)
+        if self.pinned:
+            out["pinned"] = True
         reactions = []
         for actor_id, chosen in self.reactions.items():
             reactions.extend({**r, "by": actor_id} for r in chosen)

@@ -42,6 +42,8 @@ class World:
         self.files = FileStore()
         self.boxes: dict[int, UpdateBox] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
+        # (bot id, scope, language) -> the command menu set by setMyCommands
+        self.commands: dict[tuple[int, str, str], list[dict]] = {}
         self._seq = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._album_ids = itertools.count(1)

@@ -1,3 +1,3 @@
 """Importing this package registers every Bot API method."""
 
-from . import basics, copying, editing, sending, topics, updates  # noqa: F401
+from . import basics, chats, commands, copying, editing, sending, topics, updates  # noqa: F401

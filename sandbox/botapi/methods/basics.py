@@ -1,40 +1,17 @@
-"""getMe, getChat, getFile and answerCallbackQuery."""
+"""getMe, getFile and answerCallbackQuery."""
 
 from __future__ import annotations
 
 from ...errors import bad_request
-from ...world.chats import Group
-from .. import common
 from ..registry import Call, api_method
 
 MAX_DOWNLOAD = 20 * 1024 * 1024
 MAX_CALLBACK_TEXT = 200
-_NO_GIFTS = {
-    "unlimited_gifts": False,
-    "limited_gifts": False,
-    "unique_gifts": False,
-    "premium_subscription": False,
-    "gifts_from_channels": False,
-}
 
 
 @api_method("getMe")
 async def get_me(call: Call) -> dict:
     return call.bot.me()
-
-
-@api_method("getChat")
-async def get_chat(call: Call) -> dict:
-    chat = common.target_chat(call, writing=False)
-    info = {
-        **chat.to_api(),
-        "accent_color_id": 0,
-        "max_reaction_count": 11,
-        "accepted_gift_types": dict(_NO_GIFTS),
-    }
-    if isinstance(chat, Group):
-        info["permissions"] = {"can_send_messages": True, "can_manage_topics": False}
-    return info
 
 
 @api_method("getFile")
