@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..errors import TelegramError, bad_request
-from ..formatting import EntityError, ParseError, find_entities, normalize, parse, utf16_len
+from ..formatting import EntityError, ParseError, normalize, parse, utf16_len
 from ..world.chats import GENERAL_TOPIC_ID, Chat, Group
 from ..world.messages import Message
 from .registry import Call
@@ -84,8 +84,8 @@ def format_values(
     caption: bool,
     required: bool = False,
 ) -> tuple[str, list[dict]]:
-    """parse_mode (which wins over entities, as on Telegram), normalisation, limits,
-    and the entities Telegram finds by itself (commands, mentions, links...)."""
+    """parse_mode (which wins over entities, as on Telegram), then normalisation
+    (trimming, checks, and the entities Telegram finds by itself), then limits."""
     try:
         if mode:
             text, found = parse(text, mode)
@@ -100,10 +100,6 @@ def format_values(
         raise bad_request("message text is empty")
     if utf16_len(text) > (MAX_CAPTION if caption else MAX_TEXT):
         raise bad_request("message caption is too long" if caption else "message is too long")
-    if text:
-        auto = find_entities(text, found)
-        if auto:
-            found = sorted([*found, *auto], key=lambda e: (e["offset"], -e["length"]))
     return text, found
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from ..botapi.media import DEFAULT_MIME, content_for
 from ..botapi.reactions import checked
 from ..errors import TelegramError
-from ..formatting import EntityError, ParseError, find_entities, normalize, parse
+from ..formatting import EntityError, ParseError, normalize, parse
 from ..updates import fanout
 from ..world.actors import Bot, User
 from ..world.chats import GENERAL_TOPIC_ID, Chat, Group, PrivateChat
@@ -77,9 +77,6 @@ def _formatted(body: dict, text_key: str, entities_key: str) -> dict:
         raise invalid(f"can't parse entities: {error.detail}") from None
     except EntityError as error:
         raise invalid(error.description) from None
-    entities = sorted(
-        [*entities, *find_entities(text, entities)], key=lambda e: (e["offset"], -e["length"])
-    )
     out: dict[str, Any] = {text_key: text}
     if entities:
         out[entities_key] = entities

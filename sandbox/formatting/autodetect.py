@@ -1,7 +1,7 @@
 """Entities Telegram finds in a text by itself, after tdlib's find_entities
-(td/telegram/MessageEntity.cpp): mentions, bot commands, hashtags, cashtags, tg:// and
-ton:// links, URLs and e-mail addresses. Phone numbers (a TODO in tdlib too), bank
-card numbers and media timestamps (hidden from bots) are not looked for.
+(td/telegram/MessageEntity.cpp): mentions, bot commands, hashtags and cashtags (with an
+optional @chat), tg:// and ton:// links, URLs and e-mail addresses. Phone numbers (a TODO
+in tdlib too), bank card numbers and media timestamps (hidden from bots) are not looked for.
 
 The matchers walk code points where tdlib walks UTF-8 bytes; every character class
 they test is ASCII or a Unicode category, so the matches are the same.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from .tlds import TLDS
 from .utf16 import ascii_lower, entity, entity_key, utf16_len
 
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -22,28 +23,8 @@ _SHORT_USERNAMES = frozenset(("gif", "vid", "pic"))
 # Blocking entity types: a found entity may not overlap them (bold and friends do not block).
 _BLOCKING = frozenset(
     ("mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number", "pre",
-     "bank_card_number", "text_link", "text_mention", "custom_emoji", "code")
+     "bank_card_number", "text_link", "text_mention", "custom_emoji", "code", "date_time")
 )  # fmt: skip
-# A curated subset of tdlib's is_common_tld list (which is most of IANA's root zone):
-# a bare "domain.tld" without a scheme is a link only for these.
-_TLD_WORDS = """
-    ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo
-    br bs bt bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz de dj dk dm
-    do dz ec ee eg er es et eu fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl gm gn gp gq gr
-    gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm jo jp ke kg kh ki
-    km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mg mh mk ml mm mn mo
-    mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg ph
-    pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sk sl sm sn so sr
-    ss st su sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk us uy uz
-    va vc ve vg vi vn vu wf ws ye yt za zm zw com net org info biz edu gov mil int name pro
-    mobi aero asia cat coop jobs museum tel travel app dev io ai art blog bot cloud club
-    design digital email fun games group guru host link live media money news one online
-    page photo plus shop site space store stream studio tech today top video vip website
-    wiki win work world xyz ton onion chat social team agency academy center company network
-    life systems solutions email tools zone рф рус укр бел срб мкд қаз москва онлайн сайт
-    орг ком дети
-"""
-_TLDS = frozenset(_TLD_WORDS.split())
 
 
 def _category(char: str) -> str:
@@ -51,18 +32,18 @@ def _category(char: str) -> str:
 
 
 def _is_word(char: str) -> bool:
-    """tdlib is_word_character: a letter (marks count as letters here), a number or '_'."""
+    """tdlib is_word_character: a letter (L*, not a mark), a number (N*) or '_'."""
     if char < "\x80":
         return char in _ALNUM_US
     kind = _category(char)
-    return kind[0] in "LM" or kind in ("Nd", "Nl", "No")
+    return kind[0] == "L" or kind[0] == "N"
 
 
 def _hashtag_letter(char: str) -> tuple[bool, bool]:
     """(may be part of a hashtag, is a letter): letters, decimal digits, '_', ZWNJ,
     the middle dot and Sinhala."""
     kind = _category(char)
-    letter = kind[0] in "LM"
+    letter = kind[0] == "L"
     code = ord(char)
     ok = letter or kind == "Nd" or char == "_" or code in (0x200C, 0xB7) or 0xD80 <= code <= 0xDFF
     return ok, letter
@@ -154,20 +135,23 @@ def _hashtags(s: str) -> list[tuple[int, int, str]]:
                 was_letter, count = was_letter or letter, count + 1
         if count and was_letter and not (p < size and s[p] == "#"):
             end = p if end < 0 else end
-            suffix = _channel_suffix(s, end)
-            found.append((begin - 1, end + min(suffix, 33) if suffix >= 4 else end, "hashtag"))
+            name = _channel_name(s, end)
+            if 3 <= name <= 32 and s.startswith("#", end + 1 + name):
+                continue
+            found.append((begin - 1, end + 1 + min(name, 32) if name >= 3 else end, "hashtag"))
     return found
 
 
-def _channel_suffix(s: str, p: int) -> int:
-    """Length of "@username" right after a hashtag or cashtag (#tag@channel), 0 if none.
-    Newer tdlib keeps such a suffix: 3..32 characters; a longer hashtag one is cut to 32."""
+def _channel_name(s: str, p: int) -> int:
+    """Length of the username in "@username" right after a hashtag or cashtag (#tag@chat,
+    $USD@chat), -1 if there is none. Only 3+ characters count; a hashtag keeps at most 32
+    of them and a cashtag none if longer (as tdlib 1.8.69 does)."""
     if not s.startswith("@", p):
-        return 0
+        return -1
     end = p + 1
     while end < len(s) and s[end] in _ALNUM_US:
         end += 1
-    return end - p
+    return end - p - 1
 
 
 def _cashtags(s: str) -> list[tuple[int, int, str]]:
@@ -184,8 +168,13 @@ def _cashtags(s: str) -> list[tuple[int, int, str]]:
                 p += 1
         if not 1 <= p - begin <= 8 or (p < size and (s[p] == "$" or _hashtag_letter(s[p])[0])):
             continue
-        suffix = _channel_suffix(s, p)
-        found.append((begin - 1, p + suffix if 4 <= suffix <= 33 else p, "cashtag"))
+        name = _channel_name(s, p)
+        if 3 <= name <= 32:
+            after = p + 1 + name
+            if after < size and (s[after] == "$" or _hashtag_letter(s[after])[0]):
+                continue
+            p = after
+        found.append((begin - 1, p, "cashtag"))
     return found
 
 
@@ -312,7 +301,7 @@ def _common_tld(tld: str) -> bool:
     lower = tld.lower()
     if lower != tld and lower[1:] == tld[1:]:
         return False  # "Com" is no TLD, "COM" is
-    return lower in _TLDS
+    return lower in TLDS
 
 
 def _fix_url(url: str) -> str:

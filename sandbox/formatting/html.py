@@ -1,5 +1,5 @@
-"""parse_mode=HTML, after tdlib's parse_html (td/telegram/MessageEntity.cpp), plus the
-link checks (LinkManager, HttpUrl) that every parse mode applies to URLs.
+"""parse_mode=HTML, after tdlib's parse_html (td/telegram/MessageEntity.cpp; tdlib 1.8.69
+adds <tg-time>); the link checks it shares with the other modes are in links.py.
 
 tdlib walks UTF-8 bytes of a NUL-terminated string; this walks code points of the
 text with NULs appended, which gives the same decisions because every test it makes
@@ -8,10 +8,10 @@ is on ASCII characters. Error offsets are converted to UTF-8 bytes when raised.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
+from .links import date_time_format, link_entity, to_int32_lenient, to_int64
 from .utf16 import ParseError, ascii_lower, byte_offset, entity, sort_entities, utf16_len
 
 _SPACE = frozenset(" \t\r\n\v\0")  # tdlib is_space; NUL counts, it ends the C string
@@ -21,159 +21,10 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _TAGS = frozenset(
     ("a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji",
-     "span", "pre", "code", "blockquote")
+     "tg-time", "span", "pre", "code", "blockquote")
 )  # fmt: skip
 _SPECIAL = re.compile("[<&]")
 _NAME_END = re.compile("[ \t\r\n\v\0>]")
-_MAX_USER_ID = (1 << 40) - 1
-_HOST_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_!$,~*'();&+=")
-
-
-def to_int64(value: str) -> int | None:
-    """tdlib's to_integer_safe<int64>: the decimal must print back exactly."""
-    if not re.fullmatch(r"-?(0|[1-9][0-9]*)", value) or value == "-0":
-        return None
-    number = int(value)
-    return number if -(1 << 63) <= number < (1 << 63) else None
-
-
-def _parse_url(link: str) -> tuple[str, str, str, int, bool, str]:
-    """HttpUrl parse_url: (protocol, userinfo, host, specified_port, is_ipv6, query)."""
-    match = re.match(r"[^:/?#@\[\]]*", link)
-    assert match is not None
-    protocol, rest = "http", link
-    if link.startswith("://", match.end()):
-        protocol = ascii_lower(match.group())
-        if protocol not in ("http", "https"):
-            raise ValueError("Unsupported URL protocol")
-        rest = link[match.end() + 3 :]
-    cut = re.search("[/?#]", rest)
-    hostport, query = (rest, "") if cut is None else (rest[: cut.start()], rest[cut.start() :])
-    port, colon = 0, len(hostport) - 1
-    while colon > 0 and hostport[colon] not in ":]@":
-        colon -= 1
-    if colon > 0 and hostport[colon] == ":":
-        digits = hostport[colon + 1 :].lstrip("0") or ("0" if hostport[colon + 1 :] else "")
-        number = int(digits) if digits.isascii() and digits.isdigit() else 0
-        port = number if str(number) == digits and number else -1
-        hostport = hostport[:colon]
-    if port < 0 or port > 65535:
-        raise ValueError("Wrong port number specified in the URL")
-    at = hostport.rfind("@")
-    userinfo, host = (hostport[:at], hostport[at + 1 :]) if at >= 0 else ("", hostport)
-    is_ipv6 = len(host) >= 2 and host[0] == "[" and host[-1] == "]"
-    if is_ipv6:
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            raise ValueError("Wrong IPv6 address specified in the URL") from None
-    if not host:
-        raise ValueError("URL host is empty")
-    if host == ".":
-        raise ValueError("Host is invalid")
-    query = query.rstrip(" \t\r\n\v\0") or "/"
-    query = ("" if query[0] == "/" else "/") + re.sub(
-        "[\0- ]", lambda m: f"%{ord(m.group()):02X}", query
-    )
-    host = ascii_lower(host)
-    i = 0
-    while i < len(host):
-        char = host[i]
-        if is_ipv6:
-            if not (i == 0 or i + 1 == len(host) or char in ":.0123456789abcdef"):
-                raise ValueError("Wrong IPv6 URL host")
-        elif char == "%":
-            pair = host[i + 1 : i + 3]
-            if len(pair) == 2 and all(c in "0123456789abcdef" for c in pair):
-                i += 2
-            else:
-                raise ValueError("Wrong percent-encoded symbol in URL host")
-        elif char not in _HOST_OK and ord(char) < 128:
-            raise ValueError("Wrong URL host")
-        i += 1
-    return protocol, userinfo, host, port, is_ipv6, query
-
-
-def check_link(link: str) -> str:
-    """LinkManager::check_link_impl: the normalised URL, or ValueError(reason)."""
-    low = ascii_lower(link[:8])
-    scheme = next((s for s in ("tg", "ton", "tonsite") if low.startswith(s + ":")), "")
-    if scheme:
-        link = link[len(scheme) + 1 :]
-        link = link[2:] if link.startswith("//") else link
-    protocol, userinfo, host, port, is_ipv6, query = _parse_url(link)
-    if scheme:
-        if ascii_lower(link[:7]) == "http://" or protocol == "https" or userinfo or port or is_ipv6:
-            raise ValueError("Wrong tg URL" if scheme == "tg" else "Wrong ton URL")
-        if query[1:2] == "?":
-            query = query[1:]
-        allowed = "-_." if scheme == "tonsite" else "-_"
-        if any(not (c.isascii() and c.isalnum()) and c not in allowed for c in host):
-            raise ValueError("Unallowed characters in URL host")
-        return f"{scheme}://{host}{query}"
-    if "." not in host and not is_ipv6:
-        raise ValueError("Wrong HTTP URL")
-    auth = f"{userinfo}@" if userinfo else ""
-    return f"{protocol}://{auth}{host}{f':{port}' if port else ''}{query}"
-
-
-def checked_link(link: str) -> str:
-    """LinkManager::get_checked_link: "" for a URL Telegram drops silently."""
-    try:
-        return check_link(link)
-    except ValueError:
-        return ""
-
-
-def _tg_query(url: str, host: str) -> str | None:
-    """The part after "tg://<host>?" (lower-cased, '#' cut), or None if not that link."""
-    url = url.lower()
-    if not url.startswith("tg:"):
-        return None
-    url = url[3:]
-    url = url[2:] if url.startswith("//") else url
-    if not url.startswith(host) or (len(url) > len(host) and url[len(host)] not in "/?#"):
-        return None
-    url = url[len(host) :]
-    url = url[1:] if url.startswith("/") else url
-    return url[1:].split("#", 1)[0] if url.startswith("?") else ""
-
-
-def link_user_id(url: str) -> int | None:
-    """LinkManager::get_link_user_id: tg://user?id=N mentions user N."""
-    query = _tg_query(url, "user")
-    for part in query.split("&") if query else []:
-        key, _, value = part.partition("=")
-        if key == "id":
-            user_id = to_int64(value)
-            return user_id if user_id is not None and 0 < user_id <= _MAX_USER_ID else None
-    return None
-
-
-def link_custom_emoji_id(url: str) -> str:
-    """LinkManager::get_link_custom_emoji_id, raising ParseError with tdlib's reasons."""
-    if not url.lower().startswith("tg:"):
-        raise ParseError("Custom emoji URL must have scheme tg")
-    query = _tg_query(url, "emoji")
-    if query is None:
-        raise ParseError('Custom emoji URL must have host "emoji"')
-    for part in query.split("&") if query else []:
-        key, _, value = part.partition("=")
-        if key == "id":
-            emoji_id = to_int64(value)
-            if not emoji_id:
-                raise ParseError("Invalid custom emoji identifier specified")
-            return str(emoji_id)
-    raise ParseError("Custom emoji URL must have an emoji identifier")
-
-
-def link_entity(offset: int, length: int, url: str) -> dict[str, Any] | None:
-    """What an <a href> or [text](url) becomes: a text_mention, a text_link or nothing."""
-    user_id = link_user_id(url)
-    if user_id is not None:
-        return entity("text_mention", offset, length, user={"id": user_id})
-    url = checked_link(url)
-    return entity("text_link", offset, length, url=url) if url else None
 
 
 def _decode_entity(s: str, pos: int) -> tuple[str, int]:
@@ -267,6 +118,10 @@ def _start_tag(text: str, s: str, begin: int) -> tuple[str, str, int]:
             raise ParseError(f"Unclosed start tag at byte offset {byte_offset(text, begin)}")
         if (tag == "a" and name == "href") or (tag == "tg-emoji" and name == "emoji-id"):
             argument = value
+        elif tag == "tg-time" and name in ("unix", "format"):
+            # both are kept, as "<unix>\0<format>": no attribute value can hold a NUL
+            unix, _, form = argument.partition("\0")
+            argument = f"{value}\0{form}" if name == "unix" else f"{unix}\0{value}"
         elif tag == "code" and name == "class" and value.startswith("language-"):
             argument = value[9:]
         elif tag == "span" and name == "class" and value.startswith("tg-"):
@@ -291,6 +146,16 @@ def _close(tag: str, argument: str, offset: int, length: int, inner: str, out: l
         if not emoji_id:
             raise ParseError("Invalid custom emoji identifier specified")
         out.append(entity("custom_emoji", offset, length, custom_emoji_id=str(emoji_id)))
+    elif tag == "tg-time":
+        unix, _, form = argument.partition("\0")
+        try:
+            spelling = date_time_format(form)
+        except ValueError as error:
+            raise ParseError(str(error)) from None
+        unix_time = to_int32_lenient(unix)
+        if unix_time > 0:  # a missing or bad time leaves plain text
+            extra = {"date_time_format": spelling} if spelling else {}
+            out.append(entity("date_time", offset, length, unix_time=unix_time, **extra))
     elif tag == "a":
         link = link_entity(offset, length, argument or inner)
         if link is not None:

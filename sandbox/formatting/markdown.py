@@ -1,5 +1,6 @@
 """parse_mode=MarkdownV2 and the legacy parse_mode=Markdown, after tdlib's
-parse_markdown_v2 and parse_markdown (td/telegram/MessageEntity.cpp).
+parse_markdown_v2 and parse_markdown (td/telegram/MessageEntity.cpp) as of tdlib 1.8.69,
+where ![text](url) is a custom emoji (tg://emoji?id=) or a date (tg://time?unix=).
 
 As in html.py, the walk is over code points with NULs appended (tdlib reads the
 C string's terminator past the end); error offsets are turned into UTF-8 bytes.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .html import link_custom_emoji_id, link_entity
+from .links import date_time_format, link_entity, tg_query, to_int64
 from .utf16 import ParseError, byte_offset, entity, sort_entities, utf16_len
 
 _SPACE = frozenset(" \t\r\n\v\0")
@@ -57,6 +58,40 @@ def _is_end(s: str, i: int, kind: str) -> bool:
     if kind == "Spoiler":
         return c == "|" and s[i + 1] == "|"
     return False  # BlockQuote ends only at a line that does not start with '>'
+
+
+def _emoji_or_time(url: str, offset: int, length: int) -> dict[str, Any]:
+    """![text](tg://emoji?id=...) or ![text](tg://time?unix=...&format=...)."""
+    invalid = ParseError("Invalid tg://emoji or tg://time URL specified")
+    for host in ("emoji", "time"):
+        query = tg_query(url, host)
+        if query is None:
+            continue
+        args = [part.partition("=") for part in query.split("&")] if query else []
+        if host == "emoji":  # the first id counts
+            for key, _, value in args:
+                if key == "id":
+                    emoji_id = to_int64(value)
+                    if not emoji_id:
+                        raise invalid
+                    return entity("custom_emoji", offset, length, custom_emoji_id=str(emoji_id))
+            raise invalid
+        unix_time, spelling = 0, None
+        for key, _, value in args:  # every unix and format must be valid, the last counts
+            if key == "unix":
+                unix_time = to_int64(value) or 0
+                if not 0 < unix_time < 1 << 31:
+                    raise invalid
+            elif key == "format":
+                try:
+                    spelling = date_time_format(value)
+                except ValueError:
+                    raise invalid from None
+        if not unix_time:
+            raise invalid
+        extra = {"date_time_format": spelling} if spelling else {}
+        return entity("date_time", offset, length, unix_time=unix_time, **extra)
+    raise invalid
 
 
 def _read_url(text: str, s: str, i: int, what: str) -> tuple[str, int]:
@@ -176,12 +211,11 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
                 url = "".join(pieces[first_piece:])
             made = link_entity(offset, units - offset, url)
             skip = skip or made is None
-        elif kind == "CustomEmoji":
+        elif kind == "CustomEmoji":  # ![...] is a custom emoji or a date and time
             if s[i + 1] != "(":
-                raise ParseError("Custom emoji entity must contain a tg://emoji URL")
-            url, i = _read_url(text, s, i, "a custom emoji URL")
-            emoji_id = link_custom_emoji_id(url)
-            made = entity("custom_emoji", offset, units - offset, custom_emoji_id=emoji_id)
+                raise ParseError("The entity must contain a tg://emoji or tg://time URL")
+            url, i = _read_url(text, s, i, "a URL")
+            made = _emoji_or_time(url, offset, units - offset)
         elif kind in ("BlockQuote", "ExpandableBlockQuote"):
             have_quote, can_quote, skip = False, True, False
             pieces.append("\n")  # the line break that ends a quote belongs to it
@@ -206,6 +240,17 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
     if stack:
         raise _unclosed(text, stack[-1][0], stack[-1][3])
     return "".join(pieces), sort_entities(entities)
+
+
+def _rewritten_link(text: str, output: str, begin: int, end: int) -> str:
+    """The URL of a legacy [text] link. tdlib writes the result over its input as it goes
+    and then reads the link from the input's old position, so it reads partly the
+    shifted output: "[t.me]" links to "http://.mee/". Telegram does that; so do we."""
+    done = output.encode("utf-8", "surrogatepass")
+    original = text.encode("utf-8", "surrogatepass")
+    buffer = done + original[len(done) :]
+    start, stop = byte_offset(text, begin) + 1, byte_offset(text, end)
+    return buffer[start:stop].decode("utf-8", "replace")
 
 
 def parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
@@ -263,7 +308,7 @@ def parse_markdown(text: str) -> tuple[str, list[dict[str, Any]]]:
                     end = size if end < 0 else end
                     url, i = text[i + 2 : end], end
                 else:
-                    url = content
+                    url = _rewritten_link(text, "".join(pieces), begin, i)
                 made = link_entity(offset, length, url)
                 if made is not None:
                     entities.append(made)

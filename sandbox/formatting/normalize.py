@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from .autodetect import detect
-from .html import check_link, link_user_id, to_int64
+from .links import check_link, date_time_format, link_user_id, to_int64
 from .utf16 import (
     EntityError,
     bot_api_description,
@@ -36,7 +36,7 @@ _PLAIN = frozenset(
 )  # fmt: skip
 _SPLIT = ("bold", "italic", "underline", "strikethrough", "spoiler")  # tdlib's flush order
 _QUOTE = frozenset(("blockquote", "expandable_blockquote"))
-_PRE = frozenset(("pre", "code"))
+_PRE = frozenset(("pre", "code", "date_time"))  # nothing may be inside these
 _CONTINUOUS = _AUTO | {"text_link", "text_mention", "custom_emoji"}
 _DIRTY = re.compile("[\x00-\x09\x0b-\x1f\u2028-\u202e\u030a\u0333\u033f]")
 _MARKS = re.compile("[\u200e\u200f]+(?=[\u200e\u200f])")
@@ -101,6 +101,14 @@ def _read(raw: Any) -> Entity | None:
         return entity(kind, offset, length, user=raw["user"])
     if kind == "custom_emoji":
         return entity(kind, offset, length, custom_emoji_id=_number(raw, "custom_emoji_id", 64))
+    if kind == "date_time":
+        unix_time = _number(raw, "unix_time", 32)
+        try:
+            spelling = date_time_format(_string(raw, "date_time_format", False))
+        except ValueError:
+            raise _bad_field("Invalid date_time_format specified") from None
+        extra = {"date_time_format": spelling} if spelling else {}
+        return entity(kind, offset, length, unix_time=unix_time, **extra)
     if kind in _AUTO:
         return None
     raise _bad_field("Unsupported type specified")
@@ -117,6 +125,8 @@ def _convert(item: Entity) -> Entity:
             item["url"] = check_link(url)
         except ValueError as error:
             raise _fail(f"Entity URL '{url}' is invalid: {error}") from None
+    elif item["type"] == "date_time" and item["unix_time"] <= 0:
+        raise _fail("Invalid date specified")
     elif item["type"] == "custom_emoji":
         if not item["custom_emoji_id"]:
             raise _fail("Invalid custom emoji identifier specified")
@@ -315,11 +325,13 @@ def _clean(text: str, entities: list[Entity]) -> str:
 
 
 def normalize(
-    text: str, entities: list[Any], *, detect_entities: bool = True
+    text: str, entities: list[Any], *, detect_entities: bool = True, trim: bool = True
 ) -> tuple[str, list[Entity]]:
     """(text, entities) as Telegram stores them; raises EntityError with the Bot API's
     description for entities it refuses. Text that is only spaces and line breaks
-    comes back as "" (a message then fails as empty, a caption is simply absent)."""
+    comes back as "" (a message then fails as empty, a caption is simply absent).
+    detect_entities=False skips the entities Telegram finds itself (see autodetect);
+    trim=False keeps surrounding spaces (tdlib's skip_trim, used by its parseMarkdown)."""
     if has_surrogates(text):
         raise _fail("Strings must be encoded in UTF-8")
     accepted = [item for item in map(_read, entities or []) if item is not None]
@@ -336,6 +348,8 @@ def normalize(
     if not stripped:
         return "", []
     items = fix_entities(items)
+    if not trim:
+        return text, merge_found(items, detect(text)) if detect_entities else items
     # rtrim: entities lose what lies past the last visible character
     limit = len(stripped) if stripped.isascii() else utf16_len(stripped)
     items = [item for item in items if item["offset"] < limit]

@@ -95,6 +95,7 @@ _PRIORITY = {
     "blockquote": 0,
     "expandable_blockquote": 0,
     "code": 20,
+    "date_time": 45,  # between code and text_link, as tdlib sorts them
     "text_link": 49,
     "text_mention": 49,
     "bold": 90,
