@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from . import gcpolicy
 from .app import Sandbox, create_app
 from .world.scenario import ScenarioError, load
 
@@ -30,6 +31,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    gcpolicy.install()
     sandbox = Sandbox()
     sandbox.settings.limits.enabled = not args.no_limits
     if args.scenario is not None:

@@ -6,8 +6,9 @@ import logging
 
 from aiohttp import web
 
+from . import gcpolicy
 from .botapi import methods  # noqa: F401  (registers the Bot API methods)
-from .botapi.server import handle_api, handle_file
+from .botapi.server import handle_api, handle_file, handle_unknown_path
 from .calls import CallLog
 from .clock import Clock
 from .driver.routes import errors_as_json, routes
@@ -36,6 +37,7 @@ class Sandbox:
         self.world = World(self.clock, self.settings)
         self.faults.clear()
         self.calls = CallLog(self.settings.call_log_size)
+        gcpolicy.thaw()
 
     async def close(self) -> None:
         for box in self.world.boxes.values():
@@ -54,6 +56,7 @@ def create_app(sandbox: Sandbox | None = None) -> web.Application:
     app.add_subapp("/_sandbox", driver)
     app.router.add_route("*", "/bot{token}/{method}", handle_api)
     app.router.add_get("/file/bot{token}/{path:.+}", handle_file)
+    app.router.add_route("*", "/{tail:.*}", handle_unknown_path)
 
     async def shutdown(_: web.Application) -> None:
         await sandbox.close()

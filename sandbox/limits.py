@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from .errors import too_many_requests
 from .settings import RateLimits
 
+# The longest wait a 429 asks for (a zero rate means "closed for now").
+MAX_WAIT = 3600.0
+
 
 @dataclass(slots=True)
 class Bucket:
@@ -23,13 +26,14 @@ class Bucket:
         self.stamp = now
 
     def wait_for(self, count: int) -> float:
-        """Seconds until `count` tokens are available (0 when they are)."""
-        missing = count - self.tokens
+        """Seconds until `count` tokens are available (0 when they are); a call bigger
+        than the burst (an album) needs a full bucket and leaves it in debt."""
+        missing = min(count, self.burst) - self.tokens
         if missing <= 0:
             return 0.0
         if self.rate <= 0:
-            return float("inf")
-        return missing / self.rate
+            return MAX_WAIT
+        return min(MAX_WAIT, missing / self.rate)
 
 
 class RateLimiter:
@@ -58,7 +62,7 @@ class RateLimiter:
         now = self.monotonic()
         buckets = [
             self._bucket(("bot", bot_id), c.bot_per_sec, c.bot_burst, now),
-            self._bucket(("chat", bot_id, chat_id), c.chat_per_sec, max(c.chat_burst, count), now),
+            self._bucket(("chat", bot_id, chat_id), c.chat_per_sec, c.chat_burst, now),
         ]
         if is_group:
             buckets.append(

@@ -7,14 +7,17 @@ query string. The getters accept both shapes so methods never care."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from .errors import TelegramError, bad_request
+from .jsontext import has_bad_text, loads
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
+NOT_UTF8 = "strings must be encoded in UTF-8"
 
 
 @dataclass(slots=True)
@@ -66,13 +69,16 @@ class Params:
             return int(value)
         if isinstance(value, int):
             return value
+        text = str(value).strip()
         try:
-            return int(str(value).strip())
+            return int(text)
         except ValueError:
-            try:
-                return int(float(str(value).strip()))
-            except ValueError:
-                return 0
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            return 0
+        return int(number) if math.isfinite(number) else 0
 
     def float(self, name: str, *, required: str | None = None) -> float | None:
         value = self.raw(name)
@@ -81,9 +87,12 @@ class Params:
                 raise bad_request(required)
             return None
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise bad_request(f"invalid {name} specified") from None
+        if not math.isfinite(number):
+            raise bad_request(f"invalid {name} specified")
+        return number
 
     def bool(self, name: str) -> bool:
         value = self.raw(name)
@@ -106,9 +115,12 @@ class Params:
         if isinstance(value, dict | list):
             return value
         try:
-            return json.loads(value)
+            parsed = loads(value)
         except (TypeError, ValueError):
             raise bad_request(invalid) from None
+        if has_bad_text(parsed):
+            raise bad_request(NOT_UTF8)
+        return parsed
 
 
 async def read_params(request: web.Request) -> Params:
@@ -120,11 +132,13 @@ async def read_params(request: web.Request) -> Params:
     ctype = request.content_type
     if ctype == "application/json":
         try:
-            body = await request.json(loads=json.loads)
+            body = loads(await request.read())
         except ValueError:
             raise bad_request("can't parse JSON encoded request body") from None
         if not isinstance(body, dict):
             raise bad_request("JSON body must be an object")
+        if has_bad_text(body):
+            raise bad_request(NOT_UTF8)
         values.update(body)
     elif ctype == "multipart/form-data":
         reader = await request.multipart()
@@ -142,7 +156,10 @@ async def read_params(request: web.Request) -> Params:
                 values[part.name] = bytes(data).decode("utf-8", errors="replace")
     else:
         # application/x-www-form-urlencoded, and what curl sends without a type.
-        form = await request.post()
+        try:
+            form = await request.post()
+        except UnicodeDecodeError:
+            raise bad_request(NOT_UTF8) from None
         for key, value in form.items():
             if isinstance(value, str):
                 values[key] = value

@@ -38,27 +38,47 @@ class Settings:
         return asdict(self)
 
     def update(self, changes: dict) -> None:
-        """Apply a partial dict; unknown keys or wrong types raise ValueError."""
-        _apply(self, changes)
+        """Apply a partial dict, all of it or nothing: an unknown key or a wrong value
+        raises ValueError and changes nothing."""
+        checked = _check(self, changes)
+        for target, key, value in checked:
+            setattr(target, key, value)
 
 
-def _apply(target: object, changes: dict) -> None:
+# Every number is finite, non-negative and at most this (a million messages kept, a
+# million seconds held): enough for any test, small enough to allocate.
+MAX_NUMBER = 1_000_000
+
+
+def _check(target: object, changes: dict) -> list[tuple[object, str, object]]:
     if not isinstance(changes, dict):
         raise ValueError("settings must be a JSON object")
-    known = {f.name: f for f in fields(target)}  # type: ignore[arg-type]
+    known = {f.name for f in fields(target)}  # type: ignore[arg-type]
+    out: list[tuple[object, str, object]] = []
     for key, value in changes.items():
         if key not in known:
             raise ValueError(f"unknown setting {key!r}")
         current = getattr(target, key)
         if isinstance(current, RateLimits):
-            _apply(current, value)
+            out.extend(_check(current, value))
         elif isinstance(current, bool):
             if not isinstance(value, bool):
                 raise ValueError(f"setting {key!r} must be true or false")
-            setattr(target, key, value)
+            out.append((target, key, value))
         elif isinstance(current, int | float):
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"setting {key!r} must be a non-negative number")
-            setattr(target, key, type(current)(value))
+            out.append((target, key, _number(key, value, whole=isinstance(current, int))))
         else:
             raise ValueError(f"setting {key!r} cannot be changed")
+    return out
+
+
+def _number(key: str, value: object, *, whole: bool) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"setting {key!r} must be a non-negative number")
+    if value > MAX_NUMBER:
+        raise ValueError(f"setting {key!r} must be at most {MAX_NUMBER}")
+    if whole:
+        if int(value) != value:
+            raise ValueError(f"setting {key!r} must be a whole number")
+        return int(value)
+    return float(value)

@@ -3,11 +3,12 @@ reply, which text, which keyboard — each failing with Telegram's own descripti
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..errors import TelegramError, bad_request
 from ..formatting import EntityError, ParseError, normalize, parse, utf16_len
+from ..jsontext import has_bad_text, loads
+from ..params import NOT_UTF8
 from ..world.chats import GENERAL_TOPIC_ID, Chat, Group
 from ..world.messages import Message
 from .registry import Call
@@ -107,9 +108,11 @@ def _entity_list(value: Any) -> list[dict]:
     # Telegram silently ignores an entities parameter that is not a JSON array.
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except ValueError:
             return []
+        if has_bad_text(value):
+            raise bad_request(NOT_UTF8)
     return value if isinstance(value, list) else []
 
 
@@ -176,6 +179,8 @@ def _quote(target: Message, spec: dict) -> dict | None:
     text = spec.get("quote")
     if not text:
         return None
+    if not isinstance(text, str):
+        raise bad_request('field "quote" must be of type String')
     source = target.text or target.caption or ""
     position = spec.get("quote_position")
     if isinstance(position, int) and position >= 0:

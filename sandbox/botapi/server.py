@@ -143,6 +143,11 @@ async def _inject(
     return _error_answer(error)
 
 
+async def handle_unknown_path(request: web.Request) -> web.StreamResponse:
+    """Telegram answers any path that is not /bot<token>/<method> with a JSON 404."""
+    return _error_answer(not_found())
+
+
 async def handle_file(request: web.Request) -> web.StreamResponse:
     sandbox: Sandbox = request.app[SANDBOX]
     if sandbox.world.bots_by_token.get(request.match_info["token"]) is None:

@@ -32,7 +32,7 @@ def chat_of(world: World, person: User, body: dict) -> Chat:
     ref = body.get("chat_id", body.get("bot"))
     if ref is None:
         raise invalid("chat_id is required: a group id, or a bot id/@username for a private chat")
-    if isinstance(ref, int) and ref in world.groups:
+    if isinstance(ref, int) and not isinstance(ref, bool) and ref in world.groups:
         group = world.groups[ref]
         if person.id not in group.members:
             raise refused(f"user {person.id} is not a member of chat {ref}")
@@ -45,8 +45,18 @@ def chat_of(world: World, person: User, body: dict) -> Chat:
     return world.private_chat(bot, person)
 
 
+def _id(body: dict, key: str) -> int | None:
+    """An id field of a driver request: absent, or a positive integer."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise invalid(f"{key} must be a positive integer")
+    return value
+
+
 def _thread(chat: Chat, person: User, body: dict) -> int | None:
-    thread_id = body.get("message_thread_id")
+    thread_id = _id(body, "message_thread_id")
     if thread_id is None:
         return None
     if not isinstance(chat, Group) or not chat.is_forum:
@@ -124,7 +134,7 @@ def _media(world: World, body: dict) -> tuple[str, dict] | None:
 def send(world: World, person: User, body: dict) -> Message:
     chat = chat_of(world, person, body)
     thread_id = _thread(chat, person, body)
-    reply_to = body.get("reply_to")
+    reply_to = _id(body, "reply_to")
     if reply_to is not None:
         target = chat.get(reply_to)
         if target is None:
@@ -160,7 +170,10 @@ def send(world: World, person: User, body: dict) -> Message:
 
 def _own(world: World, person: User, body: dict) -> Message:
     chat = chat_of(world, person, body)
-    message = chat.get(body.get("message_id", 0))
+    mid = _id(body, "message_id")
+    if mid is None:
+        raise invalid("message_id is required")
+    message = chat.get(mid)
     if message is None:
         raise missing(f"message {body.get('message_id')} does not exist in chat {chat.id}")
     return message
@@ -215,6 +228,8 @@ def press(world: World, person: User, body: dict) -> str:
     if not isinstance(bot, Bot) or message.reply_markup is None:
         raise invalid("that message has no inline keyboard")
     data, text = body.get("data"), body.get("text")
+    if data is None and text is None:
+        raise invalid("say which button: data or text")
     for row in message.reply_markup["inline_keyboard"]:
         for button in row:
             if (data is not None and button.get("callback_data") == data) or (

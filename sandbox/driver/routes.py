@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..faults import FaultSpecError
+from ..jsontext import has_bad_text, loads
 from ..keys import SANDBOX
 from ..world.actors import User
 from ..world.chats import Group
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ..app import Sandbox
 
 log = logging.getLogger("sandbox.driver")
+MAX_ADVANCE = 10 * 365 * 86400
 routes = web.RouteTableDef()
 
 
@@ -53,11 +55,13 @@ async def _body(request: web.Request) -> dict:
     if not request.body_exists:
         return {}
     try:
-        body = await request.json()
+        body = loads(await request.read())
     except ValueError:
         raise invalid("the body must be JSON") from None
     if not isinstance(body, dict):
         raise invalid("the body must be a JSON object")
+    if has_bad_text(body):
+        raise invalid("strings must be valid UTF-8 (no lone surrogates)")
     return body
 
 
@@ -111,8 +115,10 @@ async def patch_settings(request: web.Request) -> web.Response:
 async def move_clock(request: web.Request) -> web.Response:
     body = await _body(request)
     seconds = body.get("advance")
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
         raise invalid("advance must be a non-negative number of seconds")
+    if seconds > MAX_ADVANCE:
+        raise invalid(f"advance must be at most {MAX_ADVANCE} seconds")
     clock = _sandbox(request).clock
     clock.advance(seconds)
     return _ok({"now": clock.now(), "offset": clock.offset})

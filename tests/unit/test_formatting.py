@@ -285,13 +285,15 @@ def test_html_attribute_syntax() -> None:
         ("🏟 🏟&lt;<i    aba  =  ", 'Unclosed start tag "i" at byte offset 13'),
         ("<i aba", 'Unclosed start tag "i" at byte offset 0'),
         ("🏟 🏟&lt;<i    aba  =  190azAz-.,", "Unexpected end of name token at byte offset 27"),
-        ("🏟 🏟&lt;<i    aba  =  \"&lt;&gt;&quot;>", "Unclosed start tag at byte offset 13"),
+        ('🏟 🏟&lt;<i    aba  =  "&lt;&gt;&quot;>', "Unclosed start tag at byte offset 13"),
         ("🏟 🏟&lt;<i    aba  =  '&lt;&gt;&quot;>", "Unclosed start tag at byte offset 13"),
         ("🏟 🏟&lt;</", "Unexpected end tag at byte offset 13"),
         ("🏟 🏟&lt;<b></b></", "Unexpected end tag at byte offset 20"),
         ("🏟 🏟&lt;<i>a</i   ", "Unclosed end tag at byte offset 17"),
-        ("🏟 🏟&lt;<i>a</em   >",
-         'Unmatched end tag at byte offset 17, expected "</i>", found "</em>"'),
+        (
+            "🏟 🏟&lt;<i>a</em   >",
+            'Unmatched end tag at byte offset 17, expected "</i>", found "</em>"',
+        ),
         # Cyrillic: 6 letters of 2 bytes and a space make byte 13 of character 7
         ("Привет <x>", 'Unsupported start tag "x" at byte offset 13'),
         ("Привет <b>мир</i>", 'Unmatched end tag at byte offset 22, expected "</b>", found "</i>"'),
@@ -778,7 +780,12 @@ def test_normalize_drops_entity_types_telegram_finds_itself() -> None:
 
 
 def test_normalize_converts_links() -> None:
-    check("ab", [ent("text_link", 0, 2, "example.com/x")], "ab", [ent("text_link", 0, 2, "http://example.com/x")])
+    check(
+        "ab",
+        [ent("text_link", 0, 2, "example.com/x")],
+        "ab",
+        [ent("text_link", 0, 2, "http://example.com/x")],
+    )
     check("ab", [ent("text_link", 0, 2, "tg://user?id=9")], "ab", [ent("text_mention", 0, 2, 9)])
     user = {"id": 5, "is_bot": False, "first_name": "Ann"}
     check("ab", [{"type": "text_mention", "offset": 0, "length": 1, "user": user}],

@@ -41,10 +41,14 @@ async def set_webhook(call: Call) -> Described:
     url = params.str("url") or ""
     if not url:
         return await delete_webhook(call)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        has_host = bool(parts.hostname)
+    except ValueError:
+        raise bad_request("invalid webhook URL specified") from None
     # Telegram insists on HTTPS on a public port; the sandbox delivers to local
     # test servers, so plain HTTP on any port is accepted.
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not has_host:
         raise bad_request("invalid webhook URL specified")
     secret = params.str("secret_token")
     if secret is not None:
