@@ -231,6 +231,7 @@ async def bot_updates(request: web.Request) -> web.Response:
         {
             "pending": [u.to_api() for u in box.pending.values()],
             "webhook": None if box.webhook is None else box.webhook.url,
+            "long_polls_waiting": box.waiting,
             "deliveries": box.deliveries,
         }
     )

@@ -92,6 +92,9 @@ class UpdateBox:
         # Each getUpdates call takes a new generation; an older waiting call sees the
         # change and fails with Telegram's 409 conflict.
         self.poll_generation = 0
+        # getUpdates calls waiting right now (the driver shows it, so tests can act
+        # once a long poll is really parked).
+        self.waiting = 0
 
     def set_allowed(self, value: list[str] | None) -> None:
         """None keeps the previous setting; an empty list restores Telegram's default."""

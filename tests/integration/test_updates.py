@@ -37,18 +37,18 @@ async def test_long_poll_returns_when_an_update_arrives(
     client_bot: Bot, cast: SandboxClient
 ) -> None:
     poll = asyncio.create_task(client_bot.get_updates(timeout=20, request_timeout=30))
-    await cast.wait_for(
-        lambda: cast.calls(method="getUpdates"), lambda calls: len(calls) == 0, timeout=1
-    )
+    await _parked(cast, 1)
     await cast.send(ANN, "@client_bot", "ping")
     updates = await asyncio.wait_for(poll, 10)
     assert [u.message.text for u in updates if u.message] == ["ping"]
 
 
-async def test_a_second_poller_terminates_the_first(client_bot: Bot, make_bot) -> None:
+async def test_a_second_poller_terminates_the_first(
+    client_bot: Bot, make_bot, cast: SandboxClient
+) -> None:
     twin = make_bot("1001:client-secret")
     first = asyncio.create_task(client_bot.get_updates(timeout=20, request_timeout=30))
-    await asyncio.sleep(0)  # let the first request go out before the second
+    await _parked(cast, 1)
     second = asyncio.create_task(twin.get_updates(timeout=1, request_timeout=30))
     with pytest.raises(TelegramConflictError) as caught:
         await asyncio.wait_for(first, 10)
@@ -282,6 +282,15 @@ async def test_edits_arrive_deletions_do_not(client_bot: Bot, cast: SandboxClien
     assert updates[1].edited_message is not None
     assert updates[1].edited_message.text == "hello"
     assert updates[1].edited_message.edit_date is not None
+
+
+async def _parked(cast: SandboxClient, count: int) -> None:
+    """Wait until `count` long polls of the client bot are waiting in the sandbox."""
+    await cast.wait_for(
+        lambda: cast.updates("client_bot"),
+        lambda seen: seen["long_polls_waiting"] == count,
+        what=f"{count} parked long polls",
+    )
 
 
 async def _started(cast: SandboxClient) -> None:

@@ -124,7 +124,11 @@ async def get_updates(call: Call) -> list[dict]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not updates and loop.time() < deadline:
-        await box.wait(deadline - loop.time())
+        box.waiting += 1
+        try:
+            await box.wait(deadline - loop.time())
+        finally:
+            box.waiting -= 1
         if box.poll_generation != generation:
             raise conflict(
                 "terminated by other getUpdates request; "
