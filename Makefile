@@ -24,6 +24,10 @@ venv: $(STAMP) ## Create .venv and install the project with its dev tools
 dev: venv ## Run the demo: the Bot API sandbox with demo bots, people and forum groups
 	$(PY) -m sandbox.demo --port $(SANDBOX_PORT)
 
+.PHONY: proto
+proto: venv ## Regenerate switchboard/ (Python contracts) from protos/
+	$(PY) protos/generate.py
+
 .PHONY: lint
 lint: venv ## ruff check and format check
 	$(VENV)/bin/ruff check .

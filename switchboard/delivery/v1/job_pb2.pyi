@@ -1,0 +1,75 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from switchboard.common.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DeliveryJob(_message.Message):
+    __slots__ = ("job_id", "lane", "bot_id", "destination", "sequence", "attempt", "correlation_id", "created_at", "reply_to_message_id", "copy", "send_text", "send_media", "send_album")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    LANE_FIELD_NUMBER: _ClassVar[int]
+    BOT_ID_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    COPY_FIELD_NUMBER: _ClassVar[int]
+    SEND_TEXT_FIELD_NUMBER: _ClassVar[int]
+    SEND_MEDIA_FIELD_NUMBER: _ClassVar[int]
+    SEND_ALBUM_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    lane: _common_pb2.Lane
+    bot_id: int
+    destination: _common_pb2.Destination
+    sequence: int
+    attempt: int
+    correlation_id: str
+    created_at: _timestamp_pb2.Timestamp
+    reply_to_message_id: int
+    copy: CopyMessage
+    send_text: SendText
+    send_media: SendMedia
+    send_album: SendAlbum
+    def __init__(self, job_id: _Optional[str] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., sequence: _Optional[int] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_to_message_id: _Optional[int] = ..., copy: _Optional[_Union[CopyMessage, _Mapping]] = ..., send_text: _Optional[_Union[SendText, _Mapping]] = ..., send_media: _Optional[_Union[SendMedia, _Mapping]] = ..., send_album: _Optional[_Union[SendAlbum, _Mapping]] = ...) -> None: ...
+
+class CopyMessage(_message.Message):
+    __slots__ = ("from_chat_id", "message_id", "replace_caption", "caption")
+    FROM_CHAT_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_CAPTION_FIELD_NUMBER: _ClassVar[int]
+    CAPTION_FIELD_NUMBER: _ClassVar[int]
+    from_chat_id: int
+    message_id: int
+    replace_caption: bool
+    caption: _common_pb2.FormattedText
+    def __init__(self, from_chat_id: _Optional[int] = ..., message_id: _Optional[int] = ..., replace_caption: _Optional[bool] = ..., caption: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
+
+class SendText(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: _common_pb2.FormattedText
+    def __init__(self, text: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
+
+class SendMedia(_message.Message):
+    __slots__ = ("kind", "file_id", "caption")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CAPTION_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    file_id: str
+    caption: _common_pb2.FormattedText
+    def __init__(self, kind: _Optional[str] = ..., file_id: _Optional[str] = ..., caption: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
+
+class SendAlbum(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[SendMedia]
+    def __init__(self, items: _Optional[_Iterable[_Union[SendMedia, _Mapping]]] = ...) -> None: ...
