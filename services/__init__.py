@@ -1,0 +1,1 @@
+"""Switchboard's four services: ingress, routing, delivery, admin."""
