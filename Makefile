@@ -15,6 +15,9 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@# The Cloud Tasks emulator pins an old client; its own deps would pull a release
+	@# that fails to import beside google-cloud-tasks 2.26, so it goes in without them.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps 'gcloud-tasks-emulator==0.6.2' pyyaml
 	@touch $(STAMP)
 
 .PHONY: venv
