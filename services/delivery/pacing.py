@@ -1,0 +1,80 @@
+"""Plans sends under Telegram's limits instead of discovering them through 429s:
+about 1 message/s per chat, 20/min per group, 30/s per bot.
+
+Each limit is a GCRA schedule (the "virtual scheduling" form of a token bucket): a
+send reserves the earliest moment every limit allows, and the caller waits until then
+— or, when that is too far off, hands the job back with the wait as its retry_after
+and reserves nothing. One pacer per worker process; Cloud Tasks' per-lane dispatch
+rate caps the lane across processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    chat_per_sec: float = 1.0
+    chat_burst: int = 3
+    group_per_min: float = 20.0
+    group_burst: int = 5
+    bot_per_sec: float = 30.0
+    bot_burst: int = 30
+
+
+class _Schedule:
+    """When the next send may go, for one key of one limit."""
+
+    __slots__ = ("interval", "tat", "tolerance")
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.interval = 1.0 / per_second
+        # A burst of n may go back to back; the n+1-th waits one interval.
+        self.tolerance = self.interval * max(0, burst - 1)
+        self.tat = 0.0  # theoretical arrival time of the next send
+
+    def earliest(self, now: float, count: int) -> float:
+        start = max(self.tat, now)
+        return max(now, start + self.interval * (count - 1) - self.tolerance)
+
+    def take(self, at: float, count: int) -> None:
+        self.tat = max(self.tat, at) + self.interval * count
+
+
+class Pacer:
+    def __init__(self, limits: Limits, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._schedules: dict[tuple, _Schedule] = {}
+
+    def _schedule(self, key: tuple, per_second: float, burst: int) -> _Schedule:
+        found = self._schedules.get(key)
+        if found is None:
+            found = self._schedules[key] = _Schedule(per_second, burst)
+        return found
+
+    def reserve(self, *, bot_id: int, chat_id: int, count: int = 1, max_wait: float) -> float:
+        """Seconds to wait before sending `count` messages; negative when the wait
+        would exceed max_wait (nothing is reserved then: the job goes back to its
+        queue for that long, as -result seconds)."""
+        lim = self.limits
+        schedules = [
+            self._schedule(("bot", bot_id), lim.bot_per_sec, lim.bot_burst),
+            self._schedule(("chat", bot_id, chat_id), lim.chat_per_sec, lim.chat_burst),
+        ]
+        if chat_id < 0:  # groups and supergroups have negative ids
+            schedules.append(
+                self._schedule(
+                    ("group", bot_id, chat_id), lim.group_per_min / 60.0, lim.group_burst
+                )
+            )
+        now = self.clock()
+        at = max(s.earliest(now, count) for s in schedules)
+        wait = at - now
+        if wait > max_wait:
+            return -wait
+        for schedule in schedules:
+            schedule.take(at, count)
+        return wait
