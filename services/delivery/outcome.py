@@ -7,6 +7,7 @@ permanent, recorded with Telegram's description, never retried."""
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass, field
 
 from aiogram.exceptions import (
@@ -22,6 +23,9 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+
+
+log = logging.getLogger(__name__)
 
 
 class Verdict(enum.Enum):
@@ -78,6 +82,7 @@ def classify(exc: Exception) -> Result:
         return Result(Verdict.RETRY, description=type(exc).__name__)
     # Anything else is a job we cannot carry out (a bug or a malformed job): record it
     # as failed, where operations can see it and retry it once fixed.
+    log.warning("cannot deliver a job", exc_info=exc)
     return Result(Verdict.FAILED, description=f"cannot deliver: {type(exc).__name__}")
 
 

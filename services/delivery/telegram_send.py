@@ -4,6 +4,9 @@ when Telegram cannot use the entities."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from aiogram import Bot
 from aiogram.types import (
     InputMediaAudio,
@@ -18,6 +21,7 @@ from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
 
 from .outcome import Result, Verdict, classify, is_formatting_error
+from .transfer import UploadCache, media_input, remember
 
 SENDERS = {
     "photo": "send_photo",
@@ -54,8 +58,19 @@ def entities(text: common_pb2.FormattedText, *, plain: bool) -> list[MessageEnti
     return out
 
 
-async def _call(bot: Bot, job: job_pb2.DeliveryJob, *, plain: bool) -> list[tuple[int, int]]:
+@dataclass
+class Senders:
+    """The bots this worker can send with (by bot id), and what it learnt uploading."""
+
+    bots: Mapping[int, Bot]
+    uploads: UploadCache = field(default_factory=UploadCache)
+
+
+async def _call(
+    senders: Senders, job: job_pb2.DeliveryJob, *, plain: bool
+) -> list[tuple[int, int]]:
     """One attempt; returns the (chat, message) ids Telegram made."""
+    bot = senders.bots[job.bot_id]
     dest = job.destination
     common: dict = {"chat_id": dest.chat_id}
     if dest.message_thread_id:
@@ -95,12 +110,18 @@ async def _call(bot: Bot, job: job_pb2.DeliveryJob, *, plain: bool) -> list[tupl
                 "parse_mode": None,
             }
         sender = getattr(bot, SENDERS[media.kind])
-        sent = await sender(media.file_id, **extra, **common)
+        source = await media_input(
+            media, sender_id=job.bot_id, bots=senders.bots, cache=senders.uploads
+        )
+        sent = await sender(**{media.kind: source}, **extra, **common)
+        remember(senders.uploads, job.bot_id, media, sent)
         return [(sent.chat.id, sent.message_id)]
     if action == "send_album":
         items = [
             ALBUM_ITEMS[item.kind](
-                media=item.file_id,
+                media=await media_input(
+                    item, sender_id=job.bot_id, bots=senders.bots, cache=senders.uploads
+                ),
                 caption=item.caption.text or None,
                 caption_entities=entities(item.caption, plain=plain),
                 parse_mode=None,
@@ -108,20 +129,24 @@ async def _call(bot: Bot, job: job_pb2.DeliveryJob, *, plain: bool) -> list[tupl
             for item in job.send_album.items
         ]
         sent_all = await bot.send_media_group(media=items, **common)
+        for item, sent in zip(job.send_album.items, sent_all, strict=False):
+            remember(senders.uploads, job.bot_id, item, sent)
         return [(m.chat.id, m.message_id) for m in sent_all]
     raise ValueError(f"job {job.job_id} has no action")
 
 
-async def execute(bot: Bot, job: job_pb2.DeliveryJob) -> Result:
+async def execute(senders: Senders, job: job_pb2.DeliveryJob) -> Result:
     """Send the job once; the Result says what happened and what to do next."""
+    if job.bot_id not in senders.bots:
+        return Result(Verdict.FAILED, description=f"no token configured for bot {job.bot_id}")
     # Every failure is classified, whatever raised it: a worker never crashes on a job.
     try:
-        return Result(Verdict.SENT, sent=await _call(bot, job, plain=False))
+        return Result(Verdict.SENT, sent=await _call(senders, job, plain=False))
     except Exception as exc:
         if not is_formatting_error(exc):
             return classify(exc)
     try:
-        sent = await _call(bot, job, plain=True)
+        sent = await _call(senders, job, plain=True)
     except Exception as exc:
         return classify(exc)
     return Result(Verdict.SENT, sent=sent, plain_text_fallback=True)

@@ -59,14 +59,20 @@ class SendText(_message.Message):
     def __init__(self, text: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
 
 class SendMedia(_message.Message):
-    __slots__ = ("kind", "file_id", "caption")
+    __slots__ = ("kind", "file_id", "caption", "source_bot_id", "file_unique_id", "file_name")
     KIND_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     CAPTION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_BOT_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_UNIQUE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
     kind: str
     file_id: str
     caption: _common_pb2.FormattedText
-    def __init__(self, kind: _Optional[str] = ..., file_id: _Optional[str] = ..., caption: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
+    source_bot_id: int
+    file_unique_id: str
+    file_name: str
+    def __init__(self, kind: _Optional[str] = ..., file_id: _Optional[str] = ..., caption: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ..., source_bot_id: _Optional[int] = ..., file_unique_id: _Optional[str] = ..., file_name: _Optional[str] = ...) -> None: ...
 
 class SendAlbum(_message.Message):
     __slots__ = ("items",)
