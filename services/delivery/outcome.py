@@ -24,7 +24,6 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
-
 log = logging.getLogger(__name__)
 
 

@@ -1,0 +1,1 @@
+"""routing: the only owner of the database — dedup, backup, route, outbox."""

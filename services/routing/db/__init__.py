@@ -1,0 +1,1 @@
+"""routing's database layer: models, engines and sessions, migrations."""

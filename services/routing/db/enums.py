@@ -1,0 +1,56 @@
+"""The closed sets of values stored in routing's tables (plain Python, no SQLAlchemy).
+
+Each is stored as its string value in a VARCHAR with a CHECK constraint, not a native
+ENUM, so adding a value is a CHECK change rather than a column rebuild on MySQL.
+"""
+
+from enum import StrEnum
+
+
+class BotRole(StrEnum):
+    CLIENT = "client"
+    CS = "cs"
+    CR = "cr"
+    TREATMENT = "treatment"
+
+
+class GroupRole(StrEnum):
+    CS = "cs"
+    CR = "cr"
+    TREATMENT = "treatment"
+
+
+class CustomerStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    REJECTED = "rejected"
+
+
+class TopicStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    DELETED = "deleted"
+    REPLACED = "replaced"
+
+
+class UpdateStatus(StrEnum):
+    """What routing did with an inbound update (a redelivered duplicate adds no row)."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+
+
+class SenderKind(StrEnum):
+    CLIENT = "client"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    DISPATCHED = "dispatched"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
