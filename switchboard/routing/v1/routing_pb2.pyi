@@ -18,6 +18,14 @@ class RecordStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_STATUS_DUPLICATE: _ClassVar[RecordStatus]
     RECORD_STATUS_REJECTED: _ClassVar[RecordStatus]
 
+class Claim(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLAIM_UNSPECIFIED: _ClassVar[Claim]
+    CLAIM_PROCEED: _ClassVar[Claim]
+    CLAIM_DONE: _ClassVar[Claim]
+    CLAIM_WAIT: _ClassVar[Claim]
+    CLAIM_UNKNOWN: _ClassVar[Claim]
+
 class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     OUTCOME_UNSPECIFIED: _ClassVar[Outcome]
@@ -37,6 +45,11 @@ RECORD_STATUS_UNSPECIFIED: RecordStatus
 RECORD_STATUS_ACCEPTED: RecordStatus
 RECORD_STATUS_DUPLICATE: RecordStatus
 RECORD_STATUS_REJECTED: RecordStatus
+CLAIM_UNSPECIFIED: Claim
+CLAIM_PROCEED: Claim
+CLAIM_DONE: Claim
+CLAIM_WAIT: Claim
+CLAIM_UNKNOWN: Claim
 OUTCOME_UNSPECIFIED: Outcome
 OUTCOME_SENT: Outcome
 OUTCOME_RETRY: Outcome
@@ -85,6 +98,26 @@ class RecordUpdatesResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[RecordResult]
     def __init__(self, results: _Optional[_Iterable[_Union[RecordResult, _Mapping]]] = ...) -> None: ...
+
+class ClaimJobRequest(_message.Message):
+    __slots__ = ("job_id", "attempt", "correlation_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    attempt: int
+    correlation_id: str
+    def __init__(self, job_id: _Optional[str] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ...) -> None: ...
+
+class ClaimJobResponse(_message.Message):
+    __slots__ = ("claim", "lease_seconds", "retry_after_seconds")
+    CLAIM_FIELD_NUMBER: _ClassVar[int]
+    LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    claim: Claim
+    lease_seconds: float
+    retry_after_seconds: float
+    def __init__(self, claim: _Optional[_Union[Claim, str]] = ..., lease_seconds: _Optional[float] = ..., retry_after_seconds: _Optional[float] = ...) -> None: ...
 
 class SentMessage(_message.Message):
     __slots__ = ("chat_id", "message_id")

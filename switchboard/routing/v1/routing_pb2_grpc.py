@@ -39,6 +39,11 @@ class RoutingServiceStub:
                 request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.RecordUpdatesRequest.SerializeToString,
                 response_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.RecordUpdatesResponse.FromString,
                 _registered_method=True)
+        self.ClaimJob = channel.unary_unary(
+                '/switchboard.routing.v1.RoutingService/ClaimJob',
+                request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ClaimJobRequest.SerializeToString,
+                response_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ClaimJobResponse.FromString,
+                _registered_method=True)
         self.ReportOutcome = channel.unary_unary(
                 '/switchboard.routing.v1.RoutingService/ReportOutcome',
                 request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ReportOutcomeRequest.SerializeToString,
@@ -63,6 +68,14 @@ class RoutingServiceServicer:
         """Record raw Telegram updates (from ingress), several per call. An update is
         answered ACCEPTED or DUPLICATE only once it is durably stored (or was before);
         REJECTED updates are stored too, so nothing blocks the bot's update stream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimJob(self, request, context):
+        """Delivery asks before it sends: a job that already completed is skipped on
+        redelivery, and only one attempt of a job is in flight at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,6 +108,11 @@ def add_RoutingServiceServicer_to_server(servicer, server):
                     servicer.RecordUpdates,
                     request_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.RecordUpdatesRequest.FromString,
                     response_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.RecordUpdatesResponse.SerializeToString,
+            ),
+            'ClaimJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimJob,
+                    request_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ClaimJobRequest.FromString,
+                    response_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ClaimJobResponse.SerializeToString,
             ),
             'ReportOutcome': grpc.unary_unary_rpc_method_handler(
                     servicer.ReportOutcome,
@@ -139,6 +157,33 @@ class RoutingService:
             '/switchboard.routing.v1.RoutingService/RecordUpdates',
             switchboard_dot_routing_dot_v1_dot_routing__pb2.RecordUpdatesRequest.SerializeToString,
             switchboard_dot_routing_dot_v1_dot_routing__pb2.RecordUpdatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.routing.v1.RoutingService/ClaimJob',
+            switchboard_dot_routing_dot_v1_dot_routing__pb2.ClaimJobRequest.SerializeToString,
+            switchboard_dot_routing_dot_v1_dot_routing__pb2.ClaimJobResponse.FromString,
             options,
             channel_credentials,
             insecure,
