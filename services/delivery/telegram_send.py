@@ -132,6 +132,19 @@ async def _call(
         for item, sent in zip(job.send_album.items, sent_all, strict=False):
             remember(senders.uploads, job.bot_id, item, sent)
         return [(m.chat.id, m.message_id) for m in sent_all]
+    if action == "send_location":
+        place = job.send_location
+        sent = await bot.send_location(latitude=place.latitude, longitude=place.longitude, **common)
+        return [(sent.chat.id, sent.message_id)]
+    if action == "send_contact":
+        card = job.send_contact
+        sent = await bot.send_contact(
+            phone_number=card.phone_number,
+            first_name=card.first_name,
+            last_name=card.last_name or None,
+            **common,
+        )
+        return [(sent.chat.id, sent.message_id)]
     raise ValueError(f"job {job.job_id} has no action")
 
 

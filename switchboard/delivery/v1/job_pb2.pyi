@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DeliveryJob(_message.Message):
-    __slots__ = ("job_id", "lane", "bot_id", "destination", "sequence", "attempt", "correlation_id", "created_at", "reply_to_message_id", "copy", "send_text", "send_media", "send_album")
+    __slots__ = ("job_id", "lane", "bot_id", "destination", "sequence", "attempt", "correlation_id", "created_at", "reply_to_message_id", "copy", "send_text", "send_media", "send_album", "send_location", "send_contact")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     LANE_FIELD_NUMBER: _ClassVar[int]
     BOT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +25,8 @@ class DeliveryJob(_message.Message):
     SEND_TEXT_FIELD_NUMBER: _ClassVar[int]
     SEND_MEDIA_FIELD_NUMBER: _ClassVar[int]
     SEND_ALBUM_FIELD_NUMBER: _ClassVar[int]
+    SEND_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    SEND_CONTACT_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     lane: _common_pb2.Lane
     bot_id: int
@@ -38,7 +40,9 @@ class DeliveryJob(_message.Message):
     send_text: SendText
     send_media: SendMedia
     send_album: SendAlbum
-    def __init__(self, job_id: _Optional[str] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., sequence: _Optional[int] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_to_message_id: _Optional[int] = ..., copy: _Optional[_Union[CopyMessage, _Mapping]] = ..., send_text: _Optional[_Union[SendText, _Mapping]] = ..., send_media: _Optional[_Union[SendMedia, _Mapping]] = ..., send_album: _Optional[_Union[SendAlbum, _Mapping]] = ...) -> None: ...
+    send_location: SendLocation
+    send_contact: SendContact
+    def __init__(self, job_id: _Optional[str] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., sequence: _Optional[int] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_to_message_id: _Optional[int] = ..., copy: _Optional[_Union[CopyMessage, _Mapping]] = ..., send_text: _Optional[_Union[SendText, _Mapping]] = ..., send_media: _Optional[_Union[SendMedia, _Mapping]] = ..., send_album: _Optional[_Union[SendAlbum, _Mapping]] = ..., send_location: _Optional[_Union[SendLocation, _Mapping]] = ..., send_contact: _Optional[_Union[SendContact, _Mapping]] = ...) -> None: ...
 
 class CopyMessage(_message.Message):
     __slots__ = ("from_chat_id", "message_id", "replace_caption", "caption")
@@ -79,3 +83,21 @@ class SendAlbum(_message.Message):
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[SendMedia]
     def __init__(self, items: _Optional[_Iterable[_Union[SendMedia, _Mapping]]] = ...) -> None: ...
+
+class SendLocation(_message.Message):
+    __slots__ = ("latitude", "longitude")
+    LATITUDE_FIELD_NUMBER: _ClassVar[int]
+    LONGITUDE_FIELD_NUMBER: _ClassVar[int]
+    latitude: float
+    longitude: float
+    def __init__(self, latitude: _Optional[float] = ..., longitude: _Optional[float] = ...) -> None: ...
+
+class SendContact(_message.Message):
+    __slots__ = ("phone_number", "first_name", "last_name")
+    PHONE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
+    LAST_NAME_FIELD_NUMBER: _ClassVar[int]
+    phone_number: str
+    first_name: str
+    last_name: str
+    def __init__(self, phone_number: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ...) -> None: ...
