@@ -38,7 +38,8 @@ async def input_file(call: Call, value: object, *, kind: str) -> StoredFile:
         return _store(call, upload.data, kind, upload.filename, upload.content_type)
     if value.startswith(("http://", "https://")):
         return _store(call, await _fetch(value), kind, value.rsplit("/", 1)[-1] or None, None)
-    stored = files.get(value)
+    # Only the calling bot's own file_ids name a file; another bot's is refused.
+    stored = files.for_bot(value, call.bot.id)
     if stored is None:
         raise bad_request("wrong file identifier/HTTP URL specified")
     return stored
@@ -72,15 +73,13 @@ async def _fetch(url: str) -> bytes:
 
 
 def _file_fields(stored: StoredFile) -> dict:
-    return {
-        "file_id": stored.file_id,
-        "file_unique_id": stored.file_unique_id,
-        "file_size": stored.size,
-    }
+    return {"file_unique_id": stored.file_unique_id, "file_size": stored.size}
 
 
 def media_object(kind: str, stored: StoredFile, spec: dict) -> dict | list:
-    """The Message field for `kind` (PhotoSize list, Document, Video...)."""
+    """The Message field for `kind` (PhotoSize list, Document, Video...) as stored:
+    without file_id, which each bot gets its own of when the message is rendered
+    (Message.file)."""
     base = _file_fields(stored)
     named = {"file_name": stored.file_name} if stored.file_name else {}
     mime = {"mime_type": stored.mime_type} if stored.mime_type else {}

@@ -14,6 +14,7 @@ from ..formatting import EntityError, ParseError, normalize, parse
 from ..updates import fanout
 from ..world.actors import Bot, User
 from ..world.chats import GENERAL_TOPIC_ID, Chat, Group, PrivateChat
+from ..world.files import StoredFile
 from ..world.messages import CAPTIONED, MEDIA_KINDS, Message
 from ..world.state import World
 from .errors import invalid, missing, refused
@@ -93,7 +94,7 @@ def _formatted(body: dict, text_key: str, entities_key: str) -> dict:
     return out
 
 
-def _media(world: World, body: dict) -> tuple[str, dict] | None:
+def _media(world: World, body: dict) -> tuple[str, dict, StoredFile | None] | None:
     kinds = [k for k in MEDIA_KINDS if body.get(k) is not None]
     if not kinds:
         return None
@@ -104,16 +105,21 @@ def _media(world: World, body: dict) -> tuple[str, dict] | None:
     if kind == "location":
         if not isinstance(spec, dict) or not {"latitude", "longitude"} <= set(spec):
             raise invalid("location needs latitude and longitude")
-        return kind, {"location": {"latitude": spec["latitude"], "longitude": spec["longitude"]}}
+        location = {"latitude": spec["latitude"], "longitude": spec["longitude"]}
+        return kind, {"location": location}, None
     if kind == "contact":
         if not isinstance(spec, dict) or not spec.get("phone_number") or not spec.get("first_name"):
             raise invalid("contact needs phone_number and first_name")
-        return kind, {"contact": dict(spec)}
+        return kind, {"contact": dict(spec)}, None
     if isinstance(spec, str):
-        stored = world.files.get(spec)
+        # People have no file_ids (those are bots'); an existing file is named by its
+        # file_unique_id, which every bot and the driver's views show alike.
+        stored = world.files.by_unique_id(spec)
         if stored is None:
-            raise invalid(f"unknown file_id {spec!r}")
-        return kind, content_for(kind, stored, {})
+            if world.files.resolve(spec) is not None:
+                raise invalid(f"{spec!r} is a bot's file_id; send a file by its file_unique_id")
+            raise invalid(f"unknown file_unique_id {spec!r}")
+        return kind, content_for(kind, stored, {}), stored
     spec = spec if isinstance(spec, dict) else {}
     try:
         data = (
@@ -128,7 +134,7 @@ def _media(world: World, body: dict) -> tuple[str, dict] | None:
         file_name=name,
         mime_type=spec.get("mime_type") or DEFAULT_MIME.get(kind),
     )
-    return kind, content_for(kind, stored, spec)
+    return kind, content_for(kind, stored, spec), stored
 
 
 def send(world: World, person: User, body: dict) -> Message:
@@ -141,12 +147,13 @@ def send(world: World, person: User, body: dict) -> Message:
             raise missing(f"message {reply_to} does not exist in chat {chat.id}")
         thread_id = thread_id or target.thread_id
     media = _media(world, body)
+    file = None
     if media is None:
         kind, content = "text", _formatted(body, "text", "entities")
         if not content.get("text"):
             raise invalid("a message needs text or one kind of media")
     else:
-        kind, content = media
+        kind, content, file = media
         if kind in CAPTIONED:
             content.update(_formatted(body, "caption", "caption_entities"))
     quote = None
@@ -161,6 +168,7 @@ def send(world: World, person: User, body: dict) -> Message:
         reply_to=reply_to,
         quote=quote,
         media_group_id=body.get("media_group_id"),
+        file=file,
     )
     if isinstance(chat, PrivateChat):
         chat.bot.started_by.add(person.id)

@@ -52,20 +52,30 @@ def chat_queue(message: Message) -> tuple:
     return ("chat", message.chat.id)
 
 
+def _deliver(world: World, message: Message, kind: str) -> None:
+    """`kind` updates of `message` to each listening bot, each seeing its own file_ids.
+    Without files in it every bot sees the same Message, built once and shared."""
+    bots = listeners(world, message)
+    if not bots:
+        return
+    queue = chat_queue(message)
+    if len(bots) == 1 or not message.shows_files():
+        payload = message.to_api(bots[0].id)
+        for bot in bots:
+            world.emit(bot, kind, payload, queue=queue)
+        return
+    for bot in bots:
+        world.emit(bot, kind, message.to_api(bot.id), queue=queue)
+
+
 def new_message(world: World, message: Message) -> None:
-    payload = None
-    for bot in listeners(world, message):
-        payload = payload or message.to_api()
-        world.emit(bot, "message", payload, queue=chat_queue(message))
+    _deliver(world, message, "message")
 
 
 def edited_message(world: World, message: Message) -> None:
     if message.sender.is_bot:
         return
-    payload = None
-    for bot in listeners(world, message):
-        payload = payload or message.to_api()
-        world.emit(bot, "edited_message", payload, queue=chat_queue(message))
+    _deliver(world, message, "edited_message")
 
 
 def reaction_changed(
@@ -110,7 +120,7 @@ def callback_query(world: World, bot: Bot, user: User, message: Message, record)
     payload: dict = {
         "id": record.id,
         "from": user.to_api(),
-        "message": message.to_api(),
+        "message": message.to_api(bot.id),
         "chat_instance": str(abs(hash((bot.id, message.chat.id))) % 10**18),
     }
     if record.data is not None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .actors import Bot, User
     from .chats import Chat
+    from .files import StoredFile
 
 # Content keys Telegram puts on a Message for each kind of media.
 MEDIA_KINDS = (
@@ -23,6 +24,13 @@ MEDIA_KINDS = (
     "contact",
 )
 CAPTIONED = frozenset({"photo", "document", "video", "audio", "voice", "animation"})
+
+
+def with_file_id(kind: str, media: Any, file_id: str) -> Any:
+    """A stored media object (without file_id) as one bot sees it."""
+    if kind == "photo":
+        return [{"file_id": file_id, **size} for size in media]
+    return {"file_id": file_id, **media}
 
 
 @dataclass(slots=True, eq=False)
@@ -48,6 +56,11 @@ class Message:
     pinned: bool = False
     # actor id -> reactions that actor set (a list of ReactionType dicts)
     reactions: dict[int, list[dict]] = field(default_factory=dict)
+    # The file of a media message. content[kind] holds the media object without a
+    # file_id: each bot sees the file under its own, added when rendering.
+    file: StoredFile | None = None
+    # On a pin service message: the message pinned (rendered for each bot).
+    pinned_message: Message | None = None
 
     @property
     def is_service(self) -> bool:
@@ -61,8 +74,9 @@ class Message:
     def caption(self) -> str | None:
         return self.content.get("caption")
 
-    def to_api(self, *, nested: bool = True) -> dict:
-        """The Message object as the Bot API returns it and delivers it in updates."""
+    def to_api(self, viewer: int | None, *, nested: bool = True) -> dict:
+        """The Message object as the Bot API returns it and delivers it in updates to
+        bot `viewer` (its file_ids); viewer None leaves file_ids out."""
         out: dict[str, Any] = {"message_id": self.message_id}
         if self.thread_id is not None:
             out["message_thread_id"] = self.thread_id
@@ -78,7 +92,7 @@ class Message:
         if nested:
             replied = self.replied_message()
             if replied is not None:
-                out["reply_to_message"] = replied.to_api(nested=False)
+                out["reply_to_message"] = replied.to_api(viewer, nested=False)
         if self.quote is not None:
             out["quote"] = self.quote
         if self.edit_date is not None:
@@ -86,9 +100,27 @@ class Message:
         if self.media_group_id is not None:
             out["media_group_id"] = self.media_group_id
         out.update(self.content)
+        if self.file is not None and viewer is not None:
+            kind = self.kind
+            out[kind] = with_file_id(kind, out[kind], self.file.file_id_for(viewer))
+        if self.pinned_message is not None:
+            out["pinned_message"] = self.pinned_message.to_api(viewer, nested=False)
         if self.reply_markup is not None:
             out["reply_markup"] = self.reply_markup
         return out
+
+    def shows_files(self) -> bool:
+        """Whether bots see this message differently: file_ids in it, in the pinned
+        message it announces or in the message it replies to."""
+        if self.file is not None:
+            return True
+        pinned = self.pinned_message
+        if pinned is not None and (pinned.file is not None or pinned.pinned_message is not None):
+            return True
+        replied = self.replied_message()
+        return replied is not None and (
+            replied.file is not None or replied.pinned_message is not None
+        )
 
     def replied_message(self) -> Message | None:
         """The explicit reply target, or, in a forum topic, the topic's creation
@@ -127,7 +159,10 @@ class Message:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        # Media objects carry file_unique_id: files are not seen through a bot's eyes.
         out.update(self.content)
+        if self.pinned_message is not None:
+            out["pinned_message"] = self.pinned_message.to_api(None, nested=False)
         if self.pinned:
             out["pinned"] = True
         reactions = []

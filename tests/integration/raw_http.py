@@ -106,7 +106,7 @@ def assert_driver_refused(answer: Answer, status: int, error: str) -> None:
 @dataclass
 class Stage:
     """What the garbage is thrown at: Ann's message, the bot's answer with a button she
-    pressed, and a photo she sent (its file_id)."""
+    pressed, and a photo she sent (the client bot's file_id of it)."""
 
     ann_message: int
     bot_message: int
@@ -127,4 +127,12 @@ async def set_the_stage(
     bot_message = sent.body["result"]["message_id"]
     callback_id = await cast.press(ANN, "@client_bot", bot_message, data="yes")
     photo = await cast.send(ANN, "@client_bot", photo={"file_name": "receipt.jpg"})
-    return Stage(ann_started["message_id"], bot_message, callback_id, photo["photo"][-1]["file_id"])
+    # File ids are per bot: the client bot's is in the update it got for Ann's photo.
+    pending = (await cast.updates("client_bot"))["pending"]
+    delivered = next(
+        u["message"]
+        for u in pending
+        if u.get("message", {}).get("message_id") == photo["message_id"]
+    )
+    file_id = delivered["photo"][-1]["file_id"]
+    return Stage(ann_started["message_id"], bot_message, callback_id, file_id)

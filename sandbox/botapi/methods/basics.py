@@ -18,12 +18,13 @@ async def get_me(call: Call) -> dict:
 async def get_file(call: Call) -> dict:
     file_id = call.params.str("file_id", required="file_id not specified")
     assert file_id is not None
-    stored = call.world.files.get(file_id)
+    # A bot may only ask about its own file_ids, as on Telegram.
+    stored = call.world.files.for_bot(file_id, call.bot.id)
     if stored is None:
         raise bad_request("invalid file_id")
     if stored.size > MAX_DOWNLOAD:
         raise bad_request("file is too big")
-    return stored.to_api()
+    return stored.to_api(call.bot.id)
 
 
 @api_method("answerCallbackQuery")

@@ -100,8 +100,9 @@ async def pin_chat_message(call: Call) -> bool:
         chat,
         call.bot,
         kind="service",
-        content={"pinned_message": message.to_api(nested=False)},
+        content={},
         thread_id=message.thread_id,
+        pinned_message=message,
     )
     fanout.new_message(call.world, notice)
     return True

@@ -77,6 +77,7 @@ async def copy_message(call: Call) -> dict:
         reply_to=reply_to,
         quote=quote,
         reply_markup=keyboard,
+        file=source.file,
     )
     return {"message_id": message.message_id}
 
@@ -96,9 +97,10 @@ async def forward_message(call: Call) -> dict:
         reply_to=None,
         quote=None,
         reply_markup=None,
+        file=source.file,
     )
     message.forward_origin = _origin(source)
-    return message.to_api()
+    return message.to_api(call.bot.id)
 
 
 def _batch(call: Call) -> tuple[Chat, Chat, list[Message], int | None]:
@@ -148,6 +150,7 @@ async def _batch_send(call: Call, *, forward: bool) -> list[dict]:
             quote=None,
             reply_markup=None,
             media_group_id=album,
+            file=source.file,
         )
         if forward:
             message.forward_origin = _origin(source)

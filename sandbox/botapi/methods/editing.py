@@ -35,7 +35,7 @@ def _apply_edit(call: Call, message: Message, content: dict, keyboard: dict | No
     message.content = content
     message.reply_markup = keyboard
     message.edit_date = int(call.clock.now())
-    return message.to_api()
+    return message.to_api(call.bot.id)
 
 
 @api_method("editMessageText")

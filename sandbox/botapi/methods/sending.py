@@ -7,6 +7,7 @@ from typing import Any
 from ...errors import bad_request
 from ...updates import fanout
 from ...world.chats import Chat
+from ...world.files import StoredFile
 from ...world.messages import Message
 from .. import common
 from ..media import content_for, input_file, param_file
@@ -34,6 +35,7 @@ def store(
     quote: dict | None,
     reply_markup: dict | None,
     media_group_id: str | None = None,
+    file: StoredFile | None = None,
 ) -> Message:
     message = call.world.new_message(
         chat,
@@ -45,6 +47,7 @@ def store(
         quote=quote,
         reply_markup=reply_markup,
         media_group_id=media_group_id,
+        file=file,
         protected=call.params.bool("protect_content"),
     )
     fanout.new_message(call.world, message)
@@ -73,7 +76,7 @@ async def send_message(call: Call) -> dict:
         quote=quote,
         reply_markup=keyboard,
     )
-    return message.to_api()
+    return message.to_api(call.bot.id)
 
 
 async def _send_media(call: Call, kind: str) -> dict:
@@ -100,8 +103,9 @@ async def _send_media(call: Call, kind: str) -> dict:
         reply_to=reply_to,
         quote=quote,
         reply_markup=keyboard,
+        file=stored,
     )
-    return message.to_api()
+    return message.to_api(call.bot.id)
 
 
 def _register_media(kind: str) -> None:
@@ -138,7 +142,7 @@ async def send_location(call: Call) -> dict:
         reply_to=reply_to,
         quote=quote,
         reply_markup=keyboard,
-    ).to_api()
+    ).to_api(call.bot.id)
 
 
 @api_method("sendContact")
@@ -161,7 +165,7 @@ async def send_contact(call: Call) -> dict:
         reply_to=reply_to,
         quote=quote,
         reply_markup=keyboard,
-    ).to_api()
+    ).to_api(call.bot.id)
 
 
 ALBUM_KINDS = ("photo", "video", "document", "audio")
@@ -214,7 +218,7 @@ async def send_media_group(call: Call) -> list[dict]:
         content = content_for(kind, stored, item)
         if caption:
             content.update(common.text_content(caption, entities, key="caption"))
-        prepared.append((kind, content))
+        prepared.append((kind, content, stored))
     common.pace(call, chat, count=len(prepared))
     album = call.world.new_album_id()
     return [
@@ -228,6 +232,7 @@ async def send_media_group(call: Call) -> list[dict]:
             quote=quote if index == 0 else None,
             reply_markup=None,
             media_group_id=album,
-        ).to_api()
-        for index, (kind, content) in enumerate(prepared)
+            file=stored,
+        ).to_api(call.bot.id)
+        for index, (kind, content, stored) in enumerate(prepared)
     ]
