@@ -1,0 +1,1 @@
+"""Routing's use cases: each runs in one database transaction it is given."""
