@@ -9,6 +9,9 @@ from services.routing.db.enums import BotRole, CustomerStatus, TopicStatus
 from services.routing.db.models import Bot, Customer, Staff, StaffGroup, Topic
 from services.routing.domain.plan import Author, Conversation, Place
 
+# Jobs are written CS first, then CR, then Treatment (the order staff expect).
+ROLE_ORDER = {"cs": 0, "cr": 1, "treatment": 2}
+
 
 async def client_bot_id(session: AsyncSession) -> int | None:
     found = await session.execute(
@@ -22,12 +25,13 @@ async def _places(session: AsyncSession, customer_id: int) -> tuple[Place, ...]:
         select(Topic, StaffGroup)
         .join(StaffGroup, StaffGroup.id == Topic.group_id)
         .where(Topic.customer_id == customer_id, Topic.status == TopicStatus.OPEN)
-        .order_by(StaffGroup.role, Topic.id)
+        .order_by(Topic.id)
     )
-    return tuple(
+    places = [
         Place(str(group.role), group.id, topic.message_thread_id, group.bot_id, topic.id)
         for topic, group in rows.all()
-    )
+    ]
+    return tuple(sorted(places, key=lambda p: ROLE_ORDER.get(p.role, len(ROLE_ORDER))))
 
 
 async def for_client(
