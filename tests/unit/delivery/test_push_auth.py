@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from services.delivery.auth import local_token
+from servicekit import push_tokens as local_token
+from servicekit.push_tokens import TokenRejected
 from services.delivery.auth.errors import PushRejected, bearer_token
 from services.delivery.auth.google_oidc import CertCache, GoogleOidcVerifier
 from tests.unit.delivery.oidc_keys import AUDIENCE, SERVICE_ACCOUNT, SigningKey, make_key
@@ -102,13 +103,13 @@ def test_local_tokens_round_trip_and_refuse_tampering() -> None:
     secret = b"s" * 32
     token = local_token.sign(secret, audience="delivery", ttl_seconds=60)
     assert local_token.verify(secret, token, audience="delivery")["iss"] == local_token.ISSUER
-    with pytest.raises(PushRejected, match="signature"):
+    with pytest.raises(TokenRejected, match="signature"):
         local_token.verify(b"x" * 32, token, audience="delivery")
-    with pytest.raises(PushRejected, match="audience"):
+    with pytest.raises(TokenRejected, match="audience"):
         local_token.verify(secret, token, audience="admin")
     expired = local_token.sign(secret, audience="delivery", ttl_seconds=60, now=time.time() - 120)
-    with pytest.raises(PushRejected, match="expired"):
+    with pytest.raises(TokenRejected, match="expired"):
         local_token.verify(secret, expired, audience="delivery")
     payload, _, mac = token.partition(".")
-    with pytest.raises(PushRejected):
+    with pytest.raises(TokenRejected):
         local_token.verify(secret, payload[:-2] + "AA." + mac, audience="delivery")

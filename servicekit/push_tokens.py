@@ -1,5 +1,6 @@
-"""Tokens the local dispatcher signs for its pushes (the embedded mode has no Google
-to vouch for it): HMAC-SHA256 over a small claim set, with an expiry."""
+"""Tokens the local dispatcher signs for its pushes to delivery (the embedded mode has
+no Google to vouch for it): HMAC-SHA256 over a small claim set, with an expiry. Shared
+because routing signs and delivery verifies."""
 
 from __future__ import annotations
 
@@ -9,9 +10,15 @@ import hmac
 import json
 import time
 
-from .errors import PushRejected
-
 ISSUER = "switchboard-local-dispatcher"
+
+
+class TokenRejected(Exception):
+    """The token is not acceptable; the reason never quotes the token."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _b64(data: bytes) -> str:
@@ -35,22 +42,22 @@ def sign(
 def verify(secret: bytes, token: str, *, audience: str, now: float | None = None) -> dict:
     payload, _, mac = token.partition(".")
     if not payload or not mac:
-        raise PushRejected("token is not a local dispatcher token")
+        raise TokenRejected("token is not a local dispatcher token")
     expected = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
     try:
         given = _unb64(mac)
         claims = json.loads(_unb64(payload))
     except (ValueError, TypeError):
-        raise PushRejected("token is malformed") from None
+        raise TokenRejected("token is malformed") from None
     # Constant-time comparison: the token's validity must not leak through timing.
     if not hmac.compare_digest(expected, given):
-        raise PushRejected("token signature does not match")
+        raise TokenRejected("token signature does not match")
     if not isinstance(claims, dict) or claims.get("iss") != ISSUER:
-        raise PushRejected("token has the wrong issuer")
+        raise TokenRejected("token has the wrong issuer")
     if claims.get("aud") != audience:
-        raise PushRejected("token is for another audience")
+        raise TokenRejected("token is for another audience")
     if not isinstance(claims.get("exp"), int) or claims["exp"] < (
         time.time() if now is None else now
     ):
-        raise PushRejected("token has expired")
+        raise TokenRejected("token has expired")
     return claims

@@ -1,0 +1,101 @@
+"""ingress's settings, read from `SWITCHBOARD_INGRESS_*` variables in `__main__` only."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from servicekit.settings import ServiceSettings
+
+ROLES = ("client", "cs", "cr", "treatment")
+
+_TOKEN = re.compile(r"(\d+):[A-Za-z0-9_-]+")
+# What Telegram's setWebhook accepts as a secret_token.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+@dataclass(frozen=True, slots=True)
+class ServedBot:
+    """One bot ingress serves: its role, its id (the digits before ':' in the token)."""
+
+    role: str
+    bot_id: int
+    token: SecretStr
+    # Compared byte-wise in constant time; None only in polling mode.
+    secret: bytes | None = field(default=None, repr=False)
+
+
+class IngressSettings(ServiceSettings):
+    """Knobs of the ingress process; a role without a token is not served."""
+
+    # hide_input_in_errors: a rejected token or secret must not be echoed into the
+    # startup error (pydantic prints the input value by default).
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_INGRESS_", hide_input_in_errors=True)
+
+    # gRPC here serves only the standard health service (probes), not an API.
+    grpc_port: int = 50051
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    routing_target: str = "127.0.0.1:50052"
+    # Telegram waits ~60 s for an answer; failing sooner lets it retry sooner.
+    routing_deadline_seconds: float = Field(default=5.0, gt=0)
+    mode: Literal["webhook", "polling"] = "webhook"
+
+    client_token: SecretStr | None = None
+    cs_token: SecretStr | None = None
+    cr_token: SecretStr | None = None
+    treatment_token: SecretStr | None = None
+    client_webhook_secret: SecretStr | None = None
+    cs_webhook_secret: SecretStr | None = None
+    cr_webhook_secret: SecretStr | None = None
+    treatment_webhook_secret: SecretStr | None = None
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    batch_window_ms: float = Field(default=2.0, ge=0)
+    batch_max: int = Field(default=100, ge=1)
+    # Sent as Retry-After with a 503: Telegram honours it exactly, instead of backing
+    # off towards 60-120 s, so updates flow again soon after routing is back.
+    unavailable_retry_after_seconds: int = Field(default=2, ge=1)
+
+    bot_api_base: str = "https://api.telegram.org"
+    poll_timeout_seconds: int = Field(default=25, ge=0, le=50)
+
+    @field_validator("bot_api_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _bots_are_usable(self) -> IngressSettings:
+        bots = self.served_bots()  # raises on a malformed token or secret
+        if not bots:
+            raise ValueError("no bot token configured (SWITCHBOARD_INGRESS_<ROLE>_TOKEN)")
+        if self.mode == "webhook":
+            unguarded = [bot.role for bot in bots.values() if bot.secret is None]
+            if unguarded:
+                # Without a secret anyone could post updates in the bot's name.
+                raise ValueError(f"webhook mode needs a webhook secret for: {unguarded}")
+        return self
+
+    def served_bots(self) -> dict[str, ServedBot]:
+        """Answer the bots to serve, by role (only roles that have a token)."""
+        bots = {}
+        for role in ROLES:
+            token: SecretStr | None = getattr(self, f"{role}_token")
+            if token is None:
+                continue
+            match = _TOKEN.fullmatch(token.get_secret_value())
+            if match is None:
+                raise ValueError(f"the {role} token is not a bot token (<digits>:<secret>)")
+            secret: SecretStr | None = getattr(self, f"{role}_webhook_secret")
+            secret_bytes = None
+            if secret is not None:
+                if not _SECRET.fullmatch(secret.get_secret_value()):
+                    raise ValueError(f"the {role} webhook secret must be 1-256 of A-Z a-z 0-9 _ -")
+                secret_bytes = secret.get_secret_value().encode()
+            bots[role] = ServedBot(role, int(match.group(1)), token, secret_bytes)
+        return bots

@@ -1,0 +1,25 @@
+"""routing's tables as SQLAlchemy models; importing this registers them all on Base.metadata."""
+
+from services.routing.db.models.audit import AuditEntry
+from services.routing.db.models.backup import Copy, InboundUpdate, Message
+from services.routing.db.models.base import Base
+from services.routing.db.models.bots import Bot, StaffGroup
+from services.routing.db.models.outbox import Job, JobDestination
+from services.routing.db.models.people import Customer, Staff, Team
+from services.routing.db.models.topics import Topic
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Bot",
+    "Copy",
+    "Customer",
+    "InboundUpdate",
+    "Job",
+    "JobDestination",
+    "Message",
+    "Staff",
+    "StaffGroup",
+    "Team",
+    "Topic",
+]

@@ -1,0 +1,119 @@
+"""The local dispatcher: the embedded mode's queues. Each lane pushes its jobs to the
+delivery worker over HTTP with a token it signs, at the lane's rate and concurrency,
+retrying a push that fails. It keeps nothing itself: the jobs live in the outbox, and
+after a crash the relay hands them out again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+
+from servicekit import push_tokens
+from servicekit.lanes import LaneSettings
+
+from ..relay import Handout
+
+log = logging.getLogger(__name__)
+CONTENT_TYPE = "application/x-protobuf"
+
+
+class LocalDispatcher:
+    def __init__(
+        self,
+        *,
+        delivery_url: str,
+        secret: bytes,
+        lanes: dict[str, LaneSettings],
+        audience: str = "delivery",
+    ) -> None:
+        self.delivery_url = delivery_url.rstrip("/")
+        self.secret = secret
+        self.lanes = lanes
+        self.audience = audience
+        self._queues: dict[str, asyncio.Queue[Handout]] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._next_slot: dict[str, float] = {}
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+        for lane, settings in self.lanes.items():
+            self._queues[lane] = asyncio.Queue()
+            self._tasks.extend(
+                asyncio.create_task(self._worker(lane, settings), name=f"lane-{lane}")
+                for _ in range(settings.max_concurrent_dispatches)
+            )
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    async def __call__(self, handout: Handout) -> None:
+        """Queue a job for its lane, no sooner than its not_before."""
+        queue = self._queues.get(handout.lane)
+        if queue is None:
+            raise ValueError(f"unknown lane {handout.lane!r}")
+        delay = 0.0
+        if handout.not_before is not None:
+            delay = (handout.not_before - datetime.now(UTC)).total_seconds()
+        if delay > 0:
+            asyncio.get_running_loop().call_later(delay, queue.put_nowait, handout)
+        else:
+            queue.put_nowait(handout)
+
+    async def _pace(self, lane: str, settings: LaneSettings) -> None:
+        """Keep the lane under its dispatch rate (shared by the lane's workers)."""
+        interval = 1.0 / settings.max_dispatches_per_second
+        now = time.monotonic()
+        slot = max(now, self._next_slot.get(lane, now))
+        self._next_slot[lane] = slot + interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def _worker(self, lane: str, settings: LaneSettings) -> None:
+        queue = self._queues[lane]
+        while True:
+            handout = await queue.get()
+            failures = 0
+            while True:
+                await self._pace(lane, settings)
+                if await self._push(handout):
+                    break
+                failures += 1
+                if failures >= settings.max_attempts:
+                    # The relay hands it out again once its dispatch counts as stale.
+                    log.error("giving up pushing a job", extra={"job_id": handout.job_id})
+                    break
+                ceiling = min(
+                    settings.max_backoff_seconds, settings.min_backoff_seconds * 2**failures
+                )
+                await asyncio.sleep(random.uniform(ceiling / 2, ceiling))
+
+    async def _push(self, handout: Handout) -> bool:
+        assert self._session is not None
+        token = push_tokens.sign(self.secret, audience=self.audience)
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": CONTENT_TYPE,
+            "X-Switchboard-Job": str(handout.job_id),
+        }
+        url = f"{self.delivery_url}/push/{handout.lane}"
+        try:
+            async with self._session.post(url, data=handout.payload, headers=headers) as resp:
+                await resp.read()
+                if 200 <= resp.status < 300:
+                    return True
+                log.warning("push refused", extra={"job_id": handout.job_id, "status": resp.status})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning(
+                "push failed", extra={"job_id": handout.job_id, "error": type(exc).__name__}
+            )
+        return False

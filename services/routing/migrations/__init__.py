@@ -1,0 +1,1 @@
+"""routing's Alembic migrations (packaged so the migration Job can run them)."""
