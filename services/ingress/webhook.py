@@ -4,9 +4,7 @@ answer 200 once routing recorded it, 503 when it could not (Telegram then retrie
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-import re
 import time
 from collections.abc import Callable
 
@@ -18,32 +16,12 @@ from switchboard.routing.v1 import routing_pb2
 from .batcher import Batcher, Update
 from .errors import RoutingUnavailable
 from .metrics import RESULTS, RoleMetrics
+from .rawupdate import read_update_id
 from .settings import ServedBot
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 JSON = "application/json"
-INT64_MAX = 2**63 - 1
-
-# Telegram writes update_id first: a match here spares a full JSON parse per update.
-# The digits must end the value (`,` or `}`), so 1.5 or 1e3 fall through to the parser.
-_LEADING_UPDATE_ID = re.compile(rb'\s*\{\s*"update_id"\s*:\s*(0|[1-9][0-9]{0,17})\s*[,}]')
-
 log = logging.getLogger(__name__)
-
-
-def read_update_id(body: bytes) -> int:
-    """Answer the body's integer update_id, or 0 when it has none (not JSON, not an
-    object, no update_id, not a positive int64); routing rejects those."""
-    match = _LEADING_UPDATE_ID.match(body)
-    if match is not None:
-        return int(match.group(1))
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return 0
-    value = data.get("update_id") if isinstance(data, dict) else None
-    # type() rather than isinstance: JSON true would otherwise pass as 1.
-    return value if type(value) is int and 0 < value <= INT64_MAX else 0
 
 
 def _answer(status: int, body: bytes, **headers: str) -> web.Response:

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from services.routing.db.aiomysql_compat import restore_bytes_escaping
 from services.routing.db.urls import async_url
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -27,7 +26,6 @@ def make_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
     resolved = async_url(url)
     if resolved.get_backend_name() == "sqlite":
         return _sqlite_engine(resolved, echo=echo)
-    restore_bytes_escaping()
     return create_async_engine(
         resolved,
         echo=echo,

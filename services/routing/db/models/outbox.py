@@ -57,6 +57,8 @@ class Job(Base):
     # Not before this time: Telegram's retry_after, or the backoff after a failure.
     not_before: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]
+    # While set and in the future, one delivery attempt holds the job (see ClaimJob).
+    claimed_until: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     error_code: Mapped[int | None]
     error_description: Mapped[str | None] = mapped_column(String(1024))

@@ -1,0 +1,135 @@
+"""The push endpoint: POST /push/<lane> with a protobuf DeliveryJob, from Cloud Tasks
+or the local dispatcher. Only an authenticated push gets in; a job is claimed from
+routing before it is sent (a completed job is skipped), paced under Telegram's
+limits, sent, and its outcome reported to routing — only then is the push answered
+200, so a push whose outcome could not be recorded comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import grpc
+from aiohttp import web
+from google.protobuf.message import DecodeError
+
+from servicekit.lanes import LANES
+from servicekit.logs import bind_correlation_id
+from switchboard.common.v1 import common_pb2
+from switchboard.delivery.v1 import job_pb2
+from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+
+from .auth.errors import PushRejected, bearer_token
+from .auth.verifiers import PushVerifier
+from .outcome import Result, Verdict
+from .pacing import Pacer
+from .telegram_send import Senders, execute
+
+log = logging.getLogger(__name__)
+LANE_OF = {common_pb2.Lane.Name(v).removeprefix("LANE_").lower().replace("_", "-"): v
+           for v in common_pb2.Lane.values() if v}  # fmt: skip
+OUTCOMES = {
+    Verdict.SENT: routing_pb2.OUTCOME_SENT,
+    Verdict.RETRY: routing_pb2.OUTCOME_RETRY,
+    Verdict.FAILED: routing_pb2.OUTCOME_FAILED,
+}
+REPORT_TRIES = 5
+
+
+@dataclass
+class Worker:
+    routing: routing_pb2_grpc.RoutingServiceStub
+    senders: Senders
+    verifier: PushVerifier
+    pacer: Pacer
+    # The longest a push waits for its pacing slot before handing the job back.
+    max_pace_wait: float = 5.0
+
+
+def _answer(status: int, **body: object) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+async def handle_push(request: web.Request, worker: Worker) -> web.Response:
+    lane = request.match_info["lane"]
+    if lane not in LANES:
+        return _answer(404, error="unknown lane")
+    try:
+        claims = await worker.verifier.verify(bearer_token(request.headers.get("Authorization")))
+    except PushRejected as rejected:
+        log.warning("push rejected", extra={"lane": lane, "reason": rejected.reason})
+        return _answer(401, error="unauthenticated")
+    del claims
+    try:
+        job = job_pb2.DeliveryJob.FromString(await request.read())
+    except DecodeError:
+        return _answer(400, error="body is not a DeliveryJob")
+    if LANE_OF.get(lane) != job.lane or not job.job_id.isdigit():
+        return _answer(400, error="job does not belong to this lane")
+    with bind_correlation_id(job.correlation_id or None):
+        return await _deliver(worker, job)
+
+
+async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
+    try:
+        claim = await worker.routing.ClaimJob(
+            routing_pb2.ClaimJobRequest(job_id=job.job_id, attempt=job.attempt)
+        )
+    except grpc.aio.AioRpcError as error:
+        log.warning("cannot claim a job", extra={"job_id": job.job_id, "code": error.code().name})
+        return _answer(503, error="routing unavailable")
+    if claim.claim in (routing_pb2.CLAIM_DONE, routing_pb2.CLAIM_UNKNOWN):
+        return _answer(200, skipped=True)
+    if claim.claim == routing_pb2.CLAIM_WAIT:
+        wait = max(1, round(claim.retry_after_seconds))
+        return web.json_response({"waiting": True}, status=503, headers={"Retry-After": str(wait)})
+    count = len(job.send_album.items) if job.WhichOneof("action") == "send_album" else 1
+    wait = worker.pacer.reserve(
+        bot_id=job.bot_id, chat_id=job.destination.chat_id, count=count,
+        max_wait=worker.max_pace_wait,
+    )  # fmt: skip
+    if wait < 0:
+        # Too long to hold the push: the job goes back to the outbox until then.
+        result = Result(Verdict.RETRY, description="paced", retry_after=-wait)
+    else:
+        if wait:
+            await asyncio.sleep(wait)
+        result = await execute(worker.senders, job)
+    return await _report(worker, job, result)
+
+
+async def _report(worker: Worker, job: job_pb2.DeliveryJob, result: Result) -> web.Response:
+    report = routing_pb2.ReportOutcomeRequest(
+        job_id=job.job_id,
+        attempt=job.attempt,
+        outcome=OUTCOMES[result.verdict],
+        sent=[routing_pb2.SentMessage(chat_id=c, message_id=m) for c, m in result.sent],
+        error_code=result.error_code,
+        error_description=result.description,
+        retry_after_seconds=result.retry_after or 0.0,
+        plain_text_fallback=result.plain_text_fallback,
+        correlation_id=job.correlation_id,
+    )
+    log.info(
+        "job delivered" if result.verdict is Verdict.SENT else "job not delivered",
+        extra={"job_id": job.job_id, "verdict": result.verdict.value,
+               "error_code": result.error_code, "description": result.description},
+    )  # fmt: skip
+    for attempt in range(REPORT_TRIES):
+        try:
+            await worker.routing.ReportOutcome(report)
+            return _answer(200, verdict=result.verdict.value)
+        except grpc.aio.AioRpcError as error:
+            log.warning("cannot report an outcome", extra={"code": error.code().name})
+            await asyncio.sleep(0.2 * 2**attempt)
+    # The send may have happened; the push comes back and the claim decides.
+    log.error("outcome lost", extra={"job_id": job.job_id, "verdict": result.verdict.value})
+    return _answer(503, error="routing unavailable")
+
+
+def routes(worker: Worker) -> list[web.RouteDef]:
+    async def push(request: web.Request) -> web.Response:
+        return await handle_push(request, worker)
+
+    return [web.post("/push/{lane}", push)]

@@ -1,0 +1,128 @@
+"""The outbox end to end inside routing: relay hands out heads, delivery claims,
+outcomes release the next job — on SQLite and MariaDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.routing.db.enums import JobStatus
+from services.routing.db.models import Copy, Job
+from services.routing.relay import Handout, Relay
+from services.routing.usecases.outcomes import Report, claim, record_outcome
+from services.routing.usecases.record import record_batch
+from switchboard.delivery.v1 import job_pb2
+from tests.integration.routing.stage import CS_GROUP, client_line, set_stage
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.handed: list[Handout] = []
+
+    async def __call__(self, handout: Handout) -> None:
+        self.handed.append(handout)
+
+
+async def _two_lines(sessions: Sessions) -> None:
+    async with sessions() as session:
+        await set_stage(session)
+    async with sessions() as session, session.begin():
+        await record_batch(session, [client_line("one", message_id=1)])
+    async with sessions() as session, session.begin():
+        await record_batch(session, [client_line("two", message_id=2)])
+
+
+async def _claim(sessions: Sessions, handout: Handout) -> str:
+    async with sessions() as session, session.begin():
+        return (await claim(session, job_id=handout.job_id, attempt=handout.attempt)).claim
+
+
+async def _report(sessions: Sessions, report: Report) -> bool:
+    async with sessions() as session, session.begin():
+        return await record_outcome(session, report)
+
+
+async def test_only_heads_go_out_and_a_success_releases_the_next(db_sessions: Sessions) -> None:
+    await _two_lines(db_sessions)
+    collect = Collect()
+    relay = Relay(db_sessions, collect)
+    assert await relay.pass_once() == 2  # "one" to the CS topic and to the CR topic
+    texts = {job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text for h in collect.handed}
+    assert texts == {"one"}
+    assert all(job_pb2.DeliveryJob.FromString(h.payload).attempt == 1 for h in collect.handed)
+    assert await relay.pass_once() == 0  # "two" waits behind "one" in both topics
+    cs = next(
+        h
+        for h in collect.handed
+        if job_pb2.DeliveryJob.FromString(h.payload).destination.chat_id == CS_GROUP
+    )
+    assert await _claim(db_sessions, cs) == "proceed"
+    assert await _claim(db_sessions, cs) == "wait", "a second push of the same attempt waits"
+    assert await _report(db_sessions, Report(cs.job_id, 1, "sent", sent=[(CS_GROUP, 77)]))
+    assert await _claim(db_sessions, cs) == "done"
+    assert not await _report(db_sessions, Report(cs.job_id, 1, "sent", sent=[(CS_GROUP, 77)]))
+    async with db_sessions() as session:
+        copy = (await session.execute(select(Copy))).scalar_one()
+    assert (copy.dest_chat_id, copy.dest_message_id) == (CS_GROUP, 77)
+    collect.handed.clear()
+    assert await relay.pass_once() == 1
+    assert job_pb2.DeliveryJob.FromString(collect.handed[0].payload).send_text.text.text == "two"
+
+
+async def test_a_retry_waits_and_holds_back_its_destination(db_sessions: Sessions) -> None:
+    await _two_lines(db_sessions)
+    collect = Collect()
+    relay = Relay(db_sessions, collect)
+    await relay.pass_once()
+    head = collect.handed[0]
+    await _claim(db_sessions, head)
+    await _report(db_sessions, Report(head.job_id, 1, "retry", error_code=429, retry_after=30))
+    async with db_sessions() as session:
+        job = await session.get(Job, head.job_id)
+    assert job is not None and job.status == JobStatus.PENDING
+    assert job.not_before is not None
+    assert 25 < (job.not_before - datetime.now(UTC)).total_seconds() <= 30
+    collect.handed.clear()
+    assert await relay.pass_once() == 0, "neither the retry nor the job behind it is due"
+
+
+async def test_a_permanent_failure_does_not_block_the_next(db_sessions: Sessions) -> None:
+    await _two_lines(db_sessions)
+    collect = Collect()
+    relay = Relay(db_sessions, collect)
+    await relay.pass_once()
+    for handout in collect.handed:
+        await _claim(db_sessions, handout)
+        await _report(
+            db_sessions,
+            Report(handout.job_id, 1, "failed", error_code=400, description="Bad Request: x"),
+        )
+    collect.handed.clear()
+    assert await relay.pass_once() == 2
+    async with db_sessions() as session:
+        failed = (
+            (await session.execute(select(Job).where(Job.status == JobStatus.FAILED)))
+            .scalars()
+            .all()
+        )
+    assert {j.error_description for j in failed} == {"Bad Request: x"}
+
+
+async def test_after_a_crash_jobs_that_were_out_go_out_again(db_sessions: Sessions) -> None:
+    await _two_lines(db_sessions)
+    collect = Collect()
+    relay = Relay(db_sessions, collect)
+    await relay.pass_once()
+    first = collect.handed[0]
+    restarted = Relay(db_sessions, collect)
+    assert await restarted.recover(everything=True) == 2
+    collect.handed.clear()
+    assert await restarted.pass_once() == 2
+    again = next(h for h in collect.handed if h.job_id == first.job_id)
+    assert again.attempt == 2
+    assert await _claim(db_sessions, first) == "done", "the old attempt is superseded"
+    assert await _claim(db_sessions, again) == "proceed"
