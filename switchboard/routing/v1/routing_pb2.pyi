@@ -188,18 +188,30 @@ class Customer(_message.Message):
     def __init__(self, id: _Optional[int] = ..., telegram_user_id: _Optional[int] = ..., display_name: _Optional[str] = ..., email: _Optional[str] = ..., status: _Optional[_Union[CustomerStatus, str]] = ..., cr_team: _Optional[str] = ..., treatment: _Optional[bool] = ..., topics: _Optional[_Iterable[_Union[Topic, _Mapping]]] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
-    __slots__ = ("telegram_user_id", "display_name", "email", "cr_team", "treatment")
+    __slots__ = ("telegram_user_id", "display_name", "email", "cr_team", "treatment", "topics")
     TELEGRAM_USER_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     CR_TEAM_FIELD_NUMBER: _ClassVar[int]
     TREATMENT_FIELD_NUMBER: _ClassVar[int]
+    TOPICS_FIELD_NUMBER: _ClassVar[int]
     telegram_user_id: int
     display_name: str
     email: str
     cr_team: str
     treatment: bool
-    def __init__(self, telegram_user_id: _Optional[int] = ..., display_name: _Optional[str] = ..., email: _Optional[str] = ..., cr_team: _Optional[str] = ..., treatment: _Optional[bool] = ...) -> None: ...
+    topics: _containers.RepeatedCompositeFieldContainer[NewTopic]
+    def __init__(self, telegram_user_id: _Optional[int] = ..., display_name: _Optional[str] = ..., email: _Optional[str] = ..., cr_team: _Optional[str] = ..., treatment: _Optional[bool] = ..., topics: _Optional[_Iterable[_Union[NewTopic, _Mapping]]] = ...) -> None: ...
+
+class NewTopic(_message.Message):
+    __slots__ = ("chat_id", "message_thread_id", "name")
+    CHAT_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_THREAD_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    chat_id: int
+    message_thread_id: int
+    name: str
+    def __init__(self, chat_id: _Optional[int] = ..., message_thread_id: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
 
 class GetCustomerRequest(_message.Message):
     __slots__ = ("id", "telegram_user_id")
