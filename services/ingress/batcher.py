@@ -121,18 +121,8 @@ class Batcher:
 
     async def _send(self, batch: list[_Waiting]) -> None:
         self._on_batch(len(batch))
-        request = routing_pb2.RecordUpdatesRequest()
-        add = request.updates.add
-        for update, received_ns, _ in batch:
-            inbound = add(
-                bot_id=update.bot_id,
-                update_id=update.update_id,
-                raw=update.raw,
-                correlation_id=update.correlation_id,
-            )
-            inbound.received_at.FromNanoseconds(received_ns)
-        try:
-            response = await self._stub.RecordUpdates(request, timeout=self._deadline)
+        try:  # everything: a waiter left without an answer would hang its request
+            response = await self._stub.RecordUpdates(_request(batch), timeout=self._deadline)
             results = response.results
             if len(results) != len(batch):
                 raise _Mismatch(f"routing answered {len(results)} results for {len(batch)}")
@@ -154,6 +144,20 @@ class Batcher:
         for waiting, result in zip(batch, results, strict=True):
             if not waiting.future.done():
                 waiting.future.set_result(result)
+
+
+def _request(batch: list[_Waiting]) -> routing_pb2.RecordUpdatesRequest:
+    request = routing_pb2.RecordUpdatesRequest()
+    add = request.updates.add
+    for update, received_ns, _ in batch:
+        inbound = add(
+            bot_id=update.bot_id,
+            update_id=update.update_id,
+            raw=update.raw,
+            correlation_id=update.correlation_id,
+        )
+        inbound.received_at.FromNanoseconds(received_ns)
+    return request
 
 
 class _Mismatch(Exception):

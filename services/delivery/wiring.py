@@ -1,0 +1,90 @@
+"""build(): the one place delivery's parts are created and connected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiohttp import web
+
+from servicekit.grpc_client import channel
+from switchboard.routing.v1 import routing_pb2_grpc
+
+from .auth.google_oidc import CertCache, GoogleOidcVerifier, fetch_google_certs
+from .auth.verifiers import LocalDispatcherVerifier, PushVerifier
+from .pacing import Limits, Pacer
+from .push import Worker, routes
+from .settings import DeliverySettings
+from .telegram_send import Senders
+
+MAX_PUSH_BYTES = 2 * 1024 * 1024  # a job is small; Cloud Tasks caps a task at 1 MiB
+
+
+@dataclass
+class Delivery:
+    app: web.Application
+    worker: Worker
+    bots: dict[str, Bot]
+
+    async def close(self) -> None:
+        for bot in self.bots.values():
+            await bot.session.close()
+
+
+def make_bot(token: str, *, base: str, timeout: float) -> Bot:
+    api = PRODUCTION if base.rstrip("/") == "https://api.telegram.org" else (
+        TelegramAPIServer.from_base(base.rstrip("/"))
+    )  # fmt: skip
+    return Bot(token, session=AiohttpSession(api=api, timeout=timeout))
+
+
+def _verifier(settings: DeliverySettings) -> PushVerifier:
+    if settings.push_auth == "local":
+        secret = settings.push_secret.get_secret_value().encode()
+        if not secret:
+            raise ValueError("SWITCHBOARD_DELIVERY_PUSH_SECRET is required for local pushes")
+        return LocalDispatcherVerifier(secret)
+    if not settings.push_audience or not settings.push_service_account:
+        raise ValueError("google push auth needs PUSH_AUDIENCE and PUSH_SERVICE_ACCOUNT")
+    return GoogleOidcVerifier(
+        audience=settings.push_audience,
+        service_account=settings.push_service_account,
+        certs=CertCache(fetch_google_certs),
+    )
+
+
+def build(
+    settings: DeliverySettings,
+    *,
+    verifier: PushVerifier | None = None,
+    routing: routing_pb2_grpc.RoutingServiceStub | None = None,
+) -> Delivery:
+    bots = {
+        role: make_bot(
+            token.get_secret_value(),
+            base=settings.bot_api_base,
+            timeout=settings.telegram_timeout_seconds,
+        )
+        for role, token in settings.tokens().items()
+    }
+    limits = Limits(
+        chat_per_sec=settings.chat_per_sec,
+        chat_burst=settings.chat_burst,
+        group_per_min=settings.group_per_min,
+        group_burst=settings.group_burst,
+        bot_per_sec=settings.bot_per_sec,
+        bot_burst=settings.bot_burst,
+    )
+    worker = Worker(
+        routing=routing or routing_pb2_grpc.RoutingServiceStub(channel(settings.routing_target)),
+        senders=Senders({bot.id: bot for bot in bots.values()}),
+        verifier=verifier or _verifier(settings),
+        pacer=Pacer(limits),
+        max_pace_wait=settings.max_pace_wait_seconds,
+    )
+    app = web.Application(client_max_size=MAX_PUSH_BYTES)
+    app.add_routes(routes(worker))
+    app.router.add_get("/healthz", lambda _: web.json_response({"status": "ok"}))
+    return Delivery(app, worker, bots)

@@ -1,0 +1,41 @@
+"""python -m services.routing — routing's gRPC API and the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from servicekit.grpc_server import run_until_signalled
+from servicekit.logs import configure_logging
+from servicekit.settings import settings_for_log
+
+from .settings import RoutingSettings
+from .wiring import build
+
+log = logging.getLogger("services.routing")
+
+
+async def _main() -> None:
+    settings = RoutingSettings()
+    configure_logging("routing", settings.log_level)
+    log.info("starting", extra={"settings": settings_for_log(settings)})
+    routing = build(settings)
+    await routing.start()
+    assert routing.server is not None
+    log.info("serving", extra={"grpc_port": routing.server.port})
+    await run_until_signalled(
+        routing.server, grace=settings.shutdown_grace_seconds, cleanups=[routing.close]
+    )
+
+
+def main() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(_main())
+    else:
+        uvloop.run(_main())
+
+
+if __name__ == "__main__":
+    main()

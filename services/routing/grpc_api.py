@@ -1,0 +1,166 @@
+"""RoutingService over gRPC: translates protobuf to the use cases and back."""
+
+from __future__ import annotations
+
+import grpc
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from servicekit.errors import Unavailable
+from servicekit.logs import new_correlation_id
+from switchboard.common.v1 import common_pb2
+from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+
+from .relay import Relay
+from .usecases import customers
+from .usecases.outcomes import Report, claim, record_outcome
+from .usecases.record import Incoming, record_batch
+
+RECORD_STATUS = {
+    "accepted": routing_pb2.RECORD_STATUS_ACCEPTED,
+    "duplicate": routing_pb2.RECORD_STATUS_DUPLICATE,
+    "rejected": routing_pb2.RECORD_STATUS_REJECTED,
+}
+CLAIMS = {
+    "proceed": routing_pb2.CLAIM_PROCEED,
+    "done": routing_pb2.CLAIM_DONE,
+    "wait": routing_pb2.CLAIM_WAIT,
+    "unknown": routing_pb2.CLAIM_UNKNOWN,
+}
+OUTCOMES = {
+    routing_pb2.OUTCOME_SENT: "sent",
+    routing_pb2.OUTCOME_RETRY: "retry",
+    routing_pb2.OUTCOME_FAILED: "failed",
+    routing_pb2.OUTCOME_SKIPPED: "skipped",
+}
+ROLES = {
+    "cs": common_pb2.BOT_ROLE_CS,
+    "cr": common_pb2.BOT_ROLE_CR,
+    "treatment": common_pb2.BOT_ROLE_TREATMENT,
+}
+CUSTOMER_STATUS = {
+    "pending": routing_pb2.CUSTOMER_STATUS_PENDING,
+    "active": routing_pb2.CUSTOMER_STATUS_ACTIVE,
+    "blocked": routing_pb2.CUSTOMER_STATUS_BLOCKED,
+    "rejected": routing_pb2.CUSTOMER_STATUS_REJECTED,
+}
+DATABASE_DOWN = (OperationalError, DBAPIError, OSError, ConnectionError)
+
+
+class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], relay: Relay) -> None:
+        self.sessions = sessions
+        self.relay = relay
+
+    async def RecordUpdates(
+        self, request: routing_pb2.RecordUpdatesRequest, context: grpc.aio.ServicerContext
+    ) -> routing_pb2.RecordUpdatesResponse:
+        """Record a batch of updates: acknowledged only once committed."""
+        batch = [
+            Incoming(u.bot_id, u.update_id, u.raw, u.correlation_id or new_correlation_id())
+            for u in request.updates
+        ]
+        try:
+            async with self.sessions() as session, session.begin():
+                results = await record_batch(session, batch)
+        except DATABASE_DOWN:
+            # Nothing was recorded: ingress answers 5xx and Telegram keeps the updates.
+            raise Unavailable("the database cannot record updates now") from None
+        if any(r.jobs for r in results):
+            self.relay.wake()
+        return routing_pb2.RecordUpdatesResponse(
+            results=[
+                routing_pb2.RecordResult(
+                    bot_id=i.bot_id,
+                    update_id=i.update_id,
+                    status=RECORD_STATUS[r.status],
+                    reason=r.reason,
+                )
+                for i, r in zip(batch, results, strict=True)
+            ]
+        )
+
+    async def ClaimJob(
+        self, request: routing_pb2.ClaimJobRequest, context: grpc.aio.ServicerContext
+    ) -> routing_pb2.ClaimJobResponse:
+        """Let one push of a job's attempt send it; a completed job is done."""
+        if not request.job_id.isdigit():
+            return routing_pb2.ClaimJobResponse(claim=routing_pb2.CLAIM_UNKNOWN)
+        async with self.sessions() as session, session.begin():
+            result = await claim(session, job_id=int(request.job_id), attempt=request.attempt)
+        return routing_pb2.ClaimJobResponse(
+            claim=CLAIMS[result.claim], retry_after_seconds=result.retry_after
+        )
+
+    async def ReportOutcome(
+        self, request: routing_pb2.ReportOutcomeRequest, context: grpc.aio.ServicerContext
+    ) -> routing_pb2.ReportOutcomeResponse:
+        """Record delivery's verdict and let the destination's next job go."""
+        if not request.job_id.isdigit():
+            return routing_pb2.ReportOutcomeResponse(applied=False)
+        report = Report(
+            job_id=int(request.job_id),
+            attempt=request.attempt,
+            outcome=OUTCOMES.get(request.outcome, "failed"),
+            sent=[(m.chat_id, m.message_id) for m in request.sent],
+            error_code=request.error_code,
+            description=request.error_description,
+            retry_after=request.retry_after_seconds or None,
+            plain_text_fallback=request.plain_text_fallback,
+        )
+        async with self.sessions() as session, session.begin():
+            applied = await record_outcome(session, report)
+        if applied:
+            self.relay.wake()
+        return routing_pb2.ReportOutcomeResponse(applied=applied)
+
+    async def CreateCustomer(
+        self, request: routing_pb2.CreateCustomerRequest, context: grpc.aio.ServicerContext
+    ) -> routing_pb2.Customer:
+        """Create an active customer with topics the staff groups already have."""
+        async with self.sessions() as session, session.begin():
+            customer = await customers.create(
+                session,
+                telegram_user_id=request.telegram_user_id,
+                display_name=request.display_name,
+                email=request.email,
+                cr_team=request.cr_team,
+                treatment=request.treatment,
+                topics=[
+                    customers.NewTopic(t.chat_id, t.message_thread_id, t.name)
+                    for t in request.topics
+                ],
+            )
+            customer_id = customer.id
+        return await self._customer(customer_id=customer_id)
+
+    async def GetCustomer(
+        self, request: routing_pb2.GetCustomerRequest, context: grpc.aio.ServicerContext
+    ) -> routing_pb2.Customer:
+        """A customer with their topics."""
+        return await self._customer(
+            customer_id=request.id if request.WhichOneof("key") == "id" else 0,
+            telegram_user_id=request.telegram_user_id,
+        )
+
+    async def _customer(self, **key: int) -> routing_pb2.Customer:
+        async with self.sessions() as session:
+            customer, topics, team = await customers.find(session, **key)
+            return routing_pb2.Customer(
+                id=customer.id,
+                telegram_user_id=customer.telegram_user_id,
+                display_name=customer.display_name,
+                email=customer.email or "",
+                status=CUSTOMER_STATUS[str(customer.status)],
+                cr_team=team.name if team else "",
+                treatment=customer.treatment,
+                topics=[
+                    routing_pb2.Topic(
+                        role=ROLES[str(group.role)],
+                        chat_id=group.id,
+                        message_thread_id=topic.message_thread_id,
+                        status=str(topic.status),
+                    )
+                    for topic, group in topics
+                ],
+            )

@@ -1,0 +1,38 @@
+"""routing's settings, read from `SWITCHBOARD_ROUTING_*` variables in `__main__` only."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from servicekit.lanes import LaneSettings, default_lanes
+from servicekit.settings import ServiceSettings
+
+
+class RoutingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_ROUTING_", hide_input_in_errors=True)
+
+    grpc_port: int = 50052
+    # sqlite+aiosqlite:///path (embedded) or mysql+aiomysql://user:pw@host/db.
+    database_url: SecretStr = SecretStr("sqlite+aiosqlite:///var/switchboard.db")
+    # The embedded mode migrates at start; production runs migrations as a Job.
+    migrate_on_start: bool = False
+
+    dispatcher: Literal["local", "cloud_tasks"] = "local"
+    # Where delivery's push endpoint listens (the local dispatcher and Cloud Tasks).
+    delivery_url: str = "http://127.0.0.1:8082"
+    # Shared with delivery: the local dispatcher signs its pushes with it.
+    push_secret: SecretStr = SecretStr("")
+    lanes: dict[str, LaneSettings] = Field(default_factory=default_lanes)
+
+    cloud_tasks_project: str = ""
+    cloud_tasks_location: str = ""
+    # The service account whose OIDC token Cloud Tasks attaches to each push.
+    cloud_tasks_service_account: str = ""
+    # host:port of a Cloud Tasks emulator (tests); empty = Google's API.
+    cloud_tasks_emulator: str = ""
+
+    relay_batch: int = Field(default=200, ge=1)
+    relay_idle_seconds: float = Field(default=1.0, gt=0)

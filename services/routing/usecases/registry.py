@@ -1,0 +1,56 @@
+"""The registry of bots, staff groups, teams and staff, loaded from a document until
+the operations API manages it. Loading again updates what exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.errors import InvalidArgument
+from services.routing.db.enums import BotRole, GroupRole
+from services.routing.db.models import Bot, Staff, StaffGroup, Team
+
+
+async def load(session: AsyncSession, doc: dict[str, Any]) -> dict[str, int]:
+    """Upsert bots, teams, groups and staff; answer how many of each."""
+    teams: dict[str, int] = {}
+    for spec in doc.get("teams", []):
+        team = (
+            await session.execute(select(Team).where(Team.name == spec["name"]))
+        ).scalar_one_or_none()
+        if team is None:
+            team = Team(name=spec["name"])
+            session.add(team)
+            await session.flush()
+        teams[team.name] = team.id
+    for spec in doc.get("bots", []):
+        bot = await session.get(Bot, spec["id"]) or Bot(id=spec["id"])
+        bot.role, bot.username = BotRole(spec["role"]), spec["username"]
+        session.add(bot)
+    await session.flush()
+    for spec in doc.get("groups", []):
+        team_name = spec.get("team")
+        if team_name and team_name not in teams:
+            raise InvalidArgument(f"group {spec['id']}: unknown team {team_name!r}")
+        group = await session.get(StaffGroup, spec["id"]) or StaffGroup(id=spec["id"])
+        group.role, group.title, group.bot_id = (
+            GroupRole(spec["role"]),
+            spec["title"],
+            spec["bot_id"],
+        )
+        group.team_id = teams.get(team_name) if team_name else None
+        session.add(group)
+    for spec in doc.get("staff", []):
+        person = (
+            await session.execute(
+                select(Staff).where(Staff.telegram_user_id == spec["telegram_user_id"])
+            )
+        ).scalar_one_or_none() or Staff(telegram_user_id=spec["telegram_user_id"])
+        person.display_name, person.role_label = spec["display_name"], spec["role_label"]
+        team_name = spec.get("team")
+        person.team_id = teams.get(team_name) if team_name else None
+        session.add(person)
+    await session.flush()
+    return {key: len(doc.get(key, [])) for key in ("teams", "bots", "groups", "staff")}

@@ -1,0 +1,107 @@
+"""build(): the one place routing's parts are created and connected."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from servicekit.grpc_server import RunningServer, start_server
+from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+
+from .db.engine import make_engine, session_factory
+from .db.migrate import upgrade
+from .db.urls import sync_url
+from .dispatch.local import LocalDispatcher
+from .grpc_api import RoutingServicer
+from .relay import Dispatch, Relay
+from .settings import RoutingSettings
+
+SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["RoutingService"].full_name
+
+
+@dataclass
+class Routing:
+    settings: RoutingSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    relay: Relay
+    dispatcher: object
+    server: RunningServer | None = None
+    _relay_task: asyncio.Task | None = field(default=None, repr=False)
+
+    async def start(self) -> None:
+        if hasattr(self.dispatcher, "start"):
+            await self.dispatcher.start()
+        servicer = RoutingServicer(self.sessions, self.relay)
+        self.server = await start_server(
+            host=self.settings.grpc_host,
+            port=self.settings.grpc_port,
+            register=lambda server: routing_pb2_grpc.add_RoutingServiceServicer_to_server(
+                servicer, server
+            ),
+            service_names=[SERVICE_NAME],
+        )
+        self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+
+    async def close(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+        if hasattr(self.dispatcher, "close"):
+            await self.dispatcher.close()
+        await self.engine.dispose()
+
+
+def _dispatcher(settings: RoutingSettings) -> Dispatch:
+    if settings.dispatcher == "local":
+        secret = settings.push_secret.get_secret_value().encode()
+        if not secret:
+            raise ValueError("SWITCHBOARD_ROUTING_PUSH_SECRET is required for the local dispatcher")
+        return LocalDispatcher(
+            delivery_url=settings.delivery_url, secret=secret, lanes=settings.lanes
+        )
+    from google.cloud import tasks_v2
+    from google.cloud.tasks_v2.services.cloud_tasks.transports import (
+        CloudTasksGrpcAsyncIOTransport,
+    )
+
+    from .dispatch.cloud_tasks import CloudTasksDispatcher
+
+    if settings.cloud_tasks_emulator:
+        channel = grpc.aio.insecure_channel(settings.cloud_tasks_emulator)
+        client = tasks_v2.CloudTasksAsyncClient(
+            transport=CloudTasksGrpcAsyncIOTransport(channel=channel)
+        )
+    else:
+        client = tasks_v2.CloudTasksAsyncClient()
+    return CloudTasksDispatcher(
+        client,
+        project=settings.cloud_tasks_project,
+        location=settings.cloud_tasks_location,
+        delivery_url=settings.delivery_url,
+        service_account=settings.cloud_tasks_service_account,
+    )
+
+
+def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Routing:
+    """Everything routing needs, created but not started (nothing runs at import)."""
+    url = settings.database_url.get_secret_value()
+    database = sync_url(url).database
+    if sync_url(url).get_backend_name() == "sqlite" and database:
+        # The embedded default keeps its file under var/; make the folder on first run.
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if settings.migrate_on_start:
+        upgrade(sync_url(url))
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    dispatcher = dispatch or _dispatcher(settings)
+    relay = Relay(
+        sessions, dispatcher, batch=settings.relay_batch, idle_seconds=settings.relay_idle_seconds
+    )
+    return Routing(settings, engine, sessions, relay, dispatcher)

@@ -1,0 +1,111 @@
+"""End-to-end fixtures: the sandbox with a support team's cast, routing's database on
+SQLite and on MariaDB, and the services running as processes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+
+from sandbox.client import SandboxClient
+from servicekit.grpc_client import channel
+from services.routing.usecases import registry
+from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
+from tests.integration.routing_db.fixtures import *  # noqa: F403 — pytest fixtures
+from tests.integration.routing_db.fixtures import Sessions
+
+ANN, ANNA, RAVI = 5001, 6001, 6002
+CS_GROUP, CR_GROUP = -1002001, -1002002
+SCENARIO = {
+    "bots": [
+        {"token": CLIENT_TOKEN, "username": "client_bot"},
+        {"token": CS_TOKEN, "username": "cs_bot"},
+        {"token": CR_TOKEN, "username": "cr_bot"},
+    ],
+    "users": [
+        {"id": ANN, "first_name": "Ann", "last_name": "Client"},
+        {"id": ANNA, "first_name": "Anna"},
+        {"id": RAVI, "first_name": "Ravi"},
+    ],
+    "groups": [
+        {"id": CS_GROUP, "title": "CS", "forum": True, "members": [ANNA],
+         "admins": [CS_TOKEN, ANNA]},
+        {"id": CR_GROUP, "title": "CR One", "forum": True, "members": [RAVI],
+         "admins": [CR_TOKEN, RAVI]},
+    ],
+}  # fmt: skip
+REGISTRY = {
+    "teams": [{"name": "CR One"}],
+    "bots": [
+        {"id": 1001, "role": "client", "username": "client_bot"},
+        {"id": 1002, "role": "cs", "username": "cs_bot"},
+        {"id": 1003, "role": "cr", "username": "cr_bot"},
+    ],
+    "groups": [
+        {"id": CS_GROUP, "role": "cs", "title": "CS", "bot_id": 1002},
+        {"id": CR_GROUP, "role": "cr", "title": "CR One", "bot_id": 1003, "team": "CR One"},
+    ],
+    "staff": [{"telegram_user_id": ANNA, "display_name": "Anna", "role_label": "CS"}],
+}
+
+
+class Running:
+    """The running stack, the sandbox, and the topics of the customer Ann."""
+
+    def __init__(self, stack: Stack, sandbox: SandboxClient, topics: dict[int, int]) -> None:
+        self.stack = stack
+        self.sandbox = sandbox
+        self.topics = topics  # group chat id -> Ann's thread id
+
+
+@pytest.fixture
+async def running(
+    sandbox: SandboxClient,
+    sandbox_url: str,
+    database_url: str,
+    db_sessions: Sessions,
+    make_bot: Callable[..., Bot],
+    tmp_path: Path,
+) -> AsyncIterator[Running]:
+    await sandbox.scenario(SCENARIO)
+    await sandbox.limits(enabled=False)
+    async with db_sessions() as session, session.begin():
+        await registry.load(session, REGISTRY)
+    stack = Stack(sandbox_url=sandbox_url, database_url=database_url, logs=tmp_path)
+    try:
+        for service in ("routing", "delivery", "ingress"):
+            stack.start(service)
+        for service in ("routing", "delivery", "ingress"):
+            await stack.wait_ready(service)
+        for role, token in TOKENS.items():
+            bot = make_bot(token)
+            await bot.set_webhook(
+                f"{stack.ingress_url}/webhook/{role}",
+                secret_token=SECRETS[role],
+                allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+            )
+        topics = {
+            CS_GROUP: (await make_bot(CS_TOKEN).create_forum_topic(CS_GROUP, "Ann Client")),
+            CR_GROUP: (await make_bot(CR_TOKEN).create_forum_topic(CR_GROUP, "Ann Client")),
+        }
+        async with channel(stack.routing_target) as routing:
+            await routing_pb2_grpc.RoutingServiceStub(routing).CreateCustomer(
+                routing_pb2.CreateCustomerRequest(
+                    telegram_user_id=ANN,
+                    display_name="Ann Client",
+                    email="ann@example.com",
+                    cr_team="CR One",
+                    topics=[
+                        routing_pb2.NewTopic(
+                            chat_id=chat, message_thread_id=t.message_thread_id, name=t.name
+                        )
+                        for chat, t in topics.items()
+                    ],
+                )
+            )
+        yield Running(stack, sandbox, {c: t.message_thread_id for c, t in topics.items()})
+    finally:
+        stack.stop_all()
