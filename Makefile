@@ -24,7 +24,11 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create .venv and install the project with its dev tools
 
 .PHONY: dev
-dev: venv ## Run the demo: the Bot API sandbox with demo bots, people and forum groups
+dev: venv ## Run Switchboard locally: sandbox (or real bots), routing on SQLite, delivery, ingress, demo data
+	$(PY) -m deploy.local.dev
+
+.PHONY: sandbox
+sandbox: venv ## Run only the Bot API sandbox with the demo scenario
 	$(PY) -m sandbox.demo --port $(SANDBOX_PORT)
 
 .PHONY: proto

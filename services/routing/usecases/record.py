@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from servicekit.logs import bind_correlation_id
 from services.routing.db.enums import BotRole, SenderKind, UpdateStatus
 from services.routing.db.models import Bot, InboundUpdate, Job, Message, StaffGroup
 from services.routing.domain import inbound, plan
@@ -55,18 +56,29 @@ async def record_batch(session: AsyncSession, batch: list[Incoming]) -> list[Rec
         seen = {(b, u) for b, u in rows.all()}
     out = []
     for item in batch:
-        key = (item.bot_id, item.update_id)
-        bot = bots.get(item.bot_id)
-        if bot is None:
-            log.warning("update for an unknown bot", extra={"bot_id": item.bot_id})
-            out.append(Recorded("rejected", "unknown bot"))
-        elif item.update_id and key in seen:
-            out.append(Recorded("duplicate"))
-        else:
-            if item.update_id:
-                seen.add(key)
-            out.append(await _record_one(session, bot, item))
+        with bind_correlation_id(item.correlation_id):
+            out.append(await _record_item(session, bots, seen, item))
+            result = out[-1]
+            log.info(
+                "update processed",
+                extra={"bot_id": item.bot_id, "update_id": item.update_id,
+                       "status": result.status, "reason": result.reason, "jobs": result.jobs},
+            )  # fmt: skip
     return out
+
+
+async def _record_item(
+    session: AsyncSession, bots: dict[int, Bot], seen: set[tuple[int, int]], item: Incoming
+) -> Recorded:
+    key = (item.bot_id, item.update_id)
+    bot = bots.get(item.bot_id)
+    if bot is None:
+        return Recorded("rejected", "unknown bot")
+    if item.update_id and key in seen:
+        return Recorded("duplicate")
+    if item.update_id:
+        seen.add(key)
+    return await _record_one(session, bot, item)
 
 
 async def _record_one(session: AsyncSession, bot: Bot, item: Incoming) -> Recorded:

@@ -1,0 +1,1 @@
+"""Ways to run Switchboard: on one machine (local/) and on Kubernetes (k8s/)."""

@@ -1,0 +1,1 @@
+"""The embedded mode: everything on one machine (`make dev`)."""

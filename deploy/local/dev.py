@@ -1,0 +1,309 @@
+"""`make dev`: Switchboard on one machine — the Bot API sandbox with demo people and
+forum groups (or real bots when tokens are given), routing on SQLite with the local
+dispatcher, delivery, ingress — seeded with a demo customer, until Ctrl-C.
+
+Real bots: set SWITCHBOARD_CLIENT_TOKEN, SWITCHBOARD_CS_TOKEN, SWITCHBOARD_CR_TOKEN and
+SWITCHBOARD_CS_GROUP_ID, SWITCHBOARD_CR_GROUP_ID (forum supergroups where those bots are
+admins); ingress then long-polls Telegram (a laptop has no public URL for webhooks).
+SWITCHBOARD_DEMO_CLIENT_ID (your own Telegram user id) makes you the demo customer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import grpc
+
+from servicekit.grpc_client import channel
+from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var" / "dev"
+SANDBOX_PORT, INGRESS_PORT, DELIVERY_PORT = 8081, 8080, 8082
+ROUTING_GRPC, INGRESS_GRPC, DELIVERY_GRPC = 50052, 50051, 50053
+DEMO_TOKENS = {
+    "client": "1001:client-secret",
+    "cs": "1002:cs-secret",
+    "cr": "1003:cr-secret",
+    "treatment": "1004:treatment-secret",
+}
+DEMO_GROUPS = {"cs": -1002001, "cr": -1002002}
+ANN = 5001
+
+
+def _real_setup() -> tuple[dict[str, str], dict[str, int]] | None:
+    tokens = {
+        r: os.environ[f"SWITCHBOARD_{r.upper()}_TOKEN"]
+        for r in ("client", "cs", "cr")
+        if os.environ.get(f"SWITCHBOARD_{r.upper()}_TOKEN")
+    }
+    if not tokens:
+        return None
+    missing = [r for r in ("client", "cs", "cr") if r not in tokens]
+    groups = {r: os.environ.get(f"SWITCHBOARD_{r.upper()}_GROUP_ID", "") for r in ("cs", "cr")}
+    if missing or not all(groups.values()):
+        sys.exit("real bots need SWITCHBOARD_{CLIENT,CS,CR}_TOKEN and SWITCHBOARD_{CS,CR}_GROUP_ID")
+    return tokens, {r: int(v) for r, v in groups.items()}
+
+
+class Dev:
+    def __init__(
+        self, tokens: dict[str, str], groups: dict[str, int], api: str, real: bool
+    ) -> None:
+        self.tokens, self.groups, self.api, self.real = tokens, groups, api, real
+        self.procs: list[subprocess.Popen] = []
+        self.push_secret = secrets.token_hex(16)
+        self.hook_secrets = {role: secrets.token_hex(12) for role in tokens}
+        self.database = f"sqlite+aiosqlite:///{VAR / 'switchboard.db'}"
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = (VAR / f"{name}.log").open("ab")
+        self.procs.append(
+            subprocess.Popen(
+                [sys.executable, *args],
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+        )
+        log.close()
+
+    def env(self, service: str, values: dict[str, object]) -> dict[str, str]:
+        prefix = f"SWITCHBOARD_{service.upper()}_"
+        return {prefix + key: str(value) for key, value in values.items()}
+
+    async def start(self) -> None:
+        if not self.real:
+            self.spawn(
+                "sandbox",
+                [
+                    "-m",
+                    "sandbox",
+                    "--port",
+                    str(SANDBOX_PORT),
+                    "--scenario",
+                    str(ROOT / "sandbox/scenarios/demo.json"),
+                ],
+                {},
+            )
+            await _wait_http(f"{self.api}/_sandbox/health")
+        # Before routing starts, so nothing else holds the database yet.
+        await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "services.routing.registry_cli",
+                "--file",
+                str(self._registry()),
+                "--url",
+                self.database,
+            ],
+            check=True,
+            cwd=ROOT,
+        )
+        self.spawn(
+            "routing",
+            ["-m", "services.routing"],
+            self.env(
+                "routing",
+                {
+                    "GRPC_PORT": ROUTING_GRPC,
+                    "DATABASE_URL": self.database,
+                    "MIGRATE_ON_START": "true",
+                    "DELIVERY_URL": f"http://127.0.0.1:{DELIVERY_PORT}",
+                    "PUSH_SECRET": self.push_secret,
+                },
+            ),
+        )
+        tokens = {f"{role.upper()}_TOKEN": token for role, token in self.tokens.items()}
+        self.spawn(
+            "delivery",
+            ["-m", "services.delivery"],
+            self.env(
+                "delivery",
+                {
+                    "HTTP_PORT": DELIVERY_PORT,
+                    "GRPC_PORT": DELIVERY_GRPC,
+                    "BOT_API_BASE": self.api,
+                    "PUSH_SECRET": self.push_secret,
+                    **tokens,
+                },
+            ),
+        )
+        hooks = {f"{r.upper()}_WEBHOOK_SECRET": s for r, s in self.hook_secrets.items()}
+        self.spawn(
+            "ingress",
+            ["-m", "services.ingress"],
+            self.env(
+                "ingress",
+                {
+                    "HTTP_PORT": INGRESS_PORT,
+                    "GRPC_PORT": INGRESS_GRPC,
+                    "BOT_API_BASE": self.api,
+                    "MODE": "polling" if self.real else "webhook",
+                    **tokens,
+                    **({} if self.real else hooks),
+                },
+            ),
+        )
+        await _wait_http(f"http://127.0.0.1:{DELIVERY_PORT}/healthz")
+        await _wait_http(f"http://127.0.0.1:{INGRESS_PORT}/healthz")
+        if not self.real:
+            for role, token in self.tokens.items():
+                await self.bot_api(
+                    token,
+                    "setWebhook",
+                    url=f"http://127.0.0.1:{INGRESS_PORT}/webhook/{role}",
+                    secret_token=self.hook_secrets[role],
+                )
+        await self.seed_customer()
+
+    def _registry(self) -> Path:
+        doc = json.loads((ROOT / "deploy/local/registry.json").read_text())
+        if self.real:
+            ids = {role: int(token.split(":")[0]) for role, token in self.tokens.items()}
+            doc["bots"] = [{"id": ids[r], "role": r, "username": f"{r}_bot"} for r in ids]
+            doc["groups"] = [
+                {"id": self.groups["cs"], "role": "cs", "title": "CS", "bot_id": ids["cs"]},
+                {
+                    "id": self.groups["cr"],
+                    "role": "cr",
+                    "title": "CR Team 1",
+                    "bot_id": ids["cr"],
+                    "team": "CR Team 1",
+                },
+            ]
+        path = VAR / "registry.json"
+        path.write_text(json.dumps(doc))
+        return path
+
+    async def bot_api(self, token: str, method: str, **params: object) -> dict:
+        url = f"{self.api}/bot{token}/{method}"
+        async with aiohttp.ClientSession() as session, session.post(url, json=params) as resp:
+            body = await resp.json()
+        if not body.get("ok"):
+            raise RuntimeError(f"{method} failed: {body.get('description')}")
+        return body["result"]
+
+    async def seed_customer(self) -> None:
+        client_id = int(os.environ.get("SWITCHBOARD_DEMO_CLIENT_ID", ANN if not self.real else 0))
+        if not client_id:
+            return
+        async with channel(f"127.0.0.1:{ROUTING_GRPC}") as link:
+            routing = routing_pb2_grpc.RoutingServiceStub(link)
+            await _wait_grpc(routing)
+            try:
+                await routing.GetCustomer(
+                    routing_pb2.GetCustomerRequest(telegram_user_id=client_id)
+                )
+                return  # seeded by an earlier run
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+            topics = []
+            for role in ("cs", "cr"):
+                made = await self.bot_api(
+                    self.tokens[role],
+                    "createForumTopic",
+                    chat_id=self.groups[role],
+                    name="Ann Client · demo",
+                )
+                topics.append(
+                    routing_pb2.NewTopic(
+                        chat_id=self.groups[role],
+                        message_thread_id=made["message_thread_id"],
+                        name=made["name"],
+                    )
+                )
+            await routing.CreateCustomer(
+                routing_pb2.CreateCustomerRequest(
+                    telegram_user_id=client_id,
+                    display_name="Ann Client",
+                    email="ann@example.com",
+                    cr_team="CR Team 1",
+                    topics=topics,
+                )
+            )
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def _wait_http(url: str, timeout: float = 30.0) -> None:
+    async def probe() -> None:
+        while True:
+            try:
+                async with aiohttp.ClientSession() as session, session.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(probe(), timeout)
+
+
+async def _wait_grpc(routing: routing_pb2_grpc.RoutingServiceStub, timeout: float = 30.0) -> None:
+    async def probe() -> None:
+        while True:
+            try:
+                await routing.GetCustomer(routing_pb2.GetCustomerRequest(id=0), timeout=1)
+                return
+            except grpc.aio.AioRpcError as error:
+                if error.code() not in (
+                    grpc.StatusCode.UNAVAILABLE,
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                ):
+                    return
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(probe(), timeout)
+
+
+async def _run(dev: Dev) -> None:
+    await dev.start()
+    from deploy.local.guide import guide
+
+    print(guide(real=dev.real, sandbox=dev.api), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def main() -> int:
+    real = _real_setup()
+    if real is None:
+        # The sandbox forgets everything when it stops: start the demo database afresh.
+        shutil.rmtree(VAR, ignore_errors=True)
+        dev = Dev(DEMO_TOKENS, DEMO_GROUPS, f"http://127.0.0.1:{SANDBOX_PORT}", real=False)
+    else:
+        dev = Dev(*real, "https://api.telegram.org", real=True)
+    VAR.mkdir(parents=True, exist_ok=True)
+    try:
+        asyncio.run(_run(dev))
+    finally:
+        dev.stop()
+        print("stopped; logs are in var/dev/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""What `make dev` prints once everything runs."""
+
+from __future__ import annotations
+
+SANDBOX_GUIDE = """
+Switchboard is running on this machine (logs: var/dev/*.log; Ctrl-C stops it all).
+
+  Bot API sandbox  {api}         (the demo's Telegram)
+  ingress          http://127.0.0.1:8080   routing gRPC 127.0.0.1:50052
+  delivery         http://127.0.0.1:8082   database var/dev/switchboard.db (SQLite)
+
+Demo: Ann (5001) is a customer with topics in the CS group (-1002001) and the CR group
+(-1002002). Anna (6001) works in CS, Ravi (6002) in CR.
+
+Talk as the client (Ann writes to the client bot):
+  curl -s {api}/_sandbox/users/5001/messages -H 'content-type: application/json' \\
+       -d '{{"chat_id": "@switchboard_client_bot", "text": "Hello, my order is late"}}'
+
+Watch staff see it in the topics:
+  curl -s {api}/_sandbox/chats/-1002001/topics
+  curl -s '{api}/_sandbox/chats/-1002001/messages?thread_id=<message_thread_id>'
+
+Answer as staff (Anna writes in Ann's CS topic):
+  curl -s {api}/_sandbox/users/6001/messages -H 'content-type: application/json' \\
+       -d '{{"chat_id": -1002001, "message_thread_id": <message_thread_id>, "text": "On it!"}}'
+
+Watch the client see it, attributed ("Anna · CS"):
+  curl -s '{api}/_sandbox/chats/5001/messages?bot=switchboard_client_bot'
+
+Every Bot API call the services made:  curl -s {api}/_sandbox/calls
+"""
+
+REAL_GUIDE = """
+Switchboard is running against Telegram with your bots (logs: var/dev/*.log).
+Ingress long-polls each bot; write to the client bot from the demo client's account
+(SWITCHBOARD_DEMO_CLIENT_ID) and watch the CS and CR topics; answer in a topic and the
+client's chat shows the line as "Name · ROLE". Ctrl-C stops it all.
+"""
+
+
+def guide(*, real: bool, sandbox: str) -> str:
+    return REAL_GUIDE if real else SANDBOX_GUIDE.format(api=sandbox)
