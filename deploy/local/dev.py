@@ -158,7 +158,11 @@ class Dev:
         )
         await _wait_http(f"http://127.0.0.1:{DELIVERY_PORT}/healthz")
         await _wait_http(f"http://127.0.0.1:{INGRESS_PORT}/healthz")
-        if not self.real:
+        if self.real:
+            # Polling and a webhook exclude each other on Telegram.
+            for token in self.tokens.values():
+                await self.bot_api(token, "deleteWebhook")
+        else:
             for role, token in self.tokens.items():
                 await self.bot_api(
                     token,

@@ -34,7 +34,6 @@ class Ingress:
         self.link = link
         self.metrics = metrics
         self.batcher: Batcher | None = None
-        self.pollers: list[Poller] = []
 
     def current_batcher(self) -> Batcher:
         if self.batcher is None:
@@ -98,7 +97,7 @@ def _polling_context(ingress: Ingress) -> Callable[[web.Application], AsyncItera
     async def context(_app: web.Application) -> AsyncIterator[None]:
         settings = ingress.settings
         session = aiohttp.ClientSession()
-        ingress.pollers = [
+        pollers = [
             Poller(
                 bot,
                 session=session,
@@ -110,13 +109,13 @@ def _polling_context(ingress: Ingress) -> Callable[[web.Application], AsyncItera
             )
             for role, bot in settings.served_bots().items()
         ]
-        for poller in ingress.pollers:
+        for poller in pollers:
             poller.start()
         try:
             yield
         finally:
             try:
-                for poller in ingress.pollers:
+                for poller in pollers:
                     await poller.stop(timeout=settings.shutdown_grace_seconds)
             finally:
                 await session.close()
