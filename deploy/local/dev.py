@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "dev"
 SANDBOX_PORT, INGRESS_PORT, DELIVERY_PORT = 8081, 8080, 8082
 ROUTING_GRPC, INGRESS_GRPC, DELIVERY_GRPC = 50052, 50051, 50053
+ADMIN_PORT, ADMIN_GRPC = 8083, 50054
 DEMO_TOKENS = {
     "client": "1001:client-secret",
     "cs": "1002:cs-secret",
@@ -61,6 +62,7 @@ class Dev:
         self.tokens, self.groups, self.api, self.real = tokens, groups, api, real
         self.procs: list[subprocess.Popen] = []
         self.push_secret = secrets.token_hex(16)
+        self.admin_key = secrets.token_urlsafe(24)
         self.hook_secrets = {role: secrets.token_hex(12) for role in tokens}
         self.database = f"sqlite+aiosqlite:///{VAR / 'switchboard.db'}"
 
@@ -156,6 +158,12 @@ class Dev:
                 },
             ),
         )
+        self.spawn(
+            "admin",
+            ["-m", "services.admin"],
+            self.env("admin", {"HTTP_PORT": ADMIN_PORT, "GRPC_PORT": ADMIN_GRPC,
+                               "API_KEY": self.admin_key}),
+        )  # fmt: skip
         await _wait_http(f"http://127.0.0.1:{DELIVERY_PORT}/healthz")
         await _wait_http(f"http://127.0.0.1:{INGRESS_PORT}/healthz")
         if self.real:
@@ -284,7 +292,7 @@ async def _run(dev: Dev) -> None:
     await dev.start()
     from deploy.local.guide import guide
 
-    print(guide(real=dev.real, sandbox=dev.api), flush=True)
+    print(guide(real=dev.real, sandbox=dev.api, admin_key=dev.admin_key), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

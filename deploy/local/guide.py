@@ -28,6 +28,8 @@ Watch the client see it, attributed ("Anna · CS"):
   curl -s '{api}/_sandbox/chats/5001/messages?bot=switchboard_client_bot'
 
 Every Bot API call the services made:  curl -s {api}/_sandbox/calls
+The operations summary (admin):  curl -s -H 'Authorization: Bearer {admin_key}' \
+       http://127.0.0.1:8083/v1/summary
 """
 
 REAL_GUIDE = """
@@ -35,8 +37,12 @@ Switchboard is running against Telegram with your bots (logs: var/dev/*.log).
 Ingress long-polls each bot; write to the client bot from the demo client's account
 (SWITCHBOARD_DEMO_CLIENT_ID) and watch the CS and CR topics; answer in a topic and the
 client's chat shows the line as "Name · ROLE". Ctrl-C stops it all.
+The operations summary:  curl -s -H 'Authorization: Bearer {admin_key}' \
+       http://127.0.0.1:8083/v1/summary
 """
 
 
-def guide(*, real: bool, sandbox: str) -> str:
-    return REAL_GUIDE if real else SANDBOX_GUIDE.format(api=sandbox)
+def guide(*, real: bool, sandbox: str, admin_key: str) -> str:
+    if real:
+        return REAL_GUIDE.format(admin_key=admin_key)
+    return SANDBOX_GUIDE.format(api=sandbox, admin_key=admin_key)

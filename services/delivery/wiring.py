@@ -55,6 +55,10 @@ def _verifier(settings: DeliverySettings) -> PushVerifier:
     )
 
 
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
 def build(
     settings: DeliverySettings,
     *,
@@ -86,5 +90,5 @@ def build(
     )
     app = web.Application(client_max_size=MAX_PUSH_BYTES)
     app.add_routes(routes(worker))
-    app.router.add_get("/healthz", lambda _: web.json_response({"status": "ok"}))
+    app.router.add_get("/healthz", healthz)
     return Delivery(app, worker, bots)

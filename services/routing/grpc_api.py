@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import grpc
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from servicekit.errors import Unavailable
+from servicekit.errors import InvalidArgument, Unavailable
 from servicekit.logs import new_correlation_id
 from switchboard.common.v1 import common_pb2
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
@@ -15,6 +17,7 @@ from .relay import Relay
 from .usecases import customers
 from .usecases.outcomes import Report, claim, record_outcome
 from .usecases.record import Incoming, record_batch
+from .usecases.summary import summarize
 
 RECORD_STATUS = {
     "accepted": routing_pb2.RECORD_STATUS_ACCEPTED,
@@ -141,6 +144,30 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         return await self._customer(
             customer_id=request.id if request.WhichOneof("key") == "id" else 0,
             telegram_user_id=request.telegram_user_id,
+        )
+
+    async def GetDeliverySummary(
+        self, request: routing_pb2.GetDeliverySummaryRequest, context: grpc.aio.ServicerContext
+    ) -> routing_pb2.DeliverySummary:
+        """Sends, success rate, peak daily volume and failures for jobs in a window."""
+        if not request.HasField("since") or not request.HasField("until"):
+            raise InvalidArgument("since and until are required")
+        since = request.since.ToDatetime(tzinfo=UTC)
+        until = request.until.ToDatetime(tzinfo=UTC)
+        if until <= since:
+            raise InvalidArgument("until must be after since")
+        async with self.sessions() as session:
+            figures = await summarize(session, since=since, until=until)
+        return routing_pb2.DeliverySummary(
+            sends=figures.sends,
+            succeeded=figures.succeeded,
+            failed=figures.failed,
+            pending=figures.pending,
+            success_rate=figures.success_rate,
+            peak_daily_volume=figures.peak_daily_volume,
+            failures_by_reason=[
+                routing_pb2.FailureCount(reason=r, count=n) for r, n in figures.failures_by_reason
+            ],
         )
 
     async def _customer(self, **key: int) -> routing_pb2.Customer:

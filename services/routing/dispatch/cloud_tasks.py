@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 
 from google.api_core import exceptions as api_exceptions
 from google.cloud import tasks_v2
@@ -34,6 +35,7 @@ class CloudTasksDispatcher:
         service_account: str,
         audience: str | None = None,
         name_salt: str = "",
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
         self.project = project
@@ -42,6 +44,9 @@ class CloudTasksDispatcher:
         self.service_account = service_account
         self.audience = audience
         self.name_salt = name_salt
+        # Put on every task besides our own headers (which win). For tests against the
+        # emulator, which attaches no OIDC token: they pass a self-minted Authorization.
+        self.extra_headers = dict(extra_headers or {})
 
     def queue_path(self, lane: str) -> str:
         return self.client.queue_path(self.project, self.location, lane)
@@ -60,7 +65,11 @@ class CloudTasksDispatcher:
                 http_method=tasks_v2.HttpMethod.POST,
                 url=url,
                 # Cloud Tasks sets no Content-Type of its own.
-                headers={"Content-Type": CONTENT_TYPE, "X-Switchboard-Job": str(handout.job_id)},
+                headers={
+                    **self.extra_headers,
+                    "Content-Type": CONTENT_TYPE,
+                    "X-Switchboard-Job": str(handout.job_id),
+                },
                 body=handout.payload,
                 oidc_token=tasks_v2.OidcToken(
                     service_account_email=self.service_account,

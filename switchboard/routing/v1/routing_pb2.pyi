@@ -220,3 +220,37 @@ class GetCustomerRequest(_message.Message):
     id: int
     telegram_user_id: int
     def __init__(self, id: _Optional[int] = ..., telegram_user_id: _Optional[int] = ...) -> None: ...
+
+class GetDeliverySummaryRequest(_message.Message):
+    __slots__ = ("since", "until")
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    def __init__(self, since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class FailureCount(_message.Message):
+    __slots__ = ("reason", "count")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    count: int
+    def __init__(self, reason: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+
+class DeliverySummary(_message.Message):
+    __slots__ = ("sends", "succeeded", "failed", "pending", "success_rate", "peak_daily_volume", "failures_by_reason")
+    SENDS_FIELD_NUMBER: _ClassVar[int]
+    SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_RATE_FIELD_NUMBER: _ClassVar[int]
+    PEAK_DAILY_VOLUME_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_BY_REASON_FIELD_NUMBER: _ClassVar[int]
+    sends: int
+    succeeded: int
+    failed: int
+    pending: int
+    success_rate: float
+    peak_daily_volume: int
+    failures_by_reason: _containers.RepeatedCompositeFieldContainer[FailureCount]
+    def __init__(self, sends: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., pending: _Optional[int] = ..., success_rate: _Optional[float] = ..., peak_daily_volume: _Optional[int] = ..., failures_by_reason: _Optional[_Iterable[_Union[FailureCount, _Mapping]]] = ...) -> None: ...

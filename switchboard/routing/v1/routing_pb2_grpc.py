@@ -59,6 +59,11 @@ class RoutingServiceStub:
                 request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.GetCustomerRequest.SerializeToString,
                 response_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.FromString,
                 _registered_method=True)
+        self.GetDeliverySummary = channel.unary_unary(
+                '/switchboard.routing.v1.RoutingService/GetDeliverySummary',
+                request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.GetDeliverySummaryRequest.SerializeToString,
+                response_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.DeliverySummary.FromString,
+                _registered_method=True)
 
 
 class RoutingServiceServicer:
@@ -101,6 +106,13 @@ class RoutingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDeliverySummary(self, request, context):
+        """Delivery figures over jobs created in a time window (the operations table).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RoutingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +140,11 @@ def add_RoutingServiceServicer_to_server(servicer, server):
                     servicer.GetCustomer,
                     request_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.GetCustomerRequest.FromString,
                     response_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.SerializeToString,
+            ),
+            'GetDeliverySummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeliverySummary,
+                    request_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.GetDeliverySummaryRequest.FromString,
+                    response_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.DeliverySummary.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -265,6 +282,33 @@ class RoutingService:
             '/switchboard.routing.v1.RoutingService/GetCustomer',
             switchboard_dot_routing_dot_v1_dot_routing__pb2.GetCustomerRequest.SerializeToString,
             switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeliverySummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.routing.v1.RoutingService/GetDeliverySummary',
+            switchboard_dot_routing_dot_v1_dot_routing__pb2.GetDeliverySummaryRequest.SerializeToString,
+            switchboard_dot_routing_dot_v1_dot_routing__pb2.DeliverySummary.FromString,
             options,
             channel_credentials,
             insecure,

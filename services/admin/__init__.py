@@ -1,0 +1,1 @@
+"""admin: the operations API (REST and gRPC) over routing and delivery."""

@@ -1,0 +1,59 @@
+"""python -m services.admin — the operations API over REST and gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from servicekit.grpc_client import channel
+from servicekit.grpc_server import run_until_signalled, start_server
+from servicekit.logs import configure_logging
+from servicekit.settings import settings_for_log
+from switchboard.admin.v1 import admin_pb2, admin_pb2_grpc
+from switchboard.routing.v1 import routing_pb2_grpc
+
+from .grpc_api import AdminServicer
+from .http_api import build_app
+from .settings import AdminSettings
+
+log = logging.getLogger("services.admin")
+SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
+
+
+async def _main() -> None:
+    settings = AdminSettings()
+    configure_logging("admin", settings.log_level)
+    log.info("starting", extra={"settings": settings_for_log(settings)})
+    link = channel(settings.routing_target)
+    routing = routing_pb2_grpc.RoutingServiceStub(link)
+    key = settings.api_key.get_secret_value().encode()
+    app = build_app(routing, key)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    servicer = AdminServicer(routing, key)
+    server = await start_server(
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+        register=lambda s: admin_pb2_grpc.add_AdminServiceServicer_to_server(servicer, s),
+        service_names=[SERVICE_NAME],
+    )
+    log.info("serving", extra={"http_port": runner.addresses[0][1], "grpc_port": server.port})
+    await run_until_signalled(
+        server, grace=settings.shutdown_grace_seconds, cleanups=[runner.cleanup, link.close]
+    )
+
+
+def main() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(_main())
+    else:
+        uvloop.run(_main())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""admin's settings, read from `SWITCHBOARD_ADMIN_*` variables in `__main__` only."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from servicekit.settings import ServiceSettings
+
+
+class AdminSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_ADMIN_", hide_input_in_errors=True)
+
+    grpc_port: int = 50054
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8083, ge=0, le=65535)
+    routing_target: str = "127.0.0.1:50052"
+    # One operator key until scoped, revocable keys exist; empty refuses every call.
+    api_key: SecretStr = SecretStr("")
