@@ -36,9 +36,10 @@ proto: venv ## Regenerate switchboard/ (Python contracts) from protos/
 	$(PY) protos/generate.py
 
 .PHONY: lint
-lint: venv ## ruff check and format check
+lint: venv ## ruff check and format check, import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 .PHONY: fmt
 fmt: venv ## Format the code with ruff
