@@ -31,6 +31,9 @@ class RoutingSettings(ServiceSettings):
     cloud_tasks_location: str = ""
     # The service account whose OIDC token Cloud Tasks attaches to each push.
     cloud_tasks_service_account: str = ""
+    # The OIDC audience on every task; delivery checks this one value
+    # (SWITCHBOARD_DELIVERY_PUSH_AUDIENCE). Empty: the delivery URL.
+    cloud_tasks_audience: str = ""
     # host:port of a Cloud Tasks emulator (tests); empty = Google's API.
     cloud_tasks_emulator: str = ""
 

@@ -86,6 +86,8 @@ def _dispatcher(settings: RoutingSettings) -> Dispatch:
         location=settings.cloud_tasks_location,
         delivery_url=settings.delivery_url,
         service_account=settings.cloud_tasks_service_account,
+        # One audience for every lane: delivery verifies a single value.
+        audience=settings.cloud_tasks_audience or settings.delivery_url,
     )
 
 
