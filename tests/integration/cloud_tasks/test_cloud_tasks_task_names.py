@@ -15,10 +15,10 @@ from google.api_core import exceptions as api_exceptions
 from google.cloud import tasks_v2
 
 from servicekit.lanes import LANES
+from services.routing import wiring
 from services.routing.dispatch.cloud_tasks import CloudTasksDispatcher
 from services.routing.relay import Handout
 from services.routing.settings import RoutingSettings
-from services.routing import wiring
 
 PROJECT, LOCATION = "switchboard-test", "europe-west1"
 
@@ -119,7 +119,7 @@ def test_extra_headers_go_on_the_task_without_replacing_ours() -> None:
     }
 
 
-def test_routing_wires_one_audience_for_every_lane_as_delivery_expects() -> None:
+async def test_routing_wires_one_audience_for_every_lane_as_delivery_expects() -> None:
     settings = RoutingSettings(
         dispatcher="cloud_tasks",
         cloud_tasks_project="p",
