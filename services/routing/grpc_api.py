@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import grpc
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -15,7 +15,7 @@ from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 from .relay import Relay
 from .usecases import customers
-from .usecases.outcomes import Report, claim, record_outcome
+from .usecases.outcomes import LEASE, Report, claim, record_outcome
 from .usecases.record import Incoming, record_batch
 from .usecases.summary import summarize
 
@@ -51,9 +51,16 @@ DATABASE_DOWN = (OperationalError, DBAPIError, OSError, ConnectionError)
 
 
 class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], relay: Relay) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        relay: Relay,
+        *,
+        claim_lease: timedelta = LEASE,
+    ) -> None:
         self.sessions = sessions
         self.relay = relay
+        self.claim_lease = claim_lease
 
     async def RecordUpdates(
         self, request: routing_pb2.RecordUpdatesRequest, context: grpc.aio.ServicerContext
@@ -90,7 +97,12 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         if not request.job_id.isdigit():
             return routing_pb2.ClaimJobResponse(claim=routing_pb2.CLAIM_UNKNOWN)
         async with self.sessions() as session, session.begin():
-            result = await claim(session, job_id=int(request.job_id), attempt=request.attempt)
+            result = await claim(
+                session,
+                job_id=int(request.job_id),
+                attempt=request.attempt,
+                lease=self.claim_lease,
+            )
         return routing_pb2.ClaimJobResponse(
             claim=CLAIMS[result.claim], retry_after_seconds=result.retry_after
         )

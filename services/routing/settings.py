@@ -37,5 +37,10 @@ class RoutingSettings(ServiceSettings):
     # host:port of a Cloud Tasks emulator (tests); empty = Google's API.
     cloud_tasks_emulator: str = ""
 
+    # How long a delivery worker's claim on a job holds: longer than a worker can take
+    # (pacing wait + Telegram timeout + reporting), since a second push may send once it
+    # runs out; a worker that dies mid-send holds its destination up for this long.
+    claim_lease_seconds: float = Field(default=60.0, gt=0)
+
     relay_batch: int = Field(default=200, ge=1)
     relay_idle_seconds: float = Field(default=1.0, gt=0)

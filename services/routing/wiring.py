@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -37,7 +38,11 @@ class Routing:
     async def start(self) -> None:
         if hasattr(self.dispatcher, "start"):
             await self.dispatcher.start()
-        servicer = RoutingServicer(self.sessions, self.relay)
+        servicer = RoutingServicer(
+            self.sessions,
+            self.relay,
+            claim_lease=timedelta(seconds=self.settings.claim_lease_seconds),
+        )
         self.server = await start_server(
             host=self.settings.grpc_host,
             port=self.settings.grpc_port,

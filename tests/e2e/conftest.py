@@ -3,14 +3,17 @@ SQLite and on MariaDB, and the services running as processes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram import Bot
 
 from sandbox.client import SandboxClient
 from servicekit.grpc_client import channel
+from servicekit.lanes import LANES
 from services.routing.usecases import registry
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
@@ -52,6 +55,47 @@ REGISTRY = {
 }
 
 
+# Delivery's pacing raised far above Telegram's limits, for tests that send many lines
+# (the sandbox's own limits are off in `running`): `@pytest.mark.stack_env(delivery=FAST_PACING)`.
+FAST_PACING = {
+    "CHAT_PER_SEC": "1000",
+    "CHAT_BURST": "1000",
+    "GROUP_PER_MIN": "60000",
+    "GROUP_BURST": "1000",
+    "BOT_PER_SEC": "1000",
+    "BOT_BURST": "1000",
+}
+
+
+def lanes_env(**settings: Any) -> str:
+    """SWITCHBOARD_ROUTING_LANES as JSON: every lane with these settings (the variable
+    replaces the whole mapping, so every lane is listed)."""
+    return json.dumps(dict.fromkeys(LANES, settings))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "stack_env(**services): extra environment for the e2e services, e.g. "
+        "stack_env(delivery={'CHAT_PER_SEC': '50'}) (names without the SWITCHBOARD_<SERVICE>_ "
+        "prefix); read by the `stack_env` fixture before `running` starts them",
+    )
+
+
+@pytest.fixture
+def stack_env(request: pytest.FixtureRequest) -> dict[str, dict[str, str]]:
+    """Extra environment per service for `running`, empty by default. A test chooses it
+    with the `stack_env` marker (on the test, class or module; the closest wins per
+    variable) or by indirect parametrization (a dict of the same shape, applied last)."""
+    env: dict[str, dict[str, str]] = {}
+    layers = [m.kwargs for m in reversed(list(request.node.iter_markers("stack_env")))]
+    layers.append(getattr(request, "param", None) or {})
+    for layer in layers:
+        for service, values in layer.items():
+            env.setdefault(service, {}).update({k: str(v) for k, v in values.items()})
+    return env
+
+
 class Running:
     """The running stack, the sandbox, and the topics of the customer Ann."""
 
@@ -69,12 +113,18 @@ async def running(
     db_sessions: Sessions,
     make_bot: Callable[..., Bot],
     tmp_path: Path,
+    stack_env: dict[str, dict[str, str]],
 ) -> AsyncIterator[Running]:
     await sandbox.scenario(SCENARIO)
     await sandbox.limits(enabled=False)
     async with db_sessions() as session, session.begin():
         await registry.load(session, REGISTRY)
-    stack = Stack(sandbox_url=sandbox_url, database_url=database_url, logs=tmp_path)
+    stack = Stack(
+        sandbox_url=sandbox_url,
+        database_url=database_url,
+        logs=tmp_path,
+        extra_env={service: dict(values) for service, values in stack_env.items()},
+    )
     try:
         for service in ("routing", "delivery", "ingress"):
             stack.start(service)

@@ -30,8 +30,15 @@ async def test_a_correlation_id_follows_the_line_to_every_send(running: Running)
     assert len(routed) == 1
     cid = routed[0]["correlation_id"]
     assert cid
-    sends = [e for e in _events(running, "delivery") if e["message"] == "job delivered"]
-    assert len([e for e in sends if e["correlation_id"] == cid]) == 2
+
+    async def delivered() -> list[dict]:
+        # Delivery logs a send once Telegram answered, a moment after the copy shows.
+        return [
+            e for e in _events(running, "delivery")
+            if e["message"] == "job delivered" and e["correlation_id"] == cid
+        ]  # fmt: skip
+
+    await sandbox.wait_for(delivered, lambda sends: len(sends) == 2, timeout=10)
 
 
 async def test_no_secret_reaches_a_log(running: Running) -> None:

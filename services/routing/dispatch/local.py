@@ -85,19 +85,25 @@ class LocalDispatcher:
             failures = 0
             while True:
                 await self._pace(lane, settings)
-                if await self._push(handout):
+                pushed, retry_after = await self._push(handout)
+                if pushed:
                     break
                 failures += 1
                 if failures >= settings.max_attempts:
                     # The relay hands it out again once its dispatch counts as stale.
                     log.error("giving up pushing a job", extra={"job_id": handout.job_id})
                     break
+                if retry_after is not None:
+                    # The worker said when (e.g. once another push's claim runs out).
+                    await asyncio.sleep(retry_after)
+                    continue
                 ceiling = min(
                     settings.max_backoff_seconds, settings.min_backoff_seconds * 2**failures
                 )
                 await asyncio.sleep(random.uniform(ceiling / 2, ceiling))
 
-    async def _push(self, handout: Handout) -> bool:
+    async def _push(self, handout: Handout) -> tuple[bool, float | None]:
+        """Push once; answer whether delivery took it, and the wait its refusal asked for."""
         assert self._session is not None
         token = push_tokens.sign(self.secret, audience=self.audience)
         headers = {
@@ -110,10 +116,20 @@ class LocalDispatcher:
             async with self._session.post(url, data=handout.payload, headers=headers) as resp:
                 await resp.read()
                 if 200 <= resp.status < 300:
-                    return True
+                    return True, None
                 log.warning("push refused", extra={"job_id": handout.job_id, "status": resp.status})
+                return False, _seconds(resp.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning(
                 "push failed", extra={"job_id": handout.job_id, "error": type(exc).__name__}
             )
-        return False
+        return False, None
+
+
+def _seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds (the HTTP-date form is not used between us)."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < float("inf") else None

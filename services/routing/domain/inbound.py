@@ -6,13 +6,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+# Looked for in this order: Telegram also sets `document` on an animation (for old
+# clients), so `animation` must be found first.
 MEDIA_KINDS = (
     "photo",
+    "animation",
     "document",
     "video",
     "audio",
     "voice",
-    "animation",
     "sticker",
     "video_note",
     "location",

@@ -32,8 +32,10 @@ class Claimed:
     retry_after: float = 0.0
 
 
-async def claim(session: AsyncSession, *, job_id: int, attempt: int) -> Claimed:
-    """Let exactly one push of this attempt send the job."""
+async def claim(
+    session: AsyncSession, *, job_id: int, attempt: int, lease: timedelta = LEASE
+) -> Claimed:
+    """Let exactly one push of this attempt send the job; the winner holds it for `lease`."""
     job = await session.get(Job, job_id)
     if job is None:
         return Claimed("unknown")
@@ -53,11 +55,15 @@ async def claim(session: AsyncSession, *, job_id: int, attempt: int) -> Claimed:
             Job.attempts == attempt,
             (Job.claimed_until.is_(None)) | (Job.claimed_until < now),
         )
-        .values(claimed_until=now + LEASE)
+        .values(claimed_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:
-        return Claimed("wait", retry_after=LEASE.total_seconds())
+        # Come back when the holder's claim runs out (it may have died), not a whole
+        # lease from now.
+        held = job.claimed_until
+        left = (held - now).total_seconds() if held is not None else 0.0
+        return Claimed("wait", retry_after=left if left > 0 else lease.total_seconds())
     return Claimed("proceed")
 
 
