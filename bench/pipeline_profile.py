@@ -241,12 +241,12 @@ async def profile(backend: str, args) -> dict:
             print(f"{backend} claim + report per job: {out['deliver']}", flush=True)
             await engine.dispose()
 
-        # 4. The whole flow, on a fresh database.
-        with fresh_database(backend, work) as url:
-            out["flow"] = {}
-            for rate in FLOW_RATES:
+        # 4. The whole flow, on a fresh database per rate.
+        out["flow"] = {}
+        for rate in FLOW_RATES:
+            with fresh_database(backend, work) as url:
                 out["flow"][rate] = await flow(url, rate, args.flow_seconds, clock_pid(backend))
-                print(f"{backend} flow at {rate}/s: {out['flow'][rate]}", flush=True)
+            print(f"{backend} flow at {rate}/s: {out['flow'][rate]}", flush=True)
     finally:
         cleanup_workdir(work, None)
     return out
