@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create .venv and install the project with its dev tools
 
 .PHONY: dev
-dev: venv ## Run Switchboard locally: sandbox (or real bots), routing on SQLite, delivery, ingress, demo data
+dev: venv ## Run Switchboard locally: sandbox (or real bots), routing on SQLite, delivery, ingress, admin, demo data
 	$(PY) -m deploy.local.dev
 
 .PHONY: sandbox
@@ -47,12 +47,17 @@ fmt: venv ## Format the code with ruff
 	$(VENV)/bin/ruff format .
 
 .PHONY: test
-test: lint ## Lint, then run every test (unit and integration)
+test: lint ## Lint, then run every test (unit, integration, end-to-end)
 	$(VENV)/bin/pytest
 
 .PHONY: bench
 bench: venv ## Benchmarks (not tests): sandbox sendMessage throughput
 	$(PY) bench/sandbox_throughput.py
+
+.PHONY: bench-pipeline
+bench-pipeline: venv ## Benchmarks (not tests): pipeline ack latency and end-to-end latency on SQLite
+	$(PY) bench/pipeline_ack.py latency --backend sqlite
+	$(PY) bench/pipeline_e2e.py --backend sqlite
 
 .PHONY: clean
 clean: ## Remove the virtualenv and caches
