@@ -1,10 +1,13 @@
-"""Benchmark (not a test): how fast ingress acknowledges client updates, and the highest
-rate it sustains with nothing lost — Switchboard against the naive design.
+"""Benchmark (not a test): webhook ack latency and the highest rate held with nothing lost.
+
+Switchboard (ingress → routing → database, with or without delivery running) against
+the naive design, in the same invocation.
 
     .venv/bin/python bench/pipeline_ack.py latency [--backend sqlite,mariadb] [--runs 2]
         [--rate 500] [--duration 30] [--delivery on,off] [--no-naive] [--markdown FILE]
     .venv/bin/python bench/pipeline_ack.py max [--backend sqlite,mariadb] [--runs 2]
-        [--rates 500,750,1000,1250,1500] [--step 15] [--delivery off] [--markdown FILE]
+        [--rates 50,100,150,200,300,400,500,750,1000,1250,1500] [--step 15]
+        [--delivery off] [--markdown FILE]
 
 Every run starts from nothing: a fresh SQLite file or a fresh MariaDB database (dropped
 afterwards), a fresh Bot API sandbox (rate limits off) with 200 client users and a CS
@@ -16,22 +19,24 @@ like production: one inbound_updates row, one message row, two jobs (CS and CR).
 
 The load comes from bench/pipeline_load.py, an open-loop generator in its own process:
 distinct valid updates POSTed to /webhook/client at fixed scheduled times; latency is
-(answer time − scheduled time). CPU shares are read from /proc over the measured
-window for every process: ingress, routing, delivery, sandbox, mariadbd, the load
-generator, this script, and everything else on the (shared) machine.
+(answer time − scheduled time); an update not acknowledged within --drain seconds after
+the last send counts as infinitely late. CPU shares are read from /proc over the
+measured window for every process: ingress, routing, delivery, sandbox, mariadbd, the
+load generator, this script, and everything else on the (shared) machine.
 
-`latency`: 5 s of warm-up at the rate, then `--duration` s measured; p50/p99/max and
-non-200 answers; then the database must hold exactly one inbound_updates row (and two
-jobs) per update sent.
-`max`: after a 5 s warm-up at 200/s, steps of `--step` s at each rate on the same stack;
-a step holds when every update was answered 200, p99 < --bound ms (250), the last
-second's slowest answer < --bound (no growing backlog), and the database holds exactly
-one row per update (no loss, no duplicate). Stops after the first step that fails.
+`latency`: --warmup s at --warmup-rate (5 s at 50/s), then --duration s at --rate;
+p50/p99/max, acked/s and unacknowledged updates; then every acknowledged update must
+have exactly one inbound_updates row and two jobs.
+`max`: after the same warm-up, steps of --step s at each rate on the same stack; a step
+holds when every update was answered 200, p99 < --bound ms (250), the last second's
+slowest answer < --bound (no growing backlog), and the database holds exactly one row
+and two jobs per update (no loss, no duplicate). Stops after the first failed step.
 
 The naive server (bench/pipeline_naive.py: send to both topics inside the webhook
 handler, then answer) runs in the same invocation, against its own fresh sandbox, at
-the same rates. `--profile DIR` also samples the services with py-spy during the
-measured window and writes their hottest functions there.
+the same rates (--no-naive skips it). `--profile DIR` (latency) also samples ingress,
+routing and delivery with py-spy --gil during the measured window and summarises where
+their time went, by package and function.
 """
 
 from __future__ import annotations
@@ -158,9 +163,23 @@ def start_spies(directory: Path, pids: dict[str, int], phases, measure: str) -> 
     ]
 
 
+def package_of(frame: str) -> str:
+    """'Session.execute (sqlalchemy/orm/session.py:2555)' -> 'sqlalchemy'."""
+    where = frame.rpartition("(")[2].split(":")[0]
+    if "site-packages/" in where:
+        return where.split("site-packages/")[1].split("/")[0]
+    if where.startswith(("services/", "servicekit/")):
+        return "/".join(where.split("/")[:2])
+    return where.split("/")[0] if "/" in where else where or "?"
+
+
 def summarise_profile(path: Path, top: int = 20) -> str:
-    """Self and inclusive shares of the hottest functions in a py-spy raw profile."""
+    """Self shares by package and by function, and inclusive shares of our own code's
+    functions, from a py-spy raw profile. (SQLAlchemy's async layer runs statements in
+    greenlets, whose stacks py-spy shows without the caller, so inclusive shares of
+    callers of the database undercount: read the self shares by package.)"""
     own: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
     for line in path.read_text().splitlines():
@@ -171,14 +190,21 @@ def summarise_profile(path: Path, top: int = 20) -> str:
         total += n
         frames = stack.split(";")
         own[frames[-1]] += n
+        packages[package_of(frames[-1])] += n
         for frame in set(frames):
-            inclusive[frame] += n
+            if "services/" in frame or "servicekit/" in frame:
+                inclusive[frame] += n
     if not total:
         return f"{path.name}: no samples\n"
-    lines = [f"{path.stem}: {total} samples", "  self%  function"]
+    lines = [
+        f"{path.stem}: {total} samples (py-spy --gil: time holding the GIL)",
+        "  self%  package",
+    ]
+    lines += [f"  {100 * n / total:5.1f}  {f}" for f, n in packages.most_common(12)]
+    lines += ["  self%  function"]
     lines += [f"  {100 * n / total:5.1f}  {f}" for f, n in own.most_common(top)]
-    lines += ["  incl%  function"]
-    lines += [f"  {100 * n / total:5.1f}  {f}" for f, n in inclusive.most_common(top * 2)]
+    lines += ["  incl%  our code"]
+    lines += [f"  {100 * n / total:5.1f}  {f}" for f, n in inclusive.most_common(top)]
     return "\n".join(lines) + "\n"
 
 
