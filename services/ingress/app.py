@@ -80,6 +80,7 @@ def _routing_context(ingress: Ingress) -> Callable[[web.Application], AsyncItera
             window=settings.batch_window_ms / 1000,
             max_items=settings.batch_max,
             deadline=settings.routing_deadline_seconds,
+            max_in_flight=settings.batch_max_in_flight,
             on_batch=ingress.metrics.batch_size.observe,
         )
         try:

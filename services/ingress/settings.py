@@ -57,6 +57,9 @@ class IngressSettings(ServiceSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     batch_window_ms: float = Field(default=2.0, ge=0)
     batch_max: int = Field(default=100, ge=1)
+    # RecordUpdates calls one process keeps outstanding; more updates wait and go in
+    # one call when a call ends, so under load routing runs few, large transactions.
+    batch_max_in_flight: int = Field(default=2, ge=1)
     # Sent as Retry-After with a 503: Telegram honours it exactly, instead of backing
     # off towards 60-120 s, so updates flow again soon after routing is back.
     unavailable_retry_after_seconds: int = Field(default=2, ge=1)

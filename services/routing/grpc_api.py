@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, timedelta
 
 import grpc
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit.errors import InvalidArgument, Unavailable
@@ -47,6 +48,7 @@ CUSTOMER_STATUS = {
     "blocked": routing_pb2.CUSTOMER_STATUS_BLOCKED,
     "rejected": routing_pb2.CUSTOMER_STATUS_REJECTED,
 }
+log = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, DBAPIError, OSError, ConnectionError)
 
 
@@ -71,8 +73,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
             for u in request.updates
         ]
         try:
-            async with self.sessions() as session, session.begin():
-                results = await record_batch(session, batch)
+            results = await self._record(batch)
         except DATABASE_DOWN:
             # Nothing was recorded: ingress answers 5xx and Telegram keeps the updates.
             raise Unavailable("the database cannot record updates now") from None
@@ -89,6 +90,17 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
                 for i, r in zip(batch, results, strict=True)
             ]
         )
+
+    async def _record(self, batch: list[Incoming]) -> list:
+        try:
+            async with self.sessions() as session, session.begin():
+                return await record_batch(session, batch)
+        except IntegrityError:
+            # Another transaction recorded one of these updates first (two ingress
+            # replicas given the same redelivery): once more, the dedup now sees it.
+            log.info("batch raced another writer; recording it again")
+            async with self.sessions() as session, session.begin():
+                return await record_batch(session, batch)
 
     async def ClaimJob(
         self, request: routing_pb2.ClaimJobRequest, context: grpc.aio.ServicerContext

@@ -15,15 +15,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.routing.db import outbox_heads
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
-from services.routing.db.outbox_heads import ready_heads
 from switchboard.delivery.v1 import job_pb2
 
 log = logging.getLogger(__name__)
+JOBS = Job.__table__
+# A push the dispatcher could not take goes back to the outbox for this long.
+GIVE_BACK_DELAY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Handout:
     attempt: int
     payload: bytes
     not_before: datetime | None
+    destination_key: str = ""
 
 
 Dispatch = Callable[[Handout], Awaitable[None]]
@@ -67,50 +71,67 @@ class Relay:
             self._wake.clear()
             try:
                 handed = await self.pass_once()
+                if handed >= self.batch:
+                    continue
+                wait = await self._until_next_due()
             except Exception:
                 log.exception("relay pass failed; retrying")
-                handed = 0
-            if handed >= self.batch:
-                continue
+                wait = self.idle_seconds
             try:
-                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 await self.recover(everything=False)
+
+    async def _until_next_due(self) -> float:
+        """Seconds to sleep when nothing wakes the relay: until the next retry is due
+        (so a retry_after is honoured to the millisecond), at most the idle tick."""
+        now = datetime.now(UTC)
+        async with self.sessions() as session:
+            due = await outbox_heads.next_due(session, after=now)
+        if due is None:
+            return self.idle_seconds
+        return min(self.idle_seconds, max(0.0, (due - now).total_seconds()))
 
     async def recover(self, *, everything: bool) -> int:
         """Put jobs that are out back to pending: all of them at start (whatever held
         them died with the previous process), else those out for too long."""
         now = datetime.now(UTC)
-        condition = Job.status == JobStatus.DISPATCHED
+        condition = JOBS.c.status == JobStatus.DISPATCHED
         if not everything:
-            condition = and_(condition, Job.dispatched_at < now - self.stale_after)
+            condition = and_(condition, JOBS.c.dispatched_at < now - self.stale_after)
         async with self.sessions() as session, session.begin():
+            keys = (await session.scalars(select(JOBS.c.destination_key).where(condition))).all()
+            if not keys:
+                return 0
+            # Destination rows first, then jobs: the order every writer locks them in.
+            await outbox_heads.reopen(session, keys, now=now)
             result = await session.execute(
-                update(Job)
-                .where(condition)
+                update(JOBS)
+                .where(condition, JOBS.c.destination_key.in_(keys))
                 .values(status=JobStatus.PENDING, in_flight=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
             )
-        if result.rowcount:
-            log.warning("jobs handed out again", extra={"count": result.rowcount})
+        log.warning("jobs handed out again", extra={"count": result.rowcount})
         return result.rowcount
 
     async def pass_once(self) -> int:
         """Hand out the ready head jobs; answer how many."""
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
-            jobs = await ready_heads(session, now=now, limit=self.batch)
-            handouts = []
-            for job in jobs:
-                job.attempts += 1
-                job.status, job.dispatched_at = JobStatus.DISPATCHED, now
-                proto = job_pb2.DeliveryJob.FromString(job.payload)
-                proto.attempt = job.attempts
-                handouts.append(
-                    Handout(
-                        job.id, job.lane, job.attempts, proto.SerializeToString(), job.not_before
-                    )
+            heads = await outbox_heads.ready_heads(session, now=now, limit=self.batch)
+            if not heads:
+                return 0
+            await outbox_heads.hold(session, [h.destination_key for h in heads])
+            await session.execute(
+                update(JOBS)
+                .where(JOBS.c.id.in_([h.job_id for h in heads]))
+                .values(
+                    status=JobStatus.DISPATCHED,
+                    in_flight=True,
+                    attempts=JOBS.c.attempts + 1,
+                    dispatched_at=now,
                 )
+            )
+        handouts = [_handout(head) for head in heads]
         for handout in handouts:
             try:
                 await self.dispatch(handout)
@@ -120,14 +141,24 @@ class Relay:
         return len(handouts)
 
     async def _give_back(self, handout: Handout) -> None:
+        again = datetime.now(UTC) + GIVE_BACK_DELAY
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(Job)
-                .where(Job.id == handout.job_id, Job.status == JobStatus.DISPATCHED)
-                .values(
-                    status=JobStatus.PENDING,
-                    in_flight=None,
-                    not_before=datetime.now(UTC) + timedelta(seconds=5),
-                )
-                .execution_options(synchronize_session=False)
+            await outbox_heads.lock(session, handout.destination_key)
+            result = await session.execute(
+                update(JOBS)
+                .where(JOBS.c.id == handout.job_id, JOBS.c.status == JobStatus.DISPATCHED)
+                .values(status=JobStatus.PENDING, in_flight=None)
             )
+            if result.rowcount:
+                await outbox_heads.due(session, handout.destination_key, again)
+
+
+def _handout(head: outbox_heads.Head) -> Handout:
+    # The stored job lacks what only the hand-out knows: its id and the attempt number.
+    proto = job_pb2.DeliveryJob.FromString(head.payload)
+    proto.job_id = str(head.job_id)
+    proto.attempt = head.attempts + 1
+    return Handout(
+        head.job_id, head.lane, head.attempts + 1, proto.SerializeToString(), None,
+        head.destination_key,
+    )  # fmt: skip

@@ -2,42 +2,77 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
-from sqlalchemy import Insert, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.routing.db.column_types import utcnow
 from services.routing.db.models import JobDestination
+
+TABLE = JobDestination.__table__
+
+
+async def take(
+    session: AsyncSession, counts: Mapping[str, int], *, now: datetime
+) -> dict[str, int]:
+    """Reserve `counts[key]` numbers in each destination; answer the first of each.
+
+    The counter row stays locked until the transaction ends, so a concurrent writer to
+    the same destination waits and gets the following numbers: sequence order is commit
+    order, and the relay never sees a job appear behind a later one. A destination with
+    no unfinished job gets the first new one as its head, ready at `now`.
+
+    Two statements for a whole batch: one multi-row upsert (rows in sorted key order,
+    so two writers never wait on each other crosswise; atomic, so a first-time
+    destination needs no insert-or-retry dance, which deadlocks on InnoDB) and one read.
+    """
+    keys = sorted(k for k, n in counts.items() if n > 0)
+    if not keys:
+        return {}
+    rows = [
+        {"destination_key": k, "last_seq": counts[k], "head_seq": 1, "ready_at": now} for k in keys
+    ]
+    # Rows as VALUES of one statement: the MySQL drivers' executemany rewriting does
+    # not parse an upsert whose update clause uses VALUES().
+    await session.execute(_upsert(session.get_bind().dialect.name, rows))
+    found = await session.execute(
+        select(TABLE.c.destination_key, TABLE.c.last_seq).where(TABLE.c.destination_key.in_(keys))
+    )
+    return {key: last - counts[key] + 1 for key, last in found.all()}
 
 
 async def next_sequences(session: AsyncSession, destination_keys: Iterable[str]) -> dict[str, int]:
-    """Take the next sequence number of each destination, in the session's transaction.
-
-    The counter row stays locked until the transaction ends, so a concurrent writer to
-    the same destination waits and gets the following number: sequence order is
-    commit order, and the relay never sees a job appear behind a later one. Keys are
-    taken in sorted order so two writers never wait on each other crosswise.
-    """
-    dialect = session.get_bind().dialect.name
-    taken: dict[str, int] = {}
-    for key in sorted(set(destination_keys)):
-        # One atomic upsert: a first-time destination needs no insert-or-retry dance
-        # (which deadlocks on InnoDB when several writers race to create the row).
-        await session.execute(_bump(dialect, key))
-        last = select(JobDestination.last_seq).where(JobDestination.destination_key == key)
-        taken[key] = (await session.execute(last)).scalar_one()
-    return taken
+    """One number in each of these destinations (tools and tests; writers use `take`)."""
+    return await take(session, dict.fromkeys(destination_keys, 1), now=utcnow())
 
 
-def _bump(dialect: str, key: str) -> Insert:
-    row = {"destination_key": key, "last_seq": 1}
-    incremented = {"last_seq": JobDestination.last_seq + 1}
+def _upsert(dialect: str, rows: list[dict]):
+    # The order of the assignments matters on MySQL, which evaluates them left to
+    # right with the values already assigned; SQLite reads the old row for all of them.
+    # Written in this order both see the old head_seq and last_seq.
     if dialect == "sqlite":
-        return (
-            sqlite_insert(JobDestination)
-            .values(row)
-            .on_conflict_do_update(index_elements=["destination_key"], set_=incremented)
+        statement = sqlite_insert(TABLE).values(rows)
+        new = statement.excluded
+        return statement.on_conflict_do_update(
+            index_elements=["destination_key"],
+            set_={
+                "ready_at": case(
+                    (TABLE.c.head_seq.is_(None), new.ready_at), else_=TABLE.c.ready_at
+                ),
+                "head_seq": func.coalesce(TABLE.c.head_seq, TABLE.c.last_seq + 1),
+                "last_seq": TABLE.c.last_seq + new.last_seq,
+            },
         )
-    return mysql_insert(JobDestination).values(row).on_duplicate_key_update(incremented)
+    statement = mysql_insert(TABLE).values(rows)
+    new = statement.inserted
+    return statement.on_duplicate_key_update(
+        [
+            ("ready_at", case((TABLE.c.head_seq.is_(None), new.ready_at), else_=TABLE.c.ready_at)),
+            ("head_seq", func.coalesce(TABLE.c.head_seq, TABLE.c.last_seq + 1)),
+            ("last_seq", TABLE.c.last_seq + new.last_seq),
+        ]
+    )

@@ -1,8 +1,15 @@
-"""Who a line belongs to: the customer, their current topics, and the staff author."""
+"""Who a batch's lines belong to: the customers, their current topics, the staff authors.
+
+Looked up for the whole batch at once — a handful of queries however many lines —
+because per-line queries were most of routing's CPU per update (docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import BotRole, CustomerStatus, TopicStatus
@@ -13,6 +20,19 @@ from services.routing.domain.plan import Author, Conversation, Place
 ROLE_ORDER = {"cs": 0, "cr": 1, "treatment": 2}
 
 
+@dataclass(frozen=True)
+class Known:
+    """A customer and their current topics, as the batch found them."""
+
+    customer_id: int
+    telegram_user_id: int
+    active: bool
+    places: tuple[Place, ...]
+
+    def conversation(self, client_bot_id: int) -> Conversation:
+        return Conversation(self.customer_id, self.telegram_user_id, client_bot_id, self.places)
+
+
 async def client_bot_id(session: AsyncSession) -> int | None:
     found = await session.execute(
         select(Bot.id).where(Bot.role == BotRole.CLIENT, Bot.active.is_(True)).limit(1)
@@ -20,68 +40,96 @@ async def client_bot_id(session: AsyncSession) -> int | None:
     return found.scalar_one_or_none()
 
 
-async def _places(session: AsyncSession, customer_id: int) -> tuple[Place, ...]:
+async def _customers(session: AsyncSession, which: ColumnElement[bool]) -> dict[int, Known]:
+    """Customers matching `which` with their open topics, by customer id."""
     rows = await session.execute(
-        select(Topic, StaffGroup)
-        .join(StaffGroup, StaffGroup.id == Topic.group_id)
-        .where(Topic.customer_id == customer_id, Topic.status == TopicStatus.OPEN)
-        .order_by(Topic.id)
+        select(
+            Customer.id,
+            Customer.telegram_user_id,
+            Customer.status,
+            Topic.id,
+            Topic.message_thread_id,
+            StaffGroup.id,
+            StaffGroup.role,
+            StaffGroup.bot_id,
+        )
+        .select_from(Customer)
+        .outerjoin(Topic, (Topic.customer_id == Customer.id) & (Topic.status == TopicStatus.OPEN))
+        .outerjoin(StaffGroup, StaffGroup.id == Topic.group_id)
+        .where(which)
+        .order_by(Customer.id, Topic.id)
     )
-    places = [
-        Place(str(group.role), group.id, topic.message_thread_id, group.bot_id, topic.id)
-        for topic, group in rows.all()
-    ]
+    found: dict[int, tuple[int, bool, list[Place]]] = {}
+    for cid, user_id, status, topic_id, thread, group_id, role, bot_id in rows.all():
+        _, _, places = found.setdefault(cid, (user_id, status == CustomerStatus.ACTIVE, []))
+        if topic_id is not None and group_id is not None:
+            places.append(Place(str(role), group_id, thread, bot_id, topic_id))
+    return {
+        cid: Known(cid, user_id, active, _ordered(places))
+        for cid, (user_id, active, places) in found.items()
+    }
+
+
+def _ordered(places: list[Place]) -> tuple[Place, ...]:
     return tuple(sorted(places, key=lambda p: ROLE_ORDER.get(p.role, len(ROLE_ORDER))))
 
 
-async def for_client(
-    session: AsyncSession, *, bot_id: int, user_id: int
-) -> tuple[Customer, Conversation] | None:
-    """The conversation of the client writing to the client bot, if they have one."""
-    customer = (
-        await session.execute(select(Customer).where(Customer.telegram_user_id == user_id))
-    ).scalar_one_or_none()
-    if customer is None or customer.status != CustomerStatus.ACTIVE:
-        return None
-    places = await _places(session, customer.id)
-    return customer, Conversation(customer.id, user_id, bot_id, places)
+async def for_clients(session: AsyncSession, user_ids: Collection[int]) -> dict[int, Known]:
+    """The customers writing to the client bot, by Telegram user id (the active ones)."""
+    if not user_ids:
+        return {}
+    known = await _customers(session, Customer.telegram_user_id.in_(set(user_ids)))
+    return {k.telegram_user_id: k for k in known.values() if k.active}
 
 
-async def for_topic(
-    session: AsyncSession, *, group_id: int, thread_id: int
-) -> tuple[Customer, Conversation, Place] | None:
-    """The conversation whose current topic this is, and that topic as a Place."""
-    topic = (
+async def for_topics(
+    session: AsyncSession, threads: Collection[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[Known, Place]]:
+    """The conversation whose current topic each (group, thread) is, and that topic."""
+    if not threads:
+        return {}
+    topics = (
         await session.execute(
-            select(Topic).where(
-                Topic.group_id == group_id,
-                Topic.message_thread_id == thread_id,
+            select(Topic.group_id, Topic.message_thread_id, Topic.id, Topic.customer_id).where(
+                tuple_(Topic.group_id, Topic.message_thread_id).in_(set(threads)),
                 Topic.status == TopicStatus.OPEN,
             )
         )
-    ).scalar_one_or_none()
-    if topic is None:
-        return None
-    customer = await session.get(Customer, topic.customer_id)
-    client_bot = await client_bot_id(session)
-    if customer is None or client_bot is None:
-        return None
-    places = await _places(session, customer.id)
-    source = next((p for p in places if p.topic_id == topic.id), None)
-    if source is None:
-        return None
-    conversation = Conversation(customer.id, customer.telegram_user_id, client_bot, places)
-    return customer, conversation, source
-
-
-async def author(session: AsyncSession, *, user_id: int, name: str, group_role: str) -> Author:
-    """The staff registry's name and role; someone not in it keeps their Telegram name
-    and takes the role of the group they wrote in."""
-    staff = (
-        await session.execute(
-            select(Staff).where(Staff.telegram_user_id == user_id, Staff.active.is_(True))
+    ).all()
+    if not topics:
+        return {}
+    known = await _customers(session, Customer.id.in_({t.customer_id for t in topics}))
+    out = {}
+    for group_id, thread, topic_id, customer_id in topics:
+        customer = known.get(customer_id)
+        source = (
+            next((p for p in customer.places if p.topic_id == topic_id), None) if customer else None
         )
-    ).scalar_one_or_none()
-    if staff is not None:
-        return Author(staff.display_name, staff.role_label)
-    return Author(name or "Staff", group_role.upper())
+        if customer is not None and source is not None:
+            out[(group_id, thread)] = (customer, source)
+    return out
+
+
+async def groups(session: AsyncSession, ids: Collection[int]) -> dict[int, StaffGroup]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(StaffGroup).where(StaffGroup.id.in_(set(ids))))
+    return {g.id: g for g in rows}
+
+
+async def staff_names(session: AsyncSession, user_ids: Collection[int]) -> dict[int, Author]:
+    """The staff registry's name and role of each of these Telegram users who are in it."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(Staff.telegram_user_id, Staff.display_name, Staff.role_label).where(
+            Staff.telegram_user_id.in_(set(user_ids)), Staff.active.is_(True)
+        )
+    )
+    return {user_id: Author(name, role) for user_id, name, role in rows.all()}
+
+
+def author(known: dict[int, Author], *, user_id: int, name: str, group_role: str) -> Author:
+    """Someone not in the staff registry keeps their Telegram name and takes the role of
+    the group they wrote in."""
+    return known.get(user_id) or Author(name or "Staff", group_role.upper())

@@ -3,19 +3,20 @@ destination, carrying the protobuf job that the queue will push to delivery."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus
-from services.routing.db.models import Job, Message
-from services.routing.db.sequences import next_sequences
+from services.routing.db.models import Job
+from services.routing.db.sequences import take
 from services.routing.domain.plan import Content, Planned
 from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
-
-from .replies import target_in
 
 LANES = {
     "client-to-staff": common_pb2.LANE_CLIENT_TO_STAFF,
@@ -70,49 +71,61 @@ def fill_action(job: job_pb2.DeliveryJob, content: Content) -> str:
     return "send_media"
 
 
-async def write_jobs(
-    session: AsyncSession,
-    planned: list[Planned],
-    *,
-    message: Message,
-    replied: Message | None,
-    correlation_id: str,
-) -> list[Job]:
-    """Add the jobs for `message` to the session's transaction."""
-    keys = [destination_key(p.chat_id, p.thread_id) for p in planned]
-    sequences = await next_sequences(session, keys)
+@dataclass
+class Outgoing:
+    """The jobs one backed-up line asks for, in the order they are written."""
+
+    message_id: int
+    planned: list[Planned]
+    correlation_id: str
+    # Per planned job: the message to reply to in its destination (0: none).
+    reply_to: list[int]
+
+
+async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> int:
+    """Add the jobs of every line to the session's transaction, numbered within their
+    destinations in the order given; answer how many.
+
+    The stored payload has no job id and no attempt: the relay adds both when it hands
+    the job out, so the rows go in as one multi-row insert with nothing to update after.
+    """
+    keys = [[destination_key(p.chat_id, p.thread_id) for p in line.planned] for line in lines]
     now = datetime.now(UTC)
+    counts = Counter(key for line_keys in keys for key in line_keys)
+    next_seq = await take(session, counts, now=now)
     created = Timestamp()
     created.FromDatetime(now)
-    jobs = []
-    for plan, key in zip(planned, keys, strict=True):
-        proto = job_pb2.DeliveryJob(
-            lane=LANES[plan.lane],
-            bot_id=plan.bot_id,
-            sequence=sequences[key],
-            correlation_id=correlation_id,
-            created_at=created,
-        )
-        proto.destination.chat_id = plan.chat_id
-        proto.destination.message_thread_id = plan.thread_id or 0
-        if replied is not None:
-            proto.reply_to_message_id = await target_in(session, replied, chat_id=plan.chat_id)
-        kind = fill_action(proto, plan.content)
-        job = Job(
-            lane=plan.lane,
-            kind=kind,
-            destination_key=key,
-            seq=sequences[key],
-            payload=b"",
-            status=JobStatus.PENDING,
-            message_id=message.id,
-            correlation_id=correlation_id,
-        )
-        session.add(job)
-        jobs.append((job, proto))
-    await session.flush()
-    for job, proto in jobs:
-        # The job id is the outbox row's id, known once the row exists.
-        proto.job_id = str(job.id)
-        job.payload = proto.SerializeToString()
-    return [job for job, _ in jobs]
+    rows = []
+    for line, line_keys in zip(lines, keys, strict=True):
+        for plan, key, reply_to in zip(line.planned, line_keys, line.reply_to, strict=True):
+            seq, next_seq[key] = next_seq[key], next_seq[key] + 1
+            proto = job_pb2.DeliveryJob(
+                lane=LANES[plan.lane],
+                bot_id=plan.bot_id,
+                sequence=seq,
+                correlation_id=line.correlation_id,
+                created_at=created,
+                reply_to_message_id=reply_to,
+            )
+            proto.destination.chat_id = plan.chat_id
+            proto.destination.message_thread_id = plan.thread_id or 0
+            kind = fill_action(proto, plan.content)
+            rows.append(
+                {
+                    "lane": plan.lane,
+                    "kind": kind,
+                    "destination_key": key,
+                    "seq": seq,
+                    "payload": proto.SerializeToString(),
+                    "status": JobStatus.PENDING,
+                    "in_flight": None,
+                    "attempts": 0,
+                    "fallback_used": False,
+                    "message_id": line.message_id,
+                    "correlation_id": line.correlation_id,
+                    "created_at": now,
+                }
+            )
+    if rows:
+        await session.execute(insert(Job.__table__), rows)
+    return len(rows)

@@ -7,12 +7,16 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.routing.db import outbox_heads
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job
 from switchboard.delivery.v1 import job_pb2
+
+JOBS = Job.__table__
+COPIES = Copy.__table__
 
 # A claim holds a job for this long; a worker that dies mid-send loses it after that.
 LEASE = timedelta(seconds=60)
@@ -36,35 +40,39 @@ async def claim(
     session: AsyncSession, *, job_id: int, attempt: int, lease: timedelta = LEASE
 ) -> Claimed:
     """Let exactly one push of this attempt send the job; the winner holds it for `lease`."""
-    job = await session.get(Job, job_id)
-    if job is None:
-        return Claimed("unknown")
-    if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
-        return Claimed("done")
-    if job.status != JobStatus.DISPATCHED or attempt != job.attempts:
-        # An old attempt pushed late, or the job went back to waiting: the relay will
-        # dispatch the current attempt itself.
-        return Claimed("done" if attempt < job.attempts else "wait", retry_after=1.0)
     now = datetime.now(UTC)
-    # The conditional update is the lock: of two pushes of one attempt, one wins.
+    # The conditional update is the lock: of two pushes of one attempt, one wins. It is
+    # also the whole claim in the usual case, one statement.
     won = await session.execute(
-        update(Job)
+        update(JOBS)
         .where(
-            Job.id == job_id,
-            Job.status == JobStatus.DISPATCHED,
-            Job.attempts == attempt,
-            (Job.claimed_until.is_(None)) | (Job.claimed_until < now),
+            JOBS.c.id == job_id,
+            JOBS.c.status == JobStatus.DISPATCHED,
+            JOBS.c.attempts == attempt,
+            (JOBS.c.claimed_until.is_(None)) | (JOBS.c.claimed_until < now),
         )
         .values(claimed_until=now + lease)
-        .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
-        # Come back when the holder's claim runs out (it may have died), not a whole
-        # lease from now.
-        held = job.claimed_until
-        left = (held - now).total_seconds() if held is not None else 0.0
-        return Claimed("wait", retry_after=left if left > 0 else lease.total_seconds())
-    return Claimed("proceed")
+    if won.rowcount == 1:
+        return Claimed("proceed")
+    found = (
+        await session.execute(
+            select(JOBS.c.status, JOBS.c.attempts, JOBS.c.claimed_until).where(JOBS.c.id == job_id)
+        )
+    ).first()
+    if found is None:
+        return Claimed("unknown")
+    status, attempts, held = found
+    if status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
+        return Claimed("done")
+    if status != JobStatus.DISPATCHED or attempt != attempts:
+        # An old attempt pushed late, or the job went back to waiting: the relay will
+        # dispatch the current attempt itself.
+        return Claimed("done" if attempt < attempts else "wait", retry_after=1.0)
+    # Come back when the holder's claim runs out (it may have died), not a whole lease
+    # from now.
+    left = (held - now).total_seconds() if held is not None else 0.0
+    return Claimed("wait", retry_after=left if left > 0 else lease.total_seconds())
 
 
 @dataclass
@@ -81,32 +89,72 @@ class Report:
 
 async def record_outcome(session: AsyncSession, report: Report) -> bool:
     """Apply delivery's verdict; False when the job is unknown or already finished."""
-    job = await session.get(Job, report.job_id, with_for_update=True)
-    if job is None or job.status != JobStatus.DISPATCHED or job.attempts != report.attempt:
-        return False
-    now = datetime.now(UTC)
-    job.claimed_until = None
-    if report.outcome == "sent":
-        proto = job_pb2.DeliveryJob.FromString(job.payload)
-        job.status, job.finished_at = JobStatus.SUCCEEDED, now
-        job.fallback_used = report.plain_text_fallback
-        if job.message_id is not None:
-            session.add_all(
-                Copy(
-                    message_id=job.message_id,
-                    bot_id=proto.bot_id,
-                    dest_chat_id=chat_id,
-                    dest_thread_id=proto.destination.message_thread_id or None,
-                    dest_message_id=message_id,
-                    job_id=job.id,
-                )
-                for chat_id, message_id in report.sent
+    found = (
+        await session.execute(
+            select(JOBS.c.destination_key, JOBS.c.seq, JOBS.c.message_id, JOBS.c.payload).where(
+                JOBS.c.id == report.job_id,
+                JOBS.c.status == JobStatus.DISPATCHED,
+                JOBS.c.attempts == report.attempt,
             )
+        )
+    ).first()
+    if found is None:
+        return False
+    key, seq, message_id, payload = found
+    now = datetime.now(UTC)
+    # The destination row first (the order the relay and writers lock in), then the job,
+    # conditionally: of two reports of one attempt, one applies.
+    await outbox_heads.lock(session, key)
+    values: dict = {"claimed_until": None, "in_flight": None}
+    retry_at = None
+    if report.outcome == "sent":
+        values |= {"status": JobStatus.SUCCEEDED, "finished_at": now}
+        values["fallback_used"] = report.plain_text_fallback
     elif report.outcome == "retry":
-        wait = report.retry_after if report.retry_after is not None else backoff(job.attempts)
-        job.status, job.not_before = JobStatus.PENDING, now + timedelta(seconds=wait)
-        job.error_code, job.error_description = report.error_code or None, report.description[:1024]
+        wait = report.retry_after if report.retry_after is not None else backoff(report.attempt)
+        retry_at = now + timedelta(seconds=wait)
+        values |= {"status": JobStatus.PENDING, "not_before": retry_at}
+        values |= _error(report)
     else:
-        job.status, job.finished_at = JobStatus.FAILED, now
-        job.error_code, job.error_description = report.error_code or None, report.description[:1024]
+        values |= {"status": JobStatus.FAILED, "finished_at": now} | _error(report)
+    applied = await session.execute(
+        update(JOBS)
+        .where(
+            JOBS.c.id == report.job_id,
+            JOBS.c.status == JobStatus.DISPATCHED,
+            JOBS.c.attempts == report.attempt,
+        )
+        .values(values)
+    )
+    if applied.rowcount != 1:
+        return False
+    if retry_at is not None:
+        await outbox_heads.due(session, key, retry_at)
+        return True
+    await outbox_heads.advance(session, key, past=seq, now=now)
+    if report.outcome == "sent" and message_id is not None and report.sent:
+        proto = job_pb2.DeliveryJob.FromString(payload)
+        thread = proto.destination.message_thread_id or None
+        await session.execute(
+            insert(COPIES),
+            [
+                {
+                    "message_id": message_id,
+                    "bot_id": proto.bot_id,
+                    "dest_chat_id": chat_id,
+                    "dest_thread_id": thread,
+                    "dest_message_id": sent_id,
+                    "job_id": report.job_id,
+                    "created_at": now,
+                }
+                for chat_id, sent_id in report.sent
+            ],
+        )
     return True
+
+
+def _error(report: Report) -> dict:
+    return {
+        "error_code": report.error_code or None,
+        "error_description": report.description[:1024],
+    }

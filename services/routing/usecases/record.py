@@ -1,25 +1,33 @@
 """Recording what Telegram sent: dedup on (bot, update_id), back the line up, decide
 where it goes and write the jobs — all in the transaction of the batch, so an update
-is either wholly recorded (and acknowledged) or not at all."""
+is either wholly recorded (and acknowledged) or not at all.
+
+The batch is the unit of work: its lookups are a few queries for all its lines, and
+its rows go in as one multi-row insert per table. Per-update statements through the
+ORM were what capped routing at ~50 updates/s (docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.logs import bind_correlation_id
+from services.routing.db.column_types import utcnow
 from services.routing.db.enums import BotRole, SenderKind, UpdateStatus
-from services.routing.db.models import Bot, InboundUpdate, Job, Message, StaffGroup
+from services.routing.db.models import Bot, InboundUpdate, Message
 from services.routing.domain import inbound, plan
 
 from . import conversations
-from .outbox import write_jobs
-from .replies import source_of
+from .outbox import Outgoing, write_jobs
+from .replies import source_of, target_in
 
 log = logging.getLogger(__name__)
+UPDATES = InboundUpdate.__table__
+MESSAGES = Message.__table__
 
 
 @dataclass(frozen=True)
@@ -37,129 +45,230 @@ class Recorded:
     jobs: int = 0
 
 
+@dataclass
+class _Item:
+    """One update on its way through the batch."""
+
+    incoming: Incoming
+    bot_role: BotRole | None
+    status: UpdateStatus | None = None  # None: not stored (unknown bot, duplicate)
+    reason: str = ""
+    line: inbound.Line | None = None
+    sender: SenderKind | None = None
+    customer_id: int | None = None
+    planned: list[plan.Planned] = field(default_factory=list)
+    jobs: int = 0
+
+    def result(self) -> Recorded:
+        if self.bot_role is None:
+            return Recorded("rejected", "unknown bot")
+        if self.status is None:
+            return Recorded("duplicate")
+        if self.status == UpdateStatus.REJECTED:
+            return Recorded("rejected", self.reason)
+        return Recorded("accepted", jobs=self.jobs)
+
+
 async def record_batch(session: AsyncSession, batch: list[Incoming]) -> list[Recorded]:
     """Record every update of the batch in the session's transaction (not committed)."""
-    bots = {
-        b.id: b
-        for b in (
-            await session.execute(select(Bot).where(Bot.id.in_({i.bot_id for i in batch})))
-        ).scalars()
-    }
-    keys = {(i.bot_id, i.update_id) for i in batch if i.update_id}
+    roles = dict(
+        (
+            await session.execute(
+                select(Bot.id, Bot.role).where(Bot.id.in_({i.bot_id for i in batch}))
+            )
+        ).all()
+    )
+    items = [_Item(i, roles.get(i.bot_id)) for i in batch]
+    await _read(session, items)
+    await _route(session, items)
+    await _store(session, items)
+    for item in items:
+        result = item.result()
+        with bind_correlation_id(item.incoming.correlation_id):
+            log.info(
+                "update processed",
+                extra={"bot_id": item.incoming.bot_id, "update_id": item.incoming.update_id,
+                       "status": result.status, "reason": result.reason, "jobs": result.jobs},
+            )  # fmt: skip
+    return [item.result() for item in items]
+
+
+async def _read(session: AsyncSession, items: list[_Item]) -> None:
+    """Drop duplicates (stored before, or twice in this batch) and parse the rest."""
+    keys = {(i.incoming.bot_id, i.incoming.update_id) for i in items if i.incoming.update_id}
     seen: set[tuple[int, int]] = set()
     if keys:
         rows = await session.execute(
-            select(InboundUpdate.bot_id, InboundUpdate.update_id).where(
-                tuple_(InboundUpdate.bot_id, InboundUpdate.update_id).in_(keys)
+            select(UPDATES.c.bot_id, UPDATES.c.update_id).where(
+                tuple_(UPDATES.c.bot_id, UPDATES.c.update_id).in_(keys)
             )
         )
         seen = {(b, u) for b, u in rows.all()}
-    out = []
-    for item in batch:
-        with bind_correlation_id(item.correlation_id):
-            out.append(await _record_item(session, bots, seen, item))
-            result = out[-1]
-            log.info(
-                "update processed",
-                extra={"bot_id": item.bot_id, "update_id": item.update_id,
-                       "status": result.status, "reason": result.reason, "jobs": result.jobs},
-            )  # fmt: skip
-    return out
-
-
-async def _record_item(
-    session: AsyncSession, bots: dict[int, Bot], seen: set[tuple[int, int]], item: Incoming
-) -> Recorded:
-    key = (item.bot_id, item.update_id)
-    bot = bots.get(item.bot_id)
-    if bot is None:
-        return Recorded("rejected", "unknown bot")
-    if item.update_id and key in seen:
-        return Recorded("duplicate")
-    if item.update_id:
-        seen.add(key)
-    return await _record_one(session, bot, item)
-
-
-async def _record_one(session: AsyncSession, bot: Bot, item: Incoming) -> Recorded:
-    row = InboundUpdate(
-        bot_id=bot.id,
-        update_id=item.update_id or None,
-        status=UpdateStatus.ACCEPTED,
-        payload=item.raw,
-        correlation_id=item.correlation_id,
-    )
-    session.add(row)
-    try:
-        update = inbound.read(item.raw)
-    except inbound.Unreadable as problem:
-        row.status, row.reject_reason = UpdateStatus.REJECTED, str(problem)
-        return Recorded("rejected", str(problem))
-    if not isinstance(update, inbound.Line) or update.is_service or update.edited:
+    for item in items:
+        key = (item.incoming.bot_id, item.incoming.update_id)
+        if item.bot_role is None or (item.incoming.update_id and key in seen):
+            continue
+        if item.incoming.update_id:
+            seen.add(key)
+        try:
+            update = inbound.read(item.incoming.raw)
+        except inbound.Unreadable as problem:
+            item.status, item.reason = UpdateStatus.REJECTED, str(problem)
+            continue
         # Service messages (the bot's own topic events included), edits, callbacks,
         # reactions...: recorded, not carried (yet).
-        row.status = UpdateStatus.IGNORED
-        return Recorded("accepted")
-    await session.flush()
-    jobs = await _route(session, bot, row, update, item.correlation_id)
-    if jobs is None:
-        row.status = UpdateStatus.IGNORED
-        return Recorded("accepted")
-    return Recorded("accepted", jobs=len(jobs))
+        item.status = UpdateStatus.IGNORED
+        if isinstance(update, inbound.Line) and not update.is_service and not update.edited:
+            item.line = update
 
 
-async def _route(
-    session: AsyncSession, bot: Bot, row: InboundUpdate, line: inbound.Line, correlation_id: str
-) -> list[Job] | None:
-    if bot.role == BotRole.CLIENT and line.chat_type == "private" and not line.sender_is_bot:
-        found = await conversations.for_client(session, bot_id=bot.id, user_id=line.sender_id)
-        if found is None:
-            return None
-        customer, conversation = found
-        planned = plan.from_client(line, conversation)
-        sender = SenderKind.CLIENT
-    elif line.thread_id is not None and not line.sender_is_bot:
-        found_topic = await conversations.for_topic(
-            session, group_id=line.chat_id, thread_id=line.thread_id
+def _from_client(item: _Item) -> bool:
+    line = item.line
+    return (
+        line is not None
+        and item.bot_role == BotRole.CLIENT
+        and line.chat_type == "private"
+        and not line.sender_is_bot
+    )
+
+
+def _from_staff(item: _Item) -> bool:
+    line = item.line
+    return (
+        line is not None
+        and not _from_client(item)
+        and line.thread_id is not None
+        and not line.sender_is_bot
+    )
+
+
+async def _route(session: AsyncSession, items: list[_Item]) -> None:
+    """Plan the jobs of every line that belongs to a conversation."""
+    client_items = [i for i in items if _from_client(i)]
+    staff_items = [i for i in items if _from_staff(i)]
+    clients = await conversations.for_clients(session, {i.line.sender_id for i in client_items})
+    client_bot = None
+    if client_items or staff_items:
+        client_bot = await conversations.client_bot_id(session)
+    for item in client_items:
+        known = clients.get(item.line.sender_id)
+        if known is not None:
+            conversation = known.conversation(item.incoming.bot_id)
+            item.planned = plan.from_client(item.line, conversation)
+            item.sender, item.customer_id = SenderKind.CLIENT, known.customer_id
+    if not staff_items or client_bot is None:
+        return
+    topics = await conversations.for_topics(
+        session, {(i.line.chat_id, i.line.thread_id) for i in staff_items}
+    )
+    groups = await conversations.groups(session, {i.line.chat_id for i in staff_items})
+    names = await conversations.staff_names(session, {i.line.sender_id for i in staff_items})
+    for item in staff_items:
+        line = item.line
+        found = topics.get((line.chat_id, line.thread_id))
+        group = groups.get(line.chat_id)
+        if found is None or group is None or group.bot_id != item.incoming.bot_id:
+            continue
+        known, source = found
+        author = conversations.author(
+            names, user_id=line.sender_id, name=line.sender_name, group_role=str(group.role)
         )
-        group = await session.get(StaffGroup, line.chat_id)
-        if found_topic is None or group is None or group.bot_id != bot.id:
-            return None
-        customer, conversation, source = found_topic
-        author = await conversations.author(
-            session, user_id=line.sender_id, name=line.sender_name, group_role=str(group.role)
-        )
-        planned = plan.from_staff(line, conversation, source=source, author=author)
-        sender = SenderKind.STAFF
-    else:
+        conversation = known.conversation(client_bot)
+        item.planned = plan.from_staff(line, conversation, source=source, author=author)
+        item.sender, item.customer_id = SenderKind.STAFF, known.customer_id
+
+
+async def _store(session: AsyncSession, items: list[_Item]) -> None:
+    """Insert the updates, the backed-up lines and their jobs: one statement each."""
+    stored = [i for i in items if i.status is not None]
+    if not stored:
+        return
+    now = utcnow()
+    for item in stored:
+        if item.line is not None and not item.planned:
+            item.line = None  # no conversation: recorded as ignored
+        elif item.line is not None:
+            item.status = UpdateStatus.ACCEPTED
+    update_ids = await _insert_returning_ids(
+        session,
+        UPDATES,
+        [
+            {
+                "bot_id": i.incoming.bot_id,
+                "update_id": i.incoming.update_id or None,
+                "status": i.status,
+                "reject_reason": i.reason[:255] or None,
+                "payload": i.incoming.raw,
+                "correlation_id": i.incoming.correlation_id,
+                "received_at": now,
+            }
+            for i in stored
+        ],
+    )
+    routed = [(i, row_id) for i, row_id in zip(stored, update_ids, strict=True) if i.line]
+    if not routed:
+        return
+    replied = [await _replied(session, item) for item, _ in routed]
+    message_ids = await _insert_returning_ids(
+        session,
+        MESSAGES,
+        [
+            _message_row(item, row_id, source, now)
+            for (item, row_id), source in zip(routed, replied, strict=True)
+        ],
+    )
+    outgoing = []
+    for (item, _), message_id, source in zip(routed, message_ids, replied, strict=True):
+        reply_to = [
+            await target_in(session, source, chat_id=p.chat_id) if source else 0
+            for p in item.planned
+        ]
+        outgoing.append(Outgoing(message_id, item.planned, item.incoming.correlation_id, reply_to))
+        item.jobs = len(item.planned)
+    await write_jobs(session, outgoing)
+
+
+async def _replied(session: AsyncSession, item: _Item) -> Message | None:
+    line = item.line
+    if line.reply_to_message_id is None:
         return None
-    replied = None
-    if line.reply_to_message_id is not None:
-        replied = await source_of(
-            session, bot_id=bot.id, chat_id=line.chat_id, message_id=line.reply_to_message_id
-        )
-    message = Message(
-        bot_id=bot.id,
-        inbound_update_id=row.id,
-        customer_id=customer.id,
-        sender_kind=sender,
-        sender_user_id=line.sender_id,
-        origin_chat_id=line.chat_id,
-        origin_thread_id=line.thread_id,
-        origin_message_id=line.message_id,
-        kind=line.media.kind if line.media else "text",
-        text=line.text or None,
-        entities=list(line.entities) or None,
-        media=_media_json(line.media),
-        media_group_id=line.media_group_id,
-        reply_to_message_id=replied.id if replied else None,
-        raw=line.raw,
+    return await source_of(
+        session,
+        bot_id=item.incoming.bot_id,
+        chat_id=line.chat_id,
+        message_id=line.reply_to_message_id,
     )
-    session.add(message)
-    await session.flush()
-    return await write_jobs(
-        session, planned, message=message, replied=replied, correlation_id=correlation_id
+
+
+async def _insert_returning_ids(session: AsyncSession, table, rows: list[dict]) -> list[int]:
+    """Insert the rows in one statement; answer their ids in the order given."""
+    result = await session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
     )
+    return list(result.scalars())
+
+
+def _message_row(item: _Item, update_row_id: int, replied: Message | None, now) -> dict:
+    line = item.line
+    return {
+        "bot_id": item.incoming.bot_id,
+        "inbound_update_id": update_row_id,
+        "customer_id": item.customer_id,
+        "sender_kind": item.sender,
+        "sender_user_id": line.sender_id,
+        "origin_chat_id": line.chat_id,
+        "origin_thread_id": line.thread_id,
+        "origin_message_id": line.message_id,
+        "kind": line.media.kind if line.media else "text",
+        "text": line.text or None,
+        "entities": list(line.entities) or None,
+        "media": _media_json(line.media),
+        "media_group_id": line.media_group_id,
+        "reply_to_message_id": replied.id if replied else None,
+        "internal": False,
+        "raw": line.raw,
+        "created_at": now,
+    }
 
 
 def _media_json(media: inbound.Media | None) -> dict | None:

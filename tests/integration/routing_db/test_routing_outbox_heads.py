@@ -1,47 +1,148 @@
-"""The relay sees only the head of each destination, and only once it is due."""
+"""The relay sees only the head of each destination, and only once it is due; the head
+moves on when it finishes, waits out a retry, and comes back after a crash."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import insert, select, update
+
+from services.routing.db import outbox_heads
 from services.routing.db.column_types import utcnow
 from services.routing.db.enums import JobStatus
-from services.routing.db.models import Job
-from services.routing.db.outbox_heads import ready_heads
+from services.routing.db.models import Job, JobDestination
+from services.routing.db.sequences import take
 from tests.integration.routing_db.fixtures import Sessions
 
 NOW = utcnow()
+JOBS = Job.__table__
 
 
-def job(destination: str, seq: int, status: JobStatus = JobStatus.PENDING, **fields: object) -> Job:
-    fields.setdefault("lane", "client-to-staff")
-    return Job(
-        kind="copy", destination_key=destination, seq=seq, payload=b"", status=status, **fields
-    )
+async def write(sessions: Sessions, *keys: str, lane: str = "client-to-staff") -> None:
+    """Jobs as the record use case writes them: numbered, then inserted, one transaction."""
+    async with sessions() as session, session.begin():
+        counts: dict[str, int] = {}
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+        first = await take(session, counts, now=NOW)
+        rows = []
+        for key in keys:
+            seq, first[key] = first[key], first[key] + 1
+            rows.append(
+                {"lane": lane, "kind": "send_text", "destination_key": key, "seq": seq,
+                 "payload": f"{key}{seq}".encode(), "status": JobStatus.PENDING, "attempts": 0}
+            )  # fmt: skip
+        await session.execute(insert(JOBS), rows)
 
 
-async def test_only_due_heads_of_each_destination_are_ready(db_sessions: Sessions) -> None:
-    jobs = {
-        "A1": job("A", 1),
-        "A2": job("A", 2),  # behind A1
-        "B1": job("B", 1, JobStatus.DISPATCHED),
-        "B2": job("B", 2),  # behind a job in flight
-        "C1": job("C", 1, JobStatus.FAILED),
-        "C2": job("C", 2),  # a permanent failure does not hold the destination
-        "D1": job("D", 1, not_before=NOW + timedelta(seconds=5)),  # waiting out retry_after
-        "D2": job("D", 2),
-        "E1": job("E", 1, not_before=NOW - timedelta(seconds=1), lane="treatment"),
-    }
+async def ready(
+    sessions: Sessions, *, at=NOW, limit: int = 10, lane: str | None = None
+) -> list[str]:
+    async with sessions() as session:
+        heads = await outbox_heads.ready_heads(session, now=at, limit=limit, lane=lane)
+        return [h.payload.decode() for h in heads]
+
+
+async def send(sessions: Sessions, name: str) -> None:
+    """Hand the head out, as the relay does."""
+    async with sessions() as session, session.begin():
+        key = name[0]
+        await outbox_heads.hold(session, [key])
+        await session.execute(
+            update(JOBS)
+            .where(JOBS.c.payload == name.encode())
+            .values(status=JobStatus.DISPATCHED, in_flight=True, attempts=JOBS.c.attempts + 1)
+        )
+
+
+async def finish(sessions: Sessions, name: str, status: JobStatus) -> None:
+    async with sessions() as session, session.begin():
+        key, seq = name[0], int(name[1:])
+        await outbox_heads.lock(session, key)
+        await session.execute(
+            update(JOBS)
+            .where(JOBS.c.payload == name.encode())
+            .values(status=status, in_flight=None)
+        )
+        await outbox_heads.advance(session, key, past=seq, now=NOW)
+
+
+async def test_only_the_head_of_each_destination_is_ready(db_sessions: Sessions) -> None:
+    await write(db_sessions, "A", "A", "B")
+    await write(db_sessions, "C", lane="treatment")
+
+    assert await ready(db_sessions) == ["A1", "B1", "C1"]
+    assert await ready(db_sessions, lane="treatment") == ["C1"]
+    assert await ready(db_sessions, limit=1) == ["A1"]
+    assert await ready(db_sessions, at=NOW - timedelta(seconds=1)) == []  # not yet due
+
+
+async def test_a_head_out_with_delivery_holds_its_destination_until_it_finishes(
+    db_sessions: Sessions,
+) -> None:
+    await write(db_sessions, "A", "A", "B")
+    await send(db_sessions, "A1")
+    await write(db_sessions, "A")  # a later line for a busy destination waits too
+
+    assert await ready(db_sessions) == ["B1"]
+
+    await finish(db_sessions, "A1", JobStatus.SUCCEEDED)
+    assert await ready(db_sessions) == ["A2", "B1"]
+
+
+async def test_a_permanent_failure_hands_over_to_the_next_job(db_sessions: Sessions) -> None:
+    await write(db_sessions, "A", "A")
+    await send(db_sessions, "A1")
+    await finish(db_sessions, "A1", JobStatus.FAILED)
+
+    assert await ready(db_sessions) == ["A2"]
+
+
+async def test_a_retry_keeps_the_head_until_it_is_due(db_sessions: Sessions) -> None:
+    await write(db_sessions, "A", "A")
+    await send(db_sessions, "A1")
+    later = NOW + timedelta(seconds=30)
+    async with db_sessions() as session, session.begin():
+        await session.execute(
+            update(JOBS).where(JOBS.c.seq == 1).values(status=JobStatus.PENDING, in_flight=None)
+        )
+        await outbox_heads.due(session, "A", later)
+
+    assert await ready(db_sessions) == []
     async with db_sessions() as session:
-        session.add_all(jobs.values())
-        await session.commit()
-    ids = {row.id: name for name, row in jobs.items()}
+        assert await outbox_heads.next_due(session, after=NOW) == later
+    assert await ready(db_sessions, at=later) == ["A1"]  # the same job, not A2
 
-    async def ready(limit: int, lane: str | None = None) -> list[str]:
-        async with db_sessions() as session:
-            heads = await ready_heads(session, now=NOW, limit=limit, lane=lane)
-            return [ids[row.id] for row in heads]
 
-    assert await ready(limit=10) == ["A1", "C2", "E1"]
-    assert await ready(limit=10, lane="treatment") == ["E1"]
-    assert await ready(limit=1) == ["A1"]
+async def test_an_idle_destination_makes_its_next_job_the_head(db_sessions: Sessions) -> None:
+    await write(db_sessions, "A")
+    await send(db_sessions, "A1")
+    await finish(db_sessions, "A1", JobStatus.SUCCEEDED)
+    async with db_sessions() as session:
+        row = await session.get(JobDestination, "A")
+        assert (row.head_seq, row.ready_at) == (None, None)
+
+    await write(db_sessions, "A", "A")
+
+    assert await ready(db_sessions) == ["A2"]
+
+
+async def test_heads_that_were_out_come_back_after_a_crash(db_sessions: Sessions) -> None:
+    await write(db_sessions, "A", "B")
+    await send(db_sessions, "A1")
+    await send(db_sessions, "B1")
+    await finish(db_sessions, "B1", JobStatus.SUCCEEDED)  # B has no head left
+    async with db_sessions() as session, session.begin():
+        await outbox_heads.reopen(session, ["A", "B"], now=NOW)
+        await session.execute(
+            update(JOBS)
+            .where(JOBS.c.status == JobStatus.DISPATCHED)
+            .values(status=JobStatus.PENDING, in_flight=None)
+        )
+
+    assert await ready(db_sessions) == ["A1"]
+    async with db_sessions() as session:
+        heads = (
+            await session.execute(select(JobDestination.destination_key, JobDestination.head_seq))
+        ).all()
+    assert sorted(heads) == [("A", 1), ("B", None)]

@@ -31,9 +31,9 @@ class Job(Base):
             " OR (status <> 'dispatched' AND in_flight IS NULL)",
             name="in_flight_iff_dispatched",
         ),
-        # The relay's scan: pending jobs whose not_before has passed …
+        # Jobs by status: recovery looks for the dispatched ones.
         Index("ix_jobs_status_not_before", "status", "not_before"),
-        # … that have no unfinished job ahead of them in their destination.
+        # Moving a destination's head past a finished job.
         Index("ix_jobs_destination_status_seq", "destination_key", "status", "seq"),
         # Operations: failures by lane over time.
         Index("ix_jobs_lane_status_finished_at", "lane", "status", "finished_at"),
@@ -77,15 +77,25 @@ class Job(Base):
 
 
 class JobDestination(Base):
-    """The last sequence number handed out per destination.
+    """One ordering scope of the outbox: its last sequence number and its head.
 
     Taking the next number updates this row, and the row lock it holds until commit
     makes sequence order equal commit order: a job never becomes visible behind a
     later one of its destination (see services.routing.db.sequences).
+
+    `head_seq` is the destination's oldest unfinished job (NULL when it has none) and
+    `ready_at` the time that head may be handed out — NULL while it is out with
+    delivery. The relay reads only rows whose ready_at has passed, so its work grows
+    with what can be sent now, not with the backlog (services.routing.db.outbox_heads).
     """
 
     __tablename__ = "job_destinations"
-    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+    __table_args__ = (
+        Index("ix_job_destinations_ready_at", "ready_at"),
+        MYSQL_TABLE_OPTIONS,
+    )
 
     destination_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+    head_seq: Mapped[int | None] = mapped_column(BigInteger)
+    ready_at: Mapped[datetime | None]
