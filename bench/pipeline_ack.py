@@ -321,7 +321,7 @@ async def latency_switchboard(backend: str, delivery: bool, args, run: int) -> d
     try:
         async with switchboard_stack(
             backend, customers=CUSTOMERS, delivery=delivery, log_level=args.log_level,
-            workdir=work, keep=args.keep is not None,
+            workdir=work, keep=args.keep is not None, lane_rate=args.lane_rate,
         ) as (stack, sandbox, _world):  # fmt: skip
             pids = system_pids(stack, sandbox, backend)
             phases = [
@@ -493,7 +493,7 @@ async def max_switchboard(backend: str, delivery: bool, args) -> list[dict]:
     try:
         async with switchboard_stack(
             backend, customers=CUSTOMERS, delivery=delivery, log_level=args.log_level,
-            workdir=work, keep=args.keep is not None,
+            workdir=work, keep=args.keep is not None, lane_rate=args.lane_rate,
         ) as (stack, sandbox, _world):  # fmt: skip
             pids = system_pids(stack, sandbox, backend)
             return await step_rates(
@@ -656,6 +656,10 @@ def main() -> int:
     common.add_argument("--no-naive", dest="naive", action="store_false")
     common.add_argument("--naive-client", choices=("aiogram", "aiohttp"), default="aiogram")
     common.add_argument("--log-level", default="INFO", help="the services' log level")
+    common.add_argument(
+        "--lane-rate", type=float, default=50.0,
+        help="dispatches/s per lane with delivery on (50: the production default)",
+    )  # fmt: skip
     common.add_argument("--markdown", type=Path, help="append the tables to this file")
     common.add_argument("--keep", type=Path, help="keep logs and databases in this folder")
     lat = sub.add_parser("latency", parents=[common], help="ack latency at a fixed rate")

@@ -77,7 +77,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         except DATABASE_DOWN:
             # Nothing was recorded: ingress answers 5xx and Telegram keeps the updates.
             raise Unavailable("the database cannot record updates now") from None
-        if any(r.jobs for r in results):
+        if any(r.ready for r in results):
             self.relay.wake()
         return routing_pb2.RecordUpdatesResponse(
             results=[

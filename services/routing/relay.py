@@ -10,6 +10,7 @@ already completed from being sent twice)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -53,44 +54,54 @@ class Relay:
         batch: int = 200,
         idle_seconds: float = 1.0,
         stale_after: timedelta = timedelta(minutes=10),
+        min_interval: float = 0.01,
     ) -> None:
         self.sessions = sessions
         self.dispatch = dispatch
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.stale_after = stale_after
+        self.min_interval = min_interval
         self._wake = asyncio.Event()
+        self._next_due: datetime | None = None
 
     def wake(self) -> None:
-        """New or finished jobs: look again now rather than at the next idle tick."""
+        """A head became ready: look again soon rather than at the next idle tick."""
         self._wake.set()
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         await self.recover(everything=True)
+        recovered = loop.time()
         while True:
             self._wake.clear()
+            started = loop.time()
             try:
-                handed = await self.pass_once()
-                if handed >= self.batch:
+                if await self.pass_once() >= self.batch:
                     continue
-                wait = await self._until_next_due()
+                wait = self._seconds_to_next_due()
             except Exception:
                 log.exception("relay pass failed; retrying")
                 wait = self.idle_seconds
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
-            except TimeoutError:
+            if loop.time() - recovered >= self.idle_seconds:
                 await self.recover(everything=False)
+                recovered = loop.time()
+            # Wakes come with every batch recorded and every outcome reported; under
+            # load, those within min_interval share one pass (each pass is a
+            # transaction, and one per wake was most of routing's CPU).
+            rest = self.min_interval - (loop.time() - started)
+            if rest > 0:
+                await asyncio.sleep(rest)
 
-    async def _until_next_due(self) -> float:
-        """Seconds to sleep when nothing wakes the relay: until the next retry is due
-        (so a retry_after is honoured to the millisecond), at most the idle tick."""
-        now = datetime.now(UTC)
-        async with self.sessions() as session:
-            due = await outbox_heads.next_due(session, after=now)
-        if due is None:
+    def _seconds_to_next_due(self) -> float:
+        """Until the next waiting head (a retry_after, a backoff) is due, so it is
+        honoured to the millisecond; at most the idle tick."""
+        if self._next_due is None:
             return self.idle_seconds
-        return min(self.idle_seconds, max(0.0, (due - now).total_seconds()))
+        left = (self._next_due - datetime.now(UTC)).total_seconds()
+        return min(self.idle_seconds, max(0.0, left))
 
     async def recover(self, *, everything: bool) -> int:
         """Put jobs that are out back to pending: all of them at start (whatever held
@@ -118,6 +129,8 @@ class Relay:
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             heads = await outbox_heads.ready_heads(session, now=now, limit=self.batch)
+            if len(heads) < self.batch:
+                self._next_due = await outbox_heads.next_due(session, after=now)
             if not heads:
                 return 0
             await outbox_heads.hold(session, [h.destination_key for h in heads])

@@ -44,3 +44,5 @@ class RoutingSettings(ServiceSettings):
 
     relay_batch: int = Field(default=200, ge=1)
     relay_idle_seconds: float = Field(default=1.0, gt=0)
+    # Passes of the relay start at least this far apart; wakes in between share one.
+    relay_min_interval_ms: float = Field(default=10.0, ge=0, le=1000)

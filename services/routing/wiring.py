@@ -109,6 +109,10 @@ def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Rou
     sessions = session_factory(engine)
     dispatcher = dispatch or _dispatcher(settings)
     relay = Relay(
-        sessions, dispatcher, batch=settings.relay_batch, idle_seconds=settings.relay_idle_seconds
+        sessions,
+        dispatcher,
+        batch=settings.relay_batch,
+        idle_seconds=settings.relay_idle_seconds,
+        min_interval=settings.relay_min_interval_ms / 1000,
     )
     return Routing(settings, engine, sessions, relay, dispatcher)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import case, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus
@@ -37,29 +37,33 @@ async def ready_heads(
 ) -> Sequence[Head]:
     """Pending head jobs due by `now`, the longest-waiting first.
 
-    With several routing replicas each takes different rows (SKIP LOCKED on MariaDB;
-    SQLite has one writer anyway).
+    Two indexed reads rather than one join: given the join, SQLite's planner may start
+    from the jobs (every pending one) instead of the few ready destinations. With
+    several routing replicas each takes different rows (SKIP LOCKED on MariaDB; SQLite
+    has one writer anyway).
     """
-    query = (
-        select(JOBS.c.id, JOBS.c.destination_key, JOBS.c.lane, JOBS.c.attempts, JOBS.c.payload)
-        .select_from(
-            DEST.join(
-                JOBS,
-                and_(
-                    JOBS.c.destination_key == DEST.c.destination_key,
-                    JOBS.c.seq == DEST.c.head_seq,
-                ),
-            )
-        )
-        .where(DEST.c.ready_at <= now, JOBS.c.status == JobStatus.PENDING)
+    due = (
+        select(DEST.c.destination_key, DEST.c.head_seq)
+        .where(DEST.c.ready_at <= now)
         .order_by(DEST.c.ready_at)
         .limit(limit)
     )
+    if session.get_bind().dialect.name != "sqlite":
+        due = due.with_for_update(skip_locked=True)
+    heads = (await session.execute(due)).all()
+    if not heads:
+        return []
+    query = select(
+        JOBS.c.id, JOBS.c.destination_key, JOBS.c.lane, JOBS.c.attempts, JOBS.c.payload
+    ).where(
+        tuple_(JOBS.c.destination_key, JOBS.c.seq).in_([tuple(h) for h in heads]),
+        JOBS.c.status == JobStatus.PENDING,
+    )
     if lane is not None:
         query = query.where(JOBS.c.lane == lane)
-    if session.get_bind().dialect.name != "sqlite":
-        query = query.with_for_update(skip_locked=True, of=DEST)
-    return [Head(*row) for row in (await session.execute(query)).all()]
+    order = {key: n for n, (key, _) in enumerate(heads)}
+    found = [Head(*row) for row in (await session.execute(query)).all()]
+    return sorted(found, key=lambda head: order[head.destination_key])
 
 
 async def next_due(session: AsyncSession, *, after: datetime) -> datetime | None:
@@ -79,11 +83,11 @@ async def hold(session: AsyncSession, keys: Iterable[str]) -> None:
 
 
 async def lock(session: AsyncSession, key: str) -> None:
-    """Hold the destination row until the transaction ends (before moving its head)."""
-    query = select(DEST.c.destination_key).where(DEST.c.destination_key == key)
+    """Hold the destination row until the transaction ends (before moving its head).
+    SQLite's write transaction holds the whole database already."""
     if session.get_bind().dialect.name != "sqlite":
-        query = query.with_for_update()
-    await session.execute(query)
+        query = select(DEST.c.destination_key).where(DEST.c.destination_key == key)
+        await session.execute(query.with_for_update())
 
 
 async def due(session: AsyncSession, key: str, when: datetime) -> None:
@@ -94,18 +98,23 @@ async def due(session: AsyncSession, key: str, when: datetime) -> None:
 async def advance(session: AsyncSession, key: str, *, past: int, now: datetime) -> None:
     """The head at `past` finished: the next pending job becomes the head, ready now."""
     following = (
-        await session.execute(
-            select(func.min(JOBS.c.seq)).where(
-                JOBS.c.destination_key == key,
-                JOBS.c.status == JobStatus.PENDING,
-                JOBS.c.seq > past,
-            )
+        select(func.min(JOBS.c.seq))
+        .where(
+            JOBS.c.destination_key == key,
+            JOBS.c.status == JobStatus.PENDING,
+            JOBS.c.seq > past,
         )
-    ).scalar()
+        .scalar_subquery()
+    )
+    # One statement. Both assignments read the subquery, never the column being set:
+    # MySQL would see head_seq's new value in later assignments, SQLite its old one.
     await session.execute(
         update(DEST)
         .where(DEST.c.destination_key == key)
-        .values(head_seq=following, ready_at=None if following is None else now)
+        .values(
+            head_seq=following,
+            ready_at=case((following.is_(None), None), else_=literal(now, DEST.c.ready_at.type)),
+        )
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -16,9 +17,12 @@ from services.routing.db.models import JobDestination
 TABLE = JobDestination.__table__
 
 
-async def take(
-    session: AsyncSession, counts: Mapping[str, int], *, now: datetime
-) -> dict[str, int]:
+class Taken(NamedTuple):
+    first: dict[str, int]  # the first new number of each destination
+    new_heads: set[str]  # destinations that were idle: their first new job is ready now
+
+
+async def take(session: AsyncSession, counts: Mapping[str, int], *, now: datetime) -> Taken:
     """Reserve `counts[key]` numbers in each destination; answer the first of each.
 
     The counter row stays locked until the transaction ends, so a concurrent writer to
@@ -32,7 +36,7 @@ async def take(
     """
     keys = sorted(k for k, n in counts.items() if n > 0)
     if not keys:
-        return {}
+        return Taken({}, set())
     rows = [
         {"destination_key": k, "last_seq": counts[k], "head_seq": 1, "ready_at": now} for k in keys
     ]
@@ -40,14 +44,21 @@ async def take(
     # not parse an upsert whose update clause uses VALUES().
     await session.execute(_upsert(session.get_bind().dialect.name, rows))
     found = await session.execute(
-        select(TABLE.c.destination_key, TABLE.c.last_seq).where(TABLE.c.destination_key.in_(keys))
+        select(TABLE.c.destination_key, TABLE.c.last_seq, TABLE.c.head_seq).where(
+            TABLE.c.destination_key.in_(keys)
+        )
     )
-    return {key: last - counts[key] + 1 for key, last in found.all()}
+    taken = Taken({}, set())
+    for key, last, head in found.all():
+        taken.first[key] = last - counts[key] + 1
+        if head == taken.first[key]:
+            taken.new_heads.add(key)
+    return taken
 
 
 async def next_sequences(session: AsyncSession, destination_keys: Iterable[str]) -> dict[str, int]:
     """One number in each of these destinations (tools and tests; writers use `take`)."""
-    return await take(session, dict.fromkeys(destination_keys, 1), now=utcnow())
+    return (await take(session, dict.fromkeys(destination_keys, 1), now=utcnow())).first
 
 
 def _upsert(dialect: str, rows: list[dict]):

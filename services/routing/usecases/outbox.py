@@ -82,9 +82,10 @@ class Outgoing:
     reply_to: list[int]
 
 
-async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> int:
+async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> set[str]:
     """Add the jobs of every line to the session's transaction, numbered within their
-    destinations in the order given; answer how many.
+    destinations in the order given; answer the destinations where one of them is ready
+    now (the others wait behind an earlier job).
 
     The stored payload has no job id and no attempt: the relay adds both when it hands
     the job out, so the rows go in as one multi-row insert with nothing to update after.
@@ -92,7 +93,8 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> int:
     keys = [[destination_key(p.chat_id, p.thread_id) for p in line.planned] for line in lines]
     now = datetime.now(UTC)
     counts = Counter(key for line_keys in keys for key in line_keys)
-    next_seq = await take(session, counts, now=now)
+    taken = await take(session, counts, now=now)
+    next_seq = taken.first
     created = Timestamp()
     created.FromDatetime(now)
     rows = []
@@ -128,4 +130,4 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> int:
             )
     if rows:
         await session.execute(insert(Job.__table__), rows)
-    return len(rows)
+    return taken.new_heads

@@ -22,7 +22,7 @@ from services.routing.db.models import Bot, InboundUpdate, Message
 from services.routing.domain import inbound, plan
 
 from . import conversations
-from .outbox import Outgoing, write_jobs
+from .outbox import Outgoing, destination_key, write_jobs
 from .replies import source_of, target_in
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class Recorded:
     status: str  # accepted, duplicate, rejected
     reason: str = ""
     jobs: int = 0
+    # One of its jobs can go at once (its destination had nothing waiting).
+    ready: bool = False
 
 
 @dataclass
@@ -58,6 +60,7 @@ class _Item:
     customer_id: int | None = None
     planned: list[plan.Planned] = field(default_factory=list)
     jobs: int = 0
+    ready: bool = False
 
     def result(self) -> Recorded:
         if self.bot_role is None:
@@ -66,7 +69,7 @@ class _Item:
             return Recorded("duplicate")
         if self.status == UpdateStatus.REJECTED:
             return Recorded("rejected", self.reason)
-        return Recorded("accepted", jobs=self.jobs)
+        return Recorded("accepted", jobs=self.jobs, ready=self.ready)
 
 
 async def record_batch(session: AsyncSession, batch: list[Incoming]) -> list[Recorded]:
@@ -189,7 +192,7 @@ async def _store(session: AsyncSession, items: list[_Item]) -> None:
             item.line = None  # no conversation: recorded as ignored
         elif item.line is not None:
             item.status = UpdateStatus.ACCEPTED
-    update_ids = await _insert_returning_ids(
+    update_ids = await _insert_returning(
         session,
         UPDATES,
         [
@@ -204,28 +207,33 @@ async def _store(session: AsyncSession, items: list[_Item]) -> None:
             }
             for i in stored
         ],
+        key=("bot_id", "update_id"),
     )
-    routed = [(i, row_id) for i, row_id in zip(stored, update_ids, strict=True) if i.line]
+    # Only lines with an update_id are routed (inbound.read insists on one), so each
+    # has a unique key to find its row's id by.
+    routed = [i for i in stored if i.line is not None]
     if not routed:
         return
-    replied = [await _replied(session, item) for item, _ in routed]
-    message_ids = await _insert_returning_ids(
-        session,
-        MESSAGES,
-        [
-            _message_row(item, row_id, source, now)
-            for (item, row_id), source in zip(routed, replied, strict=True)
-        ],
+    replied = [await _replied(session, item) for item in routed]
+    message_rows = [
+        _message_row(item, update_ids[(item.incoming.bot_id, item.incoming.update_id)], source, now)
+        for item, source in zip(routed, replied, strict=True)
+    ]
+    message_ids = await _insert_returning(
+        session, MESSAGES, message_rows, key=("bot_id", "origin_chat_id", "origin_message_id")
     )
     outgoing = []
-    for (item, _), message_id, source in zip(routed, message_ids, replied, strict=True):
+    for item, row, source in zip(routed, message_rows, replied, strict=True):
         reply_to = [
             await target_in(session, source, chat_id=p.chat_id) if source else 0
             for p in item.planned
         ]
+        message_id = message_ids[(row["bot_id"], row["origin_chat_id"], row["origin_message_id"])]
         outgoing.append(Outgoing(message_id, item.planned, item.incoming.correlation_id, reply_to))
         item.jobs = len(item.planned)
-    await write_jobs(session, outgoing)
+    ready = await write_jobs(session, outgoing)
+    for item in routed:
+        item.ready = any(destination_key(p.chat_id, p.thread_id) in ready for p in item.planned)
 
 
 async def _replied(session: AsyncSession, item: _Item) -> Message | None:
@@ -240,12 +248,17 @@ async def _replied(session: AsyncSession, item: _Item) -> Message | None:
     )
 
 
-async def _insert_returning_ids(session: AsyncSession, table, rows: list[dict]) -> list[int]:
-    """Insert the rows in one statement; answer their ids in the order given."""
-    result = await session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
+async def _insert_returning(
+    session: AsyncSession, table, rows: list[dict], *, key: tuple[str, ...]
+) -> dict[tuple, int]:
+    """Insert the rows in one statement; answer each new row's id by its unique `key`.
+
+    Matched by key rather than asking for the rows back in parameter order: that asks
+    SQLAlchemy for a sort it can only honour here one row per statement.
+    """
+    columns = [table.c[name] for name in key]
+    result = await session.execute(insert(table).returning(table.c.id, *columns), rows)
+    return {tuple(found[1:]): found[0] for found in result.all()}
 
 
 def _message_row(item: _Item, update_row_id: int, replied: Message | None, now) -> dict:

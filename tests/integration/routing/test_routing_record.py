@@ -141,3 +141,18 @@ async def test_lines_from_strangers_and_bots_are_recorded_not_routed(db_sessions
     async with db_sessions() as session:
         row = (await session.execute(select(InboundUpdate))).scalar_one()
     assert row.status == UpdateStatus.IGNORED
+
+
+async def test_a_line_is_ready_only_where_nothing_waits_ahead_of_it(db_sessions: Sessions) -> None:
+    async with db_sessions() as session:
+        await set_stage(session)
+
+    async def ready(line: Incoming) -> bool:
+        async with db_sessions() as session, session.begin():
+            (result,) = await record_batch(session, [line])
+            return result.ready
+
+    # The first line's jobs are their topics' heads: the relay is woken for them. The
+    # second waits behind them, so recording it wakes nobody.
+    assert await ready(client_line("first", message_id=1))
+    assert not await ready(client_line("second", message_id=2))

@@ -18,13 +18,15 @@ NOW = utcnow()
 JOBS = Job.__table__
 
 
-async def write(sessions: Sessions, *keys: str, lane: str = "client-to-staff") -> None:
-    """Jobs as the record use case writes them: numbered, then inserted, one transaction."""
+async def write(sessions: Sessions, *keys: str, lane: str = "client-to-staff") -> set[str]:
+    """Jobs as the record use case writes them: numbered, then inserted, one transaction;
+    answers the destinations where one of them became the (ready) head."""
     async with sessions() as session, session.begin():
         counts: dict[str, int] = {}
         for key in keys:
             counts[key] = counts.get(key, 0) + 1
-        first = await take(session, counts, now=NOW)
+        taken = await take(session, counts, now=NOW)
+        first = taken.first
         rows = []
         for key in keys:
             seq, first[key] = first[key], first[key] + 1
@@ -33,6 +35,7 @@ async def write(sessions: Sessions, *keys: str, lane: str = "client-to-staff") -
                  "payload": f"{key}{seq}".encode(), "status": JobStatus.PENDING, "attempts": 0}
             )  # fmt: skip
         await session.execute(insert(JOBS), rows)
+    return taken.new_heads
 
 
 async def ready(
@@ -80,9 +83,9 @@ async def test_only_the_head_of_each_destination_is_ready(db_sessions: Sessions)
 async def test_a_head_out_with_delivery_holds_its_destination_until_it_finishes(
     db_sessions: Sessions,
 ) -> None:
-    await write(db_sessions, "A", "A", "B")
+    assert await write(db_sessions, "A", "A", "B") == {"A", "B"}
     await send(db_sessions, "A1")
-    await write(db_sessions, "A")  # a later line for a busy destination waits too
+    assert await write(db_sessions, "A") == set()  # a later line for a busy destination waits
 
     assert await ready(db_sessions) == ["B1"]
 
@@ -122,7 +125,7 @@ async def test_an_idle_destination_makes_its_next_job_the_head(db_sessions: Sess
         row = await session.get(JobDestination, "A")
         assert (row.head_seq, row.ready_at) == (None, None)
 
-    await write(db_sessions, "A", "A")
+    assert await write(db_sessions, "A", "A") == {"A"}
 
     assert await ready(db_sessions) == ["A2"]
 
