@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import case, func, select
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.db.column_types import utcnow
+from services.routing.db.column_types import UTCDateTime, utcnow
 from services.routing.db.models import JobDestination
 
 TABLE = JobDestination.__table__
+COUNTERS = select(TABLE.c.destination_key, TABLE.c.last_seq, TABLE.c.head_seq).where(
+    TABLE.c.destination_key.in_(bindparam("keys", expanding=True))
+)
 
 
 class Taken(NamedTuple):
@@ -37,17 +39,13 @@ async def take(session: AsyncSession, counts: Mapping[str, int], *, now: datetim
     keys = sorted(k for k, n in counts.items() if n > 0)
     if not keys:
         return Taken({}, set())
-    rows = [
-        {"destination_key": k, "last_seq": counts[k], "head_seq": 1, "ready_at": now} for k in keys
-    ]
+    params: dict = {"now": now}
+    for n, key in enumerate(keys):
+        params[f"k{n}"], params[f"n{n}"] = key, counts[key]
     # Rows as VALUES of one statement: the MySQL drivers' executemany rewriting does
     # not parse an upsert whose update clause uses VALUES().
-    await session.execute(_upsert(session.get_bind().dialect.name, rows))
-    found = await session.execute(
-        select(TABLE.c.destination_key, TABLE.c.last_seq, TABLE.c.head_seq).where(
-            TABLE.c.destination_key.in_(keys)
-        )
-    )
+    await session.execute(_upsert(session.get_bind().dialect.name, len(keys)), params)
+    found = await session.execute(COUNTERS, {"keys": keys})
     taken = Taken({}, set())
     for key, last, head in found.all():
         taken.first[key] = last - counts[key] + 1
@@ -61,29 +59,29 @@ async def next_sequences(session: AsyncSession, destination_keys: Iterable[str])
     return (await take(session, dict.fromkeys(destination_keys, 1), now=utcnow())).first
 
 
-def _upsert(dialect: str, rows: list[dict]):
-    # The order of the assignments matters on MySQL, which evaluates them left to
-    # right with the values already assigned; SQLite reads the old row for all of them.
-    # Written in this order both see the old head_seq and last_seq.
+@lru_cache(maxsize=256)
+def _upsert(dialect: str, count: int) -> TextClause:
+    """The upsert of `count` destination rows, as SQL text.
+
+    Text, built once per row count: the same statement from the SQL expression
+    language cost more to build and cache-key on every batch than to run (most of
+    `take`'s time, profiled). The order of the assignments matters on MySQL, which
+    evaluates them left to right with the values already assigned; SQLite reads the
+    old row for all of them. Written in this order both see the old head_seq and
+    last_seq.
+    """
+    rows = ", ".join(f"(:k{n}, :n{n}, 1, :now)" for n in range(count))
+    head = "INSERT INTO job_destinations (destination_key, last_seq, head_seq, ready_at)"
     if dialect == "sqlite":
-        statement = sqlite_insert(TABLE).values(rows)
-        new = statement.excluded
-        return statement.on_conflict_do_update(
-            index_elements=["destination_key"],
-            set_={
-                "ready_at": case(
-                    (TABLE.c.head_seq.is_(None), new.ready_at), else_=TABLE.c.ready_at
-                ),
-                "head_seq": func.coalesce(TABLE.c.head_seq, TABLE.c.last_seq + 1),
-                "last_seq": TABLE.c.last_seq + new.last_seq,
-            },
-        )
-    statement = mysql_insert(TABLE).values(rows)
-    new = statement.inserted
-    return statement.on_duplicate_key_update(
-        [
-            ("ready_at", case((TABLE.c.head_seq.is_(None), new.ready_at), else_=TABLE.c.ready_at)),
-            ("head_seq", func.coalesce(TABLE.c.head_seq, TABLE.c.last_seq + 1)),
-            ("last_seq", TABLE.c.last_seq + new.last_seq),
-        ]
+        new, conflict = "excluded.", "ON CONFLICT (destination_key) DO UPDATE SET"
+        ready, added = f"{new}ready_at", f"{new}last_seq"
+    else:
+        conflict = "ON DUPLICATE KEY UPDATE"
+        ready, added = "VALUES(ready_at)", "VALUES(last_seq)"
+    sql = (
+        f"{head} VALUES {rows} {conflict}"
+        f" ready_at = CASE WHEN head_seq IS NULL THEN {ready} ELSE ready_at END,"
+        " head_seq = COALESCE(head_seq, last_seq + 1),"
+        f" last_seq = last_seq + {added}"
     )
+    return text(sql).bindparams(bindparam("now", type_=UTCDateTime()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import Select, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import BotRole, CustomerStatus, TopicStatus
@@ -33,32 +33,41 @@ class Known:
         return Conversation(self.customer_id, self.telegram_user_id, client_bot_id, self.places)
 
 
+CLIENT_BOT = select(Bot.id).where(Bot.role == BotRole.CLIENT, Bot.active.is_(True)).limit(1)
+# A customer with their open topics; built once, filtered by Telegram user or by id.
+_WITH_TOPICS = (
+    select(
+        Customer.id,
+        Customer.telegram_user_id,
+        Customer.status,
+        Topic.id,
+        Topic.message_thread_id,
+        StaffGroup.id,
+        StaffGroup.role,
+        StaffGroup.bot_id,
+    )
+    .select_from(Customer)
+    .outerjoin(Topic, (Topic.customer_id == Customer.id) & (Topic.status == TopicStatus.OPEN))
+    .outerjoin(StaffGroup, StaffGroup.id == Topic.group_id)
+    .order_by(Customer.id, Topic.id)
+)
+BY_USER = _WITH_TOPICS.where(Customer.telegram_user_id.in_(bindparam("ids", expanding=True)))
+BY_ID = _WITH_TOPICS.where(Customer.id.in_(bindparam("ids", expanding=True)))
+OPEN_TOPICS = select(Topic.group_id, Topic.message_thread_id, Topic.id, Topic.customer_id).where(
+    tuple_(Topic.group_id, Topic.message_thread_id).in_(bindparam("threads", expanding=True)),
+    Topic.status == TopicStatus.OPEN,
+)
+
+
 async def client_bot_id(session: AsyncSession) -> int | None:
-    found = await session.execute(
-        select(Bot.id).where(Bot.role == BotRole.CLIENT, Bot.active.is_(True)).limit(1)
-    )
-    return found.scalar_one_or_none()
+    return (await session.execute(CLIENT_BOT)).scalar_one_or_none()
 
 
-async def _customers(session: AsyncSession, which: ColumnElement[bool]) -> dict[int, Known]:
-    """Customers matching `which` with their open topics, by customer id."""
-    rows = await session.execute(
-        select(
-            Customer.id,
-            Customer.telegram_user_id,
-            Customer.status,
-            Topic.id,
-            Topic.message_thread_id,
-            StaffGroup.id,
-            StaffGroup.role,
-            StaffGroup.bot_id,
-        )
-        .select_from(Customer)
-        .outerjoin(Topic, (Topic.customer_id == Customer.id) & (Topic.status == TopicStatus.OPEN))
-        .outerjoin(StaffGroup, StaffGroup.id == Topic.group_id)
-        .where(which)
-        .order_by(Customer.id, Topic.id)
-    )
+async def _customers(
+    session: AsyncSession, query: Select, ids: Collection[int]
+) -> dict[int, Known]:
+    """Customers found by `query` for `ids`, with their open topics, by customer id."""
+    rows = await session.execute(query, {"ids": list(ids)})
     found: dict[int, tuple[int, bool, list[Place]]] = {}
     for cid, user_id, status, topic_id, thread, group_id, role, bot_id in rows.all():
         _, _, places = found.setdefault(cid, (user_id, status == CustomerStatus.ACTIVE, []))
@@ -78,7 +87,7 @@ async def for_clients(session: AsyncSession, user_ids: Collection[int]) -> dict[
     """The customers writing to the client bot, by Telegram user id (the active ones)."""
     if not user_ids:
         return {}
-    known = await _customers(session, Customer.telegram_user_id.in_(set(user_ids)))
+    known = await _customers(session, BY_USER, set(user_ids))
     return {k.telegram_user_id: k for k in known.values() if k.active}
 
 
@@ -88,17 +97,10 @@ async def for_topics(
     """The conversation whose current topic each (group, thread) is, and that topic."""
     if not threads:
         return {}
-    topics = (
-        await session.execute(
-            select(Topic.group_id, Topic.message_thread_id, Topic.id, Topic.customer_id).where(
-                tuple_(Topic.group_id, Topic.message_thread_id).in_(set(threads)),
-                Topic.status == TopicStatus.OPEN,
-            )
-        )
-    ).all()
+    topics = (await session.execute(OPEN_TOPICS, {"threads": list(set(threads))})).all()
     if not topics:
         return {}
-    known = await _customers(session, Customer.id.in_({t.customer_id for t in topics}))
+    known = await _customers(session, BY_ID, {t.customer_id for t in topics})
     out = {}
     for group_id, thread, topic_id, customer_id in topics:
         customer = known.get(customer_id)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.logs import bind_correlation_id
@@ -28,6 +29,12 @@ from .replies import source_of, target_in
 log = logging.getLogger(__name__)
 UPDATES = InboundUpdate.__table__
 MESSAGES = Message.__table__
+# Statements built once: building and cache-keying them per batch cost as much as
+# running them (profiled).
+BOT_ROLES = select(Bot.id, Bot.role).where(Bot.id.in_(bindparam("ids", expanding=True)))
+SEEN = select(UPDATES.c.bot_id, UPDATES.c.update_id).where(
+    tuple_(UPDATES.c.bot_id, UPDATES.c.update_id).in_(bindparam("keys", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -74,13 +81,8 @@ class _Item:
 
 async def record_batch(session: AsyncSession, batch: list[Incoming]) -> list[Recorded]:
     """Record every update of the batch in the session's transaction (not committed)."""
-    roles = dict(
-        (
-            await session.execute(
-                select(Bot.id, Bot.role).where(Bot.id.in_({i.bot_id for i in batch}))
-            )
-        ).all()
-    )
+    roles = dict((await session.execute(BOT_ROLES, {"ids": list({i.bot_id for i in batch})})).all())
+
     items = [_Item(i, roles.get(i.bot_id)) for i in batch]
     await _read(session, items)
     await _route(session, items)
@@ -101,11 +103,7 @@ async def _read(session: AsyncSession, items: list[_Item]) -> None:
     keys = {(i.incoming.bot_id, i.incoming.update_id) for i in items if i.incoming.update_id}
     seen: set[tuple[int, int]] = set()
     if keys:
-        rows = await session.execute(
-            select(UPDATES.c.bot_id, UPDATES.c.update_id).where(
-                tuple_(UPDATES.c.bot_id, UPDATES.c.update_id).in_(keys)
-            )
-        )
+        rows = await session.execute(SEEN, {"keys": list(keys)})
         seen = {(b, u) for b, u in rows.all()}
     for item in items:
         key = (item.incoming.bot_id, item.incoming.update_id)
@@ -256,9 +254,13 @@ async def _insert_returning(
     Matched by key rather than asking for the rows back in parameter order: that asks
     SQLAlchemy for a sort it can only honour here one row per statement.
     """
-    columns = [table.c[name] for name in key]
-    result = await session.execute(insert(table).returning(table.c.id, *columns), rows)
+    result = await session.execute(_returning(table, key), rows)
     return {tuple(found[1:]): found[0] for found in result.all()}
+
+
+@lru_cache(maxsize=8)
+def _returning(table, key: tuple[str, ...]):
+    return insert(table).returning(table.c.id, *(table.c[name] for name in key))
 
 
 def _message_row(item: _Item, update_row_id: int, replied: Message | None, now) -> dict:
