@@ -14,10 +14,20 @@ from servicekit.logs import new_correlation_id
 from switchboard.common.v1 import common_pb2
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
+from .coalesce import Coalescer
+from .db import outbox_heads
+from .db.column_types import utcnow
 from .relay import Relay
 from .usecases import customers
-from .usecases.outcomes import LEASE, Report, claim, record_outcome
-from .usecases.record import Incoming, record_batch
+from .usecases.outcomes import (
+    LEASE,
+    Claimed,
+    ClaimRequest,
+    Report,
+    claim_many,
+    record_outcomes,
+)
+from .usecases.record import Incoming, Recorded, record_batch
 from .usecases.summary import summarize
 
 RECORD_STATUS = {
@@ -63,6 +73,10 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         self.sessions = sessions
         self.relay = relay
         self.claim_lease = claim_lease
+        # Claims and reports arrive one per push in flight; those that arrive together
+        # share a transaction.
+        self._claims = Coalescer(self._claim_batch)
+        self._reports = Coalescer(self._report_batch)
 
     async def RecordUpdates(
         self, request: routing_pb2.RecordUpdatesRequest, context: grpc.aio.ServicerContext
@@ -77,8 +91,6 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         except DATABASE_DOWN:
             # Nothing was recorded: ingress answers 5xx and Telegram keeps the updates.
             raise Unavailable("the database cannot record updates now") from None
-        if any(r.ready for r in results):
-            self.relay.wake()
         return routing_pb2.RecordUpdatesResponse(
             results=[
                 routing_pb2.RecordResult(
@@ -91,16 +103,28 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
             ]
         )
 
-    async def _record(self, batch: list[Incoming]) -> list:
+    async def _record(self, batch: list[Incoming]) -> list[Recorded]:
         try:
-            async with self.sessions() as session, session.begin():
-                return await record_batch(session, batch)
+            return await self._record_once(batch)
         except IntegrityError:
             # Another transaction recorded one of these updates first (two ingress
             # replicas given the same redelivery): once more, the dedup now sees it.
             log.info("batch raced another writer; recording it again")
-            async with self.sessions() as session, session.begin():
-                return await record_batch(session, batch)
+            return await self._record_once(batch)
+
+    async def _record_once(self, batch: list[Incoming]) -> list[Recorded]:
+        async with self.sessions() as session, session.begin():
+            results = await record_batch(session, batch)
+            # Jobs for destinations that were idle go out now, taken out in this same
+            # transaction: no relay pass (a transaction of its own) per batch.
+            heads = await self._take_out(session, {k for r in results for k in r.ready})
+        self.relay.hand_over(heads)
+        return results
+
+    async def _take_out(self, session: AsyncSession, keys: set[str]) -> list:
+        if not keys:
+            return []
+        return await outbox_heads.take_out(session, now=utcnow(), limit=len(keys), keys=keys)
 
     async def ClaimJob(
         self, request: routing_pb2.ClaimJobRequest, context: grpc.aio.ServicerContext
@@ -108,13 +132,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         """Let one push of a job's attempt send it; a completed job is done."""
         if not request.job_id.isdigit():
             return routing_pb2.ClaimJobResponse(claim=routing_pb2.CLAIM_UNKNOWN)
-        async with self.sessions() as session, session.begin():
-            result = await claim(
-                session,
-                job_id=int(request.job_id),
-                attempt=request.attempt,
-                lease=self.claim_lease,
-            )
+        result = await self._claims.submit(ClaimRequest(int(request.job_id), request.attempt))
         return routing_pb2.ClaimJobResponse(
             claim=CLAIMS[result.claim], retry_after_seconds=result.retry_after
         )
@@ -135,11 +153,22 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
             retry_after=request.retry_after_seconds or None,
             plain_text_fallback=request.plain_text_fallback,
         )
+        return routing_pb2.ReportOutcomeResponse(applied=await self._reports.submit(report))
+
+    async def _claim_batch(self, requests: list[ClaimRequest]) -> list[Claimed]:
         async with self.sessions() as session, session.begin():
-            applied = await record_outcome(session, report)
-        if applied:
+            return await claim_many(session, requests, lease=self.claim_lease)
+
+    async def _report_batch(self, reports: list[Report]) -> list[bool]:
+        async with self.sessions() as session, session.begin():
+            recorded = await record_outcomes(session, reports)
+            # A finished head hands over to the next job: out at once, as above. A retry
+            # is the relay's (it sleeps until the earliest one is due).
+            heads = await self._take_out(session, recorded.ready)
+        self.relay.hand_over(heads)
+        if any(recorded.applied):
             self.relay.wake()
-        return routing_pb2.ReportOutcomeResponse(applied=applied)
+        return recorded.applied
 
     async def CreateCustomer(
         self, request: routing_pb2.CreateCustomerRequest, context: grpc.aio.ServicerContext

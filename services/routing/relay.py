@@ -64,6 +64,7 @@ class Relay:
         self.min_interval = min_interval
         self._wake = asyncio.Event()
         self._next_due: datetime | None = None
+        self._sending: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """A head became ready: look again soon rather than at the next idle tick."""
@@ -128,30 +129,35 @@ class Relay:
         """Hand out the ready head jobs; answer how many."""
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
-            heads = await outbox_heads.ready_heads(session, now=now, limit=self.batch)
+            heads = await outbox_heads.take_out(session, now=now, limit=self.batch)
             if len(heads) < self.batch:
                 self._next_due = await outbox_heads.next_due(session, after=now)
-            if not heads:
-                return 0
-            await outbox_heads.hold(session, [h.destination_key for h in heads])
-            await session.execute(
-                update(JOBS)
-                .where(JOBS.c.id.in_([h.job_id for h in heads]))
-                .values(
-                    status=JobStatus.DISPATCHED,
-                    in_flight=True,
-                    attempts=JOBS.c.attempts + 1,
-                    dispatched_at=now,
-                )
-            )
-        handouts = [_handout(head) for head in heads]
-        for handout in handouts:
+        await self.send(heads)
+        return len(heads)
+
+    def hand_over(self, heads: list[outbox_heads.Head]) -> None:
+        """Send heads another transaction took out, without making its caller wait for
+        the queue (a Cloud Tasks call takes a network round trip)."""
+        if heads:
+            task = asyncio.get_running_loop().create_task(self.send(heads))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def drain(self) -> None:
+        """Wait for heads being handed over (at shutdown, before the dispatcher closes)."""
+        while self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+    async def send(self, heads: list[outbox_heads.Head]) -> None:
+        """Give heads taken out (in a committed transaction) to the dispatcher; one it
+        cannot take goes back to the outbox for a while."""
+        for head in heads:
+            handout = _handout(head)
             try:
                 await self.dispatch(handout)
             except Exception:
                 log.exception("dispatch failed", extra={"job_id": handout.job_id})
                 await self._give_back(handout)
-        return len(handouts)
 
     async def _give_back(self, handout: Handout) -> None:
         again = datetime.now(UTC) + GIVE_BACK_DELAY
@@ -170,8 +176,8 @@ def _handout(head: outbox_heads.Head) -> Handout:
     # The stored job lacks what only the hand-out knows: its id and the attempt number.
     proto = job_pb2.DeliveryJob.FromString(head.payload)
     proto.job_id = str(head.job_id)
-    proto.attempt = head.attempts + 1
+    proto.attempt = head.attempts
     return Handout(
-        head.job_id, head.lane, head.attempts + 1, proto.SerializeToString(), None,
+        head.job_id, head.lane, head.attempts, proto.SerializeToString(), None,
         head.destination_key,
     )  # fmt: skip

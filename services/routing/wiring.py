@@ -58,6 +58,7 @@ class Routing:
             self._relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
+        await self.relay.drain()
         if hasattr(self.dispatcher, "close"):
             await self.dispatcher.close()
         await self.engine.dispose()

@@ -10,13 +10,15 @@ head is out with delivery. Every change here runs with the destination row locke
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import case, func, literal, select, tuple_, update
+from sqlalchemy import TextClause, bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.routing.db.column_types import UTCDateTime
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job, JobDestination
 
@@ -33,7 +35,12 @@ class Head(NamedTuple):
 
 
 async def ready_heads(
-    session: AsyncSession, *, now: datetime, limit: int, lane: str | None = None
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    lane: str | None = None,
+    keys: Collection[str] | None = None,
 ) -> Sequence[Head]:
     """Pending head jobs due by `now`, the longest-waiting first.
 
@@ -48,6 +55,8 @@ async def ready_heads(
         .order_by(DEST.c.ready_at)
         .limit(limit)
     )
+    if keys is not None:
+        due = due.where(DEST.c.destination_key.in_(list(keys)))
     if session.get_bind().dialect.name != "sqlite":
         due = due.with_for_update(skip_locked=True)
     heads = (await session.execute(due)).all()
@@ -66,6 +75,30 @@ async def ready_heads(
     return sorted(found, key=lambda head: order[head.destination_key])
 
 
+async def take_out(
+    session: AsyncSession, *, now: datetime, limit: int, keys: Collection[str] | None = None
+) -> list[Head]:
+    """Mark the ready heads (of `keys`, or any) as handed out, in the caller's
+    transaction; answer them with the attempt they go out as."""
+    if keys is not None and not keys:
+        return []
+    heads = await ready_heads(session, now=now, limit=limit, keys=keys)
+    if not heads:
+        return []
+    await hold(session, [h.destination_key for h in heads])
+    await session.execute(
+        update(JOBS)
+        .where(JOBS.c.id.in_([h.job_id for h in heads]))
+        .values(
+            status=JobStatus.DISPATCHED,
+            in_flight=True,
+            attempts=JOBS.c.attempts + 1,
+            dispatched_at=now,
+        )
+    )
+    return [h._replace(attempts=h.attempts + 1) for h in heads]
+
+
 async def next_due(session: AsyncSession, *, after: datetime) -> datetime | None:
     """When the next head that is waiting (a retry_after, a backoff) becomes due."""
     return (
@@ -82,12 +115,14 @@ async def hold(session: AsyncSession, keys: Iterable[str]) -> None:
         )
 
 
-async def lock(session: AsyncSession, key: str) -> None:
-    """Hold the destination row until the transaction ends (before moving its head).
-    SQLite's write transaction holds the whole database already."""
-    if session.get_bind().dialect.name != "sqlite":
-        query = select(DEST.c.destination_key).where(DEST.c.destination_key == key)
-        await session.execute(query.with_for_update())
+async def lock(session: AsyncSession, keys: str | Sequence[str]) -> None:
+    """Hold these destination rows until the transaction ends (before moving their
+    heads), in sorted order like every writer. SQLite's write transaction holds the
+    whole database already."""
+    keys = sorted([keys] if isinstance(keys, str) else keys)
+    if keys and session.get_bind().dialect.name != "sqlite":
+        query = select(DEST.c.destination_key).where(DEST.c.destination_key.in_(keys))
+        await session.execute(query.order_by(DEST.c.destination_key).with_for_update())
 
 
 async def due(session: AsyncSession, key: str, when: datetime) -> None:
@@ -95,26 +130,55 @@ async def due(session: AsyncSession, key: str, when: datetime) -> None:
     await session.execute(update(DEST).where(DEST.c.destination_key == key).values(ready_at=when))
 
 
-async def advance(session: AsyncSession, key: str, *, past: int, now: datetime) -> None:
-    """The head at `past` finished: the next pending job becomes the head, ready now."""
-    following = (
-        select(func.min(JOBS.c.seq))
-        .where(
-            JOBS.c.destination_key == key,
-            JOBS.c.status == JobStatus.PENDING,
-            JOBS.c.seq > past,
-        )
-        .scalar_subquery()
+async def advance(session: AsyncSession, key: str, *, now: datetime) -> bool:
+    """The head of `key` finished (its row is locked): the next pending job is the head."""
+    return bool(await advance_many(session, [key], now=now))
+
+
+async def advance_many(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> set[str]:
+    """`advance` for destinations whose heads all finished: two statements for all;
+    answers the destinations that have a (ready) head again.
+
+    Their rows must be locked already (`lock`). A destination's next pending job is its
+    new head: only the head is ever out, so nothing unfinished can sit between them.
+    """
+    keys = sorted(keys)
+    if not keys:
+        return set()
+    following = dict(
+        (
+            await session.execute(
+                select(JOBS.c.destination_key, func.min(JOBS.c.seq))
+                .where(JOBS.c.destination_key.in_(keys), JOBS.c.status == JobStatus.PENDING)
+                .group_by(JOBS.c.destination_key)
+            )
+        ).all()
     )
-    # One statement. Both assignments read the subquery, never the column being set:
-    # MySQL would see head_seq's new value in later assignments, SQLite its old one.
-    await session.execute(
-        update(DEST)
-        .where(DEST.c.destination_key == key)
-        .values(
-            head_seq=following,
-            ready_at=case((following.is_(None), None), else_=literal(now, DEST.c.ready_at.type)),
+    params: dict = {"now": now}
+    for n, key in enumerate(keys):
+        params[f"k{n}"], params[f"h{n}"] = key, following.get(key)
+        params[f"r{n}"] = 1 if key in following else 0
+    await session.execute(_set_heads(session.get_bind().dialect.name, len(keys)), params)
+    return set(following)
+
+
+@lru_cache(maxsize=256)
+def _set_heads(dialect: str, count: int) -> TextClause:
+    """Set head_seq and ready_at of `count` existing destination rows in one statement
+    (an upsert whose insert never happens: the rows exist and are locked)."""
+    rows = ", ".join(f"(:k{n}, 0, :h{n}, CASE WHEN :r{n} = 1 THEN :now END)" for n in range(count))
+    head = "INSERT INTO job_destinations (destination_key, last_seq, head_seq, ready_at)"
+    if dialect == "sqlite":
+        update_clause = (
+            "ON CONFLICT (destination_key) DO UPDATE SET"
+            " head_seq = excluded.head_seq, ready_at = excluded.ready_at"
         )
+    else:
+        update_clause = (
+            "ON DUPLICATE KEY UPDATE head_seq = VALUES(head_seq), ready_at = VALUES(ready_at)"
+        )
+    return text(f"{head} VALUES {rows} {update_clause}").bindparams(
+        bindparam("now", type_=UTCDateTime())
     )
 
 

@@ -36,43 +36,91 @@ class Claimed:
     retry_after: float = 0.0
 
 
+@dataclass(frozen=True)
+class ClaimRequest:
+    job_id: int
+    attempt: int
+
+
 async def claim(
     session: AsyncSession, *, job_id: int, attempt: int, lease: timedelta = LEASE
 ) -> Claimed:
     """Let exactly one push of this attempt send the job; the winner holds it for `lease`."""
+    (result,) = await claim_many(session, [ClaimRequest(job_id, attempt)], lease=lease)
+    return result
+
+
+async def claim_many(
+    session: AsyncSession, requests: list[ClaimRequest], *, lease: timedelta = LEASE
+) -> list[Claimed]:
+    """`claim` for several pushes in one transaction (two statements for all of them)."""
     now = datetime.now(UTC)
-    # The conditional update is the lock: of two pushes of one attempt, one wins. It is
-    # also the whole claim in the usual case, one statement.
-    won = await session.execute(
-        update(JOBS)
-        .where(
-            JOBS.c.id == job_id,
-            JOBS.c.status == JobStatus.DISPATCHED,
-            JOBS.c.attempts == attempt,
-            (JOBS.c.claimed_until.is_(None)) | (JOBS.c.claimed_until < now),
+    until = now + lease
+    ids = list({r.job_id for r in requests})
+    found = {
+        row.id: row
+        for row in (
+            await session.execute(
+                select(JOBS.c.id, JOBS.c.status, JOBS.c.attempts, JOBS.c.claimed_until).where(
+                    JOBS.c.id.in_(ids)
+                )
+            )
+        ).all()
+    }
+    answers: list[Claimed | None] = []
+    winners: dict[int, int] = {}  # job id -> index of the request that takes it
+    for n, request in enumerate(requests):
+        row = found.get(request.job_id)
+        answers.append(_without_winning(row, request, now, lease))
+        if answers[-1] is None:
+            if request.job_id in winners:  # the same attempt pushed twice in this batch
+                answers[-1] = Claimed("wait", retry_after=lease.total_seconds())
+            else:
+                winners[request.job_id] = n
+    if winners:
+        # The conditional update is the lock: of two pushes of one attempt (in two
+        # transactions, perhaps two routing replicas), one wins.
+        won = await session.execute(
+            update(JOBS)
+            .where(
+                JOBS.c.id.in_(list(winners)),
+                JOBS.c.status == JobStatus.DISPATCHED,
+                (JOBS.c.claimed_until.is_(None)) | (JOBS.c.claimed_until < now),
+            )
+            .values(claimed_until=until)
         )
-        .values(claimed_until=now + lease)
-    )
-    if won.rowcount == 1:
-        return Claimed("proceed")
-    found = (
-        await session.execute(
-            select(JOBS.c.status, JOBS.c.attempts, JOBS.c.claimed_until).where(JOBS.c.id == job_id)
-        )
-    ).first()
-    if found is None:
+        held: set[int] = set(winners)
+        if won.rowcount != len(winners):
+            taken = await session.execute(
+                select(JOBS.c.id, JOBS.c.claimed_until).where(JOBS.c.id.in_(list(winners)))
+            )
+            held = {job_id for job_id, claimed in taken.all() if claimed == until}
+        for job_id, n in winners.items():
+            answers[n] = (
+                Claimed("proceed")
+                if job_id in held
+                else Claimed("wait", retry_after=lease.total_seconds())
+            )
+    return [a for a in answers if a is not None]
+
+
+def _without_winning(row, request: ClaimRequest, now: datetime, lease: timedelta) -> Claimed | None:
+    """The answer when the job cannot be claimed now; None when this push may try."""
+    if row is None:
         return Claimed("unknown")
-    status, attempts, held = found
-    if status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
+    if row.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
         return Claimed("done")
-    if status != JobStatus.DISPATCHED or attempt != attempts:
+    if row.status != JobStatus.DISPATCHED or request.attempt != row.attempts:
         # An old attempt pushed late, or the job went back to waiting: the relay will
         # dispatch the current attempt itself.
-        return Claimed("done" if attempt < attempts else "wait", retry_after=1.0)
-    # Come back when the holder's claim runs out (it may have died), not a whole lease
-    # from now.
-    left = (held - now).total_seconds() if held is not None else 0.0
-    return Claimed("wait", retry_after=left if left > 0 else lease.total_seconds())
+        return Claimed("done" if request.attempt < row.attempts else "wait", retry_after=1.0)
+    held = row.claimed_until
+    if held is not None and held >= now:
+        # Come back when the holder's claim runs out (it may have died), not a whole
+        # lease from now.
+        left = (held - now).total_seconds()
+        return Claimed("wait", retry_after=left if left > 0 else lease.total_seconds())
+    return None
 
 
 @dataclass
@@ -87,70 +135,106 @@ class Report:
     plain_text_fallback: bool = False
 
 
+@dataclass(frozen=True)
+class Recorded:
+    applied: list[bool]  # per report: False when the job is unknown or already finished
+    ready: set[str]  # destinations whose next job became their (ready) head
+
+
 async def record_outcome(session: AsyncSession, report: Report) -> bool:
     """Apply delivery's verdict; False when the job is unknown or already finished."""
-    found = (
-        await session.execute(
-            select(JOBS.c.destination_key, JOBS.c.seq, JOBS.c.message_id, JOBS.c.payload).where(
-                JOBS.c.id == report.job_id,
-                JOBS.c.status == JobStatus.DISPATCHED,
-                JOBS.c.attempts == report.attempt,
+    return (await record_outcomes(session, [report])).applied[0]
+
+
+async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recorded:
+    """`record_outcome` for several reports in one transaction: a handful of statements
+    for all of them, one more for each retry or failure (they carry their own values)."""
+    ids = list({r.job_id for r in reports})
+    keys = (
+        await session.execute(select(JOBS.c.destination_key).where(JOBS.c.id.in_(ids)))
+    ).scalars()
+    # The destination rows first (the order the relay and writers lock in); under
+    # them no one else moves these jobs.
+    await outbox_heads.lock(session, sorted(set(keys)))
+    rows = {
+        row.id: row
+        for row in (
+            await session.execute(
+                select(
+                    JOBS.c.id, JOBS.c.destination_key, JOBS.c.status, JOBS.c.attempts,
+                    JOBS.c.message_id, JOBS.c.payload,
+                ).where(JOBS.c.id.in_(ids))
             )
-        )
-    ).first()
-    if found is None:
-        return False
-    key, seq, message_id, payload = found
+        ).all()
+    }  # fmt: skip
     now = datetime.now(UTC)
-    # The destination row first (the order the relay and writers lock in), then the job,
-    # conditionally: of two reports of one attempt, one applies.
-    await outbox_heads.lock(session, key)
-    values: dict = {"claimed_until": None, "in_flight": None}
-    retry_at = None
-    if report.outcome == "sent":
-        values |= {"status": JobStatus.SUCCEEDED, "finished_at": now}
-        values["fallback_used"] = report.plain_text_fallback
-    elif report.outcome == "retry":
-        wait = report.retry_after if report.retry_after is not None else backoff(report.attempt)
-        retry_at = now + timedelta(seconds=wait)
-        values |= {"status": JobStatus.PENDING, "not_before": retry_at}
-        values |= _error(report)
-    else:
-        values |= {"status": JobStatus.FAILED, "finished_at": now} | _error(report)
-    applied = await session.execute(
+    applied: list[bool] = []
+    taken: set[int] = set()
+    sent: dict[bool, list[int]] = {False: [], True: []}  # by plain-text fallback
+    finished: set[str] = set()
+    copies: list[dict] = []
+    for report in reports:
+        row = rows.get(report.job_id)
+        ok = (
+            row is not None
+            and report.job_id not in taken
+            and row.status == JobStatus.DISPATCHED
+            and row.attempts == report.attempt
+        )
+        applied.append(ok)
+        if not ok:
+            continue
+        taken.add(report.job_id)
+        if report.outcome == "sent":
+            sent[report.plain_text_fallback].append(report.job_id)
+            finished.add(row.destination_key)
+            copies.extend(_copies(row, report, now))
+        elif report.outcome == "retry":
+            wait = report.retry_after if report.retry_after is not None else backoff(report.attempt)
+            retry_at = now + timedelta(seconds=wait)
+            await _set(session, [report.job_id], status=JobStatus.PENDING, not_before=retry_at,
+                       **_error(report))  # fmt: skip
+            await outbox_heads.due(session, row.destination_key, retry_at)
+        else:
+            await _set(session, [report.job_id], status=JobStatus.FAILED, finished_at=now,
+                       **_error(report))  # fmt: skip
+            finished.add(row.destination_key)
+    for fallback, job_ids in sent.items():
+        if job_ids:
+            await _set(session, job_ids, status=JobStatus.SUCCEEDED, finished_at=now,
+                       fallback_used=fallback)  # fmt: skip
+    ready = await outbox_heads.advance_many(session, finished, now=now)
+    if copies:
+        await session.execute(insert(COPIES), copies)
+    return Recorded(applied, ready)
+
+
+async def _set(session: AsyncSession, job_ids: list[int], **values) -> None:
+    """Finish (or put back) dispatched jobs: their claim and in-flight mark go too."""
+    await session.execute(
         update(JOBS)
-        .where(
-            JOBS.c.id == report.job_id,
-            JOBS.c.status == JobStatus.DISPATCHED,
-            JOBS.c.attempts == report.attempt,
-        )
-        .values(values)
+        .where(JOBS.c.id.in_(job_ids))
+        .values(claimed_until=None, in_flight=None, **values)
     )
-    if applied.rowcount != 1:
-        return False
-    if retry_at is not None:
-        await outbox_heads.due(session, key, retry_at)
-        return True
-    await outbox_heads.advance(session, key, past=seq, now=now)
-    if report.outcome == "sent" and message_id is not None and report.sent:
-        proto = job_pb2.DeliveryJob.FromString(payload)
-        thread = proto.destination.message_thread_id or None
-        await session.execute(
-            insert(COPIES),
-            [
-                {
-                    "message_id": message_id,
-                    "bot_id": proto.bot_id,
-                    "dest_chat_id": chat_id,
-                    "dest_thread_id": thread,
-                    "dest_message_id": sent_id,
-                    "job_id": report.job_id,
-                    "created_at": now,
-                }
-                for chat_id, sent_id in report.sent
-            ],
-        )
-    return True
+
+
+def _copies(row, report: Report, now: datetime) -> list[dict]:
+    if row.message_id is None:
+        return []
+    proto = job_pb2.DeliveryJob.FromString(row.payload)
+    thread = proto.destination.message_thread_id or None
+    return [
+        {
+            "message_id": row.message_id,
+            "bot_id": proto.bot_id,
+            "dest_chat_id": chat_id,
+            "dest_thread_id": thread,
+            "dest_message_id": sent_id,
+            "job_id": report.job_id,
+            "created_at": now,
+        }
+        for chat_id, sent_id in report.sent
+    ]
 
 
 def _error(report: Report) -> dict:

@@ -50,8 +50,8 @@ class Recorded:
     status: str  # accepted, duplicate, rejected
     reason: str = ""
     jobs: int = 0
-    # One of its jobs can go at once (its destination had nothing waiting).
-    ready: bool = False
+    # Destinations where one of its jobs can go at once (nothing waited there).
+    ready: tuple[str, ...] = ()
 
 
 @dataclass
@@ -67,7 +67,7 @@ class _Item:
     customer_id: int | None = None
     planned: list[plan.Planned] = field(default_factory=list)
     jobs: int = 0
-    ready: bool = False
+    ready: tuple[str, ...] = ()
 
     def result(self) -> Recorded:
         if self.bot_role is None:
@@ -231,7 +231,8 @@ async def _store(session: AsyncSession, items: list[_Item]) -> None:
         item.jobs = len(item.planned)
     ready = await write_jobs(session, outgoing)
     for item in routed:
-        item.ready = any(destination_key(p.chat_id, p.thread_id) in ready for p in item.planned)
+        keys = (destination_key(p.chat_id, p.thread_id) for p in item.planned)
+        item.ready = tuple(key for key in keys if key in ready)
 
 
 async def _replied(session: AsyncSession, item: _Item) -> Message | None:

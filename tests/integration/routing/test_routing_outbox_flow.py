@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job
 from services.routing.relay import Handout, Relay
-from services.routing.usecases.outcomes import Report, claim, record_outcome
+from services.routing.usecases.outcomes import (
+    ClaimRequest,
+    Report,
+    claim,
+    claim_many,
+    record_outcome,
+    record_outcomes,
+)
 from services.routing.usecases.record import record_batch
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.stage import CS_GROUP, client_line, set_stage
@@ -126,3 +133,51 @@ async def test_after_a_crash_jobs_that_were_out_go_out_again(db_sessions: Sessio
     assert again.attempt == 2
     assert await _claim(db_sessions, first) == "done", "the old attempt is superseded"
     assert await _claim(db_sessions, again) == "proceed"
+
+
+async def test_claims_and_reports_in_one_batch_act_as_if_one_by_one(db_sessions: Sessions) -> None:
+    await _two_lines(db_sessions)
+    collect = Collect()
+    relay = Relay(db_sessions, collect)
+    assert await relay.pass_once() == 2
+    cs, cr = sorted(
+        collect.handed, key=lambda h: job_pb2.DeliveryJob.FromString(h.payload).destination.chat_id
+    )
+    async with db_sessions() as session, session.begin():
+        claims = await claim_many(
+            session,
+            [
+                ClaimRequest(cs.job_id, cs.attempt),
+                ClaimRequest(cs.job_id, cs.attempt),  # the same push twice
+                ClaimRequest(cr.job_id, cr.attempt),
+                ClaimRequest(cr.job_id, cr.attempt + 1),  # an attempt not handed out yet
+                ClaimRequest(999_999, 1),
+            ],
+        )
+    assert [c.claim for c in claims] == ["proceed", "wait", "proceed", "wait", "unknown"]
+
+    async with db_sessions() as session, session.begin():
+        recorded = await record_outcomes(
+            session,
+            [
+                Report(cs.job_id, 1, "sent", sent=[(dest_chat(cs), 70)]),
+                Report(cs.job_id, 1, "sent", sent=[(dest_chat(cs), 71)]),  # reported twice
+                Report(cr.job_id, 1, "sent", sent=[(dest_chat(cr), 80)], plain_text_fallback=True),
+            ],
+        )
+    assert recorded.applied == [True, False, True]
+    assert len(recorded.ready) == 2  # both topics have their next line ready
+    async with db_sessions() as session:
+        copies = sorted((c.dest_message_id, c.job_id) for c in await session.scalars(select(Copy)))
+        fallback = (await session.get(Job, cr.job_id)).fallback_used
+    assert copies == [(70, cs.job_id), (80, cr.job_id)]
+    assert fallback
+    # Both heads finished in one batch: both topics' next line ("two") is ready.
+    collect.handed.clear()
+    assert await relay.pass_once() == 2
+    texts = {job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text for h in collect.handed}
+    assert texts == {"two"}
+
+
+def dest_chat(handout: Handout) -> int:
+    return job_pb2.DeliveryJob.FromString(handout.payload).destination.chat_id

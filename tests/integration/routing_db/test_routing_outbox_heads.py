@@ -60,14 +60,14 @@ async def send(sessions: Sessions, name: str) -> None:
 
 async def finish(sessions: Sessions, name: str, status: JobStatus) -> None:
     async with sessions() as session, session.begin():
-        key, seq = name[0], int(name[1:])
+        key = name[0]
         await outbox_heads.lock(session, key)
         await session.execute(
             update(JOBS)
             .where(JOBS.c.payload == name.encode())
             .values(status=status, in_flight=None)
         )
-        await outbox_heads.advance(session, key, past=seq, now=NOW)
+        await outbox_heads.advance(session, key, now=NOW)
 
 
 async def test_only_the_head_of_each_destination_is_ready(db_sessions: Sessions) -> None:
