@@ -14,9 +14,9 @@ with a CS and a CR topic, created through routing's customers use case):
    tenants' queries count too), wall ms per update, and SQL statements per update
    (counted with a `before_cursor_execute` listener). With the services' JSON logging
    at INFO to /dev/null, as they run.
-2. **The relay's scan**: one `Relay.pass_once` (the query that runs after every
-   RecordUpdates and every ReportOutcome) when every destination's head is already out
-   and N jobs wait behind them — what happens whenever delivery falls behind or stops.
+2. **The relay's scan**: one `Relay.pass_once` when every destination's head is already
+   out and N jobs wait behind them — what happens whenever delivery falls behind or
+   stops (the relay reads only destinations whose head is due, so N should not matter).
 3. **Delivering a job**: `claim` then `record_outcome` (sent, one copy), each in its own
    transaction as ClaimJob and ReportOutcome run them: CPU ms and statements per job.
 """
@@ -52,10 +52,12 @@ from services.routing.db.enums import JobStatus
 from services.routing.db.migrate import upgrade
 from services.routing.db.models import Job
 from services.routing.db.urls import sync_url
+from services.routing.grpc_api import RoutingServicer
 from services.routing.relay import Relay
 from services.routing.usecases import customers, registry
 from services.routing.usecases.outcomes import Report, claim, record_outcome
 from services.routing.usecases.record import Incoming, record_batch
+from switchboard.routing.v1 import routing_pb2
 
 CUSTOMERS = 200
 BATCHES = (1, 10, 100)
@@ -257,11 +259,11 @@ def clock_pid(backend: str) -> int | None:
 
 
 async def flow(url: str, rate: float, seconds: float, db_pid: int | None) -> dict:
-    """Routing's whole job for each update, in-process, as the services drive it:
-    RecordUpdates' transaction (one update per batch, as at low rates) and a relay
-    wake; the real Relay loop handing out heads; for each hand-out, ClaimJob's and
-    ReportOutcome's transactions (what delivery calls) and a relay wake. No gRPC, no
-    HTTP, no Telegram: only the use cases, the relay and the database."""
+    """Routing's whole job for each update, in-process, as the services drive it: the
+    servicer's RecordUpdates (one update per batch, as at low rates; it hands the new
+    heads out itself), the real Relay loop, and for each hand-out the servicer's
+    ClaimJob and ReportOutcome (what delivery calls; they group-commit when they
+    overlap). No gRPC transport, no HTTP, no Telegram."""
     upgrade(sync_url(url))
     engine = make_engine(url)
     sessions = session_factory(engine)
@@ -281,6 +283,9 @@ async def flow(url: str, rate: float, seconds: float, db_pid: int | None) -> dic
         queue.put_nowait(handout)
 
     relay = Relay(sessions, dispatch, batch=200, idle_seconds=1.0)
+    # The servicer's own methods, called in-process: its group commit of claims and
+    # reports and its direct hand-out of ready heads are part of what is measured.
+    servicer = RoutingServicer(sessions, relay)
     passes = 0
     handed = 0
     original = relay.pass_once
@@ -300,17 +305,16 @@ async def flow(url: str, rate: float, seconds: float, db_pid: int | None) -> dic
         nonlocal delivered
         while True:
             h = await queue.get()
-            async with sessions() as s, s.begin():
-                got = await claim(s, job_id=h.job_id, attempt=h.attempt)
-            if got.claim != "proceed":
+            job = {"job_id": str(h.job_id), "attempt": h.attempt}
+            got = await servicer.ClaimJob(routing_pb2.ClaimJobRequest(**job), None)
+            if got.claim != routing_pb2.CLAIM_PROCEED:
                 continue
-            async with sessions() as s, s.begin():
-                applied = await record_outcome(
-                    s, Report(h.job_id, h.attempt, "sent", sent=[(CS_GROUP, next(message_ids))])
-                )
-            if applied:
+            sent = routing_pb2.SentMessage(chat_id=CS_GROUP, message_id=next(message_ids))
+            report = routing_pb2.ReportOutcomeRequest(
+                **job, outcome=routing_pb2.OUTCOME_SENT, sent=[sent]
+            )
+            if (await servicer.ReportOutcome(report, None)).applied:
                 delivered += 1
-                relay.wake()
 
     counter = Counter(engine)
     clock = Clock(db_pid)
@@ -324,12 +328,9 @@ async def flow(url: str, rate: float, seconds: float, db_pid: int | None) -> dic
         if delay > 0:
             await asyncio.sleep(delay)
         update_id = k + 1
-        async with sessions() as s, s.begin():
-            results = await record_batch(
-                s, [Incoming(CLIENT_BOT, update_id, update_body(update_id), "c")]
-            )
-        if any(r.jobs for r in results):
-            relay.wake()
+        request = routing_pb2.RecordUpdatesRequest()
+        request.updates.add(bot_id=CLIENT_BOT, update_id=update_id, raw=update_body(update_id))
+        await servicer.RecordUpdates(request, None)
     deadline = time.perf_counter() + 60
     while delivered < 2 * n and time.perf_counter() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # the workers count deliveries

@@ -15,8 +15,6 @@ from switchboard.common.v1 import common_pb2
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 from .coalesce import Coalescer
-from .db import outbox_heads
-from .db.column_types import utcnow
 from .relay import Relay
 from .usecases import customers
 from .usecases.outcomes import (
@@ -115,16 +113,10 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
     async def _record_once(self, batch: list[Incoming]) -> list[Recorded]:
         async with self.sessions() as session, session.begin():
             results = await record_batch(session, batch)
-            # Jobs for destinations that were idle go out now, taken out in this same
-            # transaction: no relay pass (a transaction of its own) per batch.
-            heads = await self._take_out(session, {k for r in results for k in r.ready})
-        self.relay.hand_over(heads)
+        # Jobs for destinations that were idle were written as handed out: they go to
+        # the dispatcher now, with no relay pass (a transaction of its own) per batch.
+        self.relay.hand_over([head for r in results for head in r.heads])
         return results
-
-    async def _take_out(self, session: AsyncSession, keys: set[str]) -> list:
-        if not keys:
-            return []
-        return await outbox_heads.take_out(session, now=utcnow(), limit=len(keys), keys=keys)
 
     async def ClaimJob(
         self, request: routing_pb2.ClaimJobRequest, context: grpc.aio.ServicerContext
@@ -162,11 +154,11 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
     async def _report_batch(self, reports: list[Report]) -> list[bool]:
         async with self.sessions() as session, session.begin():
             recorded = await record_outcomes(session, reports)
-            # A finished head hands over to the next job: out at once, as above. A retry
-            # is the relay's (it sleeps until the earliest one is due).
-            heads = await self._take_out(session, recorded.ready)
-        self.relay.hand_over(heads)
-        if any(recorded.applied):
+        # A finished head handed over to its destination's next job in that same
+        # transaction; it goes to the dispatcher now. A retry is the relay's: woken, it
+        # sleeps until the earliest one is due.
+        self.relay.hand_over(recorded.heads)
+        if recorded.retried:
             self.relay.wake()
         return recorded.applied
 

@@ -24,13 +24,16 @@ class Taken(NamedTuple):
     new_heads: set[str]  # destinations that were idle: their first new job is ready now
 
 
-async def take(session: AsyncSession, counts: Mapping[str, int], *, now: datetime) -> Taken:
+async def take(
+    session: AsyncSession, counts: Mapping[str, int], *, now: datetime, hand_out: bool = False
+) -> Taken:
     """Reserve `counts[key]` numbers in each destination; answer the first of each.
 
     The counter row stays locked until the transaction ends, so a concurrent writer to
     the same destination waits and gets the following numbers: sequence order is commit
     order, and the relay never sees a job appear behind a later one. A destination with
-    no unfinished job gets the first new one as its head, ready at `now`.
+    no unfinished job gets the first new one as its head: ready at `now`, or (with
+    `hand_out`) already out, because the caller hands it out itself in this transaction.
 
     Two statements for a whole batch: one multi-row upsert (rows in sorted key order,
     so two writers never wait on each other crosswise; atomic, so a first-time
@@ -39,7 +42,7 @@ async def take(session: AsyncSession, counts: Mapping[str, int], *, now: datetim
     keys = sorted(k for k, n in counts.items() if n > 0)
     if not keys:
         return Taken({}, set())
-    params: dict = {"now": now}
+    params: dict = {"ready": None if hand_out else now}
     for n, key in enumerate(keys):
         params[f"k{n}"], params[f"n{n}"] = key, counts[key]
     # Rows as VALUES of one statement: the MySQL drivers' executemany rewriting does
@@ -70,7 +73,7 @@ def _upsert(dialect: str, count: int) -> TextClause:
     old row for all of them. Written in this order both see the old head_seq and
     last_seq.
     """
-    rows = ", ".join(f"(:k{n}, :n{n}, 1, :now)" for n in range(count))
+    rows = ", ".join(f"(:k{n}, :n{n}, 1, :ready)" for n in range(count))
     head = "INSERT INTO job_destinations (destination_key, last_seq, head_seq, ready_at)"
     if dialect == "sqlite":
         new, conflict = "excluded.", "ON CONFLICT (destination_key) DO UPDATE SET"
@@ -84,4 +87,4 @@ def _upsert(dialect: str, count: int) -> TextClause:
         " head_seq = COALESCE(head_seq, last_seq + 1),"
         f" last_seq = last_seq + {added}"
     )
-    return text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
+    return text(sql).bindparams(bindparam("ready", type_=UTCDateTime()))

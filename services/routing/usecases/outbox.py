@@ -13,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
+from services.routing.db.outbox_heads import Head
 from services.routing.db.sequences import take
 from services.routing.domain.plan import Content, Planned
 from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
 
+JOBS = Job.__table__
+INSERT_RETURNING = insert(JOBS).returning(JOBS.c.id, JOBS.c.destination_key, JOBS.c.seq)
 LANES = {
     "client-to-staff": common_pb2.LANE_CLIENT_TO_STAFF,
     "staff-to-client": common_pb2.LANE_STAFF_TO_CLIENT,
@@ -82,23 +85,25 @@ class Outgoing:
     reply_to: list[int]
 
 
-async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> set[str]:
+async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> list[list[Head]]:
     """Add the jobs of every line to the session's transaction, numbered within their
-    destinations in the order given; answer the destinations where one of them is ready
-    now (the others wait behind an earlier job).
+    destinations in the order given. A job that becomes its destination's head (nothing
+    waited there) is written as handed out, attempt 1: answered per line, for the caller
+    to give to the dispatcher once committed. The others wait behind an earlier job.
 
-    The stored payload has no job id and no attempt: the relay adds both when it hands
-    the job out, so the rows go in as one multi-row insert with nothing to update after.
+    The stored payload has no job id and no attempt: the hand-out adds both, so the rows
+    go in as one multi-row insert with nothing to update after.
     """
     keys = [[destination_key(p.chat_id, p.thread_id) for p in line.planned] for line in lines]
     now = datetime.now(UTC)
     counts = Counter(key for line_keys in keys for key in line_keys)
-    taken = await take(session, counts, now=now)
-    next_seq = taken.first
+    taken = await take(session, counts, now=now, hand_out=True)
+    next_seq = dict(taken.first)
     created = Timestamp()
     created.FromDatetime(now)
     rows = []
-    for line, line_keys in zip(lines, keys, strict=True):
+    line_of_row = []
+    for n, (line, line_keys) in enumerate(zip(lines, keys, strict=True)):
         for plan, key, reply_to in zip(line.planned, line_keys, line.reply_to, strict=True):
             seq, next_seq[key] = next_seq[key], next_seq[key] + 1
             proto = job_pb2.DeliveryJob(
@@ -112,6 +117,7 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> set[str]:
             proto.destination.chat_id = plan.chat_id
             proto.destination.message_thread_id = plan.thread_id or 0
             kind = fill_action(proto, plan.content)
+            head = key in taken.new_heads and seq == taken.first[key]
             rows.append(
                 {
                     "lane": plan.lane,
@@ -119,15 +125,28 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> set[str]:
                     "destination_key": key,
                     "seq": seq,
                     "payload": proto.SerializeToString(),
-                    "status": JobStatus.PENDING,
-                    "in_flight": None,
-                    "attempts": 0,
+                    "status": JobStatus.DISPATCHED if head else JobStatus.PENDING,
+                    "in_flight": True if head else None,
+                    "attempts": 1 if head else 0,
+                    "dispatched_at": now if head else None,
                     "fallback_used": False,
                     "message_id": line.message_id,
                     "correlation_id": line.correlation_id,
                     "created_at": now,
                 }
             )
-    if rows:
-        await session.execute(insert(Job.__table__), rows)
-    return taken.new_heads
+            line_of_row.append(n)
+    heads: list[list[Head]] = [[] for _ in lines]
+    if not taken.new_heads:
+        if rows:
+            await session.execute(insert(JOBS), rows)
+        return heads
+    # The heads' ids are needed to hand them out: one insert still, answering the ids
+    # by (destination, seq) — asking for parameter order would cost a statement a row.
+    result = await session.execute(INSERT_RETURNING, rows)
+    ids = {(key, seq): job_id for job_id, key, seq in result.all()}
+    for row, n in zip(rows, line_of_row, strict=True):
+        if row["status"] == JobStatus.DISPATCHED:
+            key = row["destination_key"]
+            heads[n].append(Head(ids[(key, row["seq"])], key, row["lane"], 1, row["payload"]))
+    return heads

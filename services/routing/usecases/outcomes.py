@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db import outbox_heads
@@ -53,55 +53,51 @@ async def claim(
 async def claim_many(
     session: AsyncSession, requests: list[ClaimRequest], *, lease: timedelta = LEASE
 ) -> list[Claimed]:
-    """`claim` for several pushes in one transaction (two statements for all of them)."""
+    """`claim` for several pushes in one transaction: one statement when every push
+    wins (the usual case), two otherwise."""
     now = datetime.now(UTC)
     until = now + lease
-    ids = list({r.job_id for r in requests})
+    first: dict[int, int] = {}  # job id -> the first request for it
+    for n, request in enumerate(requests):
+        first.setdefault(request.job_id, n)
+    # The conditional update is the lock: of two pushes of one attempt (in two
+    # transactions, perhaps two routing replicas), one wins.
+    won = await session.execute(
+        update(JOBS)
+        .where(
+            tuple_(JOBS.c.id, JOBS.c.attempts).in_(
+                [(job_id, requests[n].attempt) for job_id, n in first.items()]
+            ),
+            JOBS.c.status == JobStatus.DISPATCHED,
+            (JOBS.c.claimed_until.is_(None)) | (JOBS.c.claimed_until < now),
+        )
+        .values(claimed_until=until)
+    )
+    wait = Claimed("wait", retry_after=lease.total_seconds())
+    if won.rowcount == len(first):
+        return [
+            Claimed("proceed") if first[r.job_id] == n else wait for n, r in enumerate(requests)
+        ]
     found = {
         row.id: row
         for row in (
             await session.execute(
                 select(JOBS.c.id, JOBS.c.status, JOBS.c.attempts, JOBS.c.claimed_until).where(
-                    JOBS.c.id.in_(ids)
+                    JOBS.c.id.in_(list(first))
                 )
             )
         ).all()
     }
-    answers: list[Claimed | None] = []
-    winners: dict[int, int] = {}  # job id -> index of the request that takes it
+    answers = []
     for n, request in enumerate(requests):
         row = found.get(request.job_id)
-        answers.append(_without_winning(row, request, now, lease))
-        if answers[-1] is None:
-            if request.job_id in winners:  # the same attempt pushed twice in this batch
-                answers[-1] = Claimed("wait", retry_after=lease.total_seconds())
-            else:
-                winners[request.job_id] = n
-    if winners:
-        # The conditional update is the lock: of two pushes of one attempt (in two
-        # transactions, perhaps two routing replicas), one wins.
-        won = await session.execute(
-            update(JOBS)
-            .where(
-                JOBS.c.id.in_(list(winners)),
-                JOBS.c.status == JobStatus.DISPATCHED,
-                (JOBS.c.claimed_until.is_(None)) | (JOBS.c.claimed_until < now),
-            )
-            .values(claimed_until=until)
-        )
-        held: set[int] = set(winners)
-        if won.rowcount != len(winners):
-            taken = await session.execute(
-                select(JOBS.c.id, JOBS.c.claimed_until).where(JOBS.c.id.in_(list(winners)))
-            )
-            held = {job_id for job_id, claimed in taken.all() if claimed == until}
-        for job_id, n in winners.items():
-            answers[n] = (
-                Claimed("proceed")
-                if job_id in held
-                else Claimed("wait", retry_after=lease.total_seconds())
-            )
-    return [a for a in answers if a is not None]
+        if first[request.job_id] != n:
+            answers.append(wait)  # the same attempt pushed twice in this batch
+        elif row is not None and row.claimed_until == until and row.attempts == request.attempt:
+            answers.append(Claimed("proceed"))
+        else:
+            answers.append(_without_winning(row, request, now, lease) or wait)
+    return answers
 
 
 def _without_winning(row, request: ClaimRequest, now: datetime, lease: timedelta) -> Claimed | None:
@@ -138,7 +134,10 @@ class Report:
 @dataclass(frozen=True)
 class Recorded:
     applied: list[bool]  # per report: False when the job is unknown or already finished
-    ready: set[str]  # destinations whose next job became their (ready) head
+    # The next jobs of destinations whose head finished, handed out in this transaction:
+    # the caller gives them to the dispatcher once it is committed.
+    heads: list[outbox_heads.Head]
+    retried: bool  # a head waits out a retry (the relay's to hand out when due)
 
 
 async def record_outcome(session: AsyncSession, report: Report) -> bool:
@@ -150,12 +149,11 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
     """`record_outcome` for several reports in one transaction: a handful of statements
     for all of them, one more for each retry or failure (they carry their own values)."""
     ids = list({r.job_id for r in reports})
-    keys = (
-        await session.execute(select(JOBS.c.destination_key).where(JOBS.c.id.in_(ids)))
-    ).scalars()
-    # The destination rows first (the order the relay and writers lock in); under
-    # them no one else moves these jobs.
-    await outbox_heads.lock(session, sorted(set(keys)))
+    if session.get_bind().dialect.name != "sqlite":
+        keys = await session.scalars(select(JOBS.c.destination_key).where(JOBS.c.id.in_(ids)))
+        # The destination rows first (the order the relay and writers lock in); under
+        # them no one else moves these jobs. (SQLite's one writer holds everything.)
+        await outbox_heads.lock(session, sorted(set(keys)))
     rows = {
         row.id: row
         for row in (
@@ -173,6 +171,7 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
     sent: dict[bool, list[int]] = {False: [], True: []}  # by plain-text fallback
     finished: set[str] = set()
     copies: list[dict] = []
+    retried = False
     for report in reports:
         row = rows.get(report.job_id)
         ok = (
@@ -195,6 +194,7 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
             await _set(session, [report.job_id], status=JobStatus.PENDING, not_before=retry_at,
                        **_error(report))  # fmt: skip
             await outbox_heads.due(session, row.destination_key, retry_at)
+            retried = True
         else:
             await _set(session, [report.job_id], status=JobStatus.FAILED, finished_at=now,
                        **_error(report))  # fmt: skip
@@ -203,10 +203,10 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
         if job_ids:
             await _set(session, job_ids, status=JobStatus.SUCCEEDED, finished_at=now,
                        fallback_used=fallback)  # fmt: skip
-    ready = await outbox_heads.advance_many(session, finished, now=now)
+    heads = await outbox_heads.hand_out_next(session, finished, now=now)
     if copies:
         await session.execute(insert(COPIES), copies)
-    return Recorded(applied, ready)
+    return Recorded(applied, heads, retried)
 
 
 async def _set(session: AsyncSession, job_ids: list[int], **values) -> None:

@@ -20,10 +20,11 @@ from servicekit.logs import bind_correlation_id
 from services.routing.db.column_types import utcnow
 from services.routing.db.enums import BotRole, SenderKind, UpdateStatus
 from services.routing.db.models import Bot, InboundUpdate, Message
+from services.routing.db.outbox_heads import Head
 from services.routing.domain import inbound, plan
 
 from . import conversations
-from .outbox import Outgoing, destination_key, write_jobs
+from .outbox import Outgoing, write_jobs
 from .replies import source_of, target_in
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,9 @@ class Recorded:
     status: str  # accepted, duplicate, rejected
     reason: str = ""
     jobs: int = 0
-    # Destinations where one of its jobs can go at once (nothing waited there).
-    ready: tuple[str, ...] = ()
+    # Its jobs that were handed out at once (nothing waited in their destination):
+    # the caller gives them to the dispatcher once the transaction is committed.
+    heads: tuple[Head, ...] = ()
 
 
 @dataclass
@@ -67,7 +69,7 @@ class _Item:
     customer_id: int | None = None
     planned: list[plan.Planned] = field(default_factory=list)
     jobs: int = 0
-    ready: tuple[str, ...] = ()
+    heads: tuple[Head, ...] = ()
 
     def result(self) -> Recorded:
         if self.bot_role is None:
@@ -76,7 +78,7 @@ class _Item:
             return Recorded("duplicate")
         if self.status == UpdateStatus.REJECTED:
             return Recorded("rejected", self.reason)
-        return Recorded("accepted", jobs=self.jobs, ready=self.ready)
+        return Recorded("accepted", jobs=self.jobs, heads=self.heads)
 
 
 async def record_batch(session: AsyncSession, batch: list[Incoming]) -> list[Recorded]:
@@ -148,9 +150,8 @@ async def _route(session: AsyncSession, items: list[_Item]) -> None:
     client_items = [i for i in items if _from_client(i)]
     staff_items = [i for i in items if _from_staff(i)]
     clients = await conversations.for_clients(session, {i.line.sender_id for i in client_items})
-    client_bot = None
-    if client_items or staff_items:
-        client_bot = await conversations.client_bot_id(session)
+    # Only a staff line needs the client bot (a client's line came through it).
+    client_bot = await conversations.client_bot_id(session) if staff_items else None
     for item in client_items:
         known = clients.get(item.line.sender_id)
         if known is not None:
@@ -229,10 +230,8 @@ async def _store(session: AsyncSession, items: list[_Item]) -> None:
         message_id = message_ids[(row["bot_id"], row["origin_chat_id"], row["origin_message_id"])]
         outgoing.append(Outgoing(message_id, item.planned, item.incoming.correlation_id, reply_to))
         item.jobs = len(item.planned)
-    ready = await write_jobs(session, outgoing)
-    for item in routed:
-        keys = (destination_key(p.chat_id, p.thread_id) for p in item.planned)
-        item.ready = tuple(key for key in keys if key in ready)
+    for item, heads in zip(routed, await write_jobs(session, outgoing), strict=True):
+        item.heads = tuple(heads)
 
 
 async def _replied(session: AsyncSession, item: _Item) -> Message | None:

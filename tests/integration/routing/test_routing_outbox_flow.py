@@ -16,7 +16,6 @@ from services.routing.usecases.outcomes import (
     Report,
     claim,
     claim_many,
-    record_outcome,
     record_outcomes,
 )
 from services.routing.usecases.record import record_batch
@@ -34,13 +33,19 @@ class Collect:
         self.handed.append(handout)
 
 
-async def _two_lines(sessions: Sessions) -> None:
+async def _two_lines(sessions: Sessions, relay: Relay) -> int:
+    """Record "one" then "two" for the same client; give the jobs handed out at once
+    (recording does that for a destination with nothing waiting) to the relay's
+    dispatcher, as RecordUpdates does; answer how many there were."""
     async with sessions() as session:
         await set_stage(session)
-    async with sessions() as session, session.begin():
-        await record_batch(session, [client_line("one", message_id=1)])
-    async with sessions() as session, session.begin():
-        await record_batch(session, [client_line("two", message_id=2)])
+    heads = []
+    for n, text in enumerate(("one", "two"), start=1):
+        async with sessions() as session, session.begin():
+            results = await record_batch(session, [client_line(text, message_id=n)])
+        heads.extend(head for result in results for head in result.heads)
+    await relay.send(heads)
+    return len(heads)
 
 
 async def _claim(sessions: Sessions, handout: Handout) -> str:
@@ -48,16 +53,21 @@ async def _claim(sessions: Sessions, handout: Handout) -> str:
         return (await claim(session, job_id=handout.job_id, attempt=handout.attempt)).claim
 
 
-async def _report(sessions: Sessions, report: Report) -> bool:
+async def _report(sessions: Sessions, report: Report, relay: Relay | None = None) -> bool:
+    """Record the outcome; the next job it hands out goes to `relay`'s dispatcher, as
+    ReportOutcome does."""
     async with sessions() as session, session.begin():
-        return await record_outcome(session, report)
+        recorded = await record_outcomes(session, [report])
+    if relay is not None:
+        await relay.send(recorded.heads)
+    return recorded.applied[0]
 
 
 async def test_only_heads_go_out_and_a_success_releases_the_next(db_sessions: Sessions) -> None:
-    await _two_lines(db_sessions)
     collect = Collect()
     relay = Relay(db_sessions, collect)
-    assert await relay.pass_once() == 2  # "one" to the CS topic and to the CR topic
+    # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
+    assert await _two_lines(db_sessions, relay) == 2
     texts = {job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text for h in collect.handed}
     assert texts == {"one"}
     assert all(job_pb2.DeliveryJob.FromString(h.payload).attempt == 1 for h in collect.handed)
@@ -69,22 +79,25 @@ async def test_only_heads_go_out_and_a_success_releases_the_next(db_sessions: Se
     )
     assert await _claim(db_sessions, cs) == "proceed"
     assert await _claim(db_sessions, cs) == "wait", "a second push of the same attempt waits"
-    assert await _report(db_sessions, Report(cs.job_id, 1, "sent", sent=[(CS_GROUP, 77)]))
+    collect.handed.clear()
+    report = Report(cs.job_id, 1, "sent", sent=[(CS_GROUP, 77)])
+    assert await _report(db_sessions, report, relay)
+    # The success handed the CS topic's next line out at once (no relay pass).
+    assert [job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text
+            for h in collect.handed] == ["two"]  # fmt: skip
     assert await _claim(db_sessions, cs) == "done"
     assert not await _report(db_sessions, Report(cs.job_id, 1, "sent", sent=[(CS_GROUP, 77)]))
     async with db_sessions() as session:
         copy = (await session.execute(select(Copy))).scalar_one()
     assert (copy.dest_chat_id, copy.dest_message_id) == (CS_GROUP, 77)
-    collect.handed.clear()
-    assert await relay.pass_once() == 1
-    assert job_pb2.DeliveryJob.FromString(collect.handed[0].payload).send_text.text.text == "two"
+    assert await relay.pass_once() == 0
 
 
 async def test_a_retry_waits_and_holds_back_its_destination(db_sessions: Sessions) -> None:
-    await _two_lines(db_sessions)
     collect = Collect()
     relay = Relay(db_sessions, collect)
-    await relay.pass_once()
+    # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
+    assert await _two_lines(db_sessions, relay) == 2
     head = collect.handed[0]
     await _claim(db_sessions, head)
     await _report(db_sessions, Report(head.job_id, 1, "retry", error_code=429, retry_after=30))
@@ -98,18 +111,19 @@ async def test_a_retry_waits_and_holds_back_its_destination(db_sessions: Session
 
 
 async def test_a_permanent_failure_does_not_block_the_next(db_sessions: Sessions) -> None:
-    await _two_lines(db_sessions)
     collect = Collect()
     relay = Relay(db_sessions, collect)
-    await relay.pass_once()
-    for handout in collect.handed:
+    # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
+    assert await _two_lines(db_sessions, relay) == 2
+    firsts, collect.handed = collect.handed, []
+    for handout in firsts:
         await _claim(db_sessions, handout)
         await _report(
             db_sessions,
             Report(handout.job_id, 1, "failed", error_code=400, description="Bad Request: x"),
+            relay,
         )
-    collect.handed.clear()
-    assert await relay.pass_once() == 2
+    assert len(collect.handed) == 2  # "two" went out to both topics all the same
     async with db_sessions() as session:
         failed = (
             (await session.execute(select(Job).where(Job.status == JobStatus.FAILED)))
@@ -120,10 +134,10 @@ async def test_a_permanent_failure_does_not_block_the_next(db_sessions: Sessions
 
 
 async def test_after_a_crash_jobs_that_were_out_go_out_again(db_sessions: Sessions) -> None:
-    await _two_lines(db_sessions)
     collect = Collect()
     relay = Relay(db_sessions, collect)
-    await relay.pass_once()
+    # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
+    assert await _two_lines(db_sessions, relay) == 2
     first = collect.handed[0]
     restarted = Relay(db_sessions, collect)
     assert await restarted.recover(everything=True) == 2
@@ -136,10 +150,10 @@ async def test_after_a_crash_jobs_that_were_out_go_out_again(db_sessions: Sessio
 
 
 async def test_claims_and_reports_in_one_batch_act_as_if_one_by_one(db_sessions: Sessions) -> None:
-    await _two_lines(db_sessions)
     collect = Collect()
     relay = Relay(db_sessions, collect)
-    assert await relay.pass_once() == 2
+    # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
+    assert await _two_lines(db_sessions, relay) == 2
     cs, cr = sorted(
         collect.handed, key=lambda h: job_pb2.DeliveryJob.FromString(h.payload).destination.chat_id
     )
@@ -166,17 +180,14 @@ async def test_claims_and_reports_in_one_batch_act_as_if_one_by_one(db_sessions:
             ],
         )
     assert recorded.applied == [True, False, True]
-    assert len(recorded.ready) == 2  # both topics have their next line ready
     async with db_sessions() as session:
         copies = sorted((c.dest_message_id, c.job_id) for c in await session.scalars(select(Copy)))
         fallback = (await session.get(Job, cr.job_id)).fallback_used
     assert copies == [(70, cs.job_id), (80, cr.job_id)]
     assert fallback
-    # Both heads finished in one batch: both topics' next line ("two") is ready.
-    collect.handed.clear()
-    assert await relay.pass_once() == 2
-    texts = {job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text for h in collect.handed}
-    assert texts == {"two"}
+    # Both heads finished in one batch: both topics' next line ("two") went out with it.
+    texts = {job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text for h in recorded.heads}
+    assert (texts, len(recorded.heads)) == ({"two"}, 2)
 
 
 def dest_chat(handout: Handout) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.routing.db.enums import UpdateStatus
+from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Job, Message
 from services.routing.usecases.record import Incoming, record_batch
 from switchboard.delivery.v1 import job_pb2
@@ -143,16 +143,30 @@ async def test_lines_from_strangers_and_bots_are_recorded_not_routed(db_sessions
     assert row.status == UpdateStatus.IGNORED
 
 
-async def test_a_line_is_ready_only_where_nothing_waits_ahead_of_it(db_sessions: Sessions) -> None:
+async def test_a_line_goes_out_at_once_only_where_nothing_waits_ahead(
+    db_sessions: Sessions,
+) -> None:
     async with db_sessions() as session:
         await set_stage(session)
 
-    async def ready(line: Incoming) -> bool:
+    async def handed_out(line: Incoming) -> list[tuple[int, int]]:
         async with db_sessions() as session, session.begin():
             (result,) = await record_batch(session, [line])
-            return result.ready
+            return [(head.job_id, head.attempts) for head in result.heads]
 
-    # The first line's jobs are their topics' heads: the relay is woken for them. The
-    # second waits behind them, so recording it wakes nobody.
-    assert await ready(client_line("first", message_id=1))
-    assert not await ready(client_line("second", message_id=2))
+    # The first line's jobs are their topics' heads: written as out (attempt 1) and
+    # answered for the dispatcher, with no relay pass. The second waits behind them.
+    first = await handed_out(client_line("first", message_id=1))
+    assert [attempt for _, attempt in first] == [1, 1]
+    assert await handed_out(client_line("second", message_id=2)) == []
+    async with db_sessions() as session:
+        statuses = {
+            job.id: (job.status, job.attempts, job.in_flight)
+            for job in await session.scalars(select(Job))
+        }
+    assert sorted(statuses.values()) == sorted(
+        [(JobStatus.DISPATCHED, 1, True)] * 2 + [(JobStatus.PENDING, 0, None)] * 2
+    )
+    assert {job_id for job_id, _ in first} == {
+        job_id for job_id, (status, _, _) in statuses.items() if status == JobStatus.DISPATCHED
+    }
