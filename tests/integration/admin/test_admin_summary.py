@@ -14,7 +14,7 @@ from servicekit.grpc_server import start_server
 from services.admin.http_api import build_app
 from services.routing.grpc_api import RoutingServicer
 from services.routing.relay import Relay
-from services.routing.usecases.outcomes import Report, claim, record_outcome
+from services.routing.usecases.outcomes import Report, claim, record_outcomes
 from services.routing.usecases.record import record_batch
 from switchboard.routing.v1 import routing_pb2_grpc
 from tests.integration.routing.stage import client_line, set_stage
@@ -25,18 +25,16 @@ KEY = b"operator-key-for-tests"
 
 
 async def _traffic(sessions: Sessions) -> None:
-    """Three client lines (six jobs): four sent, two failed for two reasons."""
+    """Three client lines (six jobs): four sent, two failed for two reasons. Jobs go out
+    as routing hands them out: when recorded (nothing waited) or when the job ahead of
+    them finished."""
     async with sessions() as session:
         await set_stage(session)
-    handed = []
-
-    async def collect(handout) -> None:
-        handed.append(handout)
-
-    relay = Relay(sessions, collect)
+    out = []
     for n in range(3):
         async with sessions() as session, session.begin():
-            await record_batch(session, [client_line(f"line {n}", message_id=n + 1)])
+            results = await record_batch(session, [client_line(f"line {n}", message_id=n + 1)])
+        out.extend(head for result in results for head in result.heads)
     verdicts = iter(
         [
             ("sent", ""),
@@ -47,17 +45,18 @@ async def _traffic(sessions: Sessions) -> None:
             ("sent", ""),
         ]
     )
-    while await relay.pass_once():
-        for handout in handed:
-            outcome, reason = next(verdicts)
-            async with sessions() as session, session.begin():
-                await claim(session, job_id=handout.job_id, attempt=handout.attempt)
-                await record_outcome(
-                    session,
-                    Report(handout.job_id, handout.attempt, outcome, sent=[(1, handout.job_id)],
-                           error_code=400 if reason else 0, description=reason),
-                )  # fmt: skip
-        handed.clear()
+    while out:
+        head = out.pop(0)
+        outcome, reason = next(verdicts)
+        async with sessions() as session, session.begin():
+            await claim(session, job_id=head.job_id, attempt=head.attempts)
+            recorded = await record_outcomes(
+                session,
+                [Report(head.job_id, head.attempts, outcome, sent=[(1, head.job_id)],
+                        error_code=400 if reason else 0, description=reason)],
+            )  # fmt: skip
+        out.extend(recorded.heads)
+    assert next(verdicts, None) is None, "every job went out once"
 
 
 @pytest.fixture
