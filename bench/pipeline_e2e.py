@@ -34,24 +34,12 @@ import time
 from pathlib import Path
 
 import aiohttp
-from pipeline_stack import (
-    CR_BOT,
-    CR_GROUP,
-    CS_BOT,
-    CS_GROUP,
-    CpuMeter,
-    World,
-    cleanup_workdir,
-    cpu_cell,
-    find_pid,
-    fmt_ms,
-    med,
-    naive_stack,
-    percentile,
-    spread,
-    switchboard_stack,
-    workdir,
-)
+from pipeline_stack import naive_stack, switchboard_stack
+from stack_cast import CR_BOT, CR_GROUP, CS_BOT, CS_GROUP
+from stack_cpu import CpuMeter, find_pid
+from stack_procs import cleanup_workdir, workdir
+from stack_sandbox import World
+from stack_stats import cpu_cell, fmt_ms, med, percentile, spread
 
 CPU_NAMES = ["ingress", "routing", "delivery", "naive", "sandbox", "mariadb", "bench", "others"]
 POLL_SECONDS = 0.2

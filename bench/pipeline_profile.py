@@ -32,19 +32,11 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline_stack import (
-    CLIENT_BOT,
-    CR_GROUP,
-    CS_GROUP,
-    REGISTRY,
-    USER_BASE,
-    cleanup_workdir,
-    find_pid,
-    fresh_database,
-    process_cpu,
-    workdir,
-)
 from sqlalchemy import event, select, update
+from stack_cast import CLIENT_BOT, CR_GROUP, CS_GROUP, REGISTRY, USER_BASE
+from stack_cpu import find_pid, process_cpu
+from stack_db import fresh_database
+from stack_procs import cleanup_workdir, workdir
 
 from servicekit.logs import configure_logging
 from services.routing.db.engine import make_engine, session_factory
