@@ -15,9 +15,9 @@ from ack_measure import (
     integrity,
     latency_stats,
     per_update,
-    system_pids,
 )
 from pipeline_stack import naive_stack, switchboard_stack
+from stack_cpu import system_pids
 from stack_procs import cleanup_workdir, workdir
 from stack_stats import cpu_cell, fmt_ms, med, spread
 

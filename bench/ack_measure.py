@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ack_profile import start_spies
 from stack_cast import SECRETS, USER_BASE
-from stack_cpu import CpuMeter, find_pid
+from stack_cpu import CpuMeter
 from stack_db import count_recorded
 from stack_procs import PY, ROOT
 from stack_stats import cpu_cell, fmt_ms, percentile
@@ -172,12 +172,3 @@ def cpu_line(shares: dict) -> str:
         + "\n    CPU ms/update (all phases) "
         + " · ".join(f"{n} {per[n]:.2f}" for n in names)
     )
-
-
-def system_pids(stack, sandbox, backend: str) -> dict[str, int]:
-    pids = {**stack.pids(), "sandbox": sandbox.proc.pid}
-    if backend == "mariadb":
-        found = find_pid("mariadbd") or find_pid("mysqld")
-        if found:
-            pids["mariadb"] = found
-    return pids

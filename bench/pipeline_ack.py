@@ -58,10 +58,10 @@ from ack_measure import (
     integrity,
     latency_stats,
     per_update,
-    system_pids,
 )
 from ack_profile import summarise_profile
 from pipeline_stack import naive_stack, switchboard_stack
+from stack_cpu import system_pids
 from stack_db import count_rows
 from stack_procs import cleanup_workdir, workdir
 from stack_stats import cpu_cell, fmt_ms, med, spread

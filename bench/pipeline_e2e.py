@@ -36,7 +36,7 @@ from pathlib import Path
 import aiohttp
 from pipeline_stack import naive_stack, switchboard_stack
 from stack_cast import CR_BOT, CR_GROUP, CS_BOT, CS_GROUP
-from stack_cpu import CpuMeter, find_pid
+from stack_cpu import CpuMeter, system_pids
 from stack_procs import cleanup_workdir, workdir
 from stack_sandbox import World
 from stack_stats import cpu_cell, fmt_ms, med, percentile, spread
@@ -158,15 +158,6 @@ async def measure(sandbox_url: str, world: World, args, pids: dict[str, int], ta
         "max": max(both),
         "cpu": shares,
     }
-
-
-def system_pids(stack, sandbox, backend: str) -> dict[str, int]:
-    pids = {**stack.pids(), "sandbox": sandbox.proc.pid}
-    if backend == "mariadb":
-        found = find_pid("mariadbd") or find_pid("mysqld")
-        if found:
-            pids["mariadb"] = found
-    return pids
 
 
 async def run_switchboard(backend: str, args, run: int) -> dict:

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
-import json
 import os
 import sys
-import time
 from pathlib import Path
 
-from sqlalchemy import event, select, update
+from profile_flow import flow
+from profile_probes import CUSTOMERS, Clock, Counter, update_body
+from sqlalchemy import select, update
 from stack_cast import CLIENT_BOT, CR_GROUP, CS_GROUP, REGISTRY, USER_BASE
-from stack_cpu import find_pid, process_cpu
+from stack_cpu import find_pid
 from stack_db import fresh_database
 from stack_procs import cleanup_workdir, workdir
 
@@ -44,71 +43,15 @@ from services.routing.db.enums import JobStatus
 from services.routing.db.migrate import upgrade
 from services.routing.db.models import Job
 from services.routing.db.urls import sync_url
-from services.routing.grpc_api import RoutingServicer
 from services.routing.relay import Relay
 from services.routing.usecases import customers, registry
 from services.routing.usecases.outcomes import Report, claim, record_outcome
 from services.routing.usecases.record import Incoming, record_batch
-from switchboard.routing.v1 import routing_pb2
 
-CUSTOMERS = 200
 BATCHES = (1, 10, 100)
 PENDING_LEVELS = (0, 1000, 5000, 20000)
 RELAY_PASSES = 30
 FLOW_RATES = (20, 40)
-
-
-def update_body(update_id: int) -> bytes:
-    user = USER_BASE + update_id % CUSTOMERS
-    person = {"id": user, "is_bot": False, "first_name": "Client", "last_name": str(user)}
-    chat = {"id": user, "type": "private", "first_name": "Client", "last_name": str(user)}
-    return json.dumps(
-        {"update_id": update_id, "message": {"message_id": update_id, "from": person,
-         "chat": chat, "date": int(time.time()), "text": f"profile {update_id}: hello"}},
-        separators=(",", ":"),
-    ).encode()  # fmt: skip
-
-
-class Counter:
-    """SQL statements sent, in total and by kind ("INSERT jobs", "SELECT customers"…)."""
-
-    def __init__(self, engine) -> None:
-        self.statements = 0
-        self.kinds: collections.Counter[str] = collections.Counter()
-        event.listen(engine.sync_engine, "before_cursor_execute", self._count)
-
-    def reset(self) -> None:
-        self.statements = 0
-        self.kinds.clear()
-
-    def _count(self, _conn, _cursor, statement: str, *_rest) -> None:
-        self.statements += 1
-        words = statement.split()
-        verb = words[0].upper() if words else "?"
-        if verb in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"):
-            self.kinds[verb] += 1
-            return
-        table = "?"
-        for keyword in ("INTO", "FROM", "UPDATE"):
-            if keyword in (w.upper() for w in words):
-                index = [w.upper() for w in words].index(keyword)
-                if index + 1 < len(words):
-                    table = words[index + 1].strip('`"(')
-                    break
-        self.kinds[f"{verb} {table}"] += 1
-
-
-class Clock:
-    """CPU of this process (all threads) and of mariadbd, and wall time."""
-
-    def __init__(self, db_pid: int | None) -> None:
-        self.db_pid = db_pid
-
-    def read(self) -> tuple[float, float, float]:
-        # process_time: this process, every thread (aiosqlite's too), at ns resolution;
-        # mariadbd only in /proc's 10 ms ticks.
-        db = process_cpu(self.db_pid) if self.db_pid else 0.0
-        return time.process_time(), db, time.perf_counter()
 
 
 async def profile(backend: str, args) -> dict:
@@ -248,101 +191,6 @@ async def profile(backend: str, args) -> dict:
 
 def clock_pid(backend: str) -> int | None:
     return find_pid("mariadbd") if backend == "mariadb" else None
-
-
-async def flow(url: str, rate: float, seconds: float, db_pid: int | None) -> dict:
-    """Routing's whole job for each update, in-process, as the services drive it: the
-    servicer's RecordUpdates (one update per batch, as at low rates; it hands the new
-    heads out itself), the real Relay loop, and for each hand-out the servicer's
-    ClaimJob and ReportOutcome (what delivery calls; they group-commit when they
-    overlap). No gRPC transport, no HTTP, no Telegram."""
-    upgrade(sync_url(url))
-    engine = make_engine(url)
-    sessions = session_factory(engine)
-    async with sessions() as s, s.begin():
-        await registry.load(s, REGISTRY)
-    async with sessions() as s, s.begin():
-        for i in range(CUSTOMERS):
-            await customers.create(
-                s, telegram_user_id=USER_BASE + i, display_name=f"Client {i}", email="",
-                cr_team="CR One", treatment=False,
-                topics=[customers.NewTopic(CS_GROUP, 10 + i, "t"),
-                        customers.NewTopic(CR_GROUP, 10 + i, "t")],
-            )  # fmt: skip
-    queue: asyncio.Queue = asyncio.Queue()
-
-    async def dispatch(handout) -> None:
-        queue.put_nowait(handout)
-
-    relay = Relay(sessions, dispatch, batch=200, idle_seconds=1.0)
-    # The servicer's own methods, called in-process: its group commit of claims and
-    # reports and its direct hand-out of ready heads are part of what is measured.
-    servicer = RoutingServicer(sessions, relay)
-    passes = 0
-    handed = 0
-    original = relay.pass_once
-
-    async def counted() -> int:
-        nonlocal passes, handed
-        passes += 1
-        got = await original()
-        handed += got
-        return got
-
-    relay.pass_once = counted  # type: ignore[method-assign]
-    delivered = 0
-    message_ids = iter(range(10_000_000, 100_000_000))
-
-    async def worker() -> None:
-        nonlocal delivered
-        while True:
-            h = await queue.get()
-            job = {"job_id": str(h.job_id), "attempt": h.attempt}
-            got = await servicer.ClaimJob(routing_pb2.ClaimJobRequest(**job), None)
-            if got.claim != routing_pb2.CLAIM_PROCEED:
-                continue
-            sent = routing_pb2.SentMessage(chat_id=CS_GROUP, message_id=next(message_ids))
-            report = routing_pb2.ReportOutcomeRequest(
-                **job, outcome=routing_pb2.OUTCOME_SENT, sent=[sent]
-            )
-            if (await servicer.ReportOutcome(report, None)).applied:
-                delivered += 1
-
-    counter = Counter(engine)
-    clock = Clock(db_pid)
-    relay_task = asyncio.create_task(relay.run())
-    workers = [asyncio.create_task(worker()) for _ in range(8)]
-    n = int(rate * seconds)
-    c0, d0, w0 = clock.read()
-    t0 = time.perf_counter()
-    for k in range(n):
-        delay = t0 + k / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        update_id = k + 1
-        request = routing_pb2.RecordUpdatesRequest()
-        request.updates.add(bot_id=CLIENT_BOT, update_id=update_id, raw=update_body(update_id))
-        await servicer.RecordUpdates(request, None)
-    deadline = time.perf_counter() + 60
-    while delivered < 2 * n and time.perf_counter() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.05)  # the workers count deliveries
-    c1, d1, w1 = clock.read()
-    relay_task.cancel()
-    for task in workers:
-        task.cancel()
-    await asyncio.gather(relay_task, *workers, return_exceptions=True)
-    await engine.dispose()
-    return {
-        "updates": n,
-        "delivered": delivered,
-        "cpu_ms": (c1 - c0) / n * 1000,
-        "db_ms": (d1 - d0) / n * 1000,
-        "wall_s": w1 - w0,
-        "statements": counter.statements / n,
-        "passes": passes / n,
-        "handed": handed / n,
-        "kinds": {k: v / n for k, v in counter.kinds.most_common()},
-    }
 
 
 def tables(results: list[dict]) -> str:

@@ -75,3 +75,14 @@ class CpuMeter:
         shares["others"] = max(0.0, shares["machine"] - known)
         self.shares = shares
         return shares
+
+
+def system_pids(stack, sandbox, backend: str) -> dict[str, int]:
+    """The pids whose CPU a benchmark reads: the stack's services, its sandbox and, on
+    MariaDB, the database server."""
+    pids = {**stack.pids(), "sandbox": sandbox.proc.pid}
+    if backend == "mariadb":
+        found = find_pid("mariadbd") or find_pid("mysqld")
+        if found:
+            pids["mariadb"] = found
+    return pids

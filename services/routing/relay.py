@@ -67,7 +67,7 @@ class Relay:
         self._sending: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
-        """A head became ready: look again soon rather than at the next idle tick."""
+        """A head's due time changed (a retry): look again rather than at the next tick."""
         self._wake.set()
 
     async def run(self) -> None:
@@ -89,9 +89,8 @@ class Relay:
             if loop.time() - recovered >= self.idle_seconds:
                 await self.recover(everything=False)
                 recovered = loop.time()
-            # Wakes come with every batch recorded and every outcome reported; under
-            # load, those within min_interval share one pass (each pass is a
-            # transaction, and one per wake was most of routing's CPU).
+            # Wakes come with reported retries; under load, those within min_interval
+            # share one pass (each pass is a transaction of its own).
             rest = self.min_interval - (loop.time() - started)
             if rest > 0:
                 await asyncio.sleep(rest)

@@ -2,23 +2,23 @@
 
 Only a destination's oldest unfinished job (its head) is ever handed out, so messages
 to one chat or topic go in order. `job_destinations.ready_at` says when the head may
-go: set when a job arrives at an idle destination, when the head is due again after a
-retry_after, and when a finished head hands over to the next job; cleared while the
-head is out with delivery. Every change here runs with the destination row locked
+go: set when the head is due again after a retry_after (or a push given back) and after
+recovery; cleared while the head is out with delivery. A new job at an idle destination
+and the job after a finished head usually go out at once, in the transaction that made
+them heads, without ever being "ready" here. Every change here runs with the destination row locked
 (the writer's sequence upsert, or `lock`), so two transactions never move one head.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import TextClause, bindparam, func, select, text, tuple_, update
+from sqlalchemy import TextClause, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.db.column_types import UTCDateTime
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job, JobDestination
 
@@ -40,7 +40,6 @@ async def ready_heads(
     now: datetime,
     limit: int,
     lane: str | None = None,
-    keys: Collection[str] | None = None,
 ) -> Sequence[Head]:
     """Pending head jobs due by `now`, the longest-waiting first.
 
@@ -55,8 +54,6 @@ async def ready_heads(
         .order_by(DEST.c.ready_at)
         .limit(limit)
     )
-    if keys is not None:
-        due = due.where(DEST.c.destination_key.in_(list(keys)))
     if session.get_bind().dialect.name != "sqlite":
         due = due.with_for_update(skip_locked=True)
     heads = (await session.execute(due)).all()
@@ -75,14 +72,10 @@ async def ready_heads(
     return sorted(found, key=lambda head: order[head.destination_key])
 
 
-async def take_out(
-    session: AsyncSession, *, now: datetime, limit: int, keys: Collection[str] | None = None
-) -> list[Head]:
-    """Mark the ready heads (of `keys`, or any) as handed out, in the caller's
-    transaction; answer them with the attempt they go out as."""
-    if keys is not None and not keys:
-        return []
-    heads = await ready_heads(session, now=now, limit=limit, keys=keys)
+async def take_out(session: AsyncSession, *, now: datetime, limit: int) -> list[Head]:
+    """Mark the ready heads as handed out, in the caller's transaction; answer them with
+    the attempt they go out as."""
+    heads = await ready_heads(session, now=now, limit=limit)
     if not heads:
         return []
     await hold(session, [h.destination_key for h in heads])
@@ -121,29 +114,13 @@ async def due(session: AsyncSession, key: str, when: datetime) -> None:
     await session.execute(update(DEST).where(DEST.c.destination_key == key).values(ready_at=when))
 
 
-async def advance(session: AsyncSession, key: str, *, now: datetime) -> bool:
-    """The head of `key` finished (its row is locked): the next pending job is the head."""
-    return bool(await advance_many(session, [key], now=now))
-
-
-async def advance_many(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> set[str]:
-    """`advance` for destinations whose heads all finished: two statements for all;
-    answers the destinations that have a (ready) head again.
-
-    Their rows must be locked already (`lock`). A destination's next pending job is its
-    new head: only the head is ever out, so nothing unfinished can sit between them.
-    """
-    keys = sorted(keys)
-    following = await _following(session, keys)
-    if keys:
-        await _set_heads_of(session, keys, following, ready_at=now)
-    return set(following)
-
-
 async def hand_out_next(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> list[Head]:
-    """Like `advance_many`, but the new heads go out at once: marked handed out in this
-    transaction and answered, for the caller to give to the dispatcher once committed
-    (four statements for all, and no relay pass)."""
+    """The heads of these destinations finished (their rows are locked: `lock`): each
+    one's next pending job becomes its head and goes out at once — marked handed out in
+    this transaction and answered, for the caller to give to the dispatcher once
+    committed (four statements for all, and no relay pass). A destination with nothing
+    pending is left idle. Only the head is ever out, so nothing unfinished can sit
+    between a finished head and the next pending job."""
     keys = sorted(keys)
     following = await _following(session, keys)
     if not keys:
@@ -156,7 +133,10 @@ async def hand_out_next(session: AsyncSession, keys: Iterable[str], *, now: date
             ).where(tuple_(JOBS.c.destination_key, JOBS.c.seq).in_(list(following.items())))
         )
         heads = [Head(*row) for row in rows.all()]
-    await _set_heads_of(session, keys, following, ready_at=None)
+    params: dict = {}
+    for n, key in enumerate(keys):
+        params[f"k{n}"], params[f"h{n}"] = key, following.get(key)
+    await session.execute(_set_heads(session.get_bind().dialect.name, len(keys)), params)
     if heads:
         await _mark_out(session, [h.job_id for h in heads], now)
     return [h._replace(attempts=h.attempts + 1) for h in heads]
@@ -171,16 +151,6 @@ async def _following(session: AsyncSession, keys: list[str]) -> dict[str, int]:
         .group_by(JOBS.c.destination_key)
     )
     return dict(found.all())
-
-
-async def _set_heads_of(
-    session: AsyncSession, keys: list[str], following: dict[str, int], *, ready_at: datetime | None
-) -> None:
-    params: dict = {"now": ready_at}
-    for n, key in enumerate(keys):
-        params[f"k{n}"], params[f"h{n}"] = key, following.get(key)
-        params[f"r{n}"] = 1 if key in following else 0
-    await session.execute(_set_heads(session.get_bind().dialect.name, len(keys)), params)
 
 
 async def _mark_out(session: AsyncSession, job_ids: list[int], now: datetime) -> None:
@@ -198,9 +168,10 @@ async def _mark_out(session: AsyncSession, job_ids: list[int], now: datetime) ->
 
 @lru_cache(maxsize=256)
 def _set_heads(dialect: str, count: int) -> TextClause:
-    """Set head_seq and ready_at of `count` existing destination rows in one statement
-    (an upsert whose insert never happens: the rows exist and are locked)."""
-    rows = ", ".join(f"(:k{n}, 0, :h{n}, CASE WHEN :r{n} = 1 THEN :now END)" for n in range(count))
+    """Set head_seq of `count` existing destination rows in one statement, ready_at
+    cleared (the new head is out, or there is none): an upsert whose insert never
+    happens, since the rows exist and are locked."""
+    rows = ", ".join(f"(:k{n}, 0, :h{n}, NULL)" for n in range(count))
     head = "INSERT INTO job_destinations (destination_key, last_seq, head_seq, ready_at)"
     if dialect == "sqlite":
         update_clause = (
@@ -211,9 +182,7 @@ def _set_heads(dialect: str, count: int) -> TextClause:
         update_clause = (
             "ON DUPLICATE KEY UPDATE head_seq = VALUES(head_seq), ready_at = VALUES(ready_at)"
         )
-    return text(f"{head} VALUES {rows} {update_clause}").bindparams(
-        bindparam("now", type_=UTCDateTime())
-    )
+    return text(f"{head} VALUES {rows} {update_clause}")
 
 
 async def reopen(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> None:

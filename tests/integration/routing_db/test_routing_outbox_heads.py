@@ -58,7 +58,8 @@ async def send(sessions: Sessions, name: str) -> None:
         )
 
 
-async def finish(sessions: Sessions, name: str, status: JobStatus) -> None:
+async def finish(sessions: Sessions, name: str, status: JobStatus) -> list[str]:
+    """Finish a head, as a report does; answer the jobs that went out in its place."""
     async with sessions() as session, session.begin():
         key = name[0]
         await outbox_heads.lock(session, key)
@@ -67,7 +68,8 @@ async def finish(sessions: Sessions, name: str, status: JobStatus) -> None:
             .where(JOBS.c.payload == name.encode())
             .values(status=status, in_flight=None)
         )
-        await outbox_heads.advance(session, key, now=NOW)
+        heads = await outbox_heads.hand_out_next(session, [key], now=NOW)
+    return [h.payload.decode() for h in heads]
 
 
 async def test_only_the_head_of_each_destination_is_ready(db_sessions: Sessions) -> None:
@@ -89,16 +91,14 @@ async def test_a_head_out_with_delivery_holds_its_destination_until_it_finishes(
 
     assert await ready(db_sessions) == ["B1"]
 
-    await finish(db_sessions, "A1", JobStatus.SUCCEEDED)
-    assert await ready(db_sessions) == ["A2", "B1"]
+    assert await finish(db_sessions, "A1", JobStatus.SUCCEEDED) == ["A2"]
+    assert await ready(db_sessions) == ["B1"]  # A2 went out with A1's outcome
 
 
 async def test_a_permanent_failure_hands_over_to_the_next_job(db_sessions: Sessions) -> None:
     await write(db_sessions, "A", "A")
     await send(db_sessions, "A1")
-    await finish(db_sessions, "A1", JobStatus.FAILED)
-
-    assert await ready(db_sessions) == ["A2"]
+    assert await finish(db_sessions, "A1", JobStatus.FAILED) == ["A2"]
 
 
 async def test_a_retry_keeps_the_head_until_it_is_due(db_sessions: Sessions) -> None:
@@ -120,7 +120,7 @@ async def test_a_retry_keeps_the_head_until_it_is_due(db_sessions: Sessions) -> 
 async def test_an_idle_destination_makes_its_next_job_the_head(db_sessions: Sessions) -> None:
     await write(db_sessions, "A")
     await send(db_sessions, "A1")
-    await finish(db_sessions, "A1", JobStatus.SUCCEEDED)
+    assert await finish(db_sessions, "A1", JobStatus.SUCCEEDED) == []
     async with db_sessions() as session:
         row = await session.get(JobDestination, "A")
         assert (row.head_seq, row.ready_at) == (None, None)
@@ -134,7 +134,7 @@ async def test_heads_that_were_out_come_back_after_a_crash(db_sessions: Sessions
     await write(db_sessions, "A", "B")
     await send(db_sessions, "A1")
     await send(db_sessions, "B1")
-    await finish(db_sessions, "B1", JobStatus.SUCCEEDED)  # B has no head left
+    assert await finish(db_sessions, "B1", JobStatus.SUCCEEDED) == []  # B has no head left
     async with db_sessions() as session, session.begin():
         await outbox_heads.reopen(session, ["A", "B"], now=NOW)
         await session.execute(

@@ -1,0 +1,67 @@
+"""What `pipeline_profile.py` measures with: the updates it records, a counter of SQL
+statements by kind, and a clock of this process's and the database's CPU."""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+
+from sqlalchemy import event
+from stack_cast import USER_BASE
+from stack_cpu import process_cpu
+
+CUSTOMERS = 200
+
+
+def update_body(update_id: int) -> bytes:
+    user = USER_BASE + update_id % CUSTOMERS
+    person = {"id": user, "is_bot": False, "first_name": "Client", "last_name": str(user)}
+    chat = {"id": user, "type": "private", "first_name": "Client", "last_name": str(user)}
+    return json.dumps(
+        {"update_id": update_id, "message": {"message_id": update_id, "from": person,
+         "chat": chat, "date": int(time.time()), "text": f"profile {update_id}: hello"}},
+        separators=(",", ":"),
+    ).encode()  # fmt: skip
+
+
+class Counter:
+    """SQL statements sent, in total and by kind ("INSERT jobs", "SELECT customers"…)."""
+
+    def __init__(self, engine) -> None:
+        self.statements = 0
+        self.kinds: collections.Counter[str] = collections.Counter()
+        event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+
+    def reset(self) -> None:
+        self.statements = 0
+        self.kinds.clear()
+
+    def _count(self, _conn, _cursor, statement: str, *_rest) -> None:
+        self.statements += 1
+        words = statement.split()
+        verb = words[0].upper() if words else "?"
+        if verb in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"):
+            self.kinds[verb] += 1
+            return
+        table = "?"
+        for keyword in ("INTO", "FROM", "UPDATE"):
+            if keyword in (w.upper() for w in words):
+                index = [w.upper() for w in words].index(keyword)
+                if index + 1 < len(words):
+                    table = words[index + 1].strip('`"(')
+                    break
+        self.kinds[f"{verb} {table}"] += 1
+
+
+class Clock:
+    """CPU of this process (all threads) and of mariadbd, and wall time."""
+
+    def __init__(self, db_pid: int | None) -> None:
+        self.db_pid = db_pid
+
+    def read(self) -> tuple[float, float, float]:
+        # process_time: this process, every thread (aiosqlite's too), at ns resolution;
+        # mariadbd only in /proc's 10 ms ticks.
+        db = process_cpu(self.db_pid) if self.db_pid else 0.0
+        return time.process_time(), db, time.perf_counter()
