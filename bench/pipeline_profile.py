@@ -30,21 +30,17 @@ import sys
 from pathlib import Path
 
 from profile_flow import flow
-from profile_probes import CUSTOMERS, Clock, Counter, update_body
+from profile_probes import Clock, Counter, seeded, update_body
 from sqlalchemy import select, update
-from stack_cast import CLIENT_BOT, CR_GROUP, CS_GROUP, REGISTRY, USER_BASE
+from stack_cast import CLIENT_BOT, CS_GROUP
 from stack_cpu import find_pid
 from stack_db import fresh_database
 from stack_procs import cleanup_workdir, workdir
 
 from servicekit.logs import configure_logging
-from services.routing.db.engine import make_engine, session_factory
 from services.routing.db.enums import JobStatus
-from services.routing.db.migrate import upgrade
 from services.routing.db.models import Job
-from services.routing.db.urls import sync_url
 from services.routing.relay import Relay
-from services.routing.usecases import customers, registry
 from services.routing.usecases.outcomes import Report, claim, record_outcome
 from services.routing.usecases.record import Incoming, record_batch
 
@@ -59,19 +55,7 @@ async def profile(backend: str, args) -> dict:
     out: dict = {"backend": backend}
     try:
         with fresh_database(backend, work) as url:
-            upgrade(sync_url(url))
-            engine = make_engine(url)
-            sessions = session_factory(engine)
-            async with sessions() as s, s.begin():
-                await registry.load(s, REGISTRY)
-            async with sessions() as s, s.begin():
-                for i in range(CUSTOMERS):
-                    await customers.create(
-                        s, telegram_user_id=USER_BASE + i, display_name=f"Client {i}",
-                        email="", cr_team="CR One", treatment=False,
-                        topics=[customers.NewTopic(CS_GROUP, 10 + i, "t"),
-                                customers.NewTopic(CR_GROUP, 10 + i, "t")],
-                    )  # fmt: skip
+            engine, sessions = await seeded(url)
             counter = Counter(engine)
             clock = Clock(find_pid("mariadbd") if backend == "mariadb" else None)
             next_id = 1

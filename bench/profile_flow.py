@@ -6,15 +6,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from profile_probes import CUSTOMERS, Clock, Counter, update_body
-from stack_cast import CLIENT_BOT, CR_GROUP, CS_GROUP, REGISTRY, USER_BASE
+from profile_probes import Clock, Counter, seeded, update_body
+from stack_cast import CLIENT_BOT, CS_GROUP
 
-from services.routing.db.engine import make_engine, session_factory
-from services.routing.db.migrate import upgrade
-from services.routing.db.urls import sync_url
 from services.routing.grpc_api import RoutingServicer
 from services.routing.relay import Relay
-from services.routing.usecases import customers, registry
 from switchboard.routing.v1 import routing_pb2
 
 
@@ -24,19 +20,7 @@ async def flow(url: str, rate: float, seconds: float, db_pid: int | None) -> dic
     heads out itself), the real Relay loop, and for each hand-out the servicer's
     ClaimJob and ReportOutcome (what delivery calls; they group-commit when they
     overlap). No gRPC transport, no HTTP, no Telegram."""
-    upgrade(sync_url(url))
-    engine = make_engine(url)
-    sessions = session_factory(engine)
-    async with sessions() as s, s.begin():
-        await registry.load(s, REGISTRY)
-    async with sessions() as s, s.begin():
-        for i in range(CUSTOMERS):
-            await customers.create(
-                s, telegram_user_id=USER_BASE + i, display_name=f"Client {i}", email="",
-                cr_team="CR One", treatment=False,
-                topics=[customers.NewTopic(CS_GROUP, 10 + i, "t"),
-                        customers.NewTopic(CR_GROUP, 10 + i, "t")],
-            )  # fmt: skip
+    engine, sessions = await seeded(url)
     queue: asyncio.Queue = asyncio.Queue()
 
     async def dispatch(handout) -> None:

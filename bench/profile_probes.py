@@ -8,8 +8,13 @@ import json
 import time
 
 from sqlalchemy import event
-from stack_cast import USER_BASE
+from stack_cast import CR_GROUP, CS_GROUP, REGISTRY, USER_BASE
 from stack_cpu import process_cpu
+
+from services.routing.db.engine import make_engine, session_factory
+from services.routing.db.migrate import upgrade
+from services.routing.db.urls import sync_url
+from services.routing.usecases import customers, registry
 
 CUSTOMERS = 200
 
@@ -65,3 +70,22 @@ class Clock:
         # mariadbd only in /proc's 10 ms ticks.
         db = process_cpu(self.db_pid) if self.db_pid else 0.0
         return time.process_time(), db, time.perf_counter()
+
+
+async def seeded(url: str):
+    """Migrate the database at `url`, load the bench registry and create the customers
+    (a CS and a CR topic each); answer the engine and its sessions."""
+    upgrade(sync_url(url))
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    async with sessions() as s, s.begin():
+        await registry.load(s, REGISTRY)
+    async with sessions() as s, s.begin():
+        for i in range(CUSTOMERS):
+            await customers.create(
+                s, telegram_user_id=USER_BASE + i, display_name=f"Client {i}", email="",
+                cr_team="CR One", treatment=False,
+                topics=[customers.NewTopic(CS_GROUP, 10 + i, "t"),
+                        customers.NewTopic(CR_GROUP, 10 + i, "t")],
+            )  # fmt: skip
+    return engine, sessions
