@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DeliveryJob(_message.Message):
-    __slots__ = ("job_id", "lane", "bot_id", "destination", "sequence", "attempt", "correlation_id", "created_at", "reply_to_message_id", "copy", "send_text", "send_media", "send_album", "send_location", "send_contact")
+    __slots__ = ("job_id", "lane", "bot_id", "destination", "sequence", "attempt", "correlation_id", "created_at", "reply_to_message_id", "refers_to", "refers_to_part", "refers_to_all_parts", "part", "failure_notice", "copy", "send_text", "send_media", "send_album", "send_location", "send_contact", "edit_text", "edit_caption", "set_reaction", "delete_messages", "create_topic")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     LANE_FIELD_NUMBER: _ClassVar[int]
     BOT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -21,12 +21,22 @@ class DeliveryJob(_message.Message):
     CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     REPLY_TO_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERS_TO_FIELD_NUMBER: _ClassVar[int]
+    REFERS_TO_PART_FIELD_NUMBER: _ClassVar[int]
+    REFERS_TO_ALL_PARTS_FIELD_NUMBER: _ClassVar[int]
+    PART_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_NOTICE_FIELD_NUMBER: _ClassVar[int]
     COPY_FIELD_NUMBER: _ClassVar[int]
     SEND_TEXT_FIELD_NUMBER: _ClassVar[int]
     SEND_MEDIA_FIELD_NUMBER: _ClassVar[int]
     SEND_ALBUM_FIELD_NUMBER: _ClassVar[int]
     SEND_LOCATION_FIELD_NUMBER: _ClassVar[int]
     SEND_CONTACT_FIELD_NUMBER: _ClassVar[int]
+    EDIT_TEXT_FIELD_NUMBER: _ClassVar[int]
+    EDIT_CAPTION_FIELD_NUMBER: _ClassVar[int]
+    SET_REACTION_FIELD_NUMBER: _ClassVar[int]
+    DELETE_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TOPIC_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     lane: _common_pb2.Lane
     bot_id: int
@@ -36,13 +46,65 @@ class DeliveryJob(_message.Message):
     correlation_id: str
     created_at: _timestamp_pb2.Timestamp
     reply_to_message_id: int
+    refers_to: int
+    refers_to_part: int
+    refers_to_all_parts: bool
+    part: int
+    failure_notice: FailureNotice
     copy: CopyMessage
     send_text: SendText
     send_media: SendMedia
     send_album: SendAlbum
     send_location: SendLocation
     send_contact: SendContact
-    def __init__(self, job_id: _Optional[str] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., sequence: _Optional[int] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_to_message_id: _Optional[int] = ..., copy: _Optional[_Union[CopyMessage, _Mapping]] = ..., send_text: _Optional[_Union[SendText, _Mapping]] = ..., send_media: _Optional[_Union[SendMedia, _Mapping]] = ..., send_album: _Optional[_Union[SendAlbum, _Mapping]] = ..., send_location: _Optional[_Union[SendLocation, _Mapping]] = ..., send_contact: _Optional[_Union[SendContact, _Mapping]] = ...) -> None: ...
+    edit_text: EditText
+    edit_caption: EditCaption
+    set_reaction: SetReaction
+    delete_messages: DeleteMessages
+    create_topic: CreateTopic
+    def __init__(self, job_id: _Optional[str] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., sequence: _Optional[int] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_to_message_id: _Optional[int] = ..., refers_to: _Optional[int] = ..., refers_to_part: _Optional[int] = ..., refers_to_all_parts: _Optional[bool] = ..., part: _Optional[int] = ..., failure_notice: _Optional[_Union[FailureNotice, _Mapping]] = ..., copy: _Optional[_Union[CopyMessage, _Mapping]] = ..., send_text: _Optional[_Union[SendText, _Mapping]] = ..., send_media: _Optional[_Union[SendMedia, _Mapping]] = ..., send_album: _Optional[_Union[SendAlbum, _Mapping]] = ..., send_location: _Optional[_Union[SendLocation, _Mapping]] = ..., send_contact: _Optional[_Union[SendContact, _Mapping]] = ..., edit_text: _Optional[_Union[EditText, _Mapping]] = ..., edit_caption: _Optional[_Union[EditCaption, _Mapping]] = ..., set_reaction: _Optional[_Union[SetReaction, _Mapping]] = ..., delete_messages: _Optional[_Union[DeleteMessages, _Mapping]] = ..., create_topic: _Optional[_Union[CreateTopic, _Mapping]] = ...) -> None: ...
+
+class FailureNotice(_message.Message):
+    __slots__ = ("bot_id", "destination", "lane", "text")
+    BOT_ID_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    LANE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    bot_id: int
+    destination: _common_pb2.Destination
+    lane: _common_pb2.Lane
+    text: str
+    def __init__(self, bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., text: _Optional[str] = ...) -> None: ...
+
+class EditText(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: _common_pb2.FormattedText
+    def __init__(self, text: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
+
+class EditCaption(_message.Message):
+    __slots__ = ("caption",)
+    CAPTION_FIELD_NUMBER: _ClassVar[int]
+    caption: _common_pb2.FormattedText
+    def __init__(self, caption: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
+
+class SetReaction(_message.Message):
+    __slots__ = ("emoji",)
+    EMOJI_FIELD_NUMBER: _ClassVar[int]
+    emoji: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, emoji: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteMessages(_message.Message):
+    __slots__ = ("message_ids",)
+    MESSAGE_IDS_FIELD_NUMBER: _ClassVar[int]
+    message_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, message_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class CreateTopic(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class CopyMessage(_message.Message):
     __slots__ = ("from_chat_id", "message_id", "replace_caption", "caption")
@@ -63,20 +125,22 @@ class SendText(_message.Message):
     def __init__(self, text: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
 
 class SendMedia(_message.Message):
-    __slots__ = ("kind", "file_id", "caption", "source_bot_id", "file_unique_id", "file_name")
+    __slots__ = ("kind", "file_id", "caption", "source_bot_id", "file_unique_id", "file_name", "source_message_id")
     KIND_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     CAPTION_FIELD_NUMBER: _ClassVar[int]
     SOURCE_BOT_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_UNIQUE_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     kind: str
     file_id: str
     caption: _common_pb2.FormattedText
     source_bot_id: int
     file_unique_id: str
     file_name: str
-    def __init__(self, kind: _Optional[str] = ..., file_id: _Optional[str] = ..., caption: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ..., source_bot_id: _Optional[int] = ..., file_unique_id: _Optional[str] = ..., file_name: _Optional[str] = ...) -> None: ...
+    source_message_id: int
+    def __init__(self, kind: _Optional[str] = ..., file_id: _Optional[str] = ..., caption: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ..., source_bot_id: _Optional[int] = ..., file_unique_id: _Optional[str] = ..., file_name: _Optional[str] = ..., source_message_id: _Optional[int] = ...) -> None: ...
 
 class SendAlbum(_message.Message):
     __slots__ = ("items",)

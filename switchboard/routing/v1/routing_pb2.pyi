@@ -34,6 +34,12 @@ class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OUTCOME_FAILED: _ClassVar[Outcome]
     OUTCOME_SKIPPED: _ClassVar[Outcome]
 
+class Obstacle(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OBSTACLE_UNSPECIFIED: _ClassVar[Obstacle]
+    OBSTACLE_TOPIC_DELETED: _ClassVar[Obstacle]
+    OBSTACLE_CLIENT_BLOCKED: _ClassVar[Obstacle]
+
 class CustomerStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CUSTOMER_STATUS_UNSPECIFIED: _ClassVar[CustomerStatus]
@@ -55,6 +61,9 @@ OUTCOME_SENT: Outcome
 OUTCOME_RETRY: Outcome
 OUTCOME_FAILED: Outcome
 OUTCOME_SKIPPED: Outcome
+OBSTACLE_UNSPECIFIED: Obstacle
+OBSTACLE_TOPIC_DELETED: Obstacle
+OBSTACLE_CLIENT_BLOCKED: Obstacle
 CUSTOMER_STATUS_UNSPECIFIED: CustomerStatus
 CUSTOMER_STATUS_PENDING: CustomerStatus
 CUSTOMER_STATUS_ACTIVE: CustomerStatus
@@ -100,24 +109,34 @@ class RecordUpdatesResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[RecordResult, _Mapping]]] = ...) -> None: ...
 
 class ClaimJobRequest(_message.Message):
-    __slots__ = ("job_id", "attempt", "correlation_id")
+    __slots__ = ("job_id", "attempt", "correlation_id", "refers_to", "refers_to_part", "refers_to_all_parts", "chat_id")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERS_TO_FIELD_NUMBER: _ClassVar[int]
+    REFERS_TO_PART_FIELD_NUMBER: _ClassVar[int]
+    REFERS_TO_ALL_PARTS_FIELD_NUMBER: _ClassVar[int]
+    CHAT_ID_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     attempt: int
     correlation_id: str
-    def __init__(self, job_id: _Optional[str] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ...) -> None: ...
+    refers_to: int
+    refers_to_part: int
+    refers_to_all_parts: bool
+    chat_id: int
+    def __init__(self, job_id: _Optional[str] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ..., refers_to: _Optional[int] = ..., refers_to_part: _Optional[int] = ..., refers_to_all_parts: _Optional[bool] = ..., chat_id: _Optional[int] = ...) -> None: ...
 
 class ClaimJobResponse(_message.Message):
-    __slots__ = ("claim", "lease_seconds", "retry_after_seconds")
+    __slots__ = ("claim", "lease_seconds", "retry_after_seconds", "targets")
     CLAIM_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
     claim: Claim
     lease_seconds: float
     retry_after_seconds: float
-    def __init__(self, claim: _Optional[_Union[Claim, str]] = ..., lease_seconds: _Optional[float] = ..., retry_after_seconds: _Optional[float] = ...) -> None: ...
+    targets: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, claim: _Optional[_Union[Claim, str]] = ..., lease_seconds: _Optional[float] = ..., retry_after_seconds: _Optional[float] = ..., targets: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class SentMessage(_message.Message):
     __slots__ = ("chat_id", "message_id")
@@ -128,7 +147,7 @@ class SentMessage(_message.Message):
     def __init__(self, chat_id: _Optional[int] = ..., message_id: _Optional[int] = ...) -> None: ...
 
 class ReportOutcomeRequest(_message.Message):
-    __slots__ = ("job_id", "attempt", "outcome", "sent", "error_code", "error_description", "retry_after_seconds", "plain_text_fallback", "correlation_id")
+    __slots__ = ("job_id", "attempt", "outcome", "sent", "error_code", "error_description", "retry_after_seconds", "plain_text_fallback", "correlation_id", "obstacle", "created_thread_id")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +157,8 @@ class ReportOutcomeRequest(_message.Message):
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     PLAIN_TEXT_FALLBACK_FIELD_NUMBER: _ClassVar[int]
     CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OBSTACLE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     attempt: int
     outcome: Outcome
@@ -147,7 +168,9 @@ class ReportOutcomeRequest(_message.Message):
     retry_after_seconds: float
     plain_text_fallback: bool
     correlation_id: str
-    def __init__(self, job_id: _Optional[str] = ..., attempt: _Optional[int] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., sent: _Optional[_Iterable[_Union[SentMessage, _Mapping]]] = ..., error_code: _Optional[int] = ..., error_description: _Optional[str] = ..., retry_after_seconds: _Optional[float] = ..., plain_text_fallback: _Optional[bool] = ..., correlation_id: _Optional[str] = ...) -> None: ...
+    obstacle: Obstacle
+    created_thread_id: int
+    def __init__(self, job_id: _Optional[str] = ..., attempt: _Optional[int] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., sent: _Optional[_Iterable[_Union[SentMessage, _Mapping]]] = ..., error_code: _Optional[int] = ..., error_description: _Optional[str] = ..., retry_after_seconds: _Optional[float] = ..., plain_text_fallback: _Optional[bool] = ..., correlation_id: _Optional[str] = ..., obstacle: _Optional[_Union[Obstacle, str]] = ..., created_thread_id: _Optional[int] = ...) -> None: ...
 
 class ReportOutcomeResponse(_message.Message):
     __slots__ = ("applied",)
