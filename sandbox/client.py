@@ -114,6 +114,22 @@ class SandboxClient:
     async def unblock(self, user_id: int, bot: int | str) -> None:
         await self._call("POST", f"/users/{user_id}/unblock", {"bot": bot})
 
+    async def _topic_action(self, action: str, user_id: int, chat_id: int, thread_id: int) -> dict:
+        body = {"chat_id": chat_id, "message_thread_id": thread_id}
+        return await self._call("POST", f"/users/{user_id}/topics/{action}", body)
+
+    async def delete_topic(self, user_id: int, chat_id: int, thread_id: int) -> dict:
+        """A staff person deletes a forum topic and its messages (no update to bots)."""
+        return await self._topic_action("delete", user_id, chat_id, thread_id)
+
+    async def close_topic(self, user_id: int, chat_id: int, thread_id: int) -> dict:
+        """A staff person closes a topic: bots get the forum_topic_closed message."""
+        return await self._topic_action("close", user_id, chat_id, thread_id)
+
+    async def reopen_topic(self, user_id: int, chat_id: int, thread_id: int) -> dict:
+        """A staff person reopens a topic: bots get the forum_topic_reopened message."""
+        return await self._topic_action("reopen", user_id, chat_id, thread_id)
+
     # --- looking ----------------------------------------------------------------------
 
     async def messages(

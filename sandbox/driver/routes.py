@@ -16,7 +16,7 @@ from ..world.actors import User
 from ..world.chats import Group
 from ..world.scenario import ScenarioError, load
 from ..world.state import World
-from . import people
+from . import people, topics
 from .errors import DriverError, invalid, missing
 
 if TYPE_CHECKING:
@@ -166,16 +166,15 @@ async def user_delete(request: web.Request) -> web.Response:
     return _ok()
 
 
-@routes.post("/users/{user_id}/block")
+@routes.post("/users/{user_id}/{action:block|unblock}")
 async def user_block(request: web.Request) -> web.Response:
-    people.set_blocked(*await _acting(request), blocked=True)
+    people.set_blocked(*await _acting(request), blocked=request.match_info["action"] == "block")
     return _ok()
 
 
-@routes.post("/users/{user_id}/unblock")
-async def user_unblock(request: web.Request) -> web.Response:
-    people.set_blocked(*await _acting(request), blocked=False)
-    return _ok()
+@routes.post("/users/{user_id}/topics/{action:close|reopen|delete}")
+async def user_topic(request: web.Request) -> web.Response:
+    return _ok(topics.act(*await _acting(request), request.match_info["action"]))
 
 
 # --- what people see ---------------------------------------------------------------

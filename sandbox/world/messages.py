@@ -33,6 +33,15 @@ def with_file_id(kind: str, media: Any, file_id: str) -> Any:
     return {"file_id": file_id, **media}
 
 
+# The Document fields an Animation shares; the rest (width, height, duration) it has alone.
+_DOCUMENT_FIELDS = ("file_id", "file_unique_id", "thumbnail", "file_name", "mime_type", "file_size")
+
+
+def animation_document(animation: dict) -> dict:
+    """The `document` Telegram puts beside an `animation`: the same file."""
+    return {k: animation[k] for k in _DOCUMENT_FIELDS if k in animation}
+
+
 @dataclass(slots=True, eq=False)
 class Message:
     chat: Chat
@@ -103,6 +112,9 @@ class Message:
         if self.file is not None and viewer is not None:
             kind = self.kind
             out[kind] = with_file_id(kind, out[kind], self.file.file_id_for(viewer))
+        if self.kind == "animation":
+            # Telegram sets `document` beside `animation` (the same file) for old clients.
+            out["document"] = animation_document(out["animation"])
         if self.pinned_message is not None:
             out["pinned_message"] = self.pinned_message.to_api(viewer, nested=False)
         if self.reply_markup is not None:

@@ -1,11 +1,16 @@
 """Forum topics: create, edit, close, reopen, delete — each leaving the service
-message Telegram posts (and delivers to the bots, the acting one included)."""
+message Telegram posts (and delivers to the bots, the acting one included).
+
+`may`, `set_closed` and `remove` are shared with the driver API, where a person
+(staff with admin rights) closes, reopens and deletes topics the same way."""
 
 from __future__ import annotations
 
 from ...errors import bad_request
 from ...updates import fanout
+from ...world.actors import Actor
 from ...world.chats import GENERAL_TOPIC_ID, ICON_COLORS, Group, Topic
+from ...world.state import World
 from .. import common
 from ..registry import Call, api_method
 
@@ -19,11 +24,17 @@ def _forum(call: Call) -> Group:
     return chat
 
 
+def may(chat: Group, actor: Actor, right: str, topic: Topic | None = None) -> bool:
+    """Whether a bot or a person has admin right `right` in the group; a topic's
+    creator may manage it (edit, close, reopen) without can_manage_topics."""
+    if topic is not None and topic.creator_id == actor.id and right == "can_manage_topics":
+        return True
+    rights = chat.bot_rights(actor.id) if actor.is_bot else chat.user_admins.get(actor.id)
+    return rights is not None and bool(getattr(rights, right))
+
+
 def _require(call: Call, chat: Group, right: str, action: str, topic: Topic | None = None) -> None:
-    rights = chat.bot_rights(call.bot.id)
-    if topic is not None and topic.creator_id == call.bot.id and right == "can_manage_topics":
-        return
-    if rights is None or not getattr(rights, right):
+    if not may(chat, call.bot, right, topic):
         raise bad_request(f"not enough rights to {action}")
 
 
@@ -39,11 +50,27 @@ def _topic(call: Call, chat: Group) -> Topic:
     return topic
 
 
-def _service(call: Call, chat: Group, topic: Topic, content: dict) -> None:
-    message = call.world.new_message(
-        chat, call.bot, kind="service", content=content, thread_id=topic.thread_id
-    )
-    fanout.new_message(call.world, message)
+def _service(world: World, chat: Group, topic: Topic, actor: Actor, content: dict) -> None:
+    message = world.new_message(chat, actor, kind="service", content=content, thread_id=topic.thread_id)
+    fanout.new_message(world, message)
+
+
+def set_closed(world: World, chat: Group, topic: Topic, actor: Actor, *, closed: bool) -> None:
+    """Close or reopen a topic: the forum_topic_closed / forum_topic_reopened service
+    message from `actor` goes to every bot in the group. Nothing to change is
+    Telegram's TOPIC_NOT_MODIFIED."""
+    if topic.closed == closed:
+        raise bad_request("TOPIC_NOT_MODIFIED")
+    topic.closed = closed
+    _service(world, chat, topic, actor, {"forum_topic_closed" if closed else "forum_topic_reopened": {}})
+
+
+def remove(chat: Group, topic: Topic) -> None:
+    """Delete a topic with every message in it; Telegram tells no bot about it."""
+    topic.deleted = True
+    for message in chat.messages.values():
+        if message.thread_id == topic.thread_id:
+            message.deleted = True
 
 
 def _name(call: Call, *, required: bool) -> str | None:
@@ -104,7 +131,7 @@ async def edit_forum_topic(call: Call) -> bool:
     topic.name = changes.get("name", topic.name)
     if "icon_custom_emoji_id" in changes:
         topic.icon_custom_emoji_id = changes["icon_custom_emoji_id"] or None
-    _service(call, chat, topic, {"forum_topic_edited": changes})
+    _service(call.world, chat, topic, call.bot, {"forum_topic_edited": changes})
     return True
 
 
@@ -112,10 +139,7 @@ async def _set_closed(call: Call, closed: bool) -> bool:
     chat = _forum(call)
     topic = _topic(call, chat)
     _require(call, chat, "can_manage_topics", "close or open the topic", topic)
-    if topic.closed == closed:
-        raise bad_request("TOPIC_NOT_MODIFIED")
-    topic.closed = closed
-    _service(call, chat, topic, {"forum_topic_closed" if closed else "forum_topic_reopened": {}})
+    set_closed(call.world, chat, topic, call.bot, closed=closed)
     return True
 
 
@@ -134,8 +158,5 @@ async def delete_forum_topic(call: Call) -> bool:
     chat = _forum(call)
     topic = _topic(call, chat)
     _require(call, chat, "can_delete_messages", "delete the topic")
-    topic.deleted = True
-    for message in chat.messages.values():
-        if message.thread_id == topic.thread_id:
-            message.deleted = True
+    remove(chat, topic)
     return True

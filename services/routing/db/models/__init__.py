@@ -1,5 +1,6 @@
 """routing's tables as SQLAlchemy models; importing this registers them all on Base.metadata."""
 
+from services.routing.db.models.albums import PendingAlbum
 from services.routing.db.models.audit import AuditEntry
 from services.routing.db.models.backup import Copy, InboundUpdate, Message
 from services.routing.db.models.base import Base
@@ -18,6 +19,7 @@ __all__ = [
     "Job",
     "JobDestination",
     "Message",
+    "PendingAlbum",
     "Staff",
     "StaffGroup",
     "Team",

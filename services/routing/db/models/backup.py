@@ -114,6 +114,9 @@ class Copy(Base):
     dest_chat_id: Mapped[TelegramId]
     dest_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     dest_message_id: Mapped[int] = mapped_column(BigInteger)
+    # Which part of the source this message is: a long text goes as several messages,
+    # a caption's overflow as a text after the media (0 = the first or only one).
+    part: Mapped[int] = mapped_column(default=0, server_default="0")
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     job_id: Mapped[int | None] = mapped_column(BIG_ID, ForeignKey("jobs.id", ondelete="SET NULL"))
     created_at: Mapped[CreatedAt]

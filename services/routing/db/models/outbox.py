@@ -53,6 +53,9 @@ class Job(Base):
         str_enum(JobStatus, name="status"), default=JobStatus.PENDING
     )
     in_flight: Mapped[bool | None] = mapped_column(default=None)
+    # Written before its content is known (an album collecting its items): it keeps its
+    # place in the destination's order but is not handed out until released.
+    held: Mapped[bool] = mapped_column(default=False, server_default="0")
     attempts: Mapped[int] = mapped_column(default=0)
     # Not before this time: Telegram's retry_after, or the backoff after a failure.
     not_before: Mapped[datetime | None]

@@ -49,6 +49,9 @@ class Topic(Base):
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     created_at: Mapped[CreatedAt]
     closed_at: Mapped[datetime | None]
+    # Telegram said the topic is gone (staff deleted it) and its replacement is being
+    # created; the destination's jobs wait for it.
+    gone_at: Mapped[datetime | None]
 
     @validates("status")
     def _track_current(self, _key: str, status: TopicStatus) -> TopicStatus:
