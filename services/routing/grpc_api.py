@@ -25,8 +25,9 @@ from .usecases.outcomes import (
     claim_many,
     record_outcomes,
 )
-from .usecases.record import Incoming, Recorded, record_batch
+from .usecases.record import Incoming, Options, Recorded, record_batch
 from .usecases.summary import summarize
+from .usecases.targets import Wanted
 
 RECORD_STATUS = {
     "accepted": routing_pb2.RECORD_STATUS_ACCEPTED,
@@ -44,6 +45,10 @@ OUTCOMES = {
     routing_pb2.OUTCOME_RETRY: "retry",
     routing_pb2.OUTCOME_FAILED: "failed",
     routing_pb2.OUTCOME_SKIPPED: "skipped",
+}
+OBSTACLES = {
+    routing_pb2.OBSTACLE_TOPIC_DELETED: "topic_deleted",
+    routing_pb2.OBSTACLE_CLIENT_BLOCKED: "client_blocked",
 }
 ROLES = {
     "cs": common_pb2.BOT_ROLE_CS,
@@ -67,8 +72,10 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         relay: Relay,
         *,
         claim_lease: timedelta = LEASE,
+        options: Options | None = None,
     ) -> None:
         self.sessions = sessions
+        self.options = options or Options()
         self.relay = relay
         self.claim_lease = claim_lease
         # Claims and reports arrive one per push in flight; those that arrive together
@@ -112,10 +119,12 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
 
     async def _record_once(self, batch: list[Incoming]) -> list[Recorded]:
         async with self.sessions() as session, session.begin():
-            results = await record_batch(session, batch)
+            results = await record_batch(session, batch, self.options)
         # Jobs for destinations that were idle were written as handed out: they go to
         # the dispatcher now, with no relay pass (a transaction of its own) per batch.
         self.relay.hand_over([head for r in results for head in r.heads])
+        if any(r.wake for r in results):
+            self.relay.wake()  # an album started: the relay releases it when due
         return results
 
     async def ClaimJob(
@@ -124,9 +133,19 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         """Let one push of a job's attempt send it; a completed job is done."""
         if not request.job_id.isdigit():
             return routing_pb2.ClaimJobResponse(claim=routing_pb2.CLAIM_UNKNOWN)
-        result = await self._claims.submit(ClaimRequest(int(request.job_id), request.attempt))
+        refers_to = None
+        if request.refers_to:
+            refers_to = Wanted(
+                request.refers_to, request.chat_id, request.refers_to_part,
+                request.refers_to_all_parts,
+            )  # fmt: skip
+        result = await self._claims.submit(
+            ClaimRequest(int(request.job_id), request.attempt, refers_to)
+        )
         return routing_pb2.ClaimJobResponse(
-            claim=CLAIMS[result.claim], retry_after_seconds=result.retry_after
+            claim=CLAIMS[result.claim],
+            retry_after_seconds=result.retry_after,
+            targets=result.targets,
         )
 
     async def ReportOutcome(
@@ -144,6 +163,8 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
             description=request.error_description,
             retry_after=request.retry_after_seconds or None,
             plain_text_fallback=request.plain_text_fallback,
+            obstacle=OBSTACLES.get(request.obstacle, ""),
+            created_thread_id=request.created_thread_id,
         )
         return routing_pb2.ReportOutcomeResponse(applied=await self._reports.submit(report))
 

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.routing.db import outbox_heads
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
+from services.routing.domain.plan import Style
+from services.routing.usecases import albums
 from switchboard.delivery.v1 import job_pb2
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Relay:
         idle_seconds: float = 1.0,
         stale_after: timedelta = timedelta(minutes=10),
         min_interval: float = 0.01,
+        style: Style | None = None,
     ) -> None:
         self.sessions = sessions
         self.dispatch = dispatch
@@ -62,12 +65,14 @@ class Relay:
         self.idle_seconds = idle_seconds
         self.stale_after = stale_after
         self.min_interval = min_interval
+        self.style = style or Style()
         self._wake = asyncio.Event()
         self._next_due: datetime | None = None
         self._sending: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
-        """A head's due time changed (a retry): look again rather than at the next tick."""
+        """A head's due time changed (a retry, an album started, a job moved): look again
+        rather than at the next tick."""
         self._wake.set()
 
     async def run(self) -> None:
@@ -128,9 +133,13 @@ class Relay:
         """Hand out the ready head jobs; answer how many."""
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
+            # Albums whose items stopped coming go first: their jobs are ready at once.
+            await albums.release_due(session, now=now, style=self.style)
             heads = await outbox_heads.take_out(session, now=now, limit=self.batch)
             if len(heads) < self.batch:
-                self._next_due = await outbox_heads.next_due(session, after=now)
+                due = [await outbox_heads.next_due(session, after=now)]
+                due.append(await albums.next_due(session))
+                self._next_due = min((d for d in due if d is not None), default=None)
         await self.send(heads)
         return len(heads)
 

@@ -46,3 +46,13 @@ class RoutingSettings(ServiceSettings):
     relay_idle_seconds: float = Field(default=1.0, gt=0)
     # Passes of the relay start at least this far apart; wakes in between share one.
     relay_min_interval_ms: float = Field(default=10.0, ge=0, le=1000)
+
+    # How a staff line reaches the client: {name} and {role} are the staff registry's
+    # display name and role label. The first line is shown bold.
+    attribution_template: str = "{name} · {role}\n"
+    # A staff note (`/note …`), shown in the other staff topics only.
+    note_template: str = "📝 {name} · {role} · note for staff\n"
+    note_command: str = Field(default="note", pattern=r"^[a-z0-9_]{1,32}$")
+    delete_command: str = Field(default="delete", pattern=r"^[a-z0-9_]{1,32}$")
+    # Album items arriving within this long of each other go on as one album.
+    album_window_ms: float = Field(default=1000.0, ge=50, le=10000)

@@ -18,9 +18,11 @@ from .db.engine import make_engine, session_factory
 from .db.migrate import upgrade
 from .db.urls import sync_url
 from .dispatch.local import LocalDispatcher
+from .domain.plan import Style
 from .grpc_api import RoutingServicer
 from .relay import Dispatch, Relay
 from .settings import RoutingSettings
+from .usecases.record import Options
 
 SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["RoutingService"].full_name
 
@@ -42,6 +44,7 @@ class Routing:
             self.sessions,
             self.relay,
             claim_lease=timedelta(seconds=self.settings.claim_lease_seconds),
+            options=record_options(self.settings),
         )
         self.server = await start_server(
             host=self.settings.grpc_host,
@@ -97,6 +100,21 @@ def _dispatcher(settings: RoutingSettings) -> Dispatch:
     )
 
 
+def style(settings: RoutingSettings) -> Style:
+    return Style(
+        attribution=settings.attribution_template,
+        note=settings.note_template,
+        note_command=settings.note_command,
+        delete_command=settings.delete_command,
+    )
+
+
+def record_options(settings: RoutingSettings) -> Options:
+    return Options(
+        style=style(settings), album_window=timedelta(milliseconds=settings.album_window_ms)
+    )
+
+
 def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Routing:
     """Everything routing needs, created but not started (nothing runs at import)."""
     url = settings.database_url.get_secret_value()
@@ -115,5 +133,6 @@ def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Rou
         batch=settings.relay_batch,
         idle_seconds=settings.relay_idle_seconds,
         min_interval=settings.relay_min_interval_ms / 1000,
+        style=style(settings),
     )
     return Routing(settings, engine, sessions, relay, dispatcher)

@@ -51,7 +51,9 @@ def _topic(call: Call, chat: Group) -> Topic:
 
 
 def _service(world: World, chat: Group, topic: Topic, actor: Actor, content: dict) -> None:
-    message = world.new_message(chat, actor, kind="service", content=content, thread_id=topic.thread_id)
+    message = world.new_message(
+        chat, actor, kind="service", content=content, thread_id=topic.thread_id
+    )
     fanout.new_message(world, message)
 
 
@@ -62,7 +64,9 @@ def set_closed(world: World, chat: Group, topic: Topic, actor: Actor, *, closed:
     if topic.closed == closed:
         raise bad_request("TOPIC_NOT_MODIFIED")
     topic.closed = closed
-    _service(world, chat, topic, actor, {"forum_topic_closed" if closed else "forum_topic_reopened": {}})
+    _service(
+        world, chat, topic, actor, {"forum_topic_closed" if closed else "forum_topic_reopened": {}}
+    )
 
 
 def remove(chat: Group, topic: Topic) -> None:

@@ -64,6 +64,7 @@ async def ready_heads(
     ).where(
         tuple_(JOBS.c.destination_key, JOBS.c.seq).in_([tuple(h) for h in heads]),
         JOBS.c.status == JobStatus.PENDING,
+        JOBS.c.held.is_(False),
     )
     if lane is not None:
         query = query.where(JOBS.c.lane == lane)
@@ -130,7 +131,12 @@ async def hand_out_next(session: AsyncSession, keys: Iterable[str], *, now: date
         rows = await session.execute(
             select(
                 JOBS.c.id, JOBS.c.destination_key, JOBS.c.lane, JOBS.c.attempts, JOBS.c.payload
-            ).where(tuple_(JOBS.c.destination_key, JOBS.c.seq).in_(list(following.items())))
+            ).where(
+                tuple_(JOBS.c.destination_key, JOBS.c.seq).in_(list(following.items())),
+                # A held job (an album collecting items) becomes the head but stays
+                # parked until it is released.
+                JOBS.c.held.is_(False),
+            )
         )
         heads = [Head(*row) for row in rows.all()]
     params: dict = {}

@@ -4,14 +4,29 @@ topics, so every team sees the whole conversation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .attribution import attribute
+from .attribution import DEFAULT_TEMPLATE, attribute
 from .inbound import Line
+from .splitting import CAPTION_LIMIT, TEXT_LIMIT, split_caption, split_text
 
 CLIENT_TO_STAFF = "client-to-staff"
 STAFF_TO_CLIENT = "staff-to-client"
 TREATMENT = "treatment"
+NOTE_TEMPLATE = "📝 {name} · {role} · note for staff\n"
+# Media whose caption can carry the attribution (stickers, video notes, locations and
+# contacts have none).
+CAPTIONED = frozenset({"photo", "document", "video", "audio", "voice", "animation"})
+
+
+@dataclass(frozen=True)
+class Style:
+    """How staff lines are shown and which commands staff type (configurable)."""
+
+    attribution: str = DEFAULT_TEMPLATE
+    note: str = NOTE_TEMPLATE
+    note_command: str = "note"
+    delete_command: str = "delete"
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,34 @@ class Content:
     # The bot the file_id belongs to (the one that received the line).
     source_bot_id: int = 0
     fields: tuple[tuple[str, object], ...] = ()
+    # An album item: the backed-up message it is (each item maps to its own copy).
+    source_message_id: int = 0
+
+
+@dataclass(frozen=True)
+class Action:
+    """A job that is not a send: edit_text, edit_caption, set_reaction,
+    delete_messages, create_topic, or album (items filled in when it is released)."""
+
+    kind: str
+    text: str = ""
+    entities: tuple[dict, ...] = ()
+    emoji: tuple[str, ...] = ()
+    message_ids: tuple[int, ...] = ()
+    name: str = ""
+    replaces_topic_id: int = 0
+    items: tuple[Content, ...] = ()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Where to tell staff when a job fails for good."""
+
+    bot_id: int
+    chat_id: int
+    thread_id: int | None
+    lane: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -66,11 +109,20 @@ class Planned:
     bot_id: int
     chat_id: int
     thread_id: int | None
-    content: Content
+    content: Content | Action
     topic_id: int | None
-    # The line this one replies to, in the chat where it was written; mapped to its
-    # copy in each destination when the job is written.
+    # The line this one replies to, in the chat where it was written (a Telegram id).
     reply_to_origin: int | None
+    # The backed-up message the job refers to (replied to, edited, reacted to,
+    # deleted): its copy in the destination is found when the job is claimed.
+    refers_to: int = 0
+    refers_to_part: int = 0
+    refers_to_all_parts: bool = False
+    # Which part of its source this job sends (a long text goes as several).
+    part: int = 0
+    # Keeps its place in the destination but waits to be released (an album).
+    held: bool = False
+    notice: Notice | None = None
 
 
 def content_of(line: Line, *, bot_id: int) -> Content:
@@ -106,31 +158,45 @@ def from_client(line: Line, conversation: Conversation) -> list[Planned]:
     ]
 
 
+def attributed(
+    content: Content, author: Author, *, style: Style = Style(), note: bool = False
+) -> Content:
+    """The content as the other side sees a staff line: the name on top (of the text,
+    or of the caption; media without a caption get none)."""
+    if content.kind != "text" and content.kind not in CAPTIONED:
+        return content
+    text, entities = attribute(
+        content.text, content.entities, name=author.name, role=author.role,
+        template=style.note if note else style.attribution,
+    )  # fmt: skip
+    return replace(content, text=text, entities=tuple(entities))
+
+
 def from_staff(
-    line: Line, conversation: Conversation, *, source: Place, author: Author
+    line: Line,
+    conversation: Conversation,
+    *,
+    source: Place,
+    author: Author,
+    style: Style = Style(),
+    note: bool = False,
 ) -> list[Planned]:
-    """A staff line to the client (attributed) and into the other staff topics."""
-    content = content_of(line, bot_id=source.bot_id)
-    # Stickers, video notes, locations and contacts have no caption to carry the name.
-    if content.kind in ("text", "photo", "document", "video", "audio", "voice", "animation"):
-        text, entities = attribute(
-            content.text, content.entities, name=author.name, role=author.role
+    """A staff line to the client (attributed) and into the other staff topics; a note
+    (`note`, its command already taken off the line) only into the other topics."""
+    content = attributed(content_of(line, bot_id=source.bot_id), author, style=style, note=note)
+    out = []
+    if not note:
+        out.append(
+            Planned(
+                lane=STAFF_TO_CLIENT,
+                bot_id=conversation.client_bot_id,
+                chat_id=conversation.client_user_id,
+                thread_id=None,
+                content=content,
+                topic_id=None,
+                reply_to_origin=line.reply_to_message_id,
+            )
         )
-        content = Content(
-            content.kind, text, tuple(entities), content.file_id, content.file_unique_id,
-            content.file_name, content.source_bot_id, content.fields,
-        )  # fmt: skip
-    out = [
-        Planned(
-            lane=STAFF_TO_CLIENT,
-            bot_id=conversation.client_bot_id,
-            chat_id=conversation.client_user_id,
-            thread_id=None,
-            content=content,
-            topic_id=None,
-            reply_to_origin=line.reply_to_message_id,
-        )
-    ]
     out.extend(
         Planned(
             lane=place.lane,
@@ -144,4 +210,36 @@ def from_staff(
         for place in conversation.places
         if place.topic_id != source.topic_id
     )
+    return out
+
+
+def in_parts(planned: Planned) -> list[Planned]:
+    """The job as Telegram can take it: a text over 4,096 characters as several texts,
+    a caption over 1,024 as the media with the caption's start and then texts. Each
+    part is a job of its own (retried on its own, so a failed part never resends the
+    others) and maps to its own copy."""
+    content = planned.content
+    if not isinstance(content, Content) or (
+        content.kind != "text" and content.kind not in CAPTIONED
+    ):
+        return [planned]
+    if content.kind == "text":
+        chunks = split_text(content.text, content.entities, TEXT_LIMIT)
+        first, rest = chunks[0], chunks[1:]
+    else:
+        first, rest = split_caption(content.text, content.entities, CAPTION_LIMIT, TEXT_LIMIT)
+    if not rest:
+        return [planned]
+    out = [replace(planned, content=replace(content, text=first[0], entities=tuple(first[1])))]
+    for n, (text, entities) in enumerate(rest, start=1):
+        out.append(
+            replace(
+                planned,
+                content=Content("text", text, tuple(entities)),
+                part=n,
+                # The rest follows the first part; only that one carries the reply.
+                reply_to_origin=None,
+                refers_to=0,
+            )
+        )
     return out

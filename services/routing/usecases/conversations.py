@@ -6,6 +6,7 @@ because per-line queries were most of routing's CPU per update (docs/benchmarks.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from services.routing.db.enums import BotRole, CustomerStatus, TopicStatus
 from services.routing.db.models import Bot, Customer, Staff, StaffGroup, Topic
 from services.routing.domain.plan import Author, Conversation, Place
 
+log = logging.getLogger(__name__)
 # Jobs are written CS first, then CR, then Treatment (the order staff expect).
 ROLE_ORDER = {"cs": 0, "cr": 1, "treatment": 2}
 
@@ -28,6 +30,7 @@ class Known:
     telegram_user_id: int
     active: bool
     places: tuple[Place, ...]
+    blocked: bool = False
 
     def conversation(self, client_bot_id: int) -> Conversation:
         return Conversation(self.customer_id, self.telegram_user_id, client_bot_id, self.places)
@@ -68,14 +71,20 @@ async def _customers(
 ) -> dict[int, Known]:
     """Customers found by `query` for `ids`, with their open topics, by customer id."""
     rows = await session.execute(query, {"ids": list(ids)})
-    found: dict[int, tuple[int, bool, list[Place]]] = {}
+    found: dict[int, tuple[int, str, list[Place]]] = {}
     for cid, user_id, status, topic_id, thread, group_id, role, bot_id in rows.all():
-        _, _, places = found.setdefault(cid, (user_id, status == CustomerStatus.ACTIVE, []))
+        _, _, places = found.setdefault(cid, (user_id, status, []))
         if topic_id is not None and group_id is not None:
             places.append(Place(str(role), group_id, thread, bot_id, topic_id))
     return {
-        cid: Known(cid, user_id, active, _ordered(places))
-        for cid, (user_id, active, places) in found.items()
+        cid: Known(
+            cid,
+            user_id,
+            status == CustomerStatus.ACTIVE,
+            _ordered(places),
+            blocked=status == CustomerStatus.BLOCKED,
+        )
+        for cid, (user_id, status, places) in found.items()
     }
 
 
@@ -84,11 +93,18 @@ def _ordered(places: list[Place]) -> tuple[Place, ...]:
 
 
 async def for_clients(session: AsyncSession, user_ids: Collection[int]) -> dict[int, Known]:
-    """The customers writing to the client bot, by Telegram user id (the active ones)."""
+    """The customers writing to the client bot, by Telegram user id: the active ones,
+    and the blocked ones too (a client who writes has unblocked the bot, whatever the
+    order Telegram's updates about it arrive in: the line is not dropped)."""
     if not user_ids:
         return {}
     known = await _customers(session, BY_USER, set(user_ids))
-    return {k.telegram_user_id: k for k in known.values() if k.active}
+    return {k.telegram_user_id: k for k in known.values() if k.active or k.blocked}
+
+
+async def by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, Known]:
+    """Customers by id with their open topics."""
+    return await _customers(session, BY_ID, set(ids)) if ids else {}
 
 
 async def for_topics(
@@ -134,4 +150,11 @@ async def staff_names(session: AsyncSession, user_ids: Collection[int]) -> dict[
 def author(known: dict[int, Author], *, user_id: int, name: str, group_role: str) -> Author:
     """Someone not in the staff registry keeps their Telegram name and takes the role of
     the group they wrote in."""
-    return known.get(user_id) or Author(name or "Staff", group_role.upper())
+    found = known.get(user_id)
+    if found is None:
+        # Operations add people to the registry; until then they show as Telegram has them.
+        log.warning(
+            "staff sender not in the registry", extra={"user_id": user_id, "group_role": group_role}
+        )
+        return Author(name or "Staff", group_role.upper())
+    return found

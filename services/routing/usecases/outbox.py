@@ -15,7 +15,7 @@ from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
 from services.routing.db.outbox_heads import Head
 from services.routing.db.sequences import take
-from services.routing.domain.plan import Content, Planned
+from services.routing.domain.plan import Action, Content, Notice, Planned
 from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
 
@@ -29,9 +29,19 @@ LANES = {
     "cr-reassignment": common_pb2.LANE_CR_REASSIGNMENT,
 }
 
+LANE_NAMES = {number: name for name, number in LANES.items()}
+
 
 def destination_key(chat_id: int, thread_id: int | None) -> str:
     return f"chat:{chat_id}:thread:{thread_id or 0}"
+
+
+def key_of(plan: Planned) -> str:
+    """The ordering scope of a planned job. Creating topics in a group goes one at a
+    time in a scope of its own (Telegram limits it per group), apart from the messages."""
+    if isinstance(plan.content, Action) and plan.content.kind == "create_topic":
+        return f"chat:{plan.chat_id}:topics"
+    return destination_key(plan.chat_id, plan.thread_id)
 
 
 def _formatted(target: common_pb2.FormattedText, text: str, entities) -> None:
@@ -48,8 +58,10 @@ def _formatted(target: common_pb2.FormattedText, text: str, entities) -> None:
         )
 
 
-def fill_action(job: job_pb2.DeliveryJob, content: Content) -> str:
+def fill_action(job: job_pb2.DeliveryJob, content: Content | Action) -> str:
     """Put the content on the job; answer the job kind stored in the outbox."""
+    if isinstance(content, Action):
+        return _fill_other(job, content)
     fields = dict(content.fields)
     if content.kind == "text":
         _formatted(job.send_text.text, content.text, content.entities)
@@ -63,26 +75,64 @@ def fill_action(job: job_pb2.DeliveryJob, content: Content) -> str:
         job.send_contact.first_name = str(fields.get("first_name", ""))
         job.send_contact.last_name = str(fields.get("last_name") or "")
         return "send_contact"
-    media = job.send_media
+    _fill_media(job.send_media, content)
+    return "send_media"
+
+
+def _fill_media(media: job_pb2.SendMedia, content: Content) -> None:
     media.kind = content.kind
     media.file_id = content.file_id
     media.file_unique_id = content.file_unique_id
     media.file_name = content.file_name
     media.source_bot_id = content.source_bot_id
+    media.source_message_id = content.source_message_id
     if content.text:
         _formatted(media.caption, content.text, content.entities)
-    return "send_media"
+
+
+def _fill_other(job: job_pb2.DeliveryJob, action: Action) -> str:
+    if action.kind == "album":
+        if not action.items:
+            return "send_album"  # held: the items come when it is released
+        if len(action.items) == 1:  # Telegram's albums have 2 to 10 items
+            _fill_media(job.send_media, action.items[0])
+            return "send_media"
+        for item in action.items:
+            _fill_media(job.send_album.items.add(), item)
+        return "send_album"
+    if action.kind == "edit_text":
+        _formatted(job.edit_text.text, action.text, action.entities)
+    elif action.kind == "edit_caption":
+        _formatted(job.edit_caption.caption, action.text, action.entities)
+    elif action.kind == "set_reaction":
+        job.set_reaction.emoji.extend(action.emoji)
+        job.set_reaction.SetInParent()
+    elif action.kind == "delete_messages":
+        job.delete_messages.message_ids.extend(action.message_ids)
+        job.delete_messages.SetInParent()
+    elif action.kind == "create_topic":
+        job.create_topic.name = action.name
+        job.create_topic.replaces_topic_id = action.replaces_topic_id
+    else:
+        raise ValueError(f"unknown action {action.kind}")
+    return action.kind
+
+
+def _fill_notice(job: job_pb2.DeliveryJob, notice: Notice) -> None:
+    job.failure_notice.bot_id = notice.bot_id
+    job.failure_notice.destination.chat_id = notice.chat_id
+    job.failure_notice.destination.message_thread_id = notice.thread_id or 0
+    job.failure_notice.lane = LANES[notice.lane]
+    job.failure_notice.text = notice.text
 
 
 @dataclass
 class Outgoing:
-    """The jobs one backed-up line asks for, in the order they are written."""
+    """The jobs one backed-up line (or event) asks for, in the order they are written."""
 
-    message_id: int
+    message_id: int | None
     planned: list[Planned]
     correlation_id: str
-    # Per planned job: the message to reply to in its destination (0: none).
-    reply_to: list[int]
 
 
 async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> list[list[Head]]:
@@ -94,7 +144,7 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> list[list[
     The stored payload has no job id and no attempt: the hand-out adds both, so the rows
     go in as one multi-row insert with nothing to update after.
     """
-    keys = [[destination_key(p.chat_id, p.thread_id) for p in line.planned] for line in lines]
+    keys = [[key_of(p) for p in line.planned] for line in lines]
     now = datetime.now(UTC)
     counts = Counter(key for line_keys in keys for key in line_keys)
     taken = await take(session, counts, now=now, hand_out=True)
@@ -104,7 +154,7 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> list[list[
     rows = []
     line_of_row = []
     for n, (line, line_keys) in enumerate(zip(lines, keys, strict=True)):
-        for plan, key, reply_to in zip(line.planned, line_keys, line.reply_to, strict=True):
+        for plan, key in zip(line.planned, line_keys, strict=True):
             seq, next_seq[key] = next_seq[key], next_seq[key] + 1
             proto = job_pb2.DeliveryJob(
                 lane=LANES[plan.lane],
@@ -112,12 +162,18 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> list[list[
                 sequence=seq,
                 correlation_id=line.correlation_id,
                 created_at=created,
-                reply_to_message_id=reply_to,
+                refers_to=plan.refers_to,
+                refers_to_part=plan.refers_to_part,
+                refers_to_all_parts=plan.refers_to_all_parts,
+                part=plan.part,
             )
             proto.destination.chat_id = plan.chat_id
             proto.destination.message_thread_id = plan.thread_id or 0
+            if plan.notice is not None:
+                _fill_notice(proto, plan.notice)
             kind = fill_action(proto, plan.content)
-            head = key in taken.new_heads and seq == taken.first[key]
+            # A held job keeps its place; it is handed out when released.
+            head = key in taken.new_heads and seq == taken.first[key] and not plan.held
             rows.append(
                 {
                     "lane": plan.lane,
@@ -128,6 +184,7 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> list[list[
                     "status": JobStatus.DISPATCHED if head else JobStatus.PENDING,
                     "in_flight": True if head else None,
                     "attempts": 1 if head else 0,
+                    "held": plan.held,
                     "dispatched_at": now if head else None,
                     "fallback_used": False,
                     "message_id": line.message_id,

@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing.db import outbox_heads
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job
+from services.routing.domain.plan import Planned
 from switchboard.delivery.v1 import job_pb2
+
+from . import aftermath, targets
+from .outbox import Outgoing, write_jobs
+from .spots import SEND_KINDS
 
 JOBS = Job.__table__
 COPIES = Copy.__table__
@@ -34,12 +39,16 @@ def backoff(attempts: int) -> float:
 class Claimed:
     claim: str  # proceed, done, wait, unknown
     retry_after: float = 0.0
+    # With proceed: the messages the job refers to in its chat (targets.find).
+    targets: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class ClaimRequest:
     job_id: int
     attempt: int
+    # What the job refers to (a reply, an edit...): answered with the claim.
+    refers_to: targets.Wanted | None = None
 
 
 async def claim(
@@ -75,9 +84,10 @@ async def claim_many(
     )
     wait = Claimed("wait", retry_after=lease.total_seconds())
     if won.rowcount == len(first):
-        return [
+        answers = [
             Claimed("proceed") if first[r.job_id] == n else wait for n, r in enumerate(requests)
         ]
+        return await _with_targets(session, requests, answers)
     found = {
         row.id: row
         for row in (
@@ -97,7 +107,26 @@ async def claim_many(
             answers.append(Claimed("proceed"))
         else:
             answers.append(_without_winning(row, request, now, lease) or wait)
-    return answers
+    return await _with_targets(session, requests, answers)
+
+
+async def _with_targets(
+    session: AsyncSession, requests: list[ClaimRequest], answers: list[Claimed]
+) -> list[Claimed]:
+    """Add what each winning job refers to (one lookup for all, only when any does)."""
+    wanted = [
+        r.refers_to for r, a in zip(requests, answers, strict=True)
+        if a.claim == "proceed" and r.refers_to is not None
+    ]  # fmt: skip
+    if not wanted:
+        return answers
+    found = await targets.find(session, wanted)
+    return [
+        Claimed(a.claim, a.retry_after, found.get(r.refers_to, ()))
+        if a.claim == "proceed" and r.refers_to is not None
+        else a
+        for r, a in zip(requests, answers, strict=True)
+    ]
 
 
 def _without_winning(row, request: ClaimRequest, now: datetime, lease: timedelta) -> Claimed | None:
@@ -129,6 +158,10 @@ class Report:
     description: str = ""
     retry_after: float | None = None
     plain_text_fallback: bool = False
+    # What stood in the way (topic_deleted, client_blocked), with failed.
+    obstacle: str = ""
+    # The new topic's thread, for a create_topic job that was sent.
+    created_thread_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,7 +193,7 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
             await session.execute(
                 select(
                     JOBS.c.id, JOBS.c.destination_key, JOBS.c.status, JOBS.c.attempts,
-                    JOBS.c.message_id, JOBS.c.payload,
+                    JOBS.c.message_id, JOBS.c.payload, JOBS.c.kind, JOBS.c.correlation_id,
                 ).where(JOBS.c.id.in_(ids))
             )
         ).all()
@@ -172,6 +205,8 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
     finished: set[str] = set()
     copies: list[dict] = []
     retried = False
+    follow: list[tuple[int | None, list[Planned], str]] = []  # jobs the outcomes call for
+    after_writing: list = []  # steps that need those jobs written first
     for report in reports:
         row = rows.get(report.job_id)
         ok = (
@@ -184,10 +219,20 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
         if not ok:
             continue
         taken.add(report.job_id)
+        proto = job_pb2.DeliveryJob.FromString(row.payload)
+        correlation = row.correlation_id or ""
         if report.outcome == "sent":
             sent[report.plain_text_fallback].append(report.job_id)
             finished.add(row.destination_key)
-            copies.extend(_copies(row, report, now))
+            copies.extend(_copies(row, proto, report, now))
+            if row.kind == "delete_messages":
+                await aftermath.deleted(session, proto, report.sent, now)
+            elif row.kind == "create_topic" and report.created_thread_id:
+                context = await aftermath.topics_gone.on_created(
+                    session, proto, report.created_thread_id, now=now
+                )
+                follow.append((None, context, correlation))
+                after_writing.append(proto)
         elif report.outcome == "retry":
             wait = report.retry_after if report.retry_after is not None else backoff(report.attempt)
             retry_at = now + timedelta(seconds=wait)
@@ -195,10 +240,23 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
                        **_error(report))  # fmt: skip
             await outbox_heads.due(session, row.destination_key, retry_at)
             retried = True
+        elif report.obstacle == "topic_deleted":
+            # Not a failure: the job waits, its destination parked, for the new topic.
+            await _set(session, [report.job_id], status=JobStatus.PENDING, **_error(report))
+            planned = await aftermath.topics_gone.on_gone(session, row.id, proto, now=now)
+            follow.append((None, planned, correlation))
         else:
             await _set(session, [report.job_id], status=JobStatus.FAILED, finished_at=now,
                        **_error(report))  # fmt: skip
             finished.add(row.destination_key)
+            if row.kind == "create_topic":
+                await aftermath.topics_gone.on_create_failed(
+                    session, proto, report.description, now=now
+                )
+            if report.obstacle == "client_blocked":
+                follow.append((None, await aftermath.client_blocked(session, proto, correlation),
+                               correlation))  # fmt: skip
+            follow.append((None, aftermath.notice(proto, report.description), correlation))
     for fallback, job_ids in sent.items():
         if job_ids:
             await _set(session, job_ids, status=JobStatus.SUCCEEDED, finished_at=now,
@@ -206,6 +264,13 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
     heads = await outbox_heads.hand_out_next(session, finished, now=now)
     if copies:
         await session.execute(insert(COPIES), copies)
+    outgoing = [Outgoing(m, planned, c) for m, planned, c in follow if planned]
+    if outgoing:
+        heads.extend(h for line in await write_jobs(session, outgoing) for h in line)
+    for proto in after_writing:
+        # The context line went first in the new topic; the old topic's jobs follow it.
+        await aftermath.topics_gone.move_after_context(session, proto, now=now)
+        retried = True  # a moved job may be ready now: the relay's to hand out
     return Recorded(applied, heads, retried)
 
 
@@ -218,22 +283,25 @@ async def _set(session: AsyncSession, job_ids: list[int], **values) -> None:
     )
 
 
-def _copies(row, report: Report, now: datetime) -> list[dict]:
-    if row.message_id is None:
+def _copies(row, proto: job_pb2.DeliveryJob, report: Report, now: datetime) -> list[dict]:
+    """The messages a send made, mapped to their source: each album item to its own
+    message, each part of a split message to its part."""
+    if row.message_id is None or row.kind not in SEND_KINDS:
         return []
-    proto = job_pb2.DeliveryJob.FromString(row.payload)
     thread = proto.destination.message_thread_id or None
+    items = [i.source_message_id for i in proto.send_album.items]
     return [
         {
-            "message_id": row.message_id,
+            "message_id": (items[n] if n < len(items) and items[n] else row.message_id),
             "bot_id": proto.bot_id,
             "dest_chat_id": chat_id,
             "dest_thread_id": thread,
             "dest_message_id": sent_id,
+            "part": proto.part,
             "job_id": report.job_id,
             "created_at": now,
         }
-        for chat_id, sent_id in report.sent
+        for n, (chat_id, sent_id) in enumerate(report.sent)
     ]
 
 

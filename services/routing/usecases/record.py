@@ -10,7 +10,8 @@ ORM were what capped routing at ~50 updates/s (docs/benchmarks.md).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, insert, select, tuple_
@@ -22,10 +23,11 @@ from services.routing.db.enums import BotRole, SenderKind, UpdateStatus
 from services.routing.db.models import Bot, InboundUpdate, Message
 from services.routing.db.outbox_heads import Head
 from services.routing.domain import inbound, plan
+from services.routing.domain.splitting import strip_command
 
-from . import conversations
+from . import albums, blocking, conversations, deletes, edits, reactions
 from .outbox import Outgoing, write_jobs
-from .replies import source_of, target_in
+from .replies import source_of
 
 log = logging.getLogger(__name__)
 UPDATES = InboundUpdate.__table__
@@ -54,6 +56,8 @@ class Recorded:
     # Its jobs that were handed out at once (nothing waited in their destination):
     # the caller gives them to the dispatcher once the transaction is committed.
     heads: tuple[Head, ...] = ()
+    # It started an album: the relay is to be woken to release it when due.
+    wake: bool = False
 
 
 @dataclass
@@ -68,8 +72,15 @@ class _Item:
     sender: SenderKind | None = None
     customer_id: int | None = None
     planned: list[plan.Planned] = field(default_factory=list)
+    internal: bool = False  # a staff note
+    # An update acted on after the lines are stored (an edit, a reaction, a block, a
+    # /delete): what it is, and the place a staff command was written in.
+    event: inbound.Line | inbound.Other | None = None
+    command_place: plan.Place | None = None
     jobs: int = 0
     heads: tuple[Head, ...] = ()
+    wake: bool = False
+    message_id: int | None = None
 
     def result(self) -> Recorded:
         if self.bot_role is None:
@@ -78,17 +89,29 @@ class _Item:
             return Recorded("duplicate")
         if self.status == UpdateStatus.REJECTED:
             return Recorded("rejected", self.reason)
-        return Recorded("accepted", jobs=self.jobs, heads=self.heads)
+        return Recorded("accepted", jobs=self.jobs, heads=self.heads, wake=self.wake)
 
 
-async def record_batch(session: AsyncSession, batch: list[Incoming]) -> list[Recorded]:
+@dataclass(frozen=True)
+class Options:
+    """How lines are shown and gathered (routing's settings)."""
+
+    style: plan.Style = field(default_factory=plan.Style)
+    album_window: timedelta = albums.WINDOW
+
+
+async def record_batch(
+    session: AsyncSession, batch: list[Incoming], options: Options | None = None
+) -> list[Recorded]:
     """Record every update of the batch in the session's transaction (not committed)."""
+    options = options or Options()
     roles = dict((await session.execute(BOT_ROLES, {"ids": list({i.bot_id for i in batch})})).all())
 
     items = [_Item(i, roles.get(i.bot_id)) for i in batch]
     await _read(session, items)
-    await _route(session, items)
-    await _store(session, items)
+    await _route(session, items, options.style)
+    await _store(session, items, options)
+    await _events(session, items, options.style)
     for item in items:
         result = item.result()
         with bind_correlation_id(item.incoming.correlation_id):
@@ -118,11 +141,21 @@ async def _read(session: AsyncSession, items: list[_Item]) -> None:
         except inbound.Unreadable as problem:
             item.status, item.reason = UpdateStatus.REJECTED, str(problem)
             continue
-        # Service messages (the bot's own topic events included), edits, callbacks,
-        # reactions...: recorded, not carried (yet).
+        # Service messages (the bot's own topic events included), callbacks, unknown
+        # kinds...: recorded, not carried.
         item.status = UpdateStatus.IGNORED
         if isinstance(update, inbound.Line) and not update.is_service and not update.edited:
             item.line = update
+        elif (
+            (isinstance(update, inbound.Line) and update.edited and not update.sender_is_bot)
+            or (isinstance(update, inbound.Other) and update.kind == "message_reaction")
+            or (
+                isinstance(update, inbound.Other)
+                and update.kind == "my_chat_member"
+                and item.bot_role == BotRole.CLIENT
+            )
+        ):
+            item.event, item.status = update, UpdateStatus.ACCEPTED
 
 
 def _from_client(item: _Item) -> bool:
@@ -145,7 +178,7 @@ def _from_staff(item: _Item) -> bool:
     )
 
 
-async def _route(session: AsyncSession, items: list[_Item]) -> None:
+async def _route(session: AsyncSession, items: list[_Item], style: plan.Style) -> None:
     """Plan the jobs of every line that belongs to a conversation."""
     client_items = [i for i in items if _from_client(i)]
     staff_items = [i for i in items if _from_staff(i)]
@@ -158,6 +191,8 @@ async def _route(session: AsyncSession, items: list[_Item]) -> None:
             conversation = known.conversation(item.incoming.bot_id)
             item.planned = plan.from_client(item.line, conversation)
             item.sender, item.customer_id = SenderKind.CLIENT, known.customer_id
+            if known.blocked:  # writing again: the client has unblocked the bot
+                item.event = item.event or inbound.Other(0, "unblocked", {})
     if not staff_items or client_bot is None:
         return
     topics = await conversations.for_topics(
@@ -176,11 +211,22 @@ async def _route(session: AsyncSession, items: list[_Item]) -> None:
             names, user_id=line.sender_id, name=line.sender_name, group_role=str(group.role)
         )
         conversation = known.conversation(client_bot)
-        item.planned = plan.from_staff(line, conversation, source=source, author=author)
+        if strip_command(line.text, line.entities, style.delete_command) is not None:
+            # Not a line: deletes what it replies to (after the batch's lines are stored).
+            item.event, item.command_place, item.line = line, source, None
+            item.status = UpdateStatus.ACCEPTED
+            continue
+        note = strip_command(line.text, line.entities, style.note_command)
+        if note is not None:
+            line = item.line = replace(line, text=note[0], entities=tuple(note[1]))
+            item.internal = True
+        item.planned = plan.from_staff(
+            line, conversation, source=source, author=author, style=style, note=item.internal
+        )
         item.sender, item.customer_id = SenderKind.STAFF, known.customer_id
 
 
-async def _store(session: AsyncSession, items: list[_Item]) -> None:
+async def _store(session: AsyncSession, items: list[_Item], options: Options) -> None:
     """Insert the updates, the backed-up lines and their jobs: one statement each."""
     stored = [i for i in items if i.status is not None]
     if not stored:
@@ -221,17 +267,75 @@ async def _store(session: AsyncSession, items: list[_Item]) -> None:
     message_ids = await _insert_returning(
         session, MESSAGES, message_rows, key=("bot_id", "origin_chat_id", "origin_message_id")
     )
-    outgoing = []
+    album_items = []
     for item, row, source in zip(routed, message_rows, replied, strict=True):
-        reply_to = [
-            await target_in(session, source, chat_id=p.chat_id) if source else 0
-            for p in item.planned
-        ]
         message_id = message_ids[(row["bot_id"], row["origin_chat_id"], row["origin_message_id"])]
-        outgoing.append(Outgoing(message_id, item.planned, item.incoming.correlation_id, reply_to))
+        item.message_id = message_id
+        refers = source.id if source else 0
+        planned = [replace(p, refers_to=refers) if refers else p for p in item.planned]
+        if item.line.media_group_id:
+            album_items.append(
+                albums.Item(item.incoming.bot_id, item.line.chat_id, item.line.media_group_id,
+                            message_id, planned)
+            )  # fmt: skip
+            continue
+        item.planned = [part for p in planned for part in plan.in_parts(p)]
+    if album_items:
+        held, started = await albums.collect(
+            session, album_items, now=now, window=options.album_window
+        )
+        for item in routed:
+            if item.message_id in held:
+                item.planned, item.wake = held[item.message_id], started
+    outgoing = []
+    for item in routed:
+        outgoing.append(Outgoing(item.message_id, item.planned, item.incoming.correlation_id))
         item.jobs = len(item.planned)
     for item, heads in zip(routed, await write_jobs(session, outgoing), strict=True):
         item.heads = tuple(heads)
+
+
+async def _events(session: AsyncSession, items: list[_Item], style: plan.Style) -> None:
+    """Edits, reactions, blocks and /delete: each looks up what it acts on (they are
+    rare next to lines, so one at a time), and their jobs go in one write."""
+    acting = [i for i in items if i.event is not None]
+    if not acting:
+        return
+    outgoing: list[tuple[_Item, Outgoing]] = []
+    for item in acting:
+        bot_id, correlation = item.incoming.bot_id, item.incoming.correlation_id
+        event = item.event
+        message_id, planned = None, []
+        if isinstance(event, inbound.Line) and item.command_place is not None:
+            message_id, planned = await deletes.plan_delete(
+                session, event, bot_id=bot_id, topic=item.command_place
+            )
+        elif isinstance(event, inbound.Line):
+            source, planned = await edits.plan_edit(session, event, bot_id=bot_id, style=style)
+            message_id = source.id if source else None
+        elif event.kind == "message_reaction":
+            source, planned = await reactions.plan_reaction(session, event.raw, bot_id=bot_id)
+            message_id = source.id if source else None
+        elif event.kind == "unblocked":
+            planned = await blocking.set_blocked(
+                session, item.line.sender_id if item.line else 0, blocked=False,
+                via="wrote again", correlation_id=correlation,
+            )  # fmt: skip
+        else:
+            change = blocking.membership_change(event.raw)
+            if change is not None:
+                planned = await blocking.set_blocked(
+                    session, change[0], blocked=change[1], via="my_chat_member",
+                    correlation_id=correlation,
+                )  # fmt: skip
+        if planned:
+            outgoing.append((item, Outgoing(message_id, planned, correlation)))
+    if not outgoing:
+        return
+    written = await write_jobs(session, [o for _, o in outgoing])
+    for (item, line), heads in zip(outgoing, written, strict=True):
+        item.jobs += len(line.planned)
+        item.heads += tuple(heads)
 
 
 async def _replied(session: AsyncSession, item: _Item) -> Message | None:
@@ -280,7 +384,7 @@ def _message_row(item: _Item, update_row_id: int, replied: Message | None, now) 
         "media": _media_json(line.media),
         "media_group_id": line.media_group_id,
         "reply_to_message_id": replied.id if replied else None,
-        "internal": False,
+        "internal": item.internal,
         "raw": line.raw,
         "created_at": now,
     }

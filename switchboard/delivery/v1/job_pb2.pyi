@@ -101,10 +101,12 @@ class DeleteMessages(_message.Message):
     def __init__(self, message_ids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class CreateTopic(_message.Message):
-    __slots__ = ("name",)
+    __slots__ = ("name", "replaces_topic_id")
     NAME_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_TOPIC_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    replaces_topic_id: int
+    def __init__(self, name: _Optional[str] = ..., replaces_topic_id: _Optional[int] = ...) -> None: ...
 
 class CopyMessage(_message.Message):
     __slots__ = ("from_chat_id", "message_id", "replace_caption", "caption")

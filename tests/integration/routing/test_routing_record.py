@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Job, Message
+from services.routing.usecases import targets
 from services.routing.usecases.record import Incoming, record_batch
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.stage import (
@@ -116,8 +117,14 @@ async def test_a_reply_maps_to_the_copy_in_each_destination(db_sessions: Session
             ]
         )  # fmt: skip
     await _record(db_sessions, staff_line("Refunded", message_id=41, reply_to=101))
-    replies = {j.destination.chat_id: j.reply_to_message_id for j in (await _jobs(db_sessions))[2:]}
-    assert replies == {ANN: 7, CR_GROUP: 201}
+    jobs = (await _jobs(db_sessions))[2:]
+    # The job names the replied-to line; its message in each chat is found at the claim.
+    assert {j.refers_to for j in jobs} == {source.id}
+    async with db_sessions() as session:
+        found = await targets.find(
+            session, [targets.Wanted(source.id, j.destination.chat_id) for j in jobs]
+        )
+    assert {w.chat_id: ids for w, ids in found.items()} == {ANN: (7,), CR_GROUP: (201,)}
 
 
 async def test_sequences_grow_per_destination(db_sessions: Sessions) -> None:
