@@ -2,7 +2,9 @@
 
 Telegram's error classes decide: 429 → again after exactly retry_after; 5xx, network
 errors and timeouts → again with backoff; 400/403 and the other client errors →
-permanent, recorded with Telegram's description, never retried."""
+permanent, recorded with Telegram's description, never retried. Some permanent
+failures are obstacles routing acts on (a deleted topic, a client who blocked the bot);
+the predicates below recognise Telegram's descriptions for them."""
 
 from __future__ import annotations
 
@@ -33,6 +35,13 @@ class Verdict(enum.Enum):
     FAILED = "failed"
 
 
+class Obstacle(enum.Enum):
+    """What stood in the way of a FAILED job, when routing has something to do about it."""
+
+    TOPIC_DELETED = "topic_deleted"  # routing recreates the topic and moves the jobs
+    CLIENT_BLOCKED = "client_blocked"  # routing marks the customer and tells staff
+
+
 @dataclass
 class Result:
     verdict: Verdict
@@ -43,6 +52,9 @@ class Result:
     # Seconds Telegram asked us to wait (429); None = use the lane's backoff.
     retry_after: float | None = None
     plain_text_fallback: bool = False
+    obstacle: Obstacle | None = None
+    # A create_topic job: the new topic's message_thread_id.
+    created_thread_id: int = 0
 
 
 _CODES: tuple[tuple[type[Exception], int], ...] = (
@@ -97,12 +109,35 @@ def is_formatting_error(exc: Exception) -> bool:
     )
 
 
-def is_gone_topic(exc: Exception) -> bool:
-    """The destination topic was deleted or closed (routing recreates or reopens it)."""
-    if not isinstance(exc, TelegramBadRequest):
-        return False
-    text = exc.message
-    return any(m in text for m in ("message thread not found", "TOPIC_DELETED", "TOPIC_CLOSED"))
+def _says(exc: Exception, *words: str) -> bool:
+    """A Bad Request whose description contains one of `words`."""
+    return isinstance(exc, TelegramBadRequest) and any(w in exc.message for w in words)
+
+
+def is_deleted_topic(exc: Exception) -> bool:
+    """The destination topic was deleted by staff (routing recreates it). Sends say
+    "message thread not found"; topic methods (reopening) say TOPIC_ID_INVALID."""
+    return _says(exc, "message thread not found", "TOPIC_DELETED", "TOPIC_ID_INVALID")
+
+
+def is_closed_topic(exc: Exception) -> bool:
+    """The destination topic was closed by staff (delivery reopens it)."""
+    return _says(exc, "TOPIC_CLOSED")
+
+
+def is_topic_not_modified(exc: Exception) -> bool:
+    """Reopening a topic that is already open."""
+    return _says(exc, "TOPIC_NOT_MODIFIED")
+
+
+def is_not_modified(exc: Exception) -> bool:
+    """An edit that changes nothing: the message already says it."""
+    return _says(exc, "message is not modified")
+
+
+def is_reaction_target_gone(exc: Exception) -> bool:
+    """The message to react to is not there (deleted, or never copied)."""
+    return _says(exc, "message to react not found", "MESSAGE_ID_INVALID")
 
 
 def is_blocked(exc: Exception) -> bool:

@@ -22,7 +22,7 @@ from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 from .auth.errors import PushRejected, bearer_token
 from .auth.verifiers import PushVerifier
-from .outcome import Result, Verdict
+from .outcome import Obstacle, Result, Verdict
 from .pacing import Pacer
 from .telegram_send import Senders, execute
 
@@ -33,6 +33,11 @@ OUTCOMES = {
     Verdict.SENT: routing_pb2.OUTCOME_SENT,
     Verdict.RETRY: routing_pb2.OUTCOME_RETRY,
     Verdict.FAILED: routing_pb2.OUTCOME_FAILED,
+}
+OBSTACLES = {
+    None: routing_pb2.OBSTACLE_UNSPECIFIED,
+    Obstacle.TOPIC_DELETED: routing_pb2.OBSTACLE_TOPIC_DELETED,
+    Obstacle.CLIENT_BLOCKED: routing_pb2.OBSTACLE_CLIENT_BLOCKED,
 }
 REPORT_TRIES = 5
 
@@ -71,11 +76,23 @@ async def handle_push(request: web.Request, worker: Worker) -> web.Response:
         return await _deliver(worker, job)
 
 
+def claim_request(job: job_pb2.DeliveryJob) -> routing_pb2.ClaimJobRequest:
+    """The claim; for a job that refers to a message it also asks for that message's
+    ids in the job's chat (the answer's `targets`)."""
+    request = routing_pb2.ClaimJobRequest(
+        job_id=job.job_id, attempt=job.attempt, correlation_id=job.correlation_id
+    )
+    if job.refers_to:
+        request.refers_to = job.refers_to
+        request.refers_to_part = job.refers_to_part
+        request.refers_to_all_parts = job.refers_to_all_parts
+        request.chat_id = job.destination.chat_id
+    return request
+
+
 async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     try:
-        claim = await worker.routing.ClaimJob(
-            routing_pb2.ClaimJobRequest(job_id=job.job_id, attempt=job.attempt)
-        )
+        claim = await worker.routing.ClaimJob(claim_request(job))
     except grpc.aio.AioRpcError as error:
         log.warning("cannot claim a job", extra={"job_id": job.job_id, "code": error.code().name})
         return _answer(503, error="routing unavailable")
@@ -95,7 +112,7 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     else:
         if wait:
             await asyncio.sleep(wait)
-        result = await execute(worker.senders, job)
+        result = await execute(worker.senders, job, list(claim.targets))
     return await _report(worker, job, result)
 
 
@@ -110,11 +127,14 @@ async def _report(worker: Worker, job: job_pb2.DeliveryJob, result: Result) -> w
         retry_after_seconds=result.retry_after or 0.0,
         plain_text_fallback=result.plain_text_fallback,
         correlation_id=job.correlation_id,
+        obstacle=OBSTACLES[result.obstacle],
+        created_thread_id=result.created_thread_id,
     )
     log.info(
         "job delivered" if result.verdict is Verdict.SENT else "job not delivered",
         extra={"job_id": job.job_id, "verdict": result.verdict.value,
-               "error_code": result.error_code, "description": result.description},
+               "error_code": result.error_code, "description": result.description,
+               "obstacle": result.obstacle.value if result.obstacle else None},
     )  # fmt: skip
     for attempt in range(REPORT_TRIES):
         try:

@@ -1,165 +1,114 @@
-"""Carries out one delivery job with aiogram: copy, text, media or album, replying
-where asked (without the reply when its target is gone), falling back to plain text
-when Telegram cannot use the entities."""
+"""Carries out one delivery job with aiogram: picks the action's module (sends, changes
+to existing messages, topics), falls back to plain text when Telegram cannot use the
+entities, reopens a topic that staff closed, and names the obstacles routing acts on."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Awaitable, Sequence
+from typing import Protocol
 
-from aiogram import Bot
-from aiogram.types import (
-    InputMediaAudio,
-    InputMediaDocument,
-    InputMediaPhoto,
-    InputMediaVideo,
-    MessageEntity,
-    ReplyParameters,
-)
+from aiogram.exceptions import TelegramBadRequest
 
-from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
 
-from .outcome import Result, Verdict, classify, is_formatting_error
-from .transfer import UploadCache, media_input, remember
+from .changes import delete_messages, edit_caption, edit_text, set_reaction
+from .outcome import (
+    Obstacle,
+    Result,
+    Verdict,
+    classify,
+    is_blocked,
+    is_closed_topic,
+    is_deleted_topic,
+    is_formatting_error,
+)
+from .sends import SEND_ACTIONS, Senders, send
+from .topics import create_topic, reopen
 
-SENDERS = {
-    "photo": "send_photo",
-    "document": "send_document",
-    "video": "send_video",
-    "audio": "send_audio",
-    "voice": "send_voice",
-    "animation": "send_animation",
-    "sticker": "send_sticker",
-    "video_note": "send_video_note",
+__all__ = ["Senders", "execute"]
+
+log = logging.getLogger(__name__)
+
+
+class Action(Protocol):
+    def __call__(
+        self,
+        senders: Senders,
+        job: job_pb2.DeliveryJob,
+        targets: Sequence[int],
+        *,
+        plain: bool,
+    ) -> Awaitable[Result]: ...
+
+
+ACTIONS: dict[str, Action] = {
+    **dict.fromkeys(SEND_ACTIONS, send),
+    "edit_text": edit_text,
+    "edit_caption": edit_caption,
+    "set_reaction": set_reaction,
+    "delete_messages": delete_messages,
+    "create_topic": create_topic,
 }
-UNCAPTIONED = frozenset({"sticker", "video_note"})
-ALBUM_ITEMS = {
-    "photo": InputMediaPhoto,
-    "video": InputMediaVideo,
-    "document": InputMediaDocument,
-    "audio": InputMediaAudio,
-}
 
 
-def entities(text: common_pb2.FormattedText, *, plain: bool) -> list[MessageEntity] | None:
-    if plain or not text.entities:
-        return None
-    out = []
-    for e in text.entities:
-        fields: dict = {"type": e.type, "offset": e.offset, "length": e.length}
-        if e.url:
-            fields["url"] = e.url
-        if e.language:
-            fields["language"] = e.language
-        if e.custom_emoji_id:
-            fields["custom_emoji_id"] = e.custom_emoji_id
-        out.append(MessageEntity(**fields))
-    return out
-
-
-@dataclass
-class Senders:
-    """The bots this worker can send with (by bot id), and what it learnt uploading."""
-
-    bots: Mapping[int, Bot]
-    uploads: UploadCache = field(default_factory=UploadCache)
-
-
-async def _call(
-    senders: Senders, job: job_pb2.DeliveryJob, *, plain: bool
-) -> list[tuple[int, int]]:
-    """One attempt; returns the (chat, message) ids Telegram made."""
-    bot = senders.bots[job.bot_id]
-    dest = job.destination
-    common: dict = {"chat_id": dest.chat_id}
-    if dest.message_thread_id:
-        common["message_thread_id"] = dest.message_thread_id
-    if job.reply_to_message_id:
-        # A reply whose target is gone must not fail the message.
-        common["reply_parameters"] = ReplyParameters(
-            message_id=job.reply_to_message_id, allow_sending_without_reply=True
-        )
-    action = job.WhichOneof("action")
-    if action == "send_text":
-        text = job.send_text.text
-        sent = await bot.send_message(
-            text=text.text, entities=entities(text, plain=plain), parse_mode=None, **common
-        )
-        return [(sent.chat.id, sent.message_id)]
-    if action == "copy":
-        copy = job.copy
-        extra: dict = {}
-        if copy.replace_caption:
-            extra = {
-                "caption": copy.caption.text,
-                "caption_entities": entities(copy.caption, plain=plain),
-                "parse_mode": None,
-            }
-        made = await bot.copy_message(
-            from_chat_id=copy.from_chat_id, message_id=copy.message_id, **extra, **common
-        )
-        return [(dest.chat_id, made.message_id)]
-    if action == "send_media":
-        media = job.send_media
-        extra = {}
-        if media.kind not in UNCAPTIONED and media.caption.text:
-            extra = {
-                "caption": media.caption.text,
-                "caption_entities": entities(media.caption, plain=plain),
-                "parse_mode": None,
-            }
-        sender = getattr(bot, SENDERS[media.kind])
-        source = await media_input(
-            media, sender_id=job.bot_id, bots=senders.bots, cache=senders.uploads
-        )
-        sent = await sender(**{media.kind: source}, **extra, **common)
-        remember(senders.uploads, job.bot_id, media, sent)
-        return [(sent.chat.id, sent.message_id)]
-    if action == "send_album":
-        items = [
-            ALBUM_ITEMS[item.kind](
-                media=await media_input(
-                    item, sender_id=job.bot_id, bots=senders.bots, cache=senders.uploads
-                ),
-                caption=item.caption.text or None,
-                caption_entities=entities(item.caption, plain=plain),
-                parse_mode=None,
-            )
-            for item in job.send_album.items
-        ]
-        sent_all = await bot.send_media_group(media=items, **common)
-        for item, sent in zip(job.send_album.items, sent_all, strict=False):
-            remember(senders.uploads, job.bot_id, item, sent)
-        return [(m.chat.id, m.message_id) for m in sent_all]
-    if action == "send_location":
-        place = job.send_location
-        sent = await bot.send_location(latitude=place.latitude, longitude=place.longitude, **common)
-        return [(sent.chat.id, sent.message_id)]
-    if action == "send_contact":
-        card = job.send_contact
-        sent = await bot.send_contact(
-            phone_number=card.phone_number,
-            first_name=card.first_name,
-            last_name=card.last_name or None,
-            **common,
-        )
-        return [(sent.chat.id, sent.message_id)]
-    raise ValueError(f"job {job.job_id} has no action")
-
-
-async def execute(senders: Senders, job: job_pb2.DeliveryJob) -> Result:
-    """Send the job once; the Result says what happened and what to do next."""
+async def execute(
+    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int] = ()
+) -> Result:
+    """Carry the job out once; the Result says what happened and what to do next.
+    `targets`: the message ids in the job's chat that the job refers to (the claim's
+    answer), parts in order; empty when it refers to nothing or nothing is there."""
     if job.bot_id not in senders.bots:
         return Result(Verdict.FAILED, description=f"no token configured for bot {job.bot_id}")
+    action = ACTIONS.get(job.WhichOneof("action") or "")
+    if action is None:
+        return Result(Verdict.FAILED, description="cannot deliver: the job has no action")
     # Every failure is classified, whatever raised it: a worker never crashes on a job.
     try:
-        return Result(Verdict.SENT, sent=await _call(senders, job, plain=False))
+        return await _into_open_topic(action, senders, job, targets)
     except Exception as exc:
-        if not is_formatting_error(exc):
-            return classify(exc)
+        return _failure(job, exc)
+
+
+async def _into_open_topic(
+    action: Action, senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int]
+) -> Result:
+    """A topic that staff closed is reopened and the call made once more."""
     try:
-        sent = await _call(senders, job, plain=True)
-    except Exception as exc:
-        return classify(exc)
-    return Result(Verdict.SENT, sent=sent, plain_text_fallback=True)
+        return await _formatted(action, senders, job, targets)
+    except TelegramBadRequest as exc:
+        if not (job.destination.message_thread_id and is_closed_topic(exc)):
+            raise
+    log.info(
+        "reopening a closed topic",
+        extra={"job_id": job.job_id, "chat_id": job.destination.chat_id,
+               "thread_id": job.destination.message_thread_id},
+    )  # fmt: skip
+    await reopen(senders.bots[job.bot_id], job.destination)
+    return await _formatted(action, senders, job, targets)
+
+
+async def _formatted(
+    action: Action, senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int]
+) -> Result:
+    """Rich text first; the same content as plain text when Telegram cannot parse it."""
+    try:
+        return await action(senders, job, targets, plain=False)
+    except TelegramBadRequest as exc:
+        if not is_formatting_error(exc):
+            raise
+    result = await action(senders, job, targets, plain=True)
+    result.plain_text_fallback = True
+    return result
+
+
+def _failure(job: job_pb2.DeliveryJob, exc: Exception) -> Result:
+    result = classify(exc)
+    if result.verdict is not Verdict.FAILED:
+        return result
+    if job.destination.message_thread_id and is_deleted_topic(exc):
+        # Routing recreates the topic and moves the destination's jobs: no retry here.
+        result.obstacle = Obstacle.TOPIC_DELETED
+    elif is_blocked(exc):
+        result.obstacle = Obstacle.CLIENT_BLOCKED
+    return result

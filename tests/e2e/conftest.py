@@ -135,7 +135,13 @@ async def running(
             await bot.set_webhook(
                 f"{stack.ingress_url}/webhook/{role}",
                 secret_token=SECRETS[role],
-                allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+                allowed_updates=[
+                    "message",
+                    "edited_message",
+                    "callback_query",
+                    "my_chat_member",
+                    "message_reaction",
+                ],
             )
         topics = {
             CS_GROUP: (await make_bot(CS_TOKEN).create_forum_topic(CS_GROUP, "Ann Client")),

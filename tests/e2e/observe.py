@@ -10,6 +10,7 @@ from sqlalchemy import select
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, InboundUpdate, Job, Message
 from services.routing.usecases.outbox import destination_key
+from tests.e2e.conftest import ANN as ANN_ID
 from tests.e2e.conftest import Running
 from tests.integration.routing_db.fixtures import Sessions
 
@@ -115,3 +116,22 @@ async def wait_settled(running: Running, sessions: Sessions, *, timeout: float =
         timeout=timeout,
         what="every job finished",
     )
+
+
+async def client_lines(running: Running) -> list[dict]:
+    """What the client bot posted in Ann's private chat, in order."""
+    seen = await running.sandbox.messages(ANN_ID, bot="client_bot")
+    return [m for m in seen if m["from"]["is_bot"]]
+
+
+async def wait_client(
+    running: Running, condition: Callable[[list[dict]], bool], *, what: str, timeout: float = WAIT
+) -> list[dict]:
+    return await running.sandbox.wait_for(
+        lambda: client_lines(running), condition, timeout=timeout, what=what
+    )
+
+
+def shown_text(message: dict) -> str:
+    """A message's text or caption."""
+    return message.get("text") or message.get("caption") or ""

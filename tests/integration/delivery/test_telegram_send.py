@@ -1,39 +1,22 @@
-"""Delivery's sender against the sandbox: every action, and how each Telegram failure
-is classified."""
+"""Delivery's sender against the sandbox: the send actions, replies, and how each
+Telegram failure is classified."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from aiogram import Bot
 
 from sandbox.client import SandboxClient
 from services.delivery.outcome import Verdict
 from services.delivery.telegram_send import Senders, execute
-from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
-from tests.cast import ANN, CS_GROUP, CS_TOKEN
+from tests.cast import ANN, ANNA, CS_GROUP, CS_TOKEN
+from tests.integration.delivery.jobs import text_job
 
 
 def _text_job(chat_id: int, text: str, *, thread: int = 0, entities=(), reply_to: int = 0):
-    job = job_pb2.DeliveryJob(job_id="j1", bot_id=1002, reply_to_message_id=reply_to)
-    job.destination.chat_id = chat_id
-    job.destination.message_thread_id = thread
-    job.send_text.text.text = text
-    job.send_text.text.entities.extend(common_pb2.MessageEntity(**e) for e in entities)
-    return job
-
-
-@pytest.fixture
-def senders(make_bot: Callable[..., Bot], cast: SandboxClient) -> Senders:
-    return Senders({1001: make_bot("1001:client-secret"), 1002: make_bot(CS_TOKEN)})
-
-
-@pytest.fixture
-async def topic(cast: SandboxClient, make_bot: Callable[..., Bot]) -> int:
-    created = await make_bot(CS_TOKEN).create_forum_topic(CS_GROUP, "Ann")
-    return created.message_thread_id
+    return text_job(chat_id, text, thread=thread, entities=entities, reply_to_message_id=reply_to)
 
 
 async def test_text_with_entities_lands_in_the_topic(
@@ -109,12 +92,12 @@ async def test_5xx_and_timeouts_are_retried(
 
 
 async def test_400_and_403_are_permanent_with_telegrams_words(
-    cast: SandboxClient, make_bot: Callable[..., Bot], senders: Senders, topic: int
+    cast: SandboxClient, senders: Senders
 ) -> None:
-    await make_bot(CS_TOKEN).close_forum_topic(CS_GROUP, topic)
-    closed = await execute(senders, _text_job(CS_GROUP, "x", thread=topic))
-    assert (closed.verdict, closed.error_code) == (Verdict.FAILED, 400)
-    assert closed.description == "Bad Request: TOPIC_CLOSED"
+    nowhere = await execute(senders, _text_job(-1009999, "x"))
+    assert (nowhere.verdict, nowhere.error_code) == (Verdict.FAILED, 400)
+    assert nowhere.description == "Bad Request: chat not found"
+    assert nowhere.obstacle is None
     await cast.send(ANN, "@client_bot", "/start")
     await cast.block(ANN, "client_bot")
     job = _text_job(ANN, "are you there?")
@@ -122,6 +105,34 @@ async def test_400_and_403_are_permanent_with_telegrams_words(
     blocked = await execute(senders, job)
     assert (blocked.verdict, blocked.error_code) == (Verdict.FAILED, 403)
     assert blocked.description == "Forbidden: bot was blocked by the user"
+
+
+async def test_a_reply_goes_to_the_copy_the_claim_found(
+    cast: SandboxClient, senders: Senders, topic: int
+) -> None:
+    written = await cast.send(ANNA, CS_GROUP, "the original", message_thread_id=topic)
+    # refers_to wins over reply_to_message_id: the claim's target is the copy here.
+    job = _text_job(CS_GROUP, "an answer", thread=topic, reply_to=999)
+    job.refers_to = 77
+    result = await execute(senders, job, [written["message_id"]])
+    assert result.verdict is Verdict.SENT
+    seen = (await cast.messages(CS_GROUP, thread_id=topic))[-1]
+    assert seen["text"] == "an answer"
+    assert seen["reply_to_message_id"] == written["message_id"]
+
+
+async def test_a_reply_without_a_copy_here_goes_without_the_reply(
+    cast: SandboxClient, senders: Senders, topic: int
+) -> None:
+    written = await cast.send(ANNA, CS_GROUP, "elsewhere", message_thread_id=topic)
+    job = _text_job(CS_GROUP, "an answer", thread=topic, reply_to=written["message_id"])
+    job.refers_to = 77  # the claim found no copy: reply_to_message_id is not used
+    result = await execute(senders, job, [])
+    assert result.verdict is Verdict.SENT
+    seen = (await cast.messages(CS_GROUP, thread_id=topic))[-1]
+    assert seen["text"] == "an answer" and "reply_to_message_id" not in seen
+    sent = (await cast.calls(method="sendMessage", bot="cs_bot"))[-1]
+    assert "reply_parameters" not in sent["params"]
 
 
 async def test_a_clients_photo_is_moved_to_the_staff_bot_once(

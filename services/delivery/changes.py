@@ -1,0 +1,94 @@
+"""The actions on messages already in the destination: edit a copy's text or caption,
+set the bot's reaction on it, delete messages. Which copy is routing's answer at claim
+time (`targets`); with none there, there is nothing to change and the job is done."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import ReactionTypeEmoji
+
+from switchboard.delivery.v1 import job_pb2
+
+from .outcome import Result, Verdict, is_not_modified, is_reaction_target_gone
+from .sends import Senders, caption_fields, entities
+
+# Telegram's deleteMessages takes at most this many ids per call.
+DELETE_BATCH = 100
+
+
+def _nothing() -> Result:
+    return Result(Verdict.SENT)
+
+
+async def edit_text(
+    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+) -> Result:
+    if not targets:
+        return _nothing()
+    chat_id, target = job.destination.chat_id, targets[0]
+    text = job.edit_text.text
+    try:
+        await senders.bots[job.bot_id].edit_message_text(
+            chat_id=chat_id, message_id=target, text=text.text,
+            entities=entities(text, plain=plain), parse_mode=None,
+        )  # fmt: skip
+    except TelegramBadRequest as exc:
+        if not is_not_modified(exc):
+            raise
+    return Result(Verdict.SENT, sent=[(chat_id, target)])
+
+
+async def edit_caption(
+    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+) -> Result:
+    if not targets:
+        return _nothing()
+    chat_id, target = job.destination.chat_id, targets[0]
+    try:
+        await senders.bots[job.bot_id].edit_message_caption(
+            chat_id=chat_id, message_id=target,
+            **caption_fields(job.edit_caption.caption, plain=plain),
+        )  # fmt: skip
+    except TelegramBadRequest as exc:
+        if not is_not_modified(exc):
+            raise
+    return Result(Verdict.SENT, sent=[(chat_id, target)])
+
+
+async def set_reaction(
+    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+) -> Result:
+    """The bot's reaction on the copy: the job's emoji, or none (an empty list)."""
+    if not targets:
+        return _nothing()
+    chat_id, target = job.destination.chat_id, targets[0]
+    try:
+        await senders.bots[job.bot_id].set_message_reaction(
+            chat_id=chat_id, message_id=target,
+            reaction=[ReactionTypeEmoji(emoji=e) for e in job.set_reaction.emoji],
+        )  # fmt: skip
+    except TelegramBadRequest as exc:
+        if is_reaction_target_gone(exc):
+            return _nothing()  # the copy is gone: nothing to mirror onto
+        raise
+    return Result(Verdict.SENT, sent=[(chat_id, target)])
+
+
+def to_delete(job: job_pb2.DeliveryJob, targets: Sequence[int]) -> list[int]:
+    """The job's own message ids and the copies the claim found, each once, in order."""
+    return list(dict.fromkeys([*job.delete_messages.message_ids, *targets]))
+
+
+async def delete_messages(
+    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+) -> Result:
+    """Telegram answers true even when some were already gone; a refusal (a message too
+    old to delete, no right to) raises and is recorded with Telegram's description."""
+    chat_id = job.destination.chat_id
+    ids = to_delete(job, targets)
+    bot = senders.bots[job.bot_id]
+    for start in range(0, len(ids), DELETE_BATCH):
+        await bot.delete_messages(chat_id=chat_id, message_ids=ids[start : start + DELETE_BATCH])
+    return Result(Verdict.SENT, sent=[(chat_id, m) for m in ids])

@@ -1,0 +1,35 @@
+"""Forum topics: create one for a create_topic job (a customer's topic that staff
+deleted), and reopen one that staff closed so that a message can still go there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+
+from switchboard.common.v1 import common_pb2
+from switchboard.delivery.v1 import job_pb2
+
+from .outcome import Result, Verdict, is_topic_not_modified
+from .sends import Senders
+
+
+async def create_topic(
+    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+) -> Result:
+    made = await senders.bots[job.bot_id].create_forum_topic(
+        chat_id=job.destination.chat_id, name=job.create_topic.name
+    )
+    return Result(Verdict.SENT, created_thread_id=made.message_thread_id)
+
+
+async def reopen(bot: Bot, destination: common_pb2.Destination) -> None:
+    """Reopen the destination's topic; one already open again is fine."""
+    try:
+        await bot.reopen_forum_topic(
+            chat_id=destination.chat_id, message_thread_id=destination.message_thread_id
+        )
+    except TelegramBadRequest as exc:
+        if not is_topic_not_modified(exc):
+            raise
