@@ -14,9 +14,6 @@ from switchboard.delivery.v1 import job_pb2
 from .outcome import Result, Verdict, is_not_modified, is_reaction_target_gone
 from .sends import Senders, caption_fields, entities
 
-# Telegram's deleteMessages takes at most this many ids per call.
-DELETE_BATCH = 100
-
 
 def _nothing() -> Result:
     return Result(Verdict.SENT)
@@ -84,11 +81,21 @@ def to_delete(job: job_pb2.DeliveryJob, targets: Sequence[int]) -> list[int]:
 async def delete_messages(
     senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
 ) -> Result:
-    """Telegram answers true even when some were already gone; a refusal (a message too
-    old to delete, no right to) raises and is recorded with Telegram's description."""
+    """One deleteMessage per message: deleteMessages skips, without a word, what it may
+    not delete (too old, no right), and staff must hear of that. A message already gone
+    counts as deleted; a refusal does not stop the others and fails the job with
+    Telegram's description (routing tells the topic)."""
     chat_id = job.destination.chat_id
-    ids = to_delete(job, targets)
     bot = senders.bots[job.bot_id]
-    for start in range(0, len(ids), DELETE_BATCH):
-        await bot.delete_messages(chat_id=chat_id, message_ids=ids[start : start + DELETE_BATCH])
-    return Result(Verdict.SENT, sent=[(chat_id, m) for m in ids])
+    done, refused = [], None
+    for message_id in to_delete(job, targets):
+        try:
+            await bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except TelegramBadRequest as exc:
+            if "message to delete not found" not in exc.message:
+                refused = refused or exc
+                continue
+        done.append((chat_id, message_id))
+    if refused is not None:
+        raise refused
+    return Result(Verdict.SENT, sent=done)

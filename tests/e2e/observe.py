@@ -135,3 +135,11 @@ async def wait_client(
 def shown_text(message: dict) -> str:
     """A message's text or caption."""
     return message.get("text") or message.get("caption") or ""
+
+
+async def ann_opens_the_chat(running: Running, text: str = "Hi") -> None:
+    """Ann writes first and the line reaches both topics before staff answer: the client
+    bot's and the staff bots' updates come by separate webhooks, in no set order."""
+    await running.sandbox.send(ANN_ID, "@client_bot", text)
+    for group in running.topics:
+        await wait_topic(running, group, lambda lines: text in texts(lines), what="Ann's line")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, Running
-from tests.e2e.observe import wait_client, wait_topic
+from tests.e2e.observe import ann_opens_the_chat, wait_client, wait_topic
 
 
 async def _album(running: Running, user: int, chat, group_id: str, **fields) -> list[dict]:
@@ -50,7 +50,7 @@ async def test_a_client_album_arrives_as_one_album_and_replies_find_its_items(
 async def test_a_staff_album_reaches_the_client_as_an_album_with_the_name(
     running: Running,
 ) -> None:
-    await running.sandbox.send(ANN, "@client_bot", "Hi")
+    await ann_opens_the_chat(running)
     await _album(
         running, ANNA, CS_GROUP, "anna-album-1", message_thread_id=running.topics[CS_GROUP]
     )

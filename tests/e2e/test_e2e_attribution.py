@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, RAVI, Running
-from tests.e2e.observe import shown_text, topic_lines, wait_client, wait_topic
+from tests.e2e.conftest import ANNA, CR_GROUP, CS_GROUP, FAST_PACING, RAVI, Running
+from tests.e2e.observe import ann_opens_the_chat, shown_text, topic_lines, wait_client, wait_topic
 
 
 async def _staff_says(running: Running, text: str, **fields) -> None:
-    await running.sandbox.send(ANN, "@client_bot", "Hi")  # Ann has opened the chat
+    await ann_opens_the_chat(running)
     await running.sandbox.send(
         ANNA, CS_GROUP, text, message_thread_id=running.topics[CS_GROUP], **fields
     )
@@ -40,7 +40,7 @@ async def test_entities_after_an_emoji_and_after_cjk_text_keep_their_place(
 async def test_a_sender_missing_from_the_staff_registry_keeps_their_name_and_the_group_role(
     running: Running,
 ) -> None:
-    await running.sandbox.send(ANN, "@client_bot", "Hi")
+    await ann_opens_the_chat(running)
     await running.sandbox.send(
         RAVI, CR_GROUP, "Ravi here", message_thread_id=running.topics[CR_GROUP]
     )
@@ -76,7 +76,7 @@ async def test_a_5000_character_message_goes_in_parts_with_its_formatting(
         if e["type"] == "bold" and (n, e["offset"]) != (0, 0)
     ]
     assert len(pieces) == 2
-    assert " ".join(pieces) == text[3950:4250].strip()
+    assert " ".join(pieces).strip() == text[3950:4250].strip()
     # The other staff topic sees the same two parts.
     mirrored = await wait_topic(running, CR_GROUP, lambda lines: len(lines) >= 3, what="mirror")
     assert [m["text"] for m in mirrored[1:]] == [p["text"] for p in parts]

@@ -6,8 +6,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.routing.db.models import Message
-from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, Running
-from tests.e2e.observe import client_lines, texts, wait_client, wait_settled, wait_topic
+from tests.e2e.conftest import ANNA, CR_GROUP, CS_GROUP, Running
+from tests.e2e.observe import (
+    ann_opens_the_chat,
+    client_lines,
+    texts,
+    wait_client,
+    wait_settled,
+    wait_topic,
+)
 from tests.integration.routing_db.fixtures import Sessions
 
 
@@ -16,7 +23,7 @@ async def test_delete_removes_the_message_its_copies_and_the_command(
 ) -> None:
     sandbox = running.sandbox
     thread = running.topics[CS_GROUP]
-    await sandbox.send(ANN, "@client_bot", "Hi")
+    await ann_opens_the_chat(running)
     wrong = await sandbox.send(ANNA, CS_GROUP, "Your refund is 500 EUR", message_thread_id=thread)
     await wait_client(running, lambda lines: len(lines) == 1, what="the staff line")
     await wait_topic(running, CR_GROUP, lambda lines: len(lines) == 2, what="the mirror")
@@ -42,7 +49,7 @@ async def test_delete_removes_the_message_its_copies_and_the_command(
 async def test_a_delete_telegram_refuses_is_reported_in_the_topic(running: Running) -> None:
     sandbox = running.sandbox
     thread = running.topics[CS_GROUP]
-    await sandbox.send(ANN, "@client_bot", "Hi")
+    await ann_opens_the_chat(running)
     old = await sandbox.send(ANNA, CS_GROUP, "Old news", message_thread_id=thread)
     await wait_client(running, lambda lines: len(lines) == 1, what="the staff line")
     await wait_topic(running, CR_GROUP, lambda lines: len(lines) == 2, what="the mirror")
@@ -64,7 +71,7 @@ async def test_a_note_reaches_the_other_topics_and_never_the_client(
     running: Running, db_sessions: Sessions
 ) -> None:
     sandbox = running.sandbox
-    await sandbox.send(ANN, "@client_bot", "Hi")
+    await ann_opens_the_chat(running)
     await sandbox.send(
         ANNA, CS_GROUP, "/note she was charged twice, check with billing",
         message_thread_id=running.topics[CS_GROUP],

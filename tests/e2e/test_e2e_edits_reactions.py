@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, Running
-from tests.e2e.observe import client_lines, wait_client, wait_topic
+from tests.e2e.observe import ann_opens_the_chat, client_lines, wait_client, wait_topic
 
 CLIENT_BOT, CS_BOT, CR_BOT = 1001, 1002, 1003
 
@@ -26,7 +26,7 @@ async def test_a_client_edit_edits_every_staff_copy(running: Running) -> None:
 
 async def test_a_staff_edit_keeps_the_attribution(running: Running) -> None:
     sandbox = running.sandbox
-    await sandbox.send(ANN, "@client_bot", "Hi")
+    await ann_opens_the_chat(running)
     thread = running.topics[CS_GROUP]
     sent = await sandbox.send(ANNA, CS_GROUP, "On it", message_thread_id=thread)
     await wait_client(running, lambda lines: len(lines) == 1, what="the staff line")

@@ -6,17 +6,21 @@ import json
 from dataclasses import dataclass
 from itertools import count
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.routing.db.enums import BotRole, CustomerStatus, GroupRole
-from services.routing.db.models import Bot, Customer, Staff, StaffGroup, Team, Topic
-from services.routing.usecases.record import Incoming
+from services.routing.db.enums import BotRole, CustomerStatus, GroupRole, JobStatus
+from services.routing.db.models import Bot, Customer, Job, Staff, StaffGroup, Team, Topic
+from services.routing.usecases import outcomes
+from services.routing.usecases.record import Incoming, Options, Recorded, record_batch
+from switchboard.delivery.v1 import job_pb2
 
 CLIENT_BOT, CS_BOT, CR_BOT = 7_000_000_001, 7_000_000_002, 7_000_000_003
 CS_GROUP, CR_GROUP = -1_001_000_000_001, -1_001_000_000_002
 ANN, ANNA, BORIS = 5_000_000_001, 6_000_000_001, 6_000_000_002
 CS_THREAD, CR_THREAD = 11, 21
 _update_ids = count(1000)
+Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,13 @@ def client_line(text: str, *, message_id: int, reply_to: int | None = None, **ex
 
 
 def staff_line(
-    text: str, *, message_id: int, user: int = ANNA, name: str = "Anna", reply_to: int | None = None
+    text: str,
+    *,
+    message_id: int,
+    user: int = ANNA,
+    name: str = "Anna",
+    reply_to: int | None = None,
+    **extra,
 ) -> Incoming:
     chat = {"id": CS_GROUP, "type": "supergroup", "is_forum": True}
     message = {
@@ -88,11 +98,81 @@ def staff_line(
         "is_topic_message": True,
         "text": text,
         "reply_to_message": {"message_id": reply_to or CS_THREAD, "date": 1, "chat": chat},
+        **extra,
     }
     return _incoming(CS_BOT, message)
 
 
-def _incoming(bot_id: int, message: dict) -> Incoming:
+def raw_update(bot_id: int, kind: str, body: dict) -> Incoming:
+    """Any update a bot receives: `kind` (message, edited_message, message_reaction,
+    my_chat_member...) with its body, under a new update_id."""
     update_id = next(_update_ids)
-    raw = json.dumps({"update_id": update_id, "message": message}).encode()
+    raw = json.dumps({"update_id": update_id, kind: body}).encode()
     return Incoming(bot_id=bot_id, update_id=update_id, raw=raw, correlation_id=f"c{update_id}")
+
+
+def edited(line: Incoming, text: str) -> Incoming:
+    """The message of `line` as Telegram reports it after an edit to `text`."""
+    message = json.loads(line.raw)["message"]
+    return raw_update(line.bot_id, "edited_message", {**message, "text": text, "edit_date": 2})
+
+
+def _incoming(bot_id: int, message: dict) -> Incoming:
+    return raw_update(bot_id, "message", message)
+
+
+# -- recording, and looking at the outbox ------------------------------------------------
+
+
+async def record(
+    sessions: Sessions, *batch: Incoming, options: Options | None = None
+) -> list[Recorded]:
+    """Record the updates as one batch, in a transaction of its own."""
+    async with sessions() as session, session.begin():
+        return await record_batch(session, list(batch), options)
+
+
+@dataclass(frozen=True)
+class Written:
+    """An outbox row, with its payload read."""
+
+    id: int
+    kind: str
+    status: JobStatus
+    attempts: int
+    held: bool
+    destination_key: str
+    seq: int
+    message_id: int | None
+    job: job_pb2.DeliveryJob
+
+    @property
+    def place(self) -> tuple[int, int]:
+        return self.job.destination.chat_id, self.job.destination.message_thread_id
+
+
+async def written(sessions: Sessions, *, after: int = 0) -> list[Written]:
+    """The outbox's jobs with an id above `after`, in the order they were written."""
+    async with sessions() as session:
+        rows = await session.scalars(select(Job).where(Job.id > after).order_by(Job.id))
+        return [
+            Written(row.id, row.kind, row.status, row.attempts, row.held, row.destination_key,
+                    row.seq, row.message_id, job_pb2.DeliveryJob.FromString(row.payload))
+            for row in rows
+        ]  # fmt: skip
+
+
+async def last_job_id(sessions: Sessions) -> int:
+    jobs = await written(sessions)
+    return jobs[-1].id if jobs else 0
+
+
+async def report(sessions: Sessions, *reports: outcomes.Report) -> outcomes.Recorded:
+    """Record delivery's reports in one transaction, as ReportOutcome does."""
+    async with sessions() as session, session.begin():
+        return await outcomes.record_outcomes(session, list(reports))
+
+
+def heads_of(results: list[Recorded]) -> list[int]:
+    """The ids of the jobs recording handed out at once."""
+    return [head.job_id for result in results for head in result.heads]
