@@ -225,6 +225,8 @@ def in_parts(planned: Planned) -> list[Planned]:
         return [planned]
     if content.kind == "text":
         chunks = split_text(content.text, content.entities, TEXT_LIMIT)
+        if not chunks:  # nothing to split (a dice, a poll: no text Switchboard carries)
+            return [planned]
         first, rest = chunks[0], chunks[1:]
     else:
         first, rest = split_caption(content.text, content.entities, CAPTION_LIMIT, TEXT_LIMIT)

@@ -137,6 +137,8 @@ async def _contents(
                 Message.bot_id == album.bot_id,
                 Message.origin_chat_id == album.origin_chat_id,
                 Message.media_group_id == album.media_group_id,
+                # An item that came after its album went starts an album of its own.
+                Message.id >= album.first_message_id,
             )
             .order_by(Message.origin_message_id)
         )

@@ -66,13 +66,22 @@ async def spots_of(
         )  # fmt: skip
         out[origin.key] = origin
     head = await album_head(session, message)
+    # The sends, and the deletes of a part an edit made surplus, in each destination's
+    # order: a part deleted that way is no longer there (a later edit sends it anew).
     rows = await session.execute(
-        select(JOBS.c.destination_key, JOBS.c.lane, JOBS.c.kind, JOBS.c.payload).where(
-            JOBS.c.message_id == head, JOBS.c.kind.in_(SEND_KINDS)
+        select(JOBS.c.destination_key, JOBS.c.lane, JOBS.c.kind, JOBS.c.payload)
+        .where(
+            JOBS.c.message_id.in_({head, message.id}),
+            JOBS.c.kind.in_((*SEND_KINDS, "delete_messages")),
         )
+        .order_by(JOBS.c.id)
     )
     for key, lane, kind, payload in rows.all():
         job = job_pb2.DeliveryJob.FromString(payload)
+        if kind == "delete_messages":
+            if key in out and not job.refers_to_all_parts:
+                out[key].parts.pop(job.refers_to_part, None)
+            continue
         spot = out.get(key)
         if spot is None:
             spot = out[key] = Spot(

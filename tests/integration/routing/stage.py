@@ -86,21 +86,25 @@ def staff_line(
     user: int = ANNA,
     name: str = "Anna",
     reply_to: int | None = None,
+    group: int = CS_GROUP,
+    thread: int = CS_THREAD,
+    bot_id: int = CS_BOT,
     **extra,
 ) -> Incoming:
-    chat = {"id": CS_GROUP, "type": "supergroup", "is_forum": True}
+    """A line written in a customer's topic (the CS one unless told)."""
+    chat = {"id": group, "type": "supergroup", "is_forum": True}
     message = {
         "message_id": message_id,
         "date": 1,
         "chat": chat,
         "from": {"id": user, "is_bot": False, "first_name": name},
-        "message_thread_id": CS_THREAD,
+        "message_thread_id": thread,
         "is_topic_message": True,
         "text": text,
-        "reply_to_message": {"message_id": reply_to or CS_THREAD, "date": 1, "chat": chat},
+        "reply_to_message": {"message_id": reply_to or thread, "date": 1, "chat": chat},
         **extra,
     }
-    return _incoming(CS_BOT, message)
+    return _incoming(bot_id, message)
 
 
 def raw_update(bot_id: int, kind: str, body: dict) -> Incoming:

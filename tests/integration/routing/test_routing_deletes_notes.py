@@ -130,8 +130,10 @@ async def test_delete_removes_a_staff_line_everywhere_and_the_command(
         here = j.place == (CS_GROUP, CS_THREAD)
         assert list(j.job.delete_messages.message_ids) == ([41] if here else [])
         notice = j.job.failure_notice
-        assert (notice.bot_id, notice.destination.chat_id, notice.destination.message_thread_id,
-                notice.lane) == (CS_BOT, CS_GROUP, CS_THREAD, common_pb2.LANE_CLIENT_TO_STAFF)  # fmt: skip
+        told_in = (notice.destination.chat_id, notice.destination.message_thread_id)
+        assert (notice.bot_id, told_in, notice.lane) == (
+            CS_BOT, (CS_GROUP, CS_THREAD), common_pb2.LANE_CLIENT_TO_STAFF
+        )  # fmt: skip
         assert notice.text.startswith("Could not delete the message in")
     assert await _message(db_sessions, CS_GROUP, 41) is None, "the command is not a line"
 
@@ -166,14 +168,8 @@ async def test_delete_of_a_client_line_reaches_its_original_and_copies(
         )  # fmt: skip
     before = await last_job_id(db_sessions)
     # Written in the CR topic, replying to the copy there.
-    command = staff_line("/delete", message_id=202, reply_to=201)
-    command = command.__class__(
-        CR_BOT,
-        command.update_id,
-        command.raw.replace(str(CS_GROUP).encode(), str(CR_GROUP).encode()).replace(
-            f'"message_thread_id": {CS_THREAD}'.encode(), f'"message_thread_id": {CR_THREAD}'.encode()
-        ),
-        command.correlation_id,
+    command = staff_line(
+        "/delete", message_id=202, reply_to=201, group=CR_GROUP, thread=CR_THREAD, bot_id=CR_BOT
     )
     await record(db_sessions, command)
     jobs = await written(db_sessions, after=before)
@@ -236,8 +232,7 @@ async def test_delete_flow_claims_the_copies_and_tells_a_refusal_in_the_topic(
         "send_text", CS_BOT, (CS_GROUP, CS_THREAD)
     )  # fmt: skip
     assert notice.job.send_text.text.text == (
-        "Could not delete the message in the client's chat: "
-        "Bad Request: message can't be deleted"
+        "Could not delete the message in the client's chat: Bad Request: message can't be deleted"
     )
     # The notice is told at once: nothing else waits in the CS topic.
     assert (notice.status, notice.attempts) == (JobStatus.DISPATCHED, 1)
