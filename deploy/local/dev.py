@@ -23,6 +23,7 @@ import aiohttp
 import grpc
 
 from servicekit.grpc_client import channel
+from services.ingress.polling import ALLOWED_UPDATES
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,6 +178,8 @@ class Dev:
                     "setWebhook",
                     url=f"http://127.0.0.1:{INGRESS_PORT}/webhook/{role}",
                     secret_token=self.hook_secrets[role],
+                    # Reactions come only to bots that ask for them.
+                    allowed_updates=ALLOWED_UPDATES,
                 )
         await self.seed_customer()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import ANNA, CR_GROUP, CS_GROUP, FAST_PACING, RAVI, Running
-from tests.e2e.observe import ann_opens_the_chat, shown_text, topic_lines, wait_client, wait_topic
+from tests.e2e.observe import ann_opens_the_chat, shown_text, wait_client, wait_topic
 
 
 async def _staff_says(running: Running, text: str, **fields) -> None:
@@ -94,4 +94,5 @@ async def test_an_1100_character_caption_goes_as_the_photo_and_a_text(running: R
     assert photo["caption"].startswith("Anna · CS\nThe receipt")
     joined = photo["caption"].removeprefix("Anna · CS\n") + " " + rest["text"]
     assert joined == caption
-    assert [m["kind"] for m in (await topic_lines(running, CR_GROUP))[-2:]] == ["photo", "text"]
+    mirrored = await wait_topic(running, CR_GROUP, lambda lines: len(lines) >= 3, what="mirror")
+    assert [m["kind"] for m in mirrored] == ["text", "photo", "text"]

@@ -97,3 +97,13 @@ async def test_a_deleted_topic_is_recreated_on_the_next_client_message(
         lambda seen: any(m.get("text") == "Anna · CS\nFound you" for m in seen),
         what="the answer from the new topic", timeout=20,
     )  # fmt: skip
+
+
+async def test_a_closed_topic_is_reopened_on_the_next_send(running: Running) -> None:
+    sandbox = running.sandbox
+    thread = running.topics[CS_GROUP]
+    await sandbox.close_topic(ANNA, CS_GROUP, thread)
+    await sandbox.send(ANN, "@client_bot", "hello?")
+    await wait_topic(running, CS_GROUP, lambda lines: "hello?" in texts(lines), what="the line")
+    (topic,) = [t for t in await sandbox.topics(CS_GROUP) if t["message_thread_id"] == thread]
+    assert (topic["closed"], topic["deleted"]) == (False, False)
