@@ -41,7 +41,8 @@ from servicekit.logs import configure_logging
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
 from services.routing.relay import Relay
-from services.routing.usecases.outcomes import Report, claim, record_outcome
+from services.routing.usecases.claims import claim
+from services.routing.usecases.outcomes import Report, record_outcome
 from services.routing.usecases.record import Incoming, record_batch
 
 BATCHES = (1, 10, 100)

@@ -17,14 +17,8 @@ from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 from .coalesce import Coalescer
 from .relay import Relay
 from .usecases import customers
-from .usecases.outcomes import (
-    LEASE,
-    Claimed,
-    ClaimRequest,
-    Report,
-    claim_many,
-    record_outcomes,
-)
+from .usecases.claims import LEASE, Claimed, ClaimRequest, claim_many
+from .usecases.outcomes import Report, record_outcomes
 from .usecases.record import Incoming, Options, Recorded, record_batch
 from .usecases.summary import summarize
 from .usecases.targets import Wanted

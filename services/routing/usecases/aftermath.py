@@ -13,7 +13,7 @@ from services.routing.db.models import Copy, Message
 from services.routing.domain.plan import Content, Planned
 from switchboard.delivery.v1 import job_pb2
 
-from . import blocking, topics_gone
+from . import blocking
 from .outbox import LANE_NAMES
 
 COPIES = Copy.__table__
@@ -64,6 +64,3 @@ async def client_blocked(
         session, proto.destination.chat_id, blocked=True, via="send refused",
         correlation_id=correlation_id,
     )  # fmt: skip
-
-
-__all__ = ["client_blocked", "deleted", "notice", "topics_gone"]

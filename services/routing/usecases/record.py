@@ -25,7 +25,7 @@ from services.routing.db.outbox_heads import Head
 from services.routing.domain import inbound, plan
 from services.routing.domain.splitting import strip_command
 
-from . import albums, blocking, conversations, deletes, edits, reactions
+from . import albums, conversations, events
 from .outbox import Outgoing, write_jobs
 from .replies import source_of
 
@@ -192,7 +192,7 @@ async def _route(session: AsyncSession, items: list[_Item], style: plan.Style) -
             item.planned = plan.from_client(item.line, conversation)
             item.sender, item.customer_id = SenderKind.CLIENT, known.customer_id
             if known.blocked:  # writing again: the client has unblocked the bot
-                item.event = item.event or inbound.Other(0, "unblocked", {})
+                item.event = item.event or inbound.Other(0, events.UNBLOCKED, {})
     if not staff_items or client_bot is None:
         return
     topics = await conversations.for_topics(
@@ -296,40 +296,19 @@ async def _store(session: AsyncSession, items: list[_Item], options: Options) ->
 
 
 async def _events(session: AsyncSession, items: list[_Item], style: plan.Style) -> None:
-    """Edits, reactions, blocks and /delete: each looks up what it acts on (they are
-    rare next to lines, so one at a time), and their jobs go in one write."""
-    acting = [i for i in items if i.event is not None]
-    if not acting:
-        return
+    """Edits, reactions, blocks and /delete, after the batch's lines are stored (an edit
+    may be of a line in this very batch); their jobs go in one write."""
     outgoing: list[tuple[_Item, Outgoing]] = []
-    for item in acting:
-        bot_id, correlation = item.incoming.bot_id, item.incoming.correlation_id
-        event = item.event
-        message_id, planned = None, []
-        if isinstance(event, inbound.Line) and item.command_place is not None:
-            message_id, planned = await deletes.plan_delete(
-                session, event, bot_id=bot_id, topic=item.command_place
-            )
-        elif isinstance(event, inbound.Line):
-            source, planned = await edits.plan_edit(session, event, bot_id=bot_id, style=style)
-            message_id = source.id if source else None
-        elif event.kind == "message_reaction":
-            source, planned = await reactions.plan_reaction(session, event.raw, bot_id=bot_id)
-            message_id = source.id if source else None
-        elif event.kind == "unblocked":
-            planned = await blocking.set_blocked(
-                session, item.line.sender_id if item.line else 0, blocked=False,
-                via="wrote again", correlation_id=correlation,
-            )  # fmt: skip
-        else:
-            change = blocking.membership_change(event.raw)
-            if change is not None:
-                planned = await blocking.set_blocked(
-                    session, change[0], blocked=change[1], via="my_chat_member",
-                    correlation_id=correlation,
-                )  # fmt: skip
+    for item in items:
+        if item.event is None:
+            continue
+        event = events.Event(
+            item.event, item.incoming.bot_id, item.incoming.correlation_id,
+            command_place=item.command_place, user_id=item.line.sender_id if item.line else 0,
+        )  # fmt: skip
+        message_id, planned = await events.plan_event(session, event, style)
         if planned:
-            outgoing.append((item, Outgoing(message_id, planned, correlation)))
+            outgoing.append((item, Outgoing(message_id, planned, item.incoming.correlation_id)))
     if not outgoing:
         return
     written = await write_jobs(session, [o for _, o in outgoing])

@@ -14,7 +14,8 @@ from servicekit.grpc_server import start_server
 from services.admin.http_api import build_app
 from services.routing.grpc_api import RoutingServicer
 from services.routing.relay import Relay
-from services.routing.usecases.outcomes import Report, claim, record_outcomes
+from services.routing.usecases.claims import claim
+from services.routing.usecases.outcomes import Report, record_outcomes
 from services.routing.usecases.record import record_batch
 from switchboard.routing.v1 import routing_pb2_grpc
 from tests.integration.routing.stage import client_line, set_stage

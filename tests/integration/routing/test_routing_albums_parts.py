@@ -13,7 +13,8 @@ from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, JobDestination, Message, PendingAlbum
 from services.routing.domain.attribution import utf16_len
 from services.routing.usecases import albums
-from services.routing.usecases.outcomes import ClaimRequest, Report, claim_many
+from services.routing.usecases.claims import ClaimRequest, claim_many
+from services.routing.usecases.outcomes import Report
 from services.routing.usecases.record import Incoming
 from services.routing.usecases.targets import Wanted
 from switchboard.delivery.v1 import job_pb2

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Message
-from services.routing.usecases.outcomes import ClaimRequest, Report, claim_many
+from services.routing.usecases.claims import ClaimRequest, claim_many
+from services.routing.usecases.outcomes import Report
 from services.routing.usecases.record import Incoming
 from services.routing.usecases.targets import Wanted
 from tests.integration.routing.stage import (
