@@ -22,6 +22,7 @@ class PendingAlbum(Base):
             "bot_id", "origin_chat_id", "media_group_id", name="uq_pending_albums_group"
         ),
         Index("ix_pending_albums_due_at", "due_at"),
+        Index("ix_pending_albums_first_message_id", "first_message_id"),
         MYSQL_TABLE_OPTIONS,
     )
 

@@ -55,11 +55,11 @@ def upgrade() -> None:
         mysql_collate="utf8mb4_bin",
     )
     op.create_index("ix_pending_albums_due_at", "pending_albums", ["due_at"])
+    op.create_index("ix_pending_albums_first_message_id", "pending_albums", ["first_message_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_pending_albums_due_at", table_name="pending_albums")
-    op.drop_table("pending_albums")
+    op.drop_table("pending_albums")  # its indexes go with it
     with op.batch_alter_table("topics") as batch:
         batch.drop_column("gone_at")
     with op.batch_alter_table("jobs") as batch:
