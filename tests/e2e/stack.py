@@ -106,19 +106,24 @@ class Stack:
             proc.wait()
 
     def stop_all(self) -> None:
-        """Signal every service at once, then wait for each (a graceful stop takes a
-        moment per process; in parallel the teardown costs the slowest, not the sum)."""
-        procs = list(self.procs.values())
+        """Signal the services, then wait for each (a graceful stop takes a moment per
+        process; in parallel the teardown costs the slowest, not the sum). Routing goes
+        last: delivery finishes its pushes in flight by reporting to routing, and with
+        routing gone it would retry its reports for seconds."""
+        procs = dict(self.procs)
         self.procs.clear()
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        last = [p for name, p in procs.items() if name == "routing"]
+        first = [p for name, p in procs.items() if name != "routing"]
+        for group in (first, last):
+            for proc in group:
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in group:
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
     async def post_update(
         self, role: str, body: bytes, *, secret: str | None = None
