@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import SenderKind
 from services.routing.db.models import Job, JobDestination, Message, PendingAlbum, StaffGroup
+from services.routing.domain.attribution import utf16_len
 from services.routing.domain.plan import Action, Content, Planned, Style, attributed
+from services.routing.domain.splitting import CAPTION_LIMIT
 from switchboard.delivery.v1 import job_pb2
 
 from . import conversations
@@ -168,5 +170,9 @@ async def _contents(
         author = conversations.author(
             names, user_id=first.sender_user_id or 0, name=name, group_role=str(role or "staff")
         )
-        items[0] = attributed(items[0], author, style=style)
+        named = attributed(items[0], author, style=style)
+        # An album item has no room for a second message: a caption the name would push
+        # past Telegram's limit goes as it was written rather than be cut.
+        if utf16_len(named.text) <= CAPTION_LIMIT:
+            items[0] = named
     return tuple(items)
