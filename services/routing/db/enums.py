@@ -54,3 +54,21 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class AssignmentKind(StrEnum):
+    ONBOARDING = "onboarding"
+    TEAM_CHANGE = "team_change"
+
+
+class AssignmentStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class EmailCheckResult(StrEnum):
+    PENDING = "pending"
+    KNOWN = "known"
+    UNKNOWN = "unknown"

@@ -22,22 +22,20 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from switchboard.operations.v1 import operations_pb2 as switchboard_dot_operations_dot_v1_dot_operations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n switchboard/admin/v1/admin.proto\x12\x14switchboard.admin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"i\n\x11GetSummaryRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\x0c\x46\x61ilureCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\xac\x01\n\x07Summary\x12\r\n\x05sends\x18\x01 \x01(\x03\x12\x11\n\tsucceeded\x18\x02 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x03 \x01(\x03\x12\x14\n\x0csuccess_rate\x18\x04 \x01(\x01\x12\x19\n\x11peak_daily_volume\x18\x05 \x01(\x03\x12>\n\x12\x66\x61ilures_by_reason\x18\x06 \x03(\x0b\x32\".switchboard.admin.v1.FailureCount2d\n\x0c\x41\x64minService\x12T\n\nGetSummary\x12\'.switchboard.admin.v1.GetSummaryRequest\x1a\x1d.switchboard.admin.v1.Summaryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n switchboard/admin/v1/admin.proto\x12\x14switchboard.admin.v1\x1a*switchboard/operations/v1/operations.proto\"O\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x1a\n\x12\x65xpires_in_seconds\x18\x03 \x01(\x03\"J\n\tNewApiKey\x12.\n\x03key\x18\x01 \x01(\x0b\x32!.switchboard.operations.v1.ApiKey\x12\r\n\x05token\x18\x02 \x01(\t2\xd1\x11\n\x0c\x41\x64minService\x12i\n\rListCustomers\x12/.switchboard.operations.v1.ListCustomersRequest\x1a\'.switchboard.operations.v1.CustomerList\x12\x61\n\x0bGetCustomer\x12-.switchboard.operations.v1.GetCustomerRequest\x1a#.switchboard.operations.v1.Customer\x12W\n\x06\x41ssign\x12(.switchboard.operations.v1.AssignRequest\x1a#.switchboard.operations.v1.Customer\x12[\n\x08Unassign\x12*.switchboard.operations.v1.UnassignRequest\x1a#.switchboard.operations.v1.Customer\x12_\n\nChangeTeam\x12,.switchboard.operations.v1.ChangeTeamRequest\x1a#.switchboard.operations.v1.Customer\x12\x63\n\x0cSetTreatment\x12..switchboard.operations.v1.SetTreatmentRequest\x1a#.switchboard.operations.v1.Customer\x12o\n\x0cSendToClient\x12..switchboard.operations.v1.SendToClientRequest\x1a/.switchboard.operations.v1.SendToClientResponse\x12X\n\tListTeams\x12&.switchboard.operations.v1.ListRequest\x1a#.switchboard.operations.v1.TeamList\x12U\n\x07PutTeam\x12).switchboard.operations.v1.PutTeamRequest\x1a\x1f.switchboard.operations.v1.Team\x12Z\n\nListGroups\x12&.switchboard.operations.v1.ListRequest\x1a$.switchboard.operations.v1.GroupList\x12X\n\x08PutGroup\x12*.switchboard.operations.v1.PutGroupRequest\x1a .switchboard.operations.v1.Group\x12Y\n\tListStaff\x12&.switchboard.operations.v1.ListRequest\x1a$.switchboard.operations.v1.StaffList\x12^\n\x08PutStaff\x12*.switchboard.operations.v1.PutStaffRequest\x1a&.switchboard.operations.v1.StaffMember\x12i\n\nDeactivate\x12,.switchboard.operations.v1.DeactivateRequest\x1a-.switchboard.operations.v1.DeactivateResponse\x12x\n\x0fImportDirectory\x12\x31.switchboard.operations.v1.ImportDirectoryRequest\x1a\x32.switchboard.operations.v1.ImportDirectoryResponse\x12\x66\n\x0eListFailedJobs\x12\x30.switchboard.operations.v1.ListFailedJobsRequest\x1a\".switchboard.operations.v1.JobList\x12R\n\x06GetJob\x12(.switchboard.operations.v1.GetJobRequest\x1a\x1e.switchboard.operations.v1.Job\x12\x66\n\tRetryJobs\x12+.switchboard.operations.v1.RetryJobsRequest\x1a,.switchboard.operations.v1.RetryJobsResponse\x12^\n\nGetSummary\x12,.switchboard.operations.v1.GetSummaryRequest\x1a\".switchboard.operations.v1.Summary\x12Z\n\x0c\x43reateApiKey\x12).switchboard.admin.v1.CreateApiKeyRequest\x1a\x1f.switchboard.admin.v1.NewApiKey\x12\x61\n\x0cRevokeApiKey\x12..switchboard.operations.v1.RevokeApiKeyRequest\x1a!.switchboard.operations.v1.ApiKey\x12\\\n\x0bListApiKeys\x12&.switchboard.operations.v1.ListRequest\x1a%.switchboard.operations.v1.ApiKeyList\x12^\n\tListAudit\x12+.switchboard.operations.v1.ListAuditRequest\x1a$.switchboard.operations.v1.AuditListb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.admin.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETSUMMARYREQUEST']._serialized_start=91
-  _globals['_GETSUMMARYREQUEST']._serialized_end=196
-  _globals['_FAILURECOUNT']._serialized_start=198
-  _globals['_FAILURECOUNT']._serialized_end=243
-  _globals['_SUMMARY']._serialized_start=246
-  _globals['_SUMMARY']._serialized_end=418
-  _globals['_ADMINSERVICE']._serialized_start=420
-  _globals['_ADMINSERVICE']._serialized_end=520
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=102
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=181
+  _globals['_NEWAPIKEY']._serialized_start=183
+  _globals['_NEWAPIKEY']._serialized_end=257
+  _globals['_ADMINSERVICE']._serialized_start=260
+  _globals['_ADMINSERVICE']._serialized_end=2517
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from switchboard.admin.v1 import admin_pb2 as switchboard_dot_admin_dot_v1_dot_admin__pb2
+from switchboard.operations.v1 import operations_pb2 as switchboard_dot_operations_dot_v1_dot_operations__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -34,18 +35,282 @@ class AdminServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.ListCustomers = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ListCustomers',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListCustomersRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.CustomerList.FromString,
+                _registered_method=True)
+        self.GetCustomer = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/GetCustomer',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetCustomerRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+                _registered_method=True)
+        self.Assign = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/Assign',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AssignRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+                _registered_method=True)
+        self.Unassign = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/Unassign',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.UnassignRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+                _registered_method=True)
+        self.ChangeTeam = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ChangeTeam',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ChangeTeamRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+                _registered_method=True)
+        self.SetTreatment = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/SetTreatment',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SetTreatmentRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+                _registered_method=True)
+        self.SendToClient = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/SendToClient',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SendToClientRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SendToClientResponse.FromString,
+                _registered_method=True)
+        self.ListTeams = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ListTeams',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.TeamList.FromString,
+                _registered_method=True)
+        self.PutTeam = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/PutTeam',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.PutTeamRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Team.FromString,
+                _registered_method=True)
+        self.ListGroups = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ListGroups',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupList.FromString,
+                _registered_method=True)
+        self.PutGroup = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/PutGroup',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.PutGroupRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Group.FromString,
+                _registered_method=True)
+        self.ListStaff = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ListStaff',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.StaffList.FromString,
+                _registered_method=True)
+        self.PutStaff = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/PutStaff',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.PutStaffRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.Deactivate = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/Deactivate',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.DeactivateRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.DeactivateResponse.FromString,
+                _registered_method=True)
+        self.ImportDirectory = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ImportDirectory',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportDirectoryRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportDirectoryResponse.FromString,
+                _registered_method=True)
+        self.ListFailedJobs = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ListFailedJobs',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListFailedJobsRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.JobList.FromString,
+                _registered_method=True)
+        self.GetJob = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/GetJob',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetJobRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Job.FromString,
+                _registered_method=True)
+        self.RetryJobs = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/RetryJobs',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.FromString,
+                _registered_method=True)
         self.GetSummary = channel.unary_unary(
                 '/switchboard.admin.v1.AdminService/GetSummary',
-                request_serializer=switchboard_dot_admin_dot_v1_dot_admin__pb2.GetSummaryRequest.SerializeToString,
-                response_deserializer=switchboard_dot_admin_dot_v1_dot_admin__pb2.Summary.FromString,
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetSummaryRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Summary.FromString,
+                _registered_method=True)
+        self.CreateApiKey = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/CreateApiKey',
+                request_serializer=switchboard_dot_admin_dot_v1_dot_admin__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=switchboard_dot_admin_dot_v1_dot_admin__pb2.NewApiKey.FromString,
+                _registered_method=True)
+        self.RevokeApiKey = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/RevokeApiKey',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ApiKey.FromString,
+                _registered_method=True)
+        self.ListApiKeys = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ListApiKeys',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ApiKeyList.FromString,
+                _registered_method=True)
+        self.ListAudit = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ListAudit',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.FromString,
                 _registered_method=True)
 
 
 class AdminServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
+    def ListCustomers(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCustomer(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Assign(self, request, context):
+        """assign (the actor is the key; a request's own actor is ignored)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unassign(self, request, context):
+        """assign
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeTeam(self, request, context):
+        """assign
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTreatment(self, request, context):
+        """assign
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendToClient(self, request, context):
+        """send
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTeams(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutTeam(self, request, context):
+        """admin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGroups(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutGroup(self, request, context):
+        """admin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStaff(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutStaff(self, request, context):
+        """admin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Deactivate(self, request, context):
+        """admin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportDirectory(self, request, context):
+        """admin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFailedJobs(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJob(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetryJobs(self, request, context):
+        """send
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetSummary(self, request, context):
-        """Delivery figures for a time window, as the operations table shows them.
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiKey(self, request, context):
+        """admin: the key's secret is in the answer, and nowhere else, ever.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """admin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """admin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAudit(self, request, context):
+        """admin
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -54,10 +319,120 @@ class AdminServiceServicer:
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'ListCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomers,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListCustomersRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.CustomerList.SerializeToString,
+            ),
+            'GetCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCustomer,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetCustomerRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.SerializeToString,
+            ),
+            'Assign': grpc.unary_unary_rpc_method_handler(
+                    servicer.Assign,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AssignRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.SerializeToString,
+            ),
+            'Unassign': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unassign,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.UnassignRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.SerializeToString,
+            ),
+            'ChangeTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeTeam,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ChangeTeamRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.SerializeToString,
+            ),
+            'SetTreatment': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTreatment,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SetTreatmentRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.SerializeToString,
+            ),
+            'SendToClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendToClient,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SendToClientRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SendToClientResponse.SerializeToString,
+            ),
+            'ListTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTeams,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.TeamList.SerializeToString,
+            ),
+            'PutTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutTeam,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.PutTeamRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Team.SerializeToString,
+            ),
+            'ListGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGroups,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupList.SerializeToString,
+            ),
+            'PutGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutGroup,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.PutGroupRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Group.SerializeToString,
+            ),
+            'ListStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStaff,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.StaffList.SerializeToString,
+            ),
+            'PutStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutStaff,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.PutStaffRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.StaffMember.SerializeToString,
+            ),
+            'Deactivate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Deactivate,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.DeactivateRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.DeactivateResponse.SerializeToString,
+            ),
+            'ImportDirectory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportDirectory,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportDirectoryRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportDirectoryResponse.SerializeToString,
+            ),
+            'ListFailedJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFailedJobs,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListFailedJobsRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.JobList.SerializeToString,
+            ),
+            'GetJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJob,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetJobRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Job.SerializeToString,
+            ),
+            'RetryJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryJobs,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.SerializeToString,
+            ),
             'GetSummary': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSummary,
-                    request_deserializer=switchboard_dot_admin_dot_v1_dot_admin__pb2.GetSummaryRequest.FromString,
-                    response_serializer=switchboard_dot_admin_dot_v1_dot_admin__pb2.Summary.SerializeToString,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetSummaryRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Summary.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=switchboard_dot_admin_dot_v1_dot_admin__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=switchboard_dot_admin_dot_v1_dot_admin__pb2.NewApiKey.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ApiKey.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ApiKeyList.SerializeToString,
+            ),
+            'ListAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAudit,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -69,6 +444,492 @@ def add_AdminServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class AdminService:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def ListCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ListCustomers',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListCustomersRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.CustomerList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/GetCustomer',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GetCustomerRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Assign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/Assign',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.AssignRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unassign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/Unassign',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.UnassignRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ChangeTeam',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ChangeTeamRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTreatment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/SetTreatment',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.SetTreatmentRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendToClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/SendToClient',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.SendToClientRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.SendToClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ListTeams',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.TeamList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/PutTeam',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.PutTeamRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Team.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ListGroups',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/PutGroup',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.PutGroupRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Group.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ListStaff',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.StaffList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/PutStaff',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.PutStaffRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Deactivate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/Deactivate',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.DeactivateRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.DeactivateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportDirectory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ImportDirectory',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportDirectoryRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportDirectoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFailedJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ListFailedJobs',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListFailedJobsRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.JobList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/GetJob',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GetJobRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/RetryJobs',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def GetSummary(request,
@@ -85,8 +946,116 @@ class AdminService:
             request,
             target,
             '/switchboard.admin.v1.AdminService/GetSummary',
-            switchboard_dot_admin_dot_v1_dot_admin__pb2.GetSummaryRequest.SerializeToString,
-            switchboard_dot_admin_dot_v1_dot_admin__pb2.Summary.FromString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GetSummaryRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Summary.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/CreateApiKey',
+            switchboard_dot_admin_dot_v1_dot_admin__pb2.CreateApiKeyRequest.SerializeToString,
+            switchboard_dot_admin_dot_v1_dot_admin__pb2.NewApiKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/RevokeApiKey',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.RevokeApiKeyRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ApiKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ListApiKeys',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ApiKeyList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ListAudit',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.FromString,
             options,
             channel_credentials,
             insecure,

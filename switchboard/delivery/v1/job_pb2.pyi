@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DeliveryJob(_message.Message):
-    __slots__ = ("job_id", "lane", "bot_id", "destination", "sequence", "attempt", "correlation_id", "created_at", "reply_to_message_id", "refers_to", "refers_to_part", "refers_to_all_parts", "part", "failure_notice", "copy", "send_text", "send_media", "send_album", "send_location", "send_contact", "edit_text", "edit_caption", "set_reaction", "delete_messages", "create_topic")
+    __slots__ = ("job_id", "lane", "bot_id", "destination", "sequence", "attempt", "correlation_id", "created_at", "reply_to_message_id", "refers_to", "refers_to_part", "refers_to_all_parts", "part", "failure_notice", "copy", "send_text", "send_media", "send_album", "send_location", "send_contact", "edit_text", "edit_caption", "set_reaction", "delete_messages", "create_topic", "answer_callback", "close_topic")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     LANE_FIELD_NUMBER: _ClassVar[int]
     BOT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -37,6 +37,8 @@ class DeliveryJob(_message.Message):
     SET_REACTION_FIELD_NUMBER: _ClassVar[int]
     DELETE_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     CREATE_TOPIC_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_TOPIC_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     lane: _common_pb2.Lane
     bot_id: int
@@ -62,7 +64,9 @@ class DeliveryJob(_message.Message):
     set_reaction: SetReaction
     delete_messages: DeleteMessages
     create_topic: CreateTopic
-    def __init__(self, job_id: _Optional[str] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., sequence: _Optional[int] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_to_message_id: _Optional[int] = ..., refers_to: _Optional[int] = ..., refers_to_part: _Optional[int] = ..., refers_to_all_parts: _Optional[bool] = ..., part: _Optional[int] = ..., failure_notice: _Optional[_Union[FailureNotice, _Mapping]] = ..., copy: _Optional[_Union[CopyMessage, _Mapping]] = ..., send_text: _Optional[_Union[SendText, _Mapping]] = ..., send_media: _Optional[_Union[SendMedia, _Mapping]] = ..., send_album: _Optional[_Union[SendAlbum, _Mapping]] = ..., send_location: _Optional[_Union[SendLocation, _Mapping]] = ..., send_contact: _Optional[_Union[SendContact, _Mapping]] = ..., edit_text: _Optional[_Union[EditText, _Mapping]] = ..., edit_caption: _Optional[_Union[EditCaption, _Mapping]] = ..., set_reaction: _Optional[_Union[SetReaction, _Mapping]] = ..., delete_messages: _Optional[_Union[DeleteMessages, _Mapping]] = ..., create_topic: _Optional[_Union[CreateTopic, _Mapping]] = ...) -> None: ...
+    answer_callback: AnswerCallback
+    close_topic: CloseTopic
+    def __init__(self, job_id: _Optional[str] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., sequence: _Optional[int] = ..., attempt: _Optional[int] = ..., correlation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_to_message_id: _Optional[int] = ..., refers_to: _Optional[int] = ..., refers_to_part: _Optional[int] = ..., refers_to_all_parts: _Optional[bool] = ..., part: _Optional[int] = ..., failure_notice: _Optional[_Union[FailureNotice, _Mapping]] = ..., copy: _Optional[_Union[CopyMessage, _Mapping]] = ..., send_text: _Optional[_Union[SendText, _Mapping]] = ..., send_media: _Optional[_Union[SendMedia, _Mapping]] = ..., send_album: _Optional[_Union[SendAlbum, _Mapping]] = ..., send_location: _Optional[_Union[SendLocation, _Mapping]] = ..., send_contact: _Optional[_Union[SendContact, _Mapping]] = ..., edit_text: _Optional[_Union[EditText, _Mapping]] = ..., edit_caption: _Optional[_Union[EditCaption, _Mapping]] = ..., set_reaction: _Optional[_Union[SetReaction, _Mapping]] = ..., delete_messages: _Optional[_Union[DeleteMessages, _Mapping]] = ..., create_topic: _Optional[_Union[CreateTopic, _Mapping]] = ..., answer_callback: _Optional[_Union[AnswerCallback, _Mapping]] = ..., close_topic: _Optional[_Union[CloseTopic, _Mapping]] = ...) -> None: ...
 
 class FailureNotice(_message.Message):
     __slots__ = ("bot_id", "destination", "lane", "text")
@@ -77,10 +81,48 @@ class FailureNotice(_message.Message):
     def __init__(self, bot_id: _Optional[int] = ..., destination: _Optional[_Union[_common_pb2.Destination, _Mapping]] = ..., lane: _Optional[_Union[_common_pb2.Lane, str]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class EditText(_message.Message):
-    __slots__ = ("text",)
+    __slots__ = ("text", "message_id", "reply_markup")
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLY_MARKUP_FIELD_NUMBER: _ClassVar[int]
     text: _common_pb2.FormattedText
-    def __init__(self, text: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
+    message_id: int
+    reply_markup: InlineKeyboard
+    def __init__(self, text: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ..., message_id: _Optional[int] = ..., reply_markup: _Optional[_Union[InlineKeyboard, _Mapping]] = ...) -> None: ...
+
+class InlineKeyboard(_message.Message):
+    __slots__ = ("rows",)
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[ButtonRow]
+    def __init__(self, rows: _Optional[_Iterable[_Union[ButtonRow, _Mapping]]] = ...) -> None: ...
+
+class ButtonRow(_message.Message):
+    __slots__ = ("buttons",)
+    BUTTONS_FIELD_NUMBER: _ClassVar[int]
+    buttons: _containers.RepeatedCompositeFieldContainer[InlineButton]
+    def __init__(self, buttons: _Optional[_Iterable[_Union[InlineButton, _Mapping]]] = ...) -> None: ...
+
+class InlineButton(_message.Message):
+    __slots__ = ("text", "callback_data")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_DATA_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    callback_data: str
+    def __init__(self, text: _Optional[str] = ..., callback_data: _Optional[str] = ...) -> None: ...
+
+class AnswerCallback(_message.Message):
+    __slots__ = ("callback_query_id", "text", "show_alert")
+    CALLBACK_QUERY_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    SHOW_ALERT_FIELD_NUMBER: _ClassVar[int]
+    callback_query_id: str
+    text: str
+    show_alert: bool
+    def __init__(self, callback_query_id: _Optional[str] = ..., text: _Optional[str] = ..., show_alert: _Optional[bool] = ...) -> None: ...
+
+class CloseTopic(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class EditCaption(_message.Message):
     __slots__ = ("caption",)
@@ -101,12 +143,14 @@ class DeleteMessages(_message.Message):
     def __init__(self, message_ids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class CreateTopic(_message.Message):
-    __slots__ = ("name", "replaces_topic_id")
+    __slots__ = ("name", "replaces_topic_id", "customer_id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REPLACES_TOPIC_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     replaces_topic_id: int
-    def __init__(self, name: _Optional[str] = ..., replaces_topic_id: _Optional[int] = ...) -> None: ...
+    customer_id: int
+    def __init__(self, name: _Optional[str] = ..., replaces_topic_id: _Optional[int] = ..., customer_id: _Optional[int] = ...) -> None: ...
 
 class CopyMessage(_message.Message):
     __slots__ = ("from_chat_id", "message_id", "replace_caption", "caption")
@@ -121,10 +165,12 @@ class CopyMessage(_message.Message):
     def __init__(self, from_chat_id: _Optional[int] = ..., message_id: _Optional[int] = ..., replace_caption: _Optional[bool] = ..., caption: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
 
 class SendText(_message.Message):
-    __slots__ = ("text",)
+    __slots__ = ("text", "reply_markup")
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    REPLY_MARKUP_FIELD_NUMBER: _ClassVar[int]
     text: _common_pb2.FormattedText
-    def __init__(self, text: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ...) -> None: ...
+    reply_markup: InlineKeyboard
+    def __init__(self, text: _Optional[_Union[_common_pb2.FormattedText, _Mapping]] = ..., reply_markup: _Optional[_Union[InlineKeyboard, _Mapping]] = ...) -> None: ...
 
 class SendMedia(_message.Message):
     __slots__ = ("kind", "file_id", "caption", "source_bot_id", "file_unique_id", "file_name", "source_message_id")

@@ -31,4 +31,6 @@ class AuditEntry(Base):
     target_kind: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any] | None]
+    # ok, or why not (denied, not_found, invalid…) for calls of the operations API.
+    result: Mapped[str | None] = mapped_column(String(32))
     correlation_id: Mapped[str | None] = mapped_column(String(64))

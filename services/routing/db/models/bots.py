@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.routing.db.column_types import str_enum
@@ -48,4 +48,6 @@ class StaffGroup(Base):
     bot_id: Mapped[TelegramId] = mapped_column(ForeignKey("bots.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # In the CS group: the topic onboarding prompts go to (NULL: General).
+    intake_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[CreatedAt]

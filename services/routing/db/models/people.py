@@ -72,5 +72,7 @@ class Customer(Base):
     cr_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     treatment: Mapped[bool] = mapped_column(default=False)
     language_code: Mapped[str | None] = mapped_column(String(16))
+    # The user record in the directory this Telegram account is linked to (its id there).
+    external_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
