@@ -64,7 +64,7 @@ def upgrade() -> None:
             ["customers.id"],
             name=op.f("fk_email_checks_customer_id_customers"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         _check("result", ("pending", "known", "unknown"), "email_checks"),
         **TABLE_OPTIONS,
     )
@@ -95,7 +95,7 @@ def upgrade() -> None:
             ["customers.id"],
             name=op.f("fk_assignments_customer_id_customers"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["cr_team_id"], ["teams.id"], name=op.f("fk_assignments_cr_team_id_teams")
         ),
