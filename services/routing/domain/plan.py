@@ -75,12 +75,15 @@ class Content:
     fields: tuple[tuple[str, object], ...] = ()
     # An album item: the backed-up message it is (each item maps to its own copy).
     source_message_id: int = 0
+    # Inline buttons under a text, as rows of (label, callback data): a CS prompt.
+    keyboard: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 @dataclass(frozen=True)
 class Action:
     """A job that is not a send: edit_text, edit_caption, set_reaction,
-    delete_messages, create_topic, or album (items filled in when it is released)."""
+    delete_messages, create_topic, close_topic, answer_callback, or album (items
+    filled in when it is released)."""
 
     kind: str
     text: str = ""
@@ -90,6 +93,11 @@ class Action:
     name: str = ""
     replaces_topic_id: int = 0
     items: tuple[Content, ...] = ()
+    # create_topic: the customer a new topic is for.
+    customer_id: int = 0
+    # answer_callback: the press answered; shown as an alert rather than a toast.
+    callback_query_id: str = ""
+    show_alert: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,13 @@ def content_of(line: Line, *, bot_id: int) -> Content:
 def from_client(line: Line, conversation: Conversation) -> list[Planned]:
     """A client's line, as it is, into every staff topic of the customer."""
     content = content_of(line, bot_id=conversation.client_bot_id)
+    return into_topics(content, conversation.places, reply_to_origin=line.reply_to_message_id)
+
+
+def into_topics(
+    content: Content | Action, places: tuple[Place, ...], *, reply_to_origin: int | None = None
+) -> list[Planned]:
+    """The same content into each of these topics."""
     return [
         Planned(
             lane=place.lane,
@@ -152,10 +167,22 @@ def from_client(line: Line, conversation: Conversation) -> list[Planned]:
             thread_id=place.thread_id,
             content=content,
             topic_id=place.topic_id,
-            reply_to_origin=line.reply_to_message_id,
+            reply_to_origin=reply_to_origin,
         )
-        for place in conversation.places
+        for place in places
     ]
+
+
+def to_client(content: Content, conversation: Conversation) -> Planned:
+    return Planned(
+        lane=STAFF_TO_CLIENT,
+        bot_id=conversation.client_bot_id,
+        chat_id=conversation.client_user_id,
+        thread_id=None,
+        content=content,
+        topic_id=None,
+        reply_to_origin=None,
+    )
 
 
 def attributed(

@@ -41,6 +41,9 @@ def key_of(plan: Planned) -> str:
     time in a scope of its own (Telegram limits it per group), apart from the messages."""
     if isinstance(plan.content, Action) and plan.content.kind == "create_topic":
         return f"chat:{plan.chat_id}:topics"
+    if isinstance(plan.content, Action) and plan.content.kind == "answer_callback":
+        # An answer waits for nothing else: each press has a scope of its own.
+        return f"callback:{plan.content.callback_query_id}"
     return destination_key(plan.chat_id, plan.thread_id)
 
 
@@ -65,6 +68,7 @@ def fill_action(job: job_pb2.DeliveryJob, content: Content | Action) -> str:
     fields = dict(content.fields)
     if content.kind == "text":
         _formatted(job.send_text.text, content.text, content.entities)
+        _keyboard(job.send_text.reply_markup, content.keyboard)
         return "send_text"
     if content.kind == "location":
         job.send_location.latitude = float(fields["latitude"])
@@ -77,6 +81,13 @@ def fill_action(job: job_pb2.DeliveryJob, content: Content | Action) -> str:
         return "send_contact"
     _fill_media(job.send_media, content)
     return "send_media"
+
+
+def _keyboard(target: job_pb2.InlineKeyboard, rows) -> None:
+    for row in rows:
+        buttons = target.rows.add().buttons
+        for label, data in row:
+            buttons.add(text=label, callback_data=data)
 
 
 def _fill_media(media: job_pb2.SendMedia, content: Content) -> None:
@@ -102,6 +113,8 @@ def _fill_other(job: job_pb2.DeliveryJob, action: Action) -> str:
         return "send_album"
     if action.kind == "edit_text":
         _formatted(job.edit_text.text, action.text, action.entities)
+        # A bot's own message, addressed directly (a prompt whose buttons go).
+        job.edit_text.message_id = action.message_ids[0] if action.message_ids else 0
     elif action.kind == "edit_caption":
         _formatted(job.edit_caption.caption, action.text, action.entities)
     elif action.kind == "set_reaction":
@@ -113,6 +126,13 @@ def _fill_other(job: job_pb2.DeliveryJob, action: Action) -> str:
     elif action.kind == "create_topic":
         job.create_topic.name = action.name
         job.create_topic.replaces_topic_id = action.replaces_topic_id
+        job.create_topic.customer_id = action.customer_id
+    elif action.kind == "close_topic":
+        job.close_topic.SetInParent()
+    elif action.kind == "answer_callback":
+        job.answer_callback.callback_query_id = action.callback_query_id
+        job.answer_callback.text = action.text
+        job.answer_callback.show_alert = action.show_alert
     else:
         raise ValueError(f"unknown action {action.kind}")
     return action.kind

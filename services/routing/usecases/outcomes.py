@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing.db import outbox_heads
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job
+from services.routing.domain.onboarding import Texts
 from services.routing.domain.plan import Planned
 from switchboard.delivery.v1 import job_pb2
 
-from . import aftermath, topics_gone
+from . import aftermath, setup_topics, topics_gone
 from .outbox import Outgoing, write_jobs
 from .spots import SEND_KINDS
 
@@ -63,7 +64,9 @@ async def record_outcome(session: AsyncSession, report: Report) -> bool:
     return (await record_outcomes(session, [report])).applied[0]
 
 
-async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recorded:
+async def record_outcomes(
+    session: AsyncSession, reports: list[Report], *, texts: Texts | None = None
+) -> Recorded:
     """`record_outcome` for several reports in one transaction: a handful of statements
     for all of them, one more for each retry or failure (they carry their own values)."""
     ids = list({r.job_id for r in reports})
@@ -112,6 +115,15 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
             copies.extend(_copies(row, proto, report, now))
             if row.kind == "delete_messages":
                 await aftermath.deleted(session, proto, report.sent, now)
+            elif (
+                row.kind == "create_topic"
+                and proto.create_topic.customer_id
+                and report.created_thread_id
+            ):
+                for line in await setup_topics.on_created(
+                    session, proto, report.created_thread_id, now=now, texts=texts or Texts()
+                ):
+                    follow.append((line.message_id, line.planned, line.correlation_id))
             elif row.kind == "create_topic" and report.created_thread_id:
                 context = await topics_gone.on_created(
                     session, proto, report.created_thread_id, now=now
@@ -134,7 +146,12 @@ async def record_outcomes(session: AsyncSession, reports: list[Report]) -> Recor
             await _set(session, [report.job_id], status=JobStatus.FAILED, finished_at=now,
                        **_error(report))  # fmt: skip
             finished.add(row.destination_key)
-            if row.kind == "create_topic":
+            if row.kind == "create_topic" and proto.create_topic.customer_id:
+                for line in await setup_topics.on_failed(
+                    session, proto, now=now, texts=texts or Texts()
+                ):
+                    follow.append((line.message_id, line.planned, line.correlation_id))
+            elif row.kind == "create_topic":
                 await topics_gone.on_create_failed(session, proto, report.description, now=now)
             if report.obstacle == "client_blocked":
                 follow.append((None, await aftermath.client_blocked(session, proto, correlation),

@@ -25,7 +25,7 @@ from services.routing.db.outbox_heads import Head
 from services.routing.domain import inbound, plan
 from services.routing.domain.splitting import strip_command
 
-from . import albums, conversations, events
+from . import albums, conversations, events, intake, presses
 from .outbox import Outgoing, write_jobs
 from .replies import source_of
 
@@ -58,6 +58,8 @@ class Recorded:
     heads: tuple[Head, ...] = ()
     # It started an album: the relay is to be woken to release it when due.
     wake: bool = False
+    # It gave an email to check: the checker is to be woken.
+    check: bool = False
 
 
 @dataclass
@@ -81,6 +83,10 @@ class _Item:
     heads: tuple[Head, ...] = ()
     wake: bool = False
     message_id: int | None = None
+    # Onboarding: the line is kept until the customer's topics exist; the bot's answers.
+    keep: bool = False
+    replies: list[plan.Planned] = field(default_factory=list)
+    check: bool = False
 
     def result(self) -> Recorded:
         if self.bot_role is None:
@@ -89,7 +95,9 @@ class _Item:
             return Recorded("duplicate")
         if self.status == UpdateStatus.REJECTED:
             return Recorded("rejected", self.reason)
-        return Recorded("accepted", jobs=self.jobs, heads=self.heads, wake=self.wake)
+        return Recorded(
+            "accepted", jobs=self.jobs, heads=self.heads, wake=self.wake, check=self.check
+        )
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,7 @@ class Options:
 
     style: plan.Style = field(default_factory=plan.Style)
     album_window: timedelta = albums.WINDOW
+    intake: intake.Rules = field(default_factory=intake.Rules)
 
 
 async def record_batch(
@@ -109,9 +118,9 @@ async def record_batch(
 
     items = [_Item(i, roles.get(i.bot_id)) for i in batch]
     await _read(session, items)
-    await _route(session, items, options.style)
+    await _route(session, items, options)
     await _store(session, items, options)
-    await _events(session, items, options.style)
+    await _events(session, items, options)
     for item in items:
         result = item.result()
         with bind_correlation_id(item.incoming.correlation_id):
@@ -154,6 +163,11 @@ async def _read(session: AsyncSession, items: list[_Item]) -> None:
                 and update.kind == "my_chat_member"
                 and item.bot_role == BotRole.CLIENT
             )
+            or (
+                isinstance(update, inbound.Other)
+                and update.kind == "callback_query"
+                and item.bot_role == BotRole.CS
+            )
         ):
             item.event, item.status = update, UpdateStatus.ACCEPTED
 
@@ -178,8 +192,9 @@ def _from_staff(item: _Item) -> bool:
     )
 
 
-async def _route(session: AsyncSession, items: list[_Item], style: plan.Style) -> None:
+async def _route(session: AsyncSession, items: list[_Item], options: Options) -> None:
     """Plan the jobs of every line that belongs to a conversation."""
+    style = options.style
     client_items = [i for i in items if _from_client(i)]
     staff_items = [i for i in items if _from_staff(i)]
     clients = await conversations.for_clients(session, {i.line.sender_id for i in client_items})
@@ -193,6 +208,9 @@ async def _route(session: AsyncSession, items: list[_Item], style: plan.Style) -
             item.sender, item.customer_id = SenderKind.CLIENT, known.customer_id
             if known.blocked:  # writing again: the client has unblocked the bot
                 item.event = item.event or inbound.Other(0, events.UNBLOCKED, {})
+    for item in client_items:
+        if item.sender is None:
+            await _onboarding(session, item, options)
     if not staff_items or client_bot is None:
         return
     topics = await conversations.for_topics(
@@ -226,6 +244,28 @@ async def _route(session: AsyncSession, items: list[_Item], style: plan.Style) -
         item.sender, item.customer_id = SenderKind.STAFF, known.customer_id
 
 
+async def _onboarding(session: AsyncSession, item: _Item, options: Options) -> None:
+    """A client not in a conversation: onboarding decides (one line at a time, since
+    two lines of a new client in one batch must see each other's effect)."""
+    line = item.line
+    decision = await intake.decide(
+        session, line, bot_id=item.incoming.bot_id, correlation_id=item.incoming.correlation_id,
+        now=utcnow(), rules=options.intake,
+    )  # fmt: skip
+    item.status = UpdateStatus.ACCEPTED
+    item.customer_id, item.replies, item.check = (
+        decision.customer_id,
+        decision.replies,
+        decision.check,
+    )
+    if decision.route:  # made active since the batch looked: a line like any other
+        known = (await conversations.for_clients(session, {line.sender_id}))[line.sender_id]
+        item.planned = plan.from_client(line, known.conversation(item.incoming.bot_id))
+        item.sender = SenderKind.CLIENT
+    elif decision.keep:
+        item.keep, item.sender = True, SenderKind.CLIENT
+
+
 async def _store(session: AsyncSession, items: list[_Item], options: Options) -> None:
     """Insert the updates, the backed-up lines and their jobs: one statement each."""
     stored = [i for i in items if i.status is not None]
@@ -233,7 +273,7 @@ async def _store(session: AsyncSession, items: list[_Item], options: Options) ->
         return
     now = utcnow()
     for item in stored:
-        if item.line is not None and not item.planned:
+        if item.line is not None and not item.planned and not item.keep:
             item.line = None  # no conversation: recorded as ignored
         elif item.line is not None:
             item.status = UpdateStatus.ACCEPTED
@@ -273,7 +313,7 @@ async def _store(session: AsyncSession, items: list[_Item], options: Options) ->
         item.message_id = message_id
         refers = source.id if source else 0
         planned = [replace(p, refers_to=refers) if refers else p for p in item.planned]
-        if item.line.media_group_id:
+        if item.line.media_group_id and not item.keep:
             album_items.append(
                 albums.Item(item.incoming.bot_id, item.line.chat_id, item.line.media_group_id,
                             message_id, planned)
@@ -295,18 +335,29 @@ async def _store(session: AsyncSession, items: list[_Item], options: Options) ->
         item.heads = tuple(heads)
 
 
-async def _events(session: AsyncSession, items: list[_Item], style: plan.Style) -> None:
+async def _events(session: AsyncSession, items: list[_Item], options: Options) -> None:
     """Edits, reactions, blocks and /delete, after the batch's lines are stored (an edit
     may be of a line in this very batch); their jobs go in one write."""
     outgoing: list[tuple[_Item, Outgoing]] = []
     for item in items:
+        if item.replies:
+            line = Outgoing(item.message_id, item.replies, item.incoming.correlation_id)
+            outgoing.append((item, line))
         if item.event is None:
+            continue
+        if isinstance(item.event, inbound.Other) and item.event.kind == "callback_query":
+            for line in await presses.on_press(
+                session, item.event.raw, bot_id=item.incoming.bot_id,
+                correlation=item.incoming.correlation_id, now=utcnow(),
+                texts=options.intake.texts,
+            ):  # fmt: skip
+                outgoing.append((item, line))
             continue
         event = events.Event(
             item.event, item.incoming.bot_id, item.incoming.correlation_id,
             command_place=item.command_place, user_id=item.line.sender_id if item.line else 0,
         )  # fmt: skip
-        message_id, planned = await events.plan_event(session, event, style)
+        message_id, planned = await events.plan_event(session, event, options.style)
         if planned:
             outgoing.append((item, Outgoing(message_id, planned, item.incoming.correlation_id)))
     if not outgoing:
@@ -364,6 +415,7 @@ def _message_row(item: _Item, update_row_id: int, replied: Message | None, now) 
         "media_group_id": line.media_group_id,
         "reply_to_message_id": replied.id if replied else None,
         "internal": item.internal,
+        "awaiting_assignment": item.keep,
         "raw": line.raw,
         "created_at": now,
     }

@@ -137,13 +137,15 @@ async def test_sequences_grow_per_destination(db_sessions: Sessions) -> None:
     assert by_topic == [1, 2, 3]
 
 
-async def test_lines_from_strangers_and_bots_are_recorded_not_routed(db_sessions: Sessions) -> None:
+async def test_lines_from_bots_are_recorded_not_routed(db_sessions: Sessions) -> None:
+    """A bot writing to the client bot is no client: recorded, ignored, never onboarded
+    (a stranger's line starts onboarding: tests/integration/onboarding)."""
     async with db_sessions() as session:
         await set_stage(session)
-    stranger = client_line(
-        "hi", message_id=3, **{"from": {"id": 999, "is_bot": False, "first_name": "X"}}
+    robot = client_line(
+        "hi", message_id=3, **{"from": {"id": 999, "is_bot": True, "first_name": "X"}}
     )
-    assert await _record(db_sessions, stranger) == ["accepted"]
+    assert await _record(db_sessions, robot) == ["accepted"]
     assert await _count(db_sessions, Job) == 0
     async with db_sessions() as session:
         row = (await session.execute(select(InboundUpdate))).scalar_one()

@@ -87,6 +87,9 @@ class Message(Base):
     )
     # A staff note for the other teams, never sent to the client.
     internal: Mapped[bool] = mapped_column(default=False)
+    # A client's line written before their assignment: kept, and copied into their
+    # topics (in order) once these exist.
+    awaiting_assignment: Mapped[bool] = mapped_column(default=False, server_default="0")
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[CreatedAt]
     edited_at: Mapped[datetime | None]

@@ -1,6 +1,6 @@
 """Onboarding and operations: the user directory, email tries, assignment requests,
-API keys; a customer's link to its directory record, the CS intake topic, and the
-result of an audited call.
+API keys; a customer's link to its directory record, the CS intake topic, lines kept
+until their customer is assigned, and the result of an audited call.
 
 Revision ID: 0005
 Revises: 0004
@@ -121,6 +121,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("customers") as batch:
         batch.add_column(sa.Column("external_id", sa.String(128), nullable=True))
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(
+            sa.Column("awaiting_assignment", sa.Boolean(), server_default="0", nullable=False)
+        )
     with op.batch_alter_table("staff_groups") as batch:
         batch.add_column(sa.Column("intake_thread_id", sa.BigInteger(), nullable=True))
     with op.batch_alter_table("audit_log") as batch:
@@ -132,6 +136,8 @@ def downgrade() -> None:
         batch.drop_column("result")
     with op.batch_alter_table("staff_groups") as batch:
         batch.drop_column("intake_thread_id")
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("awaiting_assignment")
     with op.batch_alter_table("customers") as batch:
         batch.drop_column("external_id")
     op.drop_table("api_keys")

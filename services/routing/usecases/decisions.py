@@ -1,0 +1,154 @@
+"""Deciding an onboarding request: confirm with a CR team, or reject — by a CS member
+pressing a prompt's button, or by an operator through the API.
+
+Deciding is one conditional UPDATE (status pending → confirmed/rejected): two presses
+at once, a double press, a stale button or a reject after a confirm make exactly one
+outcome; the others learn who decided first. Everything a decision sets off (topics,
+the client's answer, the audit) is written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.routing.db.enums import (
+    AssignmentKind,
+    AssignmentStatus,
+    CustomerStatus,
+    GroupRole,
+    TopicStatus,
+)
+from services.routing.db.models import Assignment, AuditEntry, Customer, Team, Topic
+from services.routing.domain.onboarding import Texts
+
+from . import conversations, intake, prompts, setup_topics
+from .outbox import Outgoing
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # staff, api_key, system
+    id: str
+    name: str  # as people are shown it: "Anna · CS", "API key 3f2a…"
+
+
+@dataclass
+class Outcome:
+    done: bool
+    lines: list[Outgoing] = field(default_factory=list)
+    # Not done: why (who decided first, or what is missing).
+    reason: str = ""
+    customer_name: str = ""
+    team: str = ""
+
+
+WHAT = {AssignmentStatus.CONFIRMED: "confirmed", AssignmentStatus.REJECTED: "rejected",
+        AssignmentStatus.CANCELLED: "withdrawn"}  # fmt: skip
+
+
+async def confirm(
+    session: AsyncSession, assignment_id: int, team_id: int, actor: Actor, *, now: datetime,
+    texts: Texts, correlation: str = "",
+) -> Outcome:  # fmt: skip
+    team = await session.get(Team, team_id)
+    group = await prompts.group_of(session, GroupRole.CR, team_id) if team else None
+    if team is None or not team.active or group is None:
+        return Outcome(False, reason="That CR team is not available any more; choose another.")
+    if not await _take(session, assignment_id, AssignmentStatus.CONFIRMED, actor, now, team_id):
+        return await _already(session, assignment_id)
+    assignment = await session.get(Assignment, assignment_id, populate_existing=True)
+    customer = await session.get(Customer, assignment.customer_id, with_for_update=True)
+    customer.cr_team_id = team.id
+    groups = [await prompts.group_of(session, GroupRole.CS), group]
+    if customer.treatment:
+        groups.append(await prompts.group_of(session, GroupRole.TREATMENT))
+    have = set(
+        await session.scalars(
+            select(Topic.group_id).where(
+                Topic.customer_id == customer.id, Topic.status == TopicStatus.OPEN
+            )
+        )
+    )
+    wanted = [g for g in groups if g is not None and g.id not in have]
+    notify = groups[0]
+    creates = [setup_topics.create_job(g, customer, notify=notify) for g in wanted]
+    assignment.topics_pending = len(creates)
+    _audit(session, actor, "customer.confirm", customer.id, correlation,
+           {"team": team.name, "assignment_id": assignment_id})  # fmt: skip
+    await session.flush()
+    lines = [Outgoing(None, creates, correlation)] if creates else []
+    if not creates:  # every topic is there already (an unassigned customer, back)
+        lines = await setup_topics.activate(session, customer, texts=texts, correlation=correlation)
+    return Outcome(True, lines, customer_name=customer.display_name, team=team.name)
+
+
+async def reject(
+    session: AsyncSession, assignment_id: int, actor: Actor, *, now: datetime, texts: Texts,
+    correlation: str = "",
+) -> Outcome:  # fmt: skip
+    if not await _take(session, assignment_id, AssignmentStatus.REJECTED, actor, now, None):
+        return await _already(session, assignment_id)
+    assignment = await session.get(Assignment, assignment_id, populate_existing=True)
+    customer = await session.get(Customer, assignment.customer_id, with_for_update=True)
+    customer.status = CustomerStatus.REJECTED
+    _audit(session, actor, "customer.reject", customer.id, correlation,
+           {"assignment_id": assignment_id})  # fmt: skip
+    bot_id = await conversations.client_bot_id(session)
+    lines = []
+    if bot_id is not None:
+        told = intake.reply(bot_id, customer.telegram_user_id, texts.rejected)
+        lines.append(Outgoing(None, [told], correlation))
+    return Outcome(True, lines, customer_name=customer.display_name)
+
+
+async def _take(
+    session: AsyncSession, assignment_id: int, status: AssignmentStatus, actor: Actor,
+    now: datetime, team_id: int | None,
+) -> bool:  # fmt: skip
+    """Decide it if nobody has: the row lock makes a concurrent decision wait, then see
+    the status it set and match nothing."""
+    values = {"status": status, "decided_at": now, "decided_by_kind": actor.kind,
+              "decided_by_id": actor.id[:64], "decided_by_name": actor.name[:255]}  # fmt: skip
+    if team_id is not None:
+        values["cr_team_id"] = team_id
+    result = await session.execute(
+        update(Assignment)
+        .where(
+            Assignment.id == assignment_id, Assignment.kind == AssignmentKind.ONBOARDING,
+            Assignment.status == AssignmentStatus.PENDING,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return result.rowcount == 1
+
+
+async def _already(session: AsyncSession, assignment_id: int) -> Outcome:
+    assignment = await session.get(Assignment, assignment_id, populate_existing=True)
+    if assignment is None or assignment.kind != AssignmentKind.ONBOARDING:
+        return Outcome(False, reason="This request is no longer open.")
+    customer = await session.get(Customer, assignment.customer_id)
+    team = await session.get(Team, assignment.cr_team_id) if assignment.cr_team_id else None
+    what = WHAT.get(assignment.status, str(assignment.status))
+    if assignment.status == AssignmentStatus.CONFIRMED and team is not None:
+        what += f" → {team.name}"
+    by = assignment.decided_by_name or "someone else"
+    return Outcome(
+        False, reason=f"Already handled by {by} ({what}).",
+        customer_name=customer.display_name if customer else "", team=team.name if team else "",
+    )  # fmt: skip
+
+
+def _audit(session: AsyncSession, actor: Actor, action: str, customer_id: int, correlation: str,
+           details: dict) -> None:  # fmt: skip
+    session.add(
+        AuditEntry(
+            actor_kind=actor.kind, actor_id=actor.id[:64], action=action, target_kind="customer",
+            target_id=str(customer_id), details={"by": actor.name, **details}, result="ok",
+            correlation_id=correlation or None,
+        )
+    )  # fmt: skip
