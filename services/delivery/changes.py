@@ -1,6 +1,7 @@
 """The actions on messages already in the destination: edit a copy's text or caption,
 set the bot's reaction on it, delete messages. Which copy is routing's answer at claim
-time (`targets`); with none there, there is nothing to change and the job is done."""
+time (`targets`); with none there, there is nothing to change and the job is done.
+A text edit of the bot's own prompt names the message itself (no copy to look up)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiogram.types import ReactionTypeEmoji
 from switchboard.delivery.v1 import job_pb2
 
 from .outcome import Result, Verdict, is_not_modified, is_reaction_target_gone
+from .prompts import keyboard
 from .sends import Senders, caption_fields, entities
 
 
@@ -19,17 +21,29 @@ def _nothing() -> Result:
     return Result(Verdict.SENT)
 
 
+def text_target(job: job_pb2.DeliveryJob, targets: Sequence[int]) -> int:
+    """The message a text edit changes (0 = none): the copy the claim found; for a job
+    that refers to no message, the one it names (a prompt the bot sent itself)."""
+    if targets:
+        return targets[0]
+    return 0 if job.refers_to else job.edit_text.message_id
+
+
 async def edit_text(
     senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
 ) -> Result:
-    if not targets:
+    """The new text, and the buttons the message keeps: an edit without markup takes
+    them away (a prompt that has been answered)."""
+    target = text_target(job, targets)
+    if not target:
         return _nothing()
-    chat_id, target = job.destination.chat_id, targets[0]
-    text = job.edit_text.text
+    chat_id = job.destination.chat_id
+    edit = job.edit_text
     try:
         await senders.bots[job.bot_id].edit_message_text(
-            chat_id=chat_id, message_id=target, text=text.text,
-            entities=entities(text, plain=plain), parse_mode=None,
+            chat_id=chat_id, message_id=target, text=edit.text.text,
+            entities=entities(edit.text, plain=plain), parse_mode=None,
+            reply_markup=keyboard(edit.reply_markup),
         )  # fmt: skip
     except TelegramBadRequest as exc:
         if not is_not_modified(exc):

@@ -40,6 +40,9 @@ OBSTACLES = {
     Obstacle.CLIENT_BLOCKED: routing_pb2.OBSTACLE_CLIENT_BLOCKED,
 }
 REPORT_TRIES = 5
+# An answer to a button press posts no message, so no chat limit applies, and Telegram
+# takes it only for seconds after the press: waiting behind a busy group would lose it.
+UNPACED = frozenset({"answer_callback"})
 
 
 @dataclass
@@ -101,8 +104,9 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     if claim.claim == routing_pb2.CLAIM_WAIT:
         wait = max(1, round(claim.retry_after_seconds))
         return web.json_response({"waiting": True}, status=503, headers={"Retry-After": str(wait)})
-    count = len(job.send_album.items) if job.WhichOneof("action") == "send_album" else 1
-    wait = worker.pacer.reserve(
+    action = job.WhichOneof("action")
+    count = len(job.send_album.items) if action == "send_album" else 1
+    wait = 0.0 if action in UNPACED else worker.pacer.reserve(
         bot_id=job.bot_id, chat_id=job.destination.chat_id, count=count,
         max_wait=worker.max_pace_wait,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
 
 from .outcome import Result, Verdict
+from .prompts import keyboard
 from .transfer import UploadCache, media_input, remember
 
 SENDERS = {
@@ -104,8 +105,9 @@ async def send(
     if action == "send_text":
         text = job.send_text.text
         sent = await bot.send_message(
-            text=text.text, entities=entities(text, plain=plain), parse_mode=None, **common
-        )
+            text=text.text, entities=entities(text, plain=plain), parse_mode=None,
+            reply_markup=keyboard(job.send_text.reply_markup), **common,
+        )  # fmt: skip
         return _made([(sent.chat.id, sent.message_id)])
     if action == "copy":
         copy = job.copy

@@ -1,6 +1,7 @@
 """Carries out one delivery job with aiogram: picks the action's module (sends, changes
-to existing messages, topics), falls back to plain text when Telegram cannot use the
-entities, reopens a topic that staff closed, and names the obstacles routing acts on."""
+to existing messages, topics, prompts), falls back to plain text when Telegram cannot
+use the entities, reopens a topic that staff closed, and names the obstacles routing
+acts on."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from .outcome import (
     is_deleted_topic,
     is_formatting_error,
 )
+from .prompts import answer_callback
 from .sends import SEND_ACTIONS, Senders, send
-from .topics import create_topic, reopen
+from .topics import close_topic, create_topic, reopen
 
 __all__ = ["Senders", "execute"]
 
@@ -49,6 +51,8 @@ ACTIONS: dict[str, Action] = {
     "set_reaction": set_reaction,
     "delete_messages": delete_messages,
     "create_topic": create_topic,
+    "close_topic": close_topic,
+    "answer_callback": answer_callback,
 }
 
 

@@ -1,5 +1,6 @@
-"""Forum topics: create one for a create_topic job (a customer's topic that staff
-deleted), and reopen one that staff closed so that a message can still go there."""
+"""Forum topics: create one for a create_topic job (a new customer's, or one that
+staff deleted), close one for a close_topic job, and reopen one that staff closed so
+that a message can still go there."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aiogram.exceptions import TelegramBadRequest
 from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
 
-from .outcome import Result, Verdict, is_topic_not_modified
+from .outcome import Result, Verdict, is_deleted_topic, is_topic_not_modified
 from .sends import Senders
 
 
@@ -22,6 +23,25 @@ async def create_topic(
         chat_id=job.destination.chat_id, name=job.create_topic.name
     )
     return Result(Verdict.SENT, created_thread_id=made.message_thread_id)
+
+
+async def close_topic(
+    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+) -> Result:
+    """Close the destination's topic. One already closed is closed; one deleted has
+    nothing left to close — not the TOPIC_DELETED obstacle, whose recreation would undo
+    the very close that was asked for."""
+    dest = job.destination
+    if not dest.message_thread_id:
+        return Result(Verdict.FAILED, description="cannot deliver: the job names no topic")
+    try:
+        await senders.bots[job.bot_id].close_forum_topic(
+            chat_id=dest.chat_id, message_thread_id=dest.message_thread_id
+        )
+    except TelegramBadRequest as exc:
+        if not (is_topic_not_modified(exc) or is_deleted_topic(exc)):
+            raise
+    return Result(Verdict.SENT)
 
 
 async def reopen(bot: Bot, destination: common_pb2.Destination) -> None:

@@ -36,3 +36,35 @@ def edit_text_job(
     made = job(chat_id, refers_to=refers_to)
     formatted(made.edit_text.text, text, entities)
     return made
+
+
+def buttons(target: job_pb2.InlineKeyboard, *rows: Iterable[tuple[str, str]]) -> None:
+    """Rows of (text, callback_data) buttons."""
+    for row in rows:
+        target.rows.add().buttons.extend(
+            job_pb2.InlineButton(text=text, callback_data=data) for text, data in row
+        )
+
+
+def prompt_edit_job(chat_id: int, message_id: int, text: str) -> job_pb2.DeliveryJob:
+    """An edit of the bot's own prompt: it names the message and refers to nothing."""
+    made = job(chat_id)
+    formatted(made.edit_text.text, text)
+    made.edit_text.message_id = message_id
+    return made
+
+
+def answer_job(
+    chat_id: int, query_id: str, text: str = "", *, show_alert: bool = False
+) -> job_pb2.DeliveryJob:
+    made = job(chat_id)
+    made.answer_callback.callback_query_id = query_id
+    made.answer_callback.text = text
+    made.answer_callback.show_alert = show_alert
+    return made
+
+
+def close_job(chat_id: int, thread: int) -> job_pb2.DeliveryJob:
+    made = job(chat_id, thread=thread)
+    made.close_topic.SetInParent()
+    return made
