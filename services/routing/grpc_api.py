@@ -14,6 +14,7 @@ from servicekit.logs import new_correlation_id
 from switchboard.common.v1 import common_pb2
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
+from .checker import EmailChecker
 from .coalesce import Coalescer
 from .relay import Relay
 from .usecases import customers
@@ -67,8 +68,10 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         *,
         claim_lease: timedelta = LEASE,
         options: Options | None = None,
+        checker: EmailChecker | None = None,
     ) -> None:
         self.sessions = sessions
+        self.checker = checker
         self.options = options or Options()
         self.relay = relay
         self.claim_lease = claim_lease
@@ -119,6 +122,8 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         self.relay.hand_over([head for r in results for head in r.heads])
         if any(r.wake for r in results):
             self.relay.wake()  # an album started: the relay releases it when due
+        if self.checker is not None and any(r.check for r in results):
+            self.checker.wake()  # a client gave an email
         return results
 
     async def ClaimJob(
@@ -168,7 +173,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
 
     async def _report_batch(self, reports: list[Report]) -> list[bool]:
         async with self.sessions() as session, session.begin():
-            recorded = await record_outcomes(session, reports)
+            recorded = await record_outcomes(session, reports, texts=self.options.intake.texts)
         # A finished head handed over to its destination's next job in that same
         # transaction; it goes to the dispatcher now. A retry is the relay's: woken, it
         # sleeps until the earliest one is due.

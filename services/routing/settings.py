@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.lanes import LaneSettings, default_lanes
 from servicekit.settings import ServiceSettings
+from services.routing.domain.onboarding import Texts
+
+_TEXTS = Texts()
 
 
 class RoutingSettings(ServiceSettings):
@@ -56,3 +59,22 @@ class RoutingSettings(ServiceSettings):
     delete_command: str = Field(default="delete", pattern=r"^[a-z0-9_]{1,32}$")
     # Album items arriving within this long of each other go on as one album.
     album_window_ms: float = Field(default=1000.0, ge=50, le=10000)
+
+    # Onboarding: a client proves who they are with their account's email, checked
+    # against the directory table (imported through the operations API) or a company's
+    # HTTP directory service (see services/routing/directory.py for its contract).
+    onboarding_tries_per_hour: int = Field(default=5, ge=1, le=100)
+    directory: Literal["table", "http"] = "table"
+    directory_url: str = ""
+    directory_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    # "Header-Name: value" sent to the directory service, e.g. "Authorization: Bearer …".
+    directory_auth_header: SecretStr = SecretStr("")
+    # Said when a customer is live: {name}, {email}, {team}, {treatment}, {confirmed_by}.
+    welcome_client_template: str = _TEXTS.welcome_client
+    welcome_staff_template: str = _TEXTS.welcome_staff
+
+    @model_validator(mode="after")
+    def _directory_has_a_url(self) -> RoutingSettings:
+        if self.directory == "http" and not self.directory_url.startswith(("http://", "https://")):
+            raise ValueError("SWITCHBOARD_ROUTING_DIRECTORY_URL (http or https) is required")
+        return self

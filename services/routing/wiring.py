@@ -12,19 +12,26 @@ import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from servicekit.grpc_server import RunningServer, start_server
+from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
+from .checker import EmailChecker
 from .db.engine import make_engine, session_factory
 from .db.migrate import upgrade
 from .db.urls import sync_url
+from .directory import Directory, HttpDirectory, TableDirectory
 from .dispatch.local import LocalDispatcher
+from .domain.onboarding import Texts
 from .domain.plan import Style
 from .grpc_api import RoutingServicer
+from .operations_api import OperationsServicer
 from .relay import Dispatch, Relay
 from .settings import RoutingSettings
+from .usecases.intake import Rules
 from .usecases.record import Options
 
 SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["RoutingService"].full_name
+OPERATIONS_SERVICE_NAME = operations_pb2.DESCRIPTOR.services_by_name["OperationsService"].full_name
 
 
 @dataclass
@@ -34,8 +41,11 @@ class Routing:
     sessions: async_sessionmaker[AsyncSession]
     relay: Relay
     dispatcher: object
+    checker: EmailChecker
+    directory: Directory
     server: RunningServer | None = None
     _relay_task: asyncio.Task | None = field(default=None, repr=False)
+    _checker_task: asyncio.Task | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         if hasattr(self.dispatcher, "start"):
@@ -45,22 +55,31 @@ class Routing:
             self.relay,
             claim_lease=timedelta(seconds=self.settings.claim_lease_seconds),
             options=record_options(self.settings),
+            checker=self.checker,
         )
+        operations = OperationsServicer(self.sessions, self.relay)
+        operations.options = record_options(self.settings)
+
+        def register(server: grpc.aio.Server) -> None:
+            routing_pb2_grpc.add_RoutingServiceServicer_to_server(servicer, server)
+            operations_pb2_grpc.add_OperationsServiceServicer_to_server(operations, server)
+
         self.server = await start_server(
             host=self.settings.grpc_host,
             port=self.settings.grpc_port,
-            register=lambda server: routing_pb2_grpc.add_RoutingServiceServicer_to_server(
-                servicer, server
-            ),
-            service_names=[SERVICE_NAME],
+            register=register,
+            service_names=[SERVICE_NAME, OPERATIONS_SERVICE_NAME],
         )
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+        self._checker_task = asyncio.create_task(self.checker.run(), name="email-checker")
 
     async def close(self) -> None:
-        if self._relay_task is not None:
-            self._relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
+        for task in (self._checker_task, self._relay_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.directory.close()
         await self.relay.drain()
         if hasattr(self.dispatcher, "close"):
             await self.dispatcher.close()
@@ -111,8 +130,28 @@ def style(settings: RoutingSettings) -> Style:
 
 def record_options(settings: RoutingSettings) -> Options:
     return Options(
-        style=style(settings), album_window=timedelta(milliseconds=settings.album_window_ms)
+        style=style(settings),
+        album_window=timedelta(milliseconds=settings.album_window_ms),
+        intake=intake_rules(settings),
     )
+
+
+def intake_rules(settings: RoutingSettings) -> Rules:
+    texts = Texts(
+        welcome_client=settings.welcome_client_template,
+        welcome_staff=settings.welcome_staff_template,
+    )
+    return Rules(texts=texts, tries_per_hour=settings.onboarding_tries_per_hour)
+
+
+def directory(settings: RoutingSettings, sessions: async_sessionmaker[AsyncSession]) -> Directory:
+    if settings.directory == "http":
+        return HttpDirectory(
+            settings.directory_url,
+            timeout=settings.directory_timeout_seconds,
+            auth_header=settings.directory_auth_header.get_secret_value(),
+        )
+    return TableDirectory(sessions)
 
 
 def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Routing:
@@ -135,4 +174,6 @@ def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Rou
         min_interval=settings.relay_min_interval_ms / 1000,
         style=style(settings),
     )
-    return Routing(settings, engine, sessions, relay, dispatcher)
+    lookups = directory(settings, sessions)
+    checker = EmailChecker(sessions, lookups, relay, rules=intake_rules(settings))
+    return Routing(settings, engine, sessions, relay, dispatcher, checker, lookups)

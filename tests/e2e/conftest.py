@@ -16,6 +16,7 @@ from servicekit.grpc_client import channel
 from servicekit.lanes import LANES
 from services.routing.usecases import registry
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+from tests.e2e.onboarding_world import world  # noqa: F401 — a fixture for onboarding tests
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
 from tests.integration.routing_db.fixtures import *  # noqa: F403 — pytest fixtures
 from tests.integration.routing_db.fixtures import Sessions

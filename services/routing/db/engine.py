@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import event
@@ -42,6 +43,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
+    # aiosqlite logs every statement with its parameters at DEBUG: rows (message texts,
+    # API key hashes) must not reach the logs, whatever level the service runs at.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     # One connection for the whole process: SQLite has one writer at a time. Measured
     # on this project's machines, a pool of ten fighting over the file lock took p99
     # past 1 s where sessions queueing for one connection stayed at 80–90 ms.

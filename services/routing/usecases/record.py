@@ -25,7 +25,8 @@ from services.routing.db.outbox_heads import Head
 from services.routing.domain import inbound, plan
 from services.routing.domain.splitting import strip_command
 
-from . import albums, conversations, events, intake, presses
+from . import albums, conversations, events, intake, presses, staff_commands
+from .decisions import Actor
 from .outbox import Outgoing, write_jobs
 from .replies import source_of
 
@@ -234,6 +235,16 @@ async def _route(session: AsyncSession, items: list[_Item], options: Options) ->
             item.event, item.command_place, item.line = line, source, None
             item.status = UpdateStatus.ACCEPTED
             continue
+        command = strip_command(line.text, line.entities, staff_commands.COMMAND)
+        if command is not None and group.role == "cs":
+            # Changes the customer; the answer comes in the topic.
+            actor = Actor("staff", str(line.sender_id), f"{author.name} · {author.role}")
+            item.event = inbound.Other(0, staff_commands.COMMAND, {
+                "arg": command[0], "customer_id": known.customer_id, "actor": actor,
+                "place": source,
+            })  # fmt: skip
+            item.line, item.status = None, UpdateStatus.ACCEPTED
+            continue
         note = strip_command(line.text, line.entities, style.note_command)
         if note is not None:
             line = item.line = replace(line, text=note[0], entities=tuple(note[1]))
@@ -352,6 +363,12 @@ async def _events(session: AsyncSession, items: list[_Item], options: Options) -
                 texts=options.intake.texts,
             ):  # fmt: skip
                 outgoing.append((item, line))
+            continue
+        if isinstance(item.event, inbound.Other) and item.event.kind == staff_commands.COMMAND:
+            told = await staff_commands.treatment_command(
+                session, **item.event.raw, correlation=item.incoming.correlation_id
+            )
+            outgoing.extend((item, line) for line in told)
             continue
         event = events.Event(
             item.event, item.incoming.bot_id, item.incoming.correlation_id,

@@ -1,4 +1,4 @@
-"""The operations figures over a window of jobs: sends, success rate, peak daily
+"""The operations figures over a window of jobs: sends, success rate, errors, peak daily
 volume, failures by reason."""
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ class Summary:
     failed: int = 0
     pending: int = 0
     peak_daily_volume: int = 0
+    # Jobs that met a Telegram error (error_code set), whatever became of them after.
+    errors: int = 0
     failures_by_reason: list[tuple[str, int]] = field(default_factory=list)
 
     @property
@@ -53,10 +55,12 @@ async def summarize(session: AsyncSession, *, since: datetime, until: datetime) 
             .order_by(func.count().desc())
         )
     ).all()
+    errors = await session.scalar(select(func.count()).where(*window, Job.error_code.is_not(None)))
     return Summary(
         succeeded=counts.get(JobStatus.SUCCEEDED, 0),
         failed=counts.get(JobStatus.FAILED, 0),
         pending=counts.get(JobStatus.PENDING, 0) + counts.get(JobStatus.DISPATCHED, 0),
         peak_daily_volume=daily or 0,
+        errors=errors or 0,
         failures_by_reason=[(reason or "unknown", n) for reason, n in reasons],
     )
