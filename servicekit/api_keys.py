@@ -54,3 +54,12 @@ def check_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
     if not scopes:
         raise ValueError(f"at least one scope is needed (known: {', '.join(SCOPES)})")
     return [s for s in SCOPES if s in scopes]
+
+
+_IN_TEXT = re.compile(r"\b(sbk_[a-f0-9]{12}_)[A-Za-z0-9_-]+")
+
+
+def mask(text: str) -> str:
+    """`text` with the secret of any key in it replaced (the public key id is kept), for
+    a key pasted where an id belongs (a URL path, an audit target)."""
+    return _IN_TEXT.sub(r"\1<redacted>", text)

@@ -63,7 +63,7 @@ class Dev:
         self.tokens, self.groups, self.api, self.real = tokens, groups, api, real
         self.procs: list[subprocess.Popen] = []
         self.push_secret = secrets.token_hex(16)
-        self.admin_key = secrets.token_urlsafe(24)
+        self.admin_key = ""  # made by routing's keys_cli once the database exists
         self.hook_secrets = {role: secrets.token_hex(12) for role in tokens}
         self.database = f"sqlite+aiosqlite:///{VAR / 'switchboard.db'}"
 
@@ -114,6 +114,7 @@ class Dev:
             check=True,
             cwd=ROOT,
         )
+        self.admin_key = await self.bootstrap_key()
         self.spawn(
             "routing",
             ["-m", "services.routing"],
@@ -162,9 +163,8 @@ class Dev:
         self.spawn(
             "admin",
             ["-m", "services.admin"],
-            self.env("admin", {"HTTP_PORT": ADMIN_PORT, "GRPC_PORT": ADMIN_GRPC,
-                               "API_KEY": self.admin_key}),
-        )  # fmt: skip
+            self.env("admin", {"HTTP_PORT": ADMIN_PORT, "GRPC_PORT": ADMIN_GRPC}),
+        )
         await _wait_http(f"http://127.0.0.1:{DELIVERY_PORT}/healthz")
         await _wait_http(f"http://127.0.0.1:{INGRESS_PORT}/healthz")
         if self.real:
@@ -182,6 +182,17 @@ class Dev:
                     allowed_updates=ALLOWED_UPDATES,
                 )
         await self.seed_customer()
+
+    async def bootstrap_key(self) -> str:
+        """An admin-scope API key for the operator, made the way production makes the
+        first one (routing's keys_cli; only its hash is stored)."""
+        made = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "services.routing.keys_cli", "--url", self.database,
+             "create", "--name", "make dev", "--scopes", "admin"],
+            check=True, cwd=ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        return next(line for line in made.stdout.split() if line.startswith("sbk_"))
 
     def _registry(self) -> Path:
         doc = json.loads((ROOT / "deploy/local/registry.json").read_text())

@@ -28,8 +28,11 @@ Watch the client see it, attributed ("Anna · CS"):
   curl -s '{api}/_sandbox/chats/5001/messages?bot=switchboard_client_bot'
 
 Every Bot API call the services made:  curl -s {api}/_sandbox/calls
-The operations summary (admin):  curl -s -H 'Authorization: Bearer {admin_key}' \
-       http://127.0.0.1:8083/v1/summary
+The operations API (admin key, shown this once):  export SWITCHBOARD_ADMIN_KEY={admin_key}
+  switchboard-admin summary          (or: python -m services.admin.cli summary)
+  switchboard-admin customers list
+  curl -s -H "Authorization: Bearer $SWITCHBOARD_ADMIN_KEY" http://127.0.0.1:8083/v1/summary
+  the OpenAPI document: http://127.0.0.1:8083/openapi.json
 """
 
 REAL_GUIDE = """
@@ -37,8 +40,8 @@ Switchboard is running against Telegram with your bots (logs: var/dev/*.log).
 Ingress long-polls each bot; write to the client bot from the demo client's account
 (SWITCHBOARD_DEMO_CLIENT_ID) and watch the CS and CR topics; answer in a topic and the
 client's chat shows the line as "Name · ROLE". Ctrl-C stops it all.
-The operations summary:  curl -s -H 'Authorization: Bearer {admin_key}' \
-       http://127.0.0.1:8083/v1/summary
+The operations API (admin key, shown this once):  export SWITCHBOARD_ADMIN_KEY={admin_key}
+  switchboard-admin summary          (or: python -m services.admin.cli summary)
 """
 
 

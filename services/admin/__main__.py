@@ -12,10 +12,10 @@ from servicekit.grpc_server import run_until_signalled, start_server
 from servicekit.logs import configure_logging
 from servicekit.settings import settings_for_log
 from switchboard.admin.v1 import admin_pb2, admin_pb2_grpc
-from switchboard.routing.v1 import routing_pb2_grpc
+from switchboard.operations.v1 import operations_pb2_grpc
 
 from .grpc_api import AdminServicer
-from .http_api import build_app
+from .http_api import AccessLogger, build_app
 from .settings import AdminSettings
 
 log = logging.getLogger("services.admin")
@@ -27,13 +27,15 @@ async def _main() -> None:
     configure_logging("admin", settings.log_level)
     log.info("starting", extra={"settings": settings_for_log(settings)})
     link = channel(settings.routing_target)
-    routing = routing_pb2_grpc.RoutingServiceStub(link)
-    key = settings.api_key.get_secret_value().encode()
-    app = build_app(routing, key)
-    runner = web.AppRunner(app, access_log=None)
+    ops = operations_pb2_grpc.OperationsServiceStub(link)
+    runner = web.AppRunner(
+        build_app(ops),
+        access_log_class=AccessLogger,
+        access_log=logging.getLogger("services.admin.access"),
+    )
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    servicer = AdminServicer(routing, key)
+    servicer = AdminServicer(ops)
     server = await start_server(
         host=settings.grpc_host,
         port=settings.grpc_port,

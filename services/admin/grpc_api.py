@@ -1,46 +1,156 @@
-"""AdminService over gRPC (services and scripts), mirroring the REST operations."""
+"""AdminService over gRPC (services and scripts): the REST operations, same keys, same
+scopes, same audit; routing's status codes are passed through."""
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
-from servicekit.errors import Unauthenticated
 from switchboard.admin.v1 import admin_pb2, admin_pb2_grpc
-from switchboard.routing.v1 import routing_pb2_grpc
+from switchboard.operations.v1 import operations_pb2 as ops_pb2
+from switchboard.operations.v1 import operations_pb2_grpc
 
-from . import summary
+from .audit import Attempt, audited
+from .auth import Caller, authenticate, authorize, bearer, claimed_key_id
+from .errors import Failure
+from .forwarding import create_key, forward, summary_window, timestamp
+from .scopes import DEACTIVATE_ACTIONS, OPERATIONS
+
+Target = tuple[str, object] | None
+Run = Callable[[Caller, Attempt], Awaitable[Any]]
+
+
+def _customer(request: Any) -> Target:
+    return ("customer", request.customer_id)
+
+
+def _retried(request: ops_pb2.RetryJobsRequest) -> Target:
+    if request.all_failed:
+        return ("job", "all_failed")
+    return ("job", request.ids[0]) if len(request.ids) == 1 else None
+
+
+def _looked_up(request: ops_pb2.GetCustomerRequest) -> Target:
+    if request.WhichOneof("key") == "telegram_user_id":
+        return ("telegram_user", request.telegram_user_id)
+    return ("customer", request.id)
+
+
+# What each call acts on, for the audit row (calls not listed act on no one record).
+TARGETS: dict[str, Callable[[Any], Target]] = {
+    "GetCustomer": _looked_up,
+    "Assign": _customer,
+    "Unassign": _customer,
+    "ChangeTeam": _customer,
+    "SetTreatment": _customer,
+    "SendToClient": _customer,
+    "PutTeam": lambda r: ("team", r.id) if r.id else None,
+    "PutGroup": lambda r: ("group", r.group.chat_id),
+    "PutStaff": lambda r: ("staff", r.member.telegram_user_id),
+    "Deactivate": lambda r: (r.kind, r.id),
+    "GetJob": lambda r: ("job", r.id),
+    "RetryJobs": _retried,
+    "RevokeApiKey": lambda r: ("api_key", r.key_id),
+}
+
+
+def _forwarding(rpc: str, doc: str) -> Callable[..., Awaitable[Message]]:
+    """An rpc method that checks the key and hands the request on to routing."""
+
+    async def method(
+        self: AdminServicer, request: Message, context: grpc.aio.ServicerContext
+    ) -> Message:
+        async def run(caller: Caller, _: Attempt) -> Message:
+            return await forward(self.ops, rpc, request, caller)
+
+        return await self.guarded(rpc, request, context, run)
+
+    method.__name__ = method.__qualname__ = rpc
+    method.__doc__ = doc
+    return method
 
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
-    def __init__(self, routing: routing_pb2_grpc.RoutingServiceStub, api_key: bytes) -> None:
-        self.routing = routing
-        self.api_key = api_key
+    def __init__(self, ops: operations_pb2_grpc.OperationsServiceStub) -> None:
+        self.ops = ops
 
-    def _check_key(self, context: grpc.aio.ServicerContext) -> None:
-        given = dict(context.invocation_metadata() or ()).get("authorization", "")
-        token = str(given).removeprefix("Bearer ").encode()
-        if not self.api_key or not hmac.compare_digest(token, self.api_key):
-            raise Unauthenticated("a valid API key is required (authorization: Bearer <key>)")
+    async def guarded(
+        self, rpc: str, request: Any, context: grpc.aio.ServicerContext, run: Run
+    ) -> Any:
+        """Check the key and its scope, run, audit; a failure ends the call with its code."""
+        op = OPERATIONS[rpc]
+        action = (
+            DEACTIVATE_ACTIONS.get(request.kind, op.action) if rpc == "Deactivate" else op.action
+        )
+        try:
+            async with audited(self.ops, action, via="grpc") as attempt:
+                target = TARGETS[rpc](request) if rpc in TARGETS else None
+                if target:
+                    attempt.target(*target)
+                metadata = dict(context.invocation_metadata() or ())
+                token = bearer(str(metadata.get("authorization", "")))
+                attempt.actor_id = claimed_key_id(token)
+                caller = await authenticate(self.ops, token)
+                authorize(caller, op.scope)
+                return await run(caller, attempt)
+        except Failure as failure:
+            await context.abort(failure.code, failure.message)
+
+    ListCustomers = _forwarding("ListCustomers", "Customers matching a query, a page at a time.")
+    GetCustomer = _forwarding("GetCustomer", "One customer with their topics.")
+    Assign = _forwarding("Assign", "Confirm a customer's pending assignment with a CR team.")
+    Unassign = _forwarding("Unassign", "Close a customer's topics until assigned again.")
+    ChangeTeam = _forwarding("ChangeTeam", "Record a customer's move to another CR team.")
+    SetTreatment = _forwarding("SetTreatment", "Switch Treatment's following on or off.")
+    SendToClient = _forwarding("SendToClient", "A message to the client, as staff or system.")
+    ListTeams = _forwarding("ListTeams", "The CR teams.")
+    PutTeam = _forwarding("PutTeam", "Create, rename or reactivate a team.")
+    ListGroups = _forwarding("ListGroups", "The staff groups.")
+    PutGroup = _forwarding("PutGroup", "Register or update a staff group.")
+    ListStaff = _forwarding("ListStaff", "The staff members.")
+    PutStaff = _forwarding("PutStaff", "Add or update a staff member.")
+    Deactivate = _forwarding("Deactivate", "Deactivate a team, group or staff member.")
+    ImportDirectory = _forwarding("ImportDirectory", "Import user accounts into the directory.")
+    ListFailedJobs = _forwarding("ListFailedJobs", "Jobs that failed for good.")
+    GetJob = _forwarding("GetJob", "One job with its outcome.")
+    RetryJobs = _forwarding("RetryJobs", "Retry failed jobs, by id or all (of a lane).")
+    RevokeApiKey = _forwarding("RevokeApiKey", "Revoke an API key; it stops working at once.")
+    ListApiKeys = _forwarding("ListApiKeys", "The API keys (never their secrets).")
+    ListAudit = _forwarding("ListAudit", "The audit log, filtered.")
 
     async def GetSummary(
-        self, request: admin_pb2.GetSummaryRequest, context: grpc.aio.ServicerContext
-    ) -> admin_pb2.Summary:
-        """Sends, success rate, peak daily volume and failures in a window."""
-        self._check_key(context)
-        since = request.since.ToDatetime().isoformat() if request.HasField("since") else None
-        until = request.until.ToDatetime().isoformat() if request.HasField("until") else None
-        start, end = summary.window(since, until)
-        figures = await summary.fetch(self.routing, start, end)
-        return admin_pb2.Summary(
-            sends=figures.sends,
-            succeeded=figures.succeeded,
-            failed=figures.failed,
-            success_rate=figures.success_rate,
-            peak_daily_volume=figures.peak_daily_volume,
-            failures_by_reason=[
-                admin_pb2.FailureCount(reason=f.reason, count=f.count)
-                for f in figures.failures_by_reason
-            ],
-        )
+        self, request: ops_pb2.GetSummaryRequest, context: grpc.aio.ServicerContext
+    ) -> ops_pb2.Summary:
+        """The operations table for a window (the last 7 days unless told)."""
+
+        async def run(caller: Caller, _: Attempt) -> ops_pb2.Summary:
+            since = request.since.ToDatetime(UTC) if request.HasField("since") else None
+            until = request.until.ToDatetime(UTC) if request.HasField("until") else None
+            start, end = summary_window(since, until)
+            window = ops_pb2.GetSummaryRequest(since=timestamp(start), until=timestamp(end))
+            return await forward(self.ops, "GetSummary", window, caller)
+
+        return await self.guarded("GetSummary", request, context, run)
+
+    async def CreateApiKey(
+        self, request: admin_pb2.CreateApiKeyRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.NewApiKey:
+        """A new key; its token is in this answer and nowhere else, ever."""
+
+        async def run(caller: Caller, attempt: Attempt) -> admin_pb2.NewApiKey:
+            made = await create_key(
+                self.ops,
+                caller,
+                name=request.name,
+                scopes=list(request.scopes),
+                expires_in_seconds=request.expires_in_seconds,
+            )
+            attempt.target("api_key", made.key.key_id)
+            attempt.details = {"scopes": list(made.key.scopes)}
+            return made
+
+        return await self.guarded("CreateApiKey", request, context, run)

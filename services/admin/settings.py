@@ -1,8 +1,12 @@
-"""admin's settings, read from `SWITCHBOARD_ADMIN_*` variables in `__main__` only."""
+"""admin's settings, read from `SWITCHBOARD_ADMIN_*` variables in `__main__` only.
+
+There is no key among them: API keys live (hashed) in routing, made with the API
+itself or, for the very first one, routing's keys_cli.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -15,5 +19,3 @@ class AdminSettings(ServiceSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8083, ge=0, le=65535)
     routing_target: str = "127.0.0.1:50052"
-    # One operator key until scoped, revocable keys exist; empty refuses every call.
-    api_key: SecretStr = SecretStr("")

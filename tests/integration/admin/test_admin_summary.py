@@ -2,125 +2,83 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
-import aiohttp
+import grpc
 import pytest
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select
 
-from servicekit.grpc_client import channel
-from servicekit.grpc_server import start_server
-from services.admin.http_api import build_app
-from services.routing.grpc_api import RoutingServicer
-from services.routing.relay import Relay
-from services.routing.usecases.claims import claim
-from services.routing.usecases.outcomes import Report, record_outcomes
-from services.routing.usecases.record import record_batch
-from switchboard.routing.v1 import routing_pb2_grpc
-from tests.integration.routing.stage import client_line, set_stage
-from tests.integration.routing_db.fixtures import *  # noqa: F403 — pytest fixtures
-
-Sessions = async_sessionmaker[AsyncSession]
-KEY = b"operator-key-for-tests"
+from services.routing.db.enums import JobStatus
+from services.routing.db.models import Job
+from switchboard.operations.v1 import operations_pb2
+from tests.integration.admin.stack import Admin
+from tests.integration.admin.traffic import traffic
+from tests.integration.routing_db.fixtures import Sessions
 
 
-async def _traffic(sessions: Sessions) -> None:
-    """Three client lines (six jobs): four sent, two failed for two reasons. Jobs go out
-    as routing hands them out: when recorded (nothing waited) or when the job ahead of
-    them finished."""
+async def _count(sessions: Sessions, *statuses: JobStatus) -> int:
     async with sessions() as session:
-        await set_stage(session)
-    out = []
-    for n in range(3):
-        async with sessions() as session, session.begin():
-            results = await record_batch(session, [client_line(f"line {n}", message_id=n + 1)])
-        out.extend(head for result in results for head in result.heads)
-    verdicts = iter(
-        [
-            ("sent", ""),
-            ("sent", ""),
-            ("failed", "Bad Request: TOPIC_CLOSED"),
-            ("sent", ""),
-            ("failed", "Bad Request: chat not found"),
-            ("sent", ""),
-        ]
-    )
-    while out:
-        head = out.pop(0)
-        outcome, reason = next(verdicts)
-        async with sessions() as session, session.begin():
-            await claim(session, job_id=head.job_id, attempt=head.attempts)
-            recorded = await record_outcomes(
-                session,
-                [Report(head.job_id, head.attempts, outcome, sent=[(1, head.job_id)],
-                        error_code=400 if reason else 0, description=reason)],
-            )  # fmt: skip
-        out.extend(recorded.heads)
-    assert next(verdicts, None) is None, "every job went out once"
+        query = select(func.count()).select_from(Job)
+        if statuses:
+            query = query.where(Job.status.in_(statuses))
+        return int(await session.scalar(query) or 0)
 
 
-@pytest.fixture
-async def admin_url(db_sessions: Sessions) -> AsyncIterator[str]:
-    async def nowhere(_handout) -> None:
-        return None
-
-    relay = Relay(db_sessions, nowhere)
-    servicer = RoutingServicer(db_sessions, relay)
-    server = await start_server(
-        host="127.0.0.1",
-        port=0,
-        register=lambda s: routing_pb2_grpc.add_RoutingServiceServicer_to_server(servicer, s),
-        service_names=["switchboard.routing.v1.RoutingService"],
-    )
-    link = channel(f"127.0.0.1:{server.port}")
-    runner = web.AppRunner(build_app(routing_pb2_grpc.RoutingServiceStub(link), KEY))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
-        await link.close()
-        await server.stop(0)
-
-
-async def test_the_summary_matches_the_outbox(db_sessions: Sessions, admin_url: str) -> None:
-    await _traffic(db_sessions)
-    headers = {"Authorization": f"Bearer {KEY.decode()}"}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"{admin_url}/v1/summary", headers=headers) as resp,
-    ):
-        assert resp.status == 200
-        body = await resp.json()
-    assert (body["sends"], body["succeeded"], body["failed"], body["pending"]) == (6, 4, 2, 0)
-    assert body["success_rate"] == round(4 / 6, 4)
+async def test_the_summary_matches_the_jobs_table(admin: Admin) -> None:
+    await traffic(admin.sessions)
+    succeeded = await _count(admin.sessions, JobStatus.SUCCEEDED)
+    failed = await _count(admin.sessions, JobStatus.FAILED)
+    assert (succeeded, failed, await _count(admin.sessions)) == (4, 2, 6), "the seeded jobs"
+    answer = await admin.call("GET", "/v1/summary", await admin.key("read"))
+    assert answer.status == 200, answer.body
+    body = answer.body
+    assert (body["sends"], body["succeeded"], body["failed"], body["pending"]) == (
+        succeeded + failed, succeeded, failed, 0
+    )  # fmt: skip
+    assert body["success_rate"] == pytest.approx(succeeded / (succeeded + failed))
     assert body["peak_daily_volume"] == 6
     assert sorted((f["reason"], f["count"]) for f in body["failures_by_reason"]) == [
         ("Bad Request: TOPIC_CLOSED", 1),
         ("Bad Request: chat not found", 1),
     ]
+    since = datetime.fromisoformat(body["since"])
+    until = datetime.fromisoformat(body["until"])
+    assert until - since == timedelta(days=7), "the last 7 days by default"
+    assert abs(until - datetime.now(UTC)) < timedelta(minutes=1)
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong-key", "Basic abc"])
-async def test_no_valid_key_no_summary(admin_url: str, header: str | None) -> None:
-    headers = {"Authorization": header} if header else {}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"{admin_url}/v1/summary", headers=headers) as resp,
-    ):
-        assert resp.status == 401
-        assert "API key" in (await resp.json())["error"]
+async def test_a_window_before_the_traffic_counts_nothing(admin: Admin) -> None:
+    await traffic(admin.sessions)
+    path = "/v1/summary?since=2020-01-01T00:00:00Z&until=2020-01-08T00:00:00Z"
+    answer = await admin.call("GET", path, await admin.key("read"))
+    assert answer.status == 200
+    assert (answer.body["sends"], answer.body["pending"]) == (0, 0)
 
 
-async def test_a_bad_window_is_a_clear_400(admin_url: str) -> None:
-    headers = {"Authorization": f"Bearer {KEY.decode()}"}
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{admin_url}/v1/summary?since=yesterday", headers=headers) as resp:
-            assert resp.status == 400
-            assert (await resp.json())["error"] == "since and until must be ISO 8601 times"
-        url = f"{admin_url}/v1/summary?since=2026-11-02T00:00:00&until=2026-11-01T00:00:00"
-        async with http.get(url, headers=headers) as resp:
-            assert resp.status == 400
+async def test_grpc_gives_the_same_figures(admin: Admin) -> None:
+    await traffic(admin.sessions)
+    key = await admin.key("read")
+    summary = await admin.grpc.GetSummary(
+        operations_pb2.GetSummaryRequest(), metadata=[("authorization", f"Bearer {key}")]
+    )
+    assert (summary.sends, summary.succeeded, summary.failed) == (6, 4, 2)
+
+
+async def test_no_valid_key_no_summary(admin: Admin) -> None:
+    for key in (None, "wrong-key", await admin.key("read", revoked=True)):
+        answer = await admin.call("GET", "/v1/summary", key)
+        assert answer.status == 401
+        assert "API key" in answer.body["error"]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await admin.grpc.GetSummary(operations_pb2.GetSummaryRequest())
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_bad_window_is_a_clear_400(admin: Admin) -> None:
+    key = await admin.key("read")
+    answer = await admin.call("GET", "/v1/summary?since=yesterday", key)
+    assert answer.status == 400
+    assert answer.body["error"].startswith("since: input should be a valid datetime")
+    path = "/v1/summary?since=2026-11-02T00:00:00&until=2026-11-01T00:00:00"
+    answer = await admin.call("GET", path, key)
+    assert (answer.status, answer.body) == (400, {"error": "until: must be after since"})

@@ -1,0 +1,45 @@
+"""Delivery traffic for the operations figures: six jobs, four sent, two failed."""
+
+from __future__ import annotations
+
+from services.routing.usecases.claims import claim
+from services.routing.usecases.outcomes import Report, record_outcomes
+from services.routing.usecases.record import record_batch
+from tests.integration.routing.stage import Stage, client_line, set_stage
+from tests.integration.routing_db.fixtures import Sessions
+
+
+async def traffic(sessions: Sessions) -> Stage:
+    """Three client lines (six jobs): four sent, two failed for two reasons. Jobs go out
+    as routing hands them out: when recorded (nothing waited) or when the job ahead of
+    them finished."""
+    async with sessions() as session:
+        stage = await set_stage(session)
+    out = []
+    for n in range(3):
+        async with sessions() as session, session.begin():
+            results = await record_batch(session, [client_line(f"line {n}", message_id=n + 1)])
+        out.extend(head for result in results for head in result.heads)
+    verdicts = iter(
+        [
+            ("sent", ""),
+            ("sent", ""),
+            ("failed", "Bad Request: TOPIC_CLOSED"),
+            ("sent", ""),
+            ("failed", "Bad Request: chat not found"),
+            ("sent", ""),
+        ]
+    )
+    while out:
+        head = out.pop(0)
+        outcome, reason = next(verdicts)
+        async with sessions() as session, session.begin():
+            await claim(session, job_id=head.job_id, attempt=head.attempts)
+            recorded = await record_outcomes(
+                session,
+                [Report(head.job_id, head.attempts, outcome, sent=[(1, head.job_id)],
+                        error_code=400 if reason else 0, description=reason)],
+            )  # fmt: skip
+        out.extend(recorded.heads)
+    assert next(verdicts, None) is None, "every job went out once"
+    return stage
