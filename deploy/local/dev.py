@@ -64,6 +64,8 @@ class Dev:
         self.procs: list[subprocess.Popen] = []
         self.push_secret = secrets.token_hex(16)
         self.admin_key = ""  # made by routing's keys_cli once the database exists
+        # The CS group's topic for onboarding prompts (the demo scenario makes "Intake").
+        self.intake = int(os.environ.get("SWITCHBOARD_CS_INTAKE_THREAD_ID", "0") or 0)
         self.hook_secrets = {role: secrets.token_hex(12) for role in tokens}
         self.database = f"sqlite+aiosqlite:///{VAR / 'switchboard.db'}"
 
@@ -99,6 +101,7 @@ class Dev:
                 {},
             )
             await _wait_http(f"{self.api}/_sandbox/health")
+            self.intake = await self.intake_topic()
         # Before routing starts, so nothing else holds the database yet.
         await asyncio.to_thread(
             subprocess.run,
@@ -182,6 +185,25 @@ class Dev:
                     allowed_updates=ALLOWED_UPDATES,
                 )
         await self.seed_customer()
+        await _wait_http(f"http://127.0.0.1:{ADMIN_PORT}/healthz")
+        await self.import_directory()
+
+    async def intake_topic(self) -> int:
+        async with aiohttp.ClientSession() as session:
+            url = f"{self.api}/_sandbox/chats/{self.groups['cs']}/topics"
+            async with session.get(url) as resp:
+                topics = (await resp.json())["result"]
+        return next((t["message_thread_id"] for t in topics if t["name"] == "Intake"), 0)
+
+    async def import_directory(self) -> None:
+        """The demo's user accounts, imported as operators do (CSV through admin)."""
+        body = (ROOT / "deploy/local/directory.csv").read_bytes()
+        headers = {"Authorization": f"Bearer {self.admin_key}", "Content-Type": "text/csv"}
+        url = f"http://127.0.0.1:{ADMIN_PORT}/v1/directory/import"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, data=body, headers=headers) as resp:
+                if resp.status != 200:
+                    raise RuntimeError(f"directory import failed: {await resp.text()}")
 
     async def bootstrap_key(self) -> str:
         """An admin-scope API key for the operator, made the way production makes the
@@ -209,6 +231,10 @@ class Dev:
                     "team": "CR Team 1",
                 },
             ]
+        if self.intake:
+            for group in doc["groups"]:
+                if group["role"] == "cs":
+                    group["intake_thread_id"] = self.intake
         path = VAR / "registry.json"
         path.write_text(json.dumps(doc))
         return path
@@ -306,7 +332,7 @@ async def _run(dev: Dev) -> None:
     await dev.start()
     from deploy.local.guide import guide
 
-    print(guide(real=dev.real, sandbox=dev.api, admin_key=dev.admin_key), flush=True)
+    print(guide(real=dev.real, sandbox=dev.api, admin_key=dev.admin_key, intake=dev.intake), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -27,10 +27,29 @@ Answer as staff (Anna writes in Ann's CS topic):
 Watch the client see it, attributed ("Anna · CS"):
   curl -s '{api}/_sandbox/chats/5001/messages?bot=switchboard_client_bot'
 
+Onboard a new client: Dana (5002) writes to the client bot; her account
+dana@example.com is in the demo directory (deploy/local/directory.csv, imported at start).
+  curl -s {api}/_sandbox/users/5002/messages -H 'content-type: application/json' \\
+       -d '{{"chat_id": "@switchboard_client_bot", "text": "/start"}}'
+  curl -s {api}/_sandbox/users/5002/messages -H 'content-type: application/json' \\
+       -d '{{"chat_id": "@switchboard_client_bot", "text": "dana@example.com"}}'
+  curl -s '{api}/_sandbox/chats/5002/messages?bot=switchboard_client_bot'   (what she is told)
+CS sees her request, with a button per CR team, in the CS group's Intake topic:
+  curl -s '{api}/_sandbox/chats/-1002001/messages?thread_id={intake}'
+Assign her with the CLI (the operations API; the admin key below):
+  export SWITCHBOARD_ADMIN_KEY={admin_key}
+  .venv/bin/switchboard-admin customers list --status pending
+  .venv/bin/switchboard-admin customers assign <customer id> "CR Team 1"
+(or press a button as Anna: curl -s {api}/_sandbox/users/6001/callbacks \\
+       -H 'content-type: application/json' \\
+       -d '{{"chat_id": -1002001, "message_id": <the prompt's message_id>, "text": "✅ CR Team 1"}}')
+Her topics appear in CS, CR and Treatment with her card; she is welcomed:
+  curl -s {api}/_sandbox/chats/-1002003/topics
+  .venv/bin/switchboard-admin customers show <customer id>
+  .venv/bin/switchboard-admin audit --target-id <customer id>
+
 Every Bot API call the services made:  curl -s {api}/_sandbox/calls
-The operations API (admin key, shown this once):  export SWITCHBOARD_ADMIN_KEY={admin_key}
-  switchboard-admin summary          (or: python -m services.admin.cli summary)
-  switchboard-admin customers list
+The operations API:  .venv/bin/switchboard-admin summary
   curl -s -H "Authorization: Bearer $SWITCHBOARD_ADMIN_KEY" http://127.0.0.1:8083/v1/summary
   the OpenAPI document: http://127.0.0.1:8083/openapi.json
 """
@@ -45,7 +64,7 @@ The operations API (admin key, shown this once):  export SWITCHBOARD_ADMIN_KEY={
 """
 
 
-def guide(*, real: bool, sandbox: str, admin_key: str) -> str:
+def guide(*, real: bool, sandbox: str, admin_key: str, intake: int = 0) -> str:
     if real:
         return REAL_GUIDE.format(admin_key=admin_key)
-    return SANDBOX_GUIDE.format(api=sandbox, admin_key=admin_key)
+    return SANDBOX_GUIDE.format(api=sandbox, admin_key=admin_key, intake=intake)

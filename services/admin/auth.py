@@ -27,11 +27,14 @@ UNKNOWN_KEY = "unknown"
 class Caller:
     key_id: str
     scopes: frozenset[str]
+    name: str = ""
 
     @property
     def actor(self) -> operations_pb2.Actor:
-        """The actor routing records for changes made with this key."""
-        return operations_pb2.Actor(kind="api_key", id=self.key_id)
+        """The actor routing records for changes made with this key; people see it as
+        the key's name ("Confirmed by ops-laptop (API key)")."""
+        shown = f"{self.name} (API key)" if self.name else f"API key {self.key_id}"
+        return operations_pb2.Actor(kind="api_key", id=self.key_id, display_name=shown)
 
 
 def bearer(header: str | None) -> str | None:
@@ -65,7 +68,7 @@ async def authenticate(ops: operations_pb2_grpc.OperationsServiceStub, token: st
         raise from_routing(error) from None
     if not usable(record, secret, now=datetime.now(UTC)):
         raise unauthenticated()
-    return Caller(key_id, frozenset(record.key.scopes))
+    return Caller(key_id, frozenset(record.key.scopes), record.key.name)
 
 
 def usable(record: operations_pb2.ApiKeyRecord, secret: str, *, now: datetime) -> bool:

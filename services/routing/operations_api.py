@@ -119,8 +119,8 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
             done = await import_directory(
                 session, entries=list(request.entries), actor=request.actor
             )
-        log.info("directory imported", extra={"created": done.created, "updated": done.updated,
-                                              "rejected": len(done.rejected)})  # fmt: skip
+        counts = {"added": done.created, "changed": done.updated, "refused": len(done.rejected)}
+        log.info("directory imported", extra=counts)
         return pb.ImportDirectoryResponse(
             created=done.created, updated=done.updated,
             rejected=[pb.RejectedEntry(index=i, reason=r) for i, r in done.rejected],

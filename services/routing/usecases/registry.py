@@ -41,6 +41,7 @@ async def load(session: AsyncSession, doc: dict[str, Any]) -> dict[str, int]:
             spec["bot_id"],
         )
         group.team_id = teams.get(team_name) if team_name else None
+        group.intake_thread_id = spec.get("intake_thread_id")
         session.add(group)
     for spec in doc.get("staff", []):
         person = (
