@@ -200,10 +200,12 @@ class Dev:
         body = (ROOT / "deploy/local/directory.csv").read_bytes()
         headers = {"Authorization": f"Bearer {self.admin_key}", "Content-Type": "text/csv"}
         url = f"http://127.0.0.1:{ADMIN_PORT}/v1/directory/import"
-        async with aiohttp.ClientSession() as session:
-            async with session.post(url, data=body, headers=headers) as resp:
-                if resp.status != 200:
-                    raise RuntimeError(f"directory import failed: {await resp.text()}")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=body, headers=headers) as resp,
+        ):
+            if resp.status != 200:
+                raise RuntimeError(f"directory import failed: {await resp.text()}")
 
     async def bootstrap_key(self) -> str:
         """An admin-scope API key for the operator, made the way production makes the
@@ -332,7 +334,8 @@ async def _run(dev: Dev) -> None:
     await dev.start()
     from deploy.local.guide import guide
 
-    print(guide(real=dev.real, sandbox=dev.api, admin_key=dev.admin_key, intake=dev.intake), flush=True)
+    shown = guide(real=dev.real, sandbox=dev.api, admin_key=dev.admin_key, intake=dev.intake)
+    print(shown, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

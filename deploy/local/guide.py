@@ -42,7 +42,7 @@ Assign her with the CLI (the operations API; the admin key below):
   .venv/bin/switchboard-admin customers assign <customer id> "CR Team 1"
 (or press a button as Anna: curl -s {api}/_sandbox/users/6001/callbacks \\
        -H 'content-type: application/json' \\
-       -d '{{"chat_id": -1002001, "message_id": <the prompt's message_id>, "text": "✅ CR Team 1"}}')
+       -d '{{"chat_id": -1002001, "message_id": <prompt message_id>, "text": "✅ CR Team 1"}}')
 Her topics appear in CS, CR and Treatment with her card; she is welcomed:
   curl -s {api}/_sandbox/chats/-1002003/topics
   .venv/bin/switchboard-admin customers show <customer id>
