@@ -352,7 +352,9 @@ async def _events(session: AsyncSession, items: list[_Item], options: Options) -
     outgoing: list[tuple[_Item, Outgoing]] = []
     for item in items:
         if item.replies:
-            line = Outgoing(item.message_id, item.replies, item.incoming.correlation_id)
+            # The bot's own words, not copies of the client's line (which an edit or a
+            # reaction of the line would then act on).
+            line = Outgoing(None, item.replies, item.incoming.correlation_id)
             outgoing.append((item, line))
         if item.event is None:
             continue

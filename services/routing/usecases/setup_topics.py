@@ -17,7 +17,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.db.enums import AssignmentKind, AssignmentStatus, CustomerStatus, TopicStatus
+from services.routing.db.enums import (
+    AssignmentKind,
+    AssignmentStatus,
+    CustomerStatus,
+    GroupRole,
+    TopicStatus,
+)
 from services.routing.db.models import Assignment, Customer, Message, StaffGroup, Team, Topic
 from services.routing.domain import plan
 from services.routing.domain.onboarding import Texts, topic_name
@@ -37,7 +43,7 @@ def create_job(group: StaffGroup, customer: Customer, *, notify: StaffGroup | No
     if notify is not None:
         notice = plan.Notice(
             notify.bot_id, notify.id, notify.intake_thread_id, prompts.CS_PROMPTS,
-            f"Could not create the topic for {customer.display_name} in {group.title}:",
+            f"Could not create the topic for {customer.display_name} in {group.title}",
         )  # fmt: skip
     return plan.Planned(
         lane=plan.TREATMENT if str(group.role) == "treatment" else plan.CLIENT_TO_STAFF,
@@ -66,12 +72,21 @@ async def on_created(
         )
     )  # fmt: skip
     lane = LANE_NAMES[proto.lane]
-    if existing is not None:
-        # A second creation (its first report was lost): close the stray one.
+    group = await session.get(StaffGroup, group_id)
+    # Treatment switched off while its topic was being made: the topic is not wanted.
+    unwanted = group is not None and group.role == GroupRole.TREATMENT and not customer.treatment
+    if existing is not None or unwanted:
+        # A second creation (its first report was lost), or an unwanted one: close it.
         log.warning("stray topic closed", extra={"customer_id": customer.id, "chat_id": group_id})
         stray = plan.Planned(lane, proto.bot_id, group_id, thread_id, plan.Action("close_topic"),
                              None, None)  # fmt: skip
-        return [Outgoing(None, [stray], proto.correlation_id)]
+        out = [Outgoing(None, [stray], proto.correlation_id)]
+        if existing is None and customer.status == CustomerStatus.PENDING:
+            # It was one of the topics the customer waits for: one less to wait for.
+            out += await _one_less(
+                session, customer, now=now, texts=texts, correlation=proto.correlation_id
+            )
+        return out
     topic = Topic(
         customer_id=customer.id, group_id=group_id, message_thread_id=thread_id,
         name=proto.create_topic.name or customer.display_name[:128], status=TopicStatus.OPEN,
@@ -80,7 +95,6 @@ async def on_created(
     await session.flush()
     if customer.status in (CustomerStatus.ACTIVE, CustomerStatus.BLOCKED):
         # A topic added to a running conversation (Treatment switched on): its card.
-        group = await session.get(StaffGroup, group_id)
         role = str(group.role) if group else "cs"
         place = plan.Place(role, group_id, thread_id, proto.bot_id, topic.id)
         card = plan.Content("text", await card_text(session, customer, texts), ())
