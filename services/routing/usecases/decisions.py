@@ -58,6 +58,7 @@ async def confirm(
     group = await prompts.group_of(session, GroupRole.CR, team_id) if team else None
     if team is None or not team.active or group is None:
         return Outcome(False, reason="That CR team is not available any more; choose another.")
+    await _lock_customer(session, assignment_id)
     if not await _take(session, assignment_id, AssignmentStatus.CONFIRMED, actor, now, team_id):
         return await _already(session, assignment_id)
     assignment = await session.get(Assignment, assignment_id, populate_existing=True)
@@ -90,6 +91,7 @@ async def reject(
     session: AsyncSession, assignment_id: int, actor: Actor, *, now: datetime, texts: Texts,
     correlation: str = "",
 ) -> Outcome:  # fmt: skip
+    await _lock_customer(session, assignment_id)
     if not await _take(session, assignment_id, AssignmentStatus.REJECTED, actor, now, None):
         return await _already(session, assignment_id)
     assignment = await session.get(Assignment, assignment_id, populate_existing=True)
@@ -103,6 +105,20 @@ async def reject(
         told = intake.reply(bot_id, customer.telegram_user_id, texts.rejected)
         lines.append(Outgoing(None, [told], correlation))
     return Outcome(True, lines, customer_name=customer.display_name)
+
+
+async def _lock_customer(session: AsyncSession, assignment_id: int) -> None:
+    """The customer's row before the request's, the order intake and topic set-up lock
+    them in: the decision's UPDATE would otherwise take the customer's row after the
+    request's (through the foreign key check of its index), and a client line kept at
+    that moment would deadlock with it on MySQL."""
+    customer_id = await session.scalar(
+        select(Assignment.customer_id).where(Assignment.id == assignment_id)
+    )
+    if customer_id is not None:
+        await session.execute(
+            select(Customer.id).where(Customer.id == customer_id).with_for_update()
+        )
 
 
 async def _take(

@@ -43,6 +43,13 @@ async def set_treatment(
     )
     if (on and customer.treatment) or (not on and not customer.treatment and topic is None):
         return []  # on already (its topic there or on its way), or off already
+    group = None
+    if on and topic is None and customer.status != CustomerStatus.PENDING:
+        # Checked before anything changes: `/treatment on` answers the refusal in the
+        # topic and its transaction commits, so a change made first would stay.
+        group = await prompts.group_of(session, GroupRole.TREATMENT)
+        if group is None:
+            raise FailedPrecondition("no Treatment group is set up (add one in the registry)")
     customer.treatment = on
     session.add(
         AuditEntry(
@@ -58,9 +65,6 @@ async def set_treatment(
     told = plan.Content("text", (ON if on else OFF).format(by=actor.name), ())
     cs = [p for p in await _places(session, customer.id) if p.role == "cs"]
     if on and topic is None:
-        group = await prompts.group_of(session, GroupRole.TREATMENT)
-        if group is None:
-            raise FailedPrecondition("no Treatment group is set up (add one in the registry)")
         notify = await prompts.group_of(session, GroupRole.CS)
         lines.append(
             Outgoing(None, [setup_topics.create_job(group, customer, notify=notify)], correlation)
