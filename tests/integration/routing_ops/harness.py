@@ -4,6 +4,8 @@ running, served over real gRPC, its hand-outs collected instead of dispatched.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,11 +13,13 @@ import grpc
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from servicekit.grpc_client import channel
 from services.routing.db.enums import BotRole, JobStatus
 from services.routing.db.models import Bot, Job, JobDestination
 from services.routing.db.sequences import take
 from services.routing.relay import Handout
-from services.routing.wiring import Routing
+from services.routing.settings import RoutingSettings
+from services.routing.wiring import Routing, build
 from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
 from switchboard.operations.v1 import operations_pb2 as pb
@@ -152,3 +156,42 @@ async def job_row(sessions: Sessions, job_id: int):
 async def destination(sessions: Sessions, key: str):
     async with sessions() as session:
         return await session.get(JobDestination, key)
+
+
+@asynccontextmanager
+async def serving(database_url: str) -> AsyncIterator[Ops]:
+    """Routing built by its wiring on a fresh database, serving on a free port, its
+    hand-outs collected instead of dispatched. The relay's idle tick is long, so a job
+    that goes out promptly went because something woke the relay."""
+    settings = RoutingSettings(
+        database_url=database_url, grpc_host="127.0.0.1", grpc_port=0, relay_idle_seconds=60
+    )
+    handouts = Handouts()
+    routing = build(settings, dispatch=handouts)
+    # The relay's first pass runs as it starts; the test begins once it is over, so the
+    # relay then sleeps until woken and sees only what the test wrote.
+    first_pass = asyncio.Event()
+    pass_once = routing.relay.pass_once
+
+    async def pass_and_tell() -> int:
+        handed = await pass_once()
+        first_pass.set()
+        return handed
+
+    routing.relay.pass_once = pass_and_tell  # type: ignore[method-assign]
+    await routing.start()
+    assert routing.server is not None
+    await asyncio.wait_for(first_pass.wait(), DEADLINE)
+    link = channel(f"127.0.0.1:{routing.server.port}")
+    try:
+        yield Ops(
+            routing,
+            operations_pb2_grpc.OperationsServiceStub(link),
+            routing_pb2_grpc.RoutingServiceStub(link),
+            handouts,
+            link,
+        )
+    finally:
+        await link.close()
+        await routing.server.stop(0)
+        await routing.close()
