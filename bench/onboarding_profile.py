@@ -30,7 +30,7 @@ from servicekit.logs import configure_logging
 from services.routing.db.models import Assignment, DirectoryUser, Job, StaffGroup
 from services.routing.usecases import email_checks, setup_topics
 from services.routing.usecases.intake import Rules
-from services.routing.usecases.outbox import Outgoing, write_jobs
+from services.routing.usecases.outbox import write_jobs
 from services.routing.usecases.record import Incoming, record_batch
 from switchboard.delivery.v1 import job_pb2
 
@@ -119,10 +119,10 @@ async def profile(backend: str, clients: int) -> dict:
 async def _resolve(s, check):
     from services.routing.directory import Account
 
-    planned = await email_checks.resolve(
+    lines = await email_checks.resolve(
         s, check.check_id, Account("New", "x", False), now=_now(), rules=Rules()
     )
-    return await write_jobs(s, [Outgoing(None, planned, "c")])
+    return await write_jobs(s, lines)
 
 
 async def _created(s, proto, thread: int):

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from .directory import Directory, DirectoryUnavailable
 from .relay import Relay
 from .usecases import email_checks, intake
-from .usecases.outbox import Outgoing, write_jobs
+from .usecases.outbox import write_jobs
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,7 @@ class EmailChecker:
                 planned = await email_checks.resolve(
                     session, check.check_id, account, now=now, rules=self.rules
                 )
-            heads = (
-                await write_jobs(session, [Outgoing(None, planned, check.correlation_id)])
-                if planned
-                else []
-            )
+            heads = await write_jobs(session, planned) if planned else []
         extra = {"check_id": check.check_id, "known": account is not None, "down": bool(down)}
         log.info("email checked", extra=extra)
         self.relay.hand_over([h for line in heads for h in line])

@@ -112,8 +112,9 @@ async def unassign(
     _audit(session, actor, "customer.unassign", customer.id, correlation, {})
     await session.flush()
     reason = f"↩️ Unassigned by {actor.name}: choose a CR team to assign them again"
-    prompt = await prompts.prompt(session, customer, request, reason=reason)
-    lines.append(Outgoing(None, prompt, correlation))
+    lines += await prompts.prompt(
+        session, customer, request, reason=reason, correlation=correlation
+    )
     return lines
 
 

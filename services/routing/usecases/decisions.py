@@ -81,9 +81,14 @@ async def confirm(
     _audit(session, actor, "customer.confirm", customer.id, correlation,
            {"team": team.name, "assignment_id": assignment_id})  # fmt: skip
     await session.flush()
-    lines = [Outgoing(None, creates, correlation)] if creates else []
-    if not creates:  # every topic is there already (an unassigned customer, back)
-        lines = await setup_topics.activate(session, customer, texts=texts, correlation=correlation)
+    footer = f"✅ Confirmed by {actor.name} → {team.name}"
+    lines = await prompts.decided(session, assignment, footer, correlation=correlation)
+    if creates:
+        lines.append(Outgoing(None, creates, correlation))
+    else:  # every topic is there already (an unassigned customer, back)
+        lines += await setup_topics.activate(
+            session, customer, texts=texts, correlation=correlation
+        )
     return Outcome(True, lines, customer_name=customer.display_name, team=team.name)
 
 
@@ -100,7 +105,8 @@ async def reject(
     _audit(session, actor, "customer.reject", customer.id, correlation,
            {"assignment_id": assignment_id})  # fmt: skip
     bot_id = await conversations.client_bot_id(session)
-    lines = []
+    footer = f"❌ Rejected by {actor.name}"
+    lines = await prompts.decided(session, assignment, footer, correlation=correlation)
     if bot_id is not None:
         told = intake.reply(bot_id, customer.telegram_user_id, texts.rejected)
         lines.append(Outgoing(None, [told], correlation))

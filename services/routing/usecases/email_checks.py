@@ -18,9 +18,9 @@ from services.routing.db.enums import (
 )
 from services.routing.db.models import Assignment, AuditEntry, Customer, EmailCheck
 from services.routing.directory import Account
-from services.routing.domain.plan import Planned
 
 from . import conversations, intake, prompts
+from .outbox import Outgoing
 
 RETRY_CAP = timedelta(seconds=60)
 
@@ -61,7 +61,7 @@ async def resolve(
     *,
     now: datetime,
     rules: intake.Rules,
-) -> list[Planned]:
+) -> list[Outgoing]:
     """Record the directory's answer (account None: unknown) and answer the jobs."""
     check = await session.get(EmailCheck, check_id, with_for_update=True)
     if check is None or check.result != EmailCheckResult.PENDING:
@@ -75,12 +75,12 @@ async def resolve(
     texts = rules.texts
     if account is None:
         left = await intake.tries_left(session, check.telegram_user_id, now, rules.tries_per_hour)
-        return [
+        return [Outgoing(None, [
             intake.reply(
                 bot_id, customer.telegram_user_id,
                 texts.unknown_email.format(email=check.email, left=_tries(left)),
             )
-        ]  # fmt: skip
+        ], check.correlation_id or "")]  # fmt: skip
     if customer.status != CustomerStatus.PENDING or await intake.open_assignment(
         session, customer.id
     ):
@@ -104,12 +104,16 @@ async def resolve(
     welcome = intake.reply(
         bot_id, customer.telegram_user_id, texts.found.format(name=account.full_name)
     )
-    return [welcome, *await prompts.prompt(session, customer, assignment)]
+    correlation = check.correlation_id or ""
+    return [
+        Outgoing(None, [welcome], correlation),
+        *await prompts.prompt(session, customer, assignment, correlation=correlation),
+    ]
 
 
 async def unavailable(
     session: AsyncSession, check_id: int, *, now: datetime, rules: intake.Rules
-) -> list[Planned]:
+) -> list[Outgoing]:
     """The directory could not answer: try again later (backing off), and tell the
     client once that it takes longer."""
     check = await session.get(EmailCheck, check_id, with_for_update=True)
@@ -120,7 +124,8 @@ async def unavailable(
     bot_id = await conversations.client_bot_id(session)
     if check.attempts != 1 or bot_id is None:
         return []
-    return [intake.reply(bot_id, check.telegram_user_id, rules.texts.directory_down)]
+    told = intake.reply(bot_id, check.telegram_user_id, rules.texts.directory_down)
+    return [Outgoing(None, [told], check.correlation_id or "")]
 
 
 def _tries(left: int) -> str:

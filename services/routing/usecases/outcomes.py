@@ -115,15 +115,18 @@ async def record_outcomes(
             copies.extend(_copies(row, proto, report, now))
             if row.kind == "delete_messages":
                 await aftermath.deleted(session, proto, report.sent, now)
-            elif (
-                row.kind == "create_topic"
-                and proto.create_topic.customer_id
-                and report.created_thread_id
-            ):
-                for line in await setup_topics.on_created(
-                    session, proto, report.created_thread_id, now=now, texts=texts or Texts()
-                ):
-                    follow.append((line.message_id, line.planned, line.correlation_id))
+            elif row.kind == "create_topic" and proto.create_topic.customer_id:
+                # Without its thread the topic cannot be used: as if it failed, so the
+                # customer is not left waiting for it.
+                made = report.created_thread_id
+                lines = await (
+                    setup_topics.on_created(session, proto, made, now=now, texts=texts or Texts())
+                    if made
+                    else setup_topics.on_failed(session, proto, now=now, texts=texts or Texts())
+                )
+                follow.extend(
+                    (line.message_id, line.planned, line.correlation_id) for line in lines
+                )
             elif row.kind == "create_topic" and report.created_thread_id:
                 context = await topics_gone.on_created(
                     session, proto, report.created_thread_id, now=now

@@ -1,8 +1,9 @@
 """A CS member pressed a prompt's button (a `callback_query` to the CS bot).
 
 Every press is answered (answerCallbackQuery: Telegram shows a spinner until then): the
-one that decided with what it did, the others with who decided first. The deciding
-press also edits the prompt so everyone in the intake sees the outcome, buttons gone.
+one that decided with what it did, the others with who decided first. The decision
+edits the prompt (services/routing/usecases/prompts.py) so everyone in the intake sees
+the outcome, buttons gone.
 """
 
 from __future__ import annotations
@@ -50,23 +51,15 @@ async def on_press(
             session, press.assignment_id, press.team_id, actor, now=now, texts=texts,
             correlation=correlation,
         )  # fmt: skip
-        said, footer = (
-            f"Confirmed: {outcome.customer_name} → {outcome.team}",
-            f"✅ Confirmed by {actor.name} → {outcome.team}",
-        )
+        said = f"Confirmed: {outcome.customer_name} → {outcome.team}"
     else:
         outcome = await decisions.reject(session, press.assignment_id, actor, now=now,
                                          texts=texts, correlation=correlation)  # fmt: skip
-        said, footer = f"Rejected: {outcome.customer_name}", f"❌ Rejected by {actor.name}"
+        said = f"Rejected: {outcome.customer_name}"
     if not outcome.done:
         return [answer(outcome.reason, alert=True)]
-    thread = message.get("message_thread_id") if message.get("is_topic_message") else None
-    edit = Action(
-        "edit_text", text=f"{message.get('text') or ''}\n\n{footer}",
-        entities=tuple(message.get("entities") or ()), message_ids=(int(message["message_id"]),),
-    )  # fmt: skip
-    edited = Planned(CS_PROMPTS, bot_id, chat_id, thread, edit, None, None)
-    return [answer(said), Outgoing(None, [edited], correlation), *outcome.lines]
+    # The decision edits the prompt (whoever decides: a press here, or the API).
+    return [answer(said), *outcome.lines]
 
 
 async def _actor(session: AsyncSession, presser: dict, group_role: str) -> decisions.Actor:

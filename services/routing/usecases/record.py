@@ -236,7 +236,7 @@ async def _route(session: AsyncSession, items: list[_Item], options: Options) ->
             item.status = UpdateStatus.ACCEPTED
             continue
         command = strip_command(line.text, line.entities, staff_commands.COMMAND)
-        if command is not None and group.role == "cs":
+        if command is not None:
             # Changes the customer; the answer comes in the topic.
             actor = Actor("staff", str(line.sender_id), f"{author.name} · {author.role}")
             item.event = inbound.Other(0, staff_commands.COMMAND, {

@@ -15,6 +15,7 @@ from .outbox import Outgoing
 
 COMMAND = "treatment"
 USAGE = "Use /treatment on or /treatment off."
+ELSEWHERE = "Treatment is switched in the customer's CS topic: /treatment on or /treatment off."
 
 
 async def treatment_command(
@@ -25,6 +26,8 @@ async def treatment_command(
         told = plan.into_topics(plan.Content("text", text, ()), (place,))
         return [Outgoing(None, told, correlation)]
 
+    if place.role != "cs":  # a command, never a line for the client
+        return say(ELSEWHERE)
     wanted = arg.strip().lower()
     if wanted not in ("on", "off"):
         return say(USAGE)

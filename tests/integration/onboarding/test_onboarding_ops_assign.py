@@ -60,10 +60,14 @@ async def test_assign_confirms_a_request_cs_was_prompted_for(ops: Ops) -> None:
     assert (view.status, view.cr_team, view.assignment) == ("pending", "CR Two", "")
     jobs = await written(ops.sessions, after=before)
     assert [(k, p) for k, p, _ in seen(jobs)] == [
+        ("edit_text", (CS_GROUP, INTAKE)),
         ("create_topic", (CS_GROUP, 0)),
         ("create_topic", (CR2_GROUP, 0)),
         ("create_topic", (TREATMENT_GROUP, 0)),
     ]
+    # The prompt says it was decided here, and loses its buttons.
+    assert seen(jobs)[0][2] == f"{prompt.text}\n\n✅ Confirmed by Ops Olga → CR Two"
+    assert jobs[0].job.refers_to == prompt.message_id
     (request,) = await rows(ops.sessions, Assignment)
     assert (request.id, request.status) == (prompt.assignment_id, AssignmentStatus.CONFIRMED)
     assert (request.decided_by_kind, request.decided_by_id, request.decided_by_name) == OLGA

@@ -19,7 +19,9 @@ from tests.integration.onboarding.operations import (
 )
 from tests.integration.onboarding.world import (
     ANNA,
+    CLEO,
     CLIENT_BOT,
+    CR_BOT,
     CR_GROUP,
     CS_BOT,
     CS_GROUP,
@@ -243,3 +245,22 @@ async def test_treatment_switched_off_while_its_topic_is_made_gets_no_topic(ops:
         (CS_GROUP, CS_THREAD),
         (CR_GROUP, CR_THREAD),
     ]
+
+
+async def test_treatment_typed_outside_the_cs_topic_is_never_carried(
+    db_sessions: Sessions,
+) -> None:
+    """In a CR topic the command is answered there and goes nowhere else (never to the
+    client as a line)."""
+    world = await set_world(db_sessions)
+    await live_customer(db_sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
+    before = await last_job_id(db_sessions)
+    line = staff_line(
+        "/treatment on", message_id=1, user=CLEO, group=CR_GROUP, thread=CR_THREAD, bot_id=CR_BOT
+    )
+    await record(db_sessions, line)
+    assert seen(await written(db_sessions, after=before)) == [
+        ("send_text", (CR_GROUP, CR_THREAD),
+         "Treatment is switched in the customer's CS topic: /treatment on or /treatment off."),
+    ]  # fmt: skip
+    assert (await customer_of(db_sessions, ZOE)).treatment is False

@@ -77,7 +77,9 @@ async def test_a_double_press_decides_once_and_a_reject_after_it_is_refused(
         ("create_topic", (CR_GROUP, 0), "Bob Builder · bob@example.com"),
         ("create_topic", (TREATMENT_GROUP, 0), "Bob Builder · bob@example.com"),
     ]
-    assert jobs[1].job.edit_text.message_id == 900  # the prompt itself
+    # The prompt's copy, found at the claim (whoever decides: a press or the API).
+    assert (jobs[1].job.refers_to, jobs[1].job.edit_text.message_id) == (prompt.message_id, 0)
+    assert not jobs[1].job.edit_text.HasField("reply_markup")  # the buttons go
     assert _answers(jobs) == [(query_of(first), "Confirmed: Bob Builder → CR One", False, CS_BOT)]
     # The answer and the topics go at once; the edit waits behind the prompt's send.
     assert [j.status for j in jobs] == [

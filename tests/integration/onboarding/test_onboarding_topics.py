@@ -247,3 +247,19 @@ async def test_treatment_switched_off_during_set_up_goes_live_without_its_topic(
     assert seen(jobs)[0] == ("close_topic", (TREATMENT_GROUP, 301), "")
     assert at(jobs, CS_GROUP, 101)[0] == BOB_CARD.replace("Treatment: yes", "Treatment: no")
     assert at(jobs, TREATMENT_GROUP, 301) == [""]  # the close only
+
+
+async def test_a_topic_reported_made_without_its_thread_counts_as_not_made(
+    db_sessions: Sessions,
+) -> None:
+    """A report of a created topic with no thread id cannot be used: the customer is not
+    left waiting for it."""
+    await set_world(db_sessions)
+    prompt = await to_prompt(db_sessions, ZOE, "zoe@example.com", message_id=1)
+    await record(db_sessions, press(ANNA, prompt.buttons["✅ CR One"], text=prompt.text))
+    creating = await topic_jobs(db_sessions)
+    await report(db_sessions, created(creating[CS_GROUP], 111))
+    await report(db_sessions, created(creating[CR_GROUP], 0))
+    zoe = await customer_of(db_sessions, ZOE)
+    assert zoe.status == CustomerStatus.ACTIVE
+    assert await open_topics(db_sessions, zoe.id) == {CS_GROUP: 111}

@@ -210,6 +210,8 @@ class Prompt:
     assignment_id: int
     text: str
     buttons: dict[str, str]  # label -> callback data
+    # The prompt backed up as a system line: the decision's edit refers to it.
+    message_id: int
 
 
 async def to_prompt(sessions: Sessions, user: int, email: str, *, message_id: int) -> Prompt:
@@ -227,7 +229,7 @@ async def to_prompt(sessions: Sessions, user: int, email: str, *, message_id: in
             .order_by(Assignment.id.desc())
             .limit(1)
         )
-    return Prompt(assignment_id, job.text.text, buttons)
+    return Prompt(assignment_id, job.text.text, buttons, prompts[-1].message_id)
 
 
 # -- reading what routing wrote ------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.routing.db.column_types import str_enum, utcnow
+from services.routing.db.column_types import BIG_ID, str_enum, utcnow
 from services.routing.db.enums import AssignmentKind, AssignmentStatus, EmailCheckResult
 from services.routing.db.models.base import MYSQL_TABLE_OPTIONS, Base, BigPk, CreatedAt
 
@@ -70,6 +70,7 @@ class Assignment(Base):
     __table_args__ = (
         Index("ix_assignments_customer_id_status", "customer_id", "status"),
         Index("ix_assignments_cr_team_id", "cr_team_id"),
+        Index("ix_assignments_prompt_message_id", "prompt_message_id"),
         MYSQL_TABLE_OPTIONS,
     )
 
@@ -90,3 +91,8 @@ class Assignment(Base):
     topics_pending: Mapped[int] = mapped_column(default=0)
     # The client was told their lines wait for the confirmation (once).
     held_notice_sent: Mapped[bool] = mapped_column(default=False)
+    # The prompt in the CS intake, backed up as a system line: whoever decides (a press
+    # or the API), its copy is edited to say so and loses its buttons.
+    prompt_message_id: Mapped[int | None] = mapped_column(
+        BIG_ID, ForeignKey("messages.id", ondelete="SET NULL")
+    )

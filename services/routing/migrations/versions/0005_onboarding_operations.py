@@ -89,7 +89,14 @@ def upgrade() -> None:
         sa.Column("decided_by_name", sa.String(255), nullable=True),
         sa.Column("topics_pending", sa.Integer(), nullable=False),
         sa.Column("held_notice_sent", sa.Boolean(), nullable=False),
+        sa.Column("prompt_message_id", BIG_ID, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
+        sa.ForeignKeyConstraint(
+            ["prompt_message_id"],
+            ["messages.id"],
+            name=op.f("fk_assignments_prompt_message_id_messages"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customers.id"],
@@ -105,6 +112,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_assignments_customer_id_status", "assignments", ["customer_id", "status"])
     op.create_index("ix_assignments_cr_team_id", "assignments", ["cr_team_id"])
+    op.create_index("ix_assignments_prompt_message_id", "assignments", ["prompt_message_id"])
     op.create_table(
         "api_keys",
         sa.Column("key_id", sa.String(32), nullable=False),
