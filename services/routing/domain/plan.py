@@ -214,15 +214,7 @@ def from_staff(
     out = []
     if not note:
         out.append(
-            Planned(
-                lane=STAFF_TO_CLIENT,
-                bot_id=conversation.client_bot_id,
-                chat_id=conversation.client_user_id,
-                thread_id=None,
-                content=content,
-                topic_id=None,
-                reply_to_origin=line.reply_to_message_id,
-            )
+            replace(to_client(content, conversation), reply_to_origin=line.reply_to_message_id)
         )
     out.extend(
         Planned(

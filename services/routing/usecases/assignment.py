@@ -21,12 +21,12 @@ from services.routing.db.enums import (
     GroupRole,
     TopicStatus,
 )
-from services.routing.db.models import Assignment, AuditEntry, Customer, StaffGroup, Team, Topic
+from services.routing.db.models import Assignment, Customer, StaffGroup, Team, Topic
 from services.routing.domain import plan
 from services.routing.domain.onboarding import Texts
 
 from . import decisions, intake, prompts
-from .decisions import Actor
+from .actors import Actor, audit_customer
 from .outbox import Outgoing
 
 LIVE = (CustomerStatus.ACTIVE, CustomerStatus.BLOCKED)
@@ -109,7 +109,7 @@ async def unassign(
         status=AssignmentStatus.PENDING,
     )  # fmt: skip
     session.add(request)
-    _audit(session, actor, "customer.unassign", customer.id, correlation, {})
+    audit_customer(session, actor, "customer.unassign", customer.id, correlation)
     await session.flush()
     reason = f"↩️ Unassigned by {actor.name}: choose a CR team to assign them again"
     lines += await prompts.prompt(
@@ -145,8 +145,9 @@ async def change_team(
             status=AssignmentStatus.PENDING, requested_at=now,
         )
     )  # fmt: skip
-    _audit(session, actor, "customer.team_change_requested", customer.id, correlation,
-           {"to": team_name})  # fmt: skip
+    audit_customer(
+        session, actor, "customer.team_change_requested", customer.id, correlation, to=team_name
+    )
 
 
 async def _cancel_moves(session: AsyncSession, customer_id: int) -> None:
@@ -159,13 +160,3 @@ async def _cancel_moves(session: AsyncSession, customer_id: int) -> None:
         .values(status=AssignmentStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     )
-
-
-def _audit(session, actor: Actor, action: str, customer_id: int, correlation: str, details):
-    session.add(
-        AuditEntry(
-            actor_kind=actor.kind, actor_id=actor.id[:64], action=action, target_kind="customer",
-            target_id=str(customer_id), details={"by": actor.name, **details}, result="ok",
-            correlation_id=correlation or None,
-        )
-    )  # fmt: skip

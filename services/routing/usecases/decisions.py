@@ -22,18 +22,14 @@ from services.routing.db.enums import (
     GroupRole,
     TopicStatus,
 )
-from services.routing.db.models import Assignment, AuditEntry, Customer, Team, Topic
+from services.routing.db.models import Assignment, Customer, Team, Topic
 from services.routing.domain.onboarding import Texts
 
 from . import conversations, intake, prompts, setup_topics
+from .actors import Actor, audit_customer
 from .outbox import Outgoing
 
-
-@dataclass(frozen=True)
-class Actor:
-    kind: str  # staff, api_key, system
-    id: str
-    name: str  # as people are shown it: "Anna · CS", "API key 3f2a…"
+__all__ = ["Actor", "Outcome", "confirm", "reject"]
 
 
 @dataclass
@@ -78,8 +74,8 @@ async def confirm(
     notify = groups[0]
     creates = [setup_topics.create_job(g, customer, notify=notify) for g in wanted]
     assignment.topics_pending = len(creates)
-    _audit(session, actor, "customer.confirm", customer.id, correlation,
-           {"team": team.name, "assignment_id": assignment_id})  # fmt: skip
+    audit_customer(session, actor, "customer.confirm", customer.id, correlation,
+                   team=team.name, assignment_id=assignment_id)  # fmt: skip
     await session.flush()
     footer = f"✅ Confirmed by {actor.name} → {team.name}"
     lines = await prompts.decided(session, assignment, footer, correlation=correlation)
@@ -102,8 +98,9 @@ async def reject(
     assignment = await session.get(Assignment, assignment_id, populate_existing=True)
     customer = await session.get(Customer, assignment.customer_id, with_for_update=True)
     customer.status = CustomerStatus.REJECTED
-    _audit(session, actor, "customer.reject", customer.id, correlation,
-           {"assignment_id": assignment_id})  # fmt: skip
+    audit_customer(
+        session, actor, "customer.reject", customer.id, correlation, assignment_id=assignment_id
+    )
     bot_id = await conversations.client_bot_id(session)
     footer = f"❌ Rejected by {actor.name}"
     lines = await prompts.decided(session, assignment, footer, correlation=correlation)
@@ -162,15 +159,4 @@ async def _already(session: AsyncSession, assignment_id: int) -> Outcome:
     return Outcome(
         False, reason=f"Already handled by {by} ({what}).",
         customer_name=customer.display_name if customer else "", team=team.name if team else "",
-    )  # fmt: skip
-
-
-def _audit(session: AsyncSession, actor: Actor, action: str, customer_id: int, correlation: str,
-           details: dict) -> None:  # fmt: skip
-    session.add(
-        AuditEntry(
-            actor_kind=actor.kind, actor_id=actor.id[:64], action=action, target_kind="customer",
-            target_id=str(customer_id), details={"by": actor.name, **details}, result="ok",
-            correlation_id=correlation or None,
-        )
     )  # fmt: skip

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.routing.db.column_types import utcnow
 from services.routing.db.enums import CustomerStatus, SenderKind
-from services.routing.db.models import AuditEntry, Customer, Message, Staff
+from services.routing.db.models import Customer, Message, Staff
 from services.routing.domain import plan
 
 from . import conversations
-from .decisions import Actor
+from .actors import Actor, audit_customer
 from .outbox import Outgoing
 
 MAX_TEXT = 16_384  # four Telegram messages' worth; longer is a document, not a line
@@ -58,14 +58,8 @@ async def send(
     # The system speaks to the client as the bot itself; staff lines carry their name.
     to_client = plan.to_client(shown if author else content, known.conversation(bot_id or 0))
     planned = [to_client, *plan.into_topics(shown, known.places)]
-    session.add(
-        AuditEntry(
-            actor_kind=actor.kind, actor_id=actor.id[:64], action="customer.send",
-            target_kind="customer", target_id=str(customer.id),
-            details={"by": actor.name, "as": author.name if author else "system",
-                     "message_id": message.id},
-            result="ok", correlation_id=correlation or None,
-        )
-    )  # fmt: skip
+    sent_as = author.name if author else "system"
+    audit_customer(session, actor, "customer.send", customer.id, correlation,
+                   message_id=message.id, **{"as": sent_as})  # fmt: skip
     parts = [q for p in planned for q in plan.in_parts(p)]
     return message.id, [Outgoing(message.id, parts, correlation)]

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.errors import FailedPrecondition
 from services.routing.db.column_types import utcnow
 from services.routing.db.enums import CustomerStatus, GroupRole, TopicStatus
-from services.routing.db.models import AuditEntry, Customer, StaffGroup, Topic
+from services.routing.db.models import Customer, StaffGroup, Topic
 from services.routing.domain import plan
 
 from . import conversations, prompts, setup_topics
-from .decisions import Actor
+from .actors import Actor, audit_customer
 from .outbox import Outgoing
 
 ON = "🩺 Treatment switched on by {by}."
@@ -51,14 +51,8 @@ async def set_treatment(
         if group is None:
             raise FailedPrecondition("no Treatment group is set up (add one in the registry)")
     customer.treatment = on
-    session.add(
-        AuditEntry(
-            actor_kind=actor.kind, actor_id=actor.id[:64],
-            action="customer.treatment_on" if on else "customer.treatment_off",
-            target_kind="customer", target_id=str(customer.id), details={"by": actor.name},
-            result="ok", correlation_id=correlation or None,
-        )
-    )  # fmt: skip
+    action = "customer.treatment_on" if on else "customer.treatment_off"
+    audit_customer(session, actor, action, customer.id, correlation)
     if customer.status == CustomerStatus.PENDING:
         return []  # the topic comes with the assignment
     lines: list[Outgoing] = []
