@@ -20,6 +20,7 @@ from services.routing.domain.splitting import CAPTION_LIMIT
 from switchboard.delivery.v1 import job_pb2
 
 from . import conversations
+from .backup_rows import content_of
 from .outbox import fill_action
 
 ALBUMS = PendingAlbum.__table__
@@ -145,19 +146,7 @@ async def _contents(
             .order_by(Message.origin_message_id)
         )
     ).all()
-    items = [
-        Content(
-            m.kind,
-            m.text or "",
-            tuple(m.entities or ()),
-            file_id=(m.media or {}).get("file_id", ""),
-            file_unique_id=(m.media or {}).get("file_unique_id", ""),
-            file_name=(m.media or {}).get("file_name", ""),
-            source_bot_id=m.bot_id or 0,
-            source_message_id=m.id,
-        )
-        for m in messages
-    ]
+    items = [replace(content_of(m), source_message_id=m.id) for m in messages]
     first = messages[0] if messages else None
     if first is not None and first.sender_kind == SenderKind.STAFF:
         # The name goes on the album's caption, which Telegram shows with the first item.

@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import lru_cache
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.logs import bind_correlation_id
@@ -25,8 +24,8 @@ from services.routing.db.outbox_heads import Head
 from services.routing.domain import inbound, plan
 from services.routing.domain.splitting import strip_command
 
-from . import albums, conversations, events, intake, presses, staff_commands
-from .decisions import Actor
+from . import albums, conversations, events, intake
+from .backup_rows import insert_returning, media_json
 from .outbox import Outgoing, write_jobs
 from .replies import source_of
 
@@ -77,9 +76,13 @@ class _Item:
     planned: list[plan.Planned] = field(default_factory=list)
     internal: bool = False  # a staff note
     # An update acted on after the lines are stored (an edit, a reaction, a block, a
-    # /delete): what it is, and the place a staff command was written in.
+    # press, a staff command): what it is; for a command, which, its argument, the topic
+    # it was written in and its author.
     event: inbound.Line | inbound.Other | None = None
+    command: str = ""
+    command_arg: str = ""
     command_place: plan.Place | None = None
+    author: plan.Author | None = None
     jobs: int = 0
     heads: tuple[Head, ...] = ()
     wake: bool = False
@@ -156,20 +159,7 @@ async def _read(session: AsyncSession, items: list[_Item]) -> None:
         item.status = UpdateStatus.IGNORED
         if isinstance(update, inbound.Line) and not update.is_service and not update.edited:
             item.line = update
-        elif (
-            (isinstance(update, inbound.Line) and update.edited and not update.sender_is_bot)
-            or (isinstance(update, inbound.Other) and update.kind == "message_reaction")
-            or (
-                isinstance(update, inbound.Other)
-                and update.kind == "my_chat_member"
-                and item.bot_role == BotRole.CLIENT
-            )
-            or (
-                isinstance(update, inbound.Other)
-                and update.kind == "callback_query"
-                and item.bot_role == BotRole.CS
-            )
-        ):
+        elif events.acts_on(update, item.bot_role):
             item.event, item.status = update, UpdateStatus.ACCEPTED
 
 
@@ -230,20 +220,12 @@ async def _route(session: AsyncSession, items: list[_Item], options: Options) ->
             names, user_id=line.sender_id, name=line.sender_name, group_role=str(group.role)
         )
         conversation = known.conversation(client_bot)
-        if strip_command(line.text, line.entities, style.delete_command) is not None:
-            # Not a line: deletes what it replies to (after the batch's lines are stored).
-            item.event, item.command_place, item.line = line, source, None
-            item.status = UpdateStatus.ACCEPTED
-            continue
-        command = strip_command(line.text, line.entities, staff_commands.COMMAND)
+        command = events.command_of(line, style)
         if command is not None:
-            # Changes the customer; the answer comes in the topic.
-            actor = Actor("staff", str(line.sender_id), f"{author.name} · {author.role}")
-            item.event = inbound.Other(0, staff_commands.COMMAND, {
-                "arg": command[0], "customer_id": known.customer_id, "actor": actor,
-                "place": source,
-            })  # fmt: skip
-            item.line, item.status = None, UpdateStatus.ACCEPTED
+            # Not a line: it acts on the conversation (after the batch's lines are stored).
+            item.command, item.command_arg = command
+            item.event, item.command_place, item.author, item.line = line, source, author, None
+            item.customer_id, item.status = known.customer_id, UpdateStatus.ACCEPTED
             continue
         note = strip_command(line.text, line.entities, style.note_command)
         if note is not None:
@@ -264,11 +246,8 @@ async def _onboarding(session: AsyncSession, item: _Item, options: Options) -> N
         now=utcnow(), rules=options.intake,
     )  # fmt: skip
     item.status = UpdateStatus.ACCEPTED
-    item.customer_id, item.replies, item.check = (
-        decision.customer_id,
-        decision.replies,
-        decision.check,
-    )
+    item.customer_id, item.replies = decision.customer_id, decision.replies
+    item.check = decision.check
     if decision.route:  # made active since the batch looked: a line like any other
         known = (await conversations.for_clients(session, {line.sender_id}))[line.sender_id]
         item.planned = plan.from_client(line, known.conversation(item.incoming.bot_id))
@@ -288,7 +267,7 @@ async def _store(session: AsyncSession, items: list[_Item], options: Options) ->
             item.line = None  # no conversation: recorded as ignored
         elif item.line is not None:
             item.status = UpdateStatus.ACCEPTED
-    update_ids = await _insert_returning(
+    update_ids = await insert_returning(
         session,
         UPDATES,
         [
@@ -315,7 +294,7 @@ async def _store(session: AsyncSession, items: list[_Item], options: Options) ->
         _message_row(item, update_ids[(item.incoming.bot_id, item.incoming.update_id)], source, now)
         for item, source in zip(routed, replied, strict=True)
     ]
-    message_ids = await _insert_returning(
+    message_ids = await insert_returning(
         session, MESSAGES, message_rows, key=("bot_id", "origin_chat_id", "origin_message_id")
     )
     album_items = []
@@ -347,8 +326,8 @@ async def _store(session: AsyncSession, items: list[_Item], options: Options) ->
 
 
 async def _events(session: AsyncSession, items: list[_Item], options: Options) -> None:
-    """Edits, reactions, blocks and /delete, after the batch's lines are stored (an edit
-    may be of a line in this very batch); their jobs go in one write."""
+    """Edits, reactions, blocks, presses and staff commands, after the batch's lines are
+    stored (an edit may be of a line in this very batch); their jobs go in one write."""
     outgoing: list[tuple[_Item, Outgoing]] = []
     for item in items:
         if item.replies:
@@ -358,27 +337,16 @@ async def _events(session: AsyncSession, items: list[_Item], options: Options) -
             outgoing.append((item, line))
         if item.event is None:
             continue
-        if isinstance(item.event, inbound.Other) and item.event.kind == "callback_query":
-            for line in await presses.on_press(
-                session, item.event.raw, bot_id=item.incoming.bot_id,
-                correlation=item.incoming.correlation_id, now=utcnow(),
-                texts=options.intake.texts,
-            ):  # fmt: skip
-                outgoing.append((item, line))
-            continue
-        if isinstance(item.event, inbound.Other) and item.event.kind == staff_commands.COMMAND:
-            told = await staff_commands.treatment_command(
-                session, **item.event.raw, correlation=item.incoming.correlation_id
-            )
-            outgoing.extend((item, line) for line in told)
-            continue
         event = events.Event(
             item.event, item.incoming.bot_id, item.incoming.correlation_id,
-            command_place=item.command_place, user_id=item.line.sender_id if item.line else 0,
+            command=item.command, command_arg=item.command_arg,
+            command_place=item.command_place, author=item.author,
+            customer_id=item.customer_id or 0, user_id=item.line.sender_id if item.line else 0,
         )  # fmt: skip
-        message_id, planned = await events.plan_event(session, event, options.style)
-        if planned:
-            outgoing.append((item, Outgoing(message_id, planned, item.incoming.correlation_id)))
+        lines = await events.plan_event(
+            session, event, style=options.style, texts=options.intake.texts
+        )
+        outgoing.extend((item, line) for line in lines)
     if not outgoing:
         return
     written = await write_jobs(session, [o for _, o in outgoing])
@@ -399,23 +367,6 @@ async def _replied(session: AsyncSession, item: _Item) -> Message | None:
     )
 
 
-async def _insert_returning(
-    session: AsyncSession, table, rows: list[dict], *, key: tuple[str, ...]
-) -> dict[tuple, int]:
-    """Insert the rows in one statement; answer each new row's id by its unique `key`.
-
-    Matched by key rather than asking for the rows back in parameter order: that asks
-    SQLAlchemy for a sort it can only honour here one row per statement.
-    """
-    result = await session.execute(_returning(table, key), rows)
-    return {tuple(found[1:]): found[0] for found in result.all()}
-
-
-@lru_cache(maxsize=8)
-def _returning(table, key: tuple[str, ...]):
-    return insert(table).returning(table.c.id, *(table.c[name] for name in key))
-
-
 def _message_row(item: _Item, update_row_id: int, replied: Message | None, now) -> dict:
     line = item.line
     return {
@@ -430,23 +381,11 @@ def _message_row(item: _Item, update_row_id: int, replied: Message | None, now) 
         "kind": line.media.kind if line.media else "text",
         "text": line.text or None,
         "entities": list(line.entities) or None,
-        "media": _media_json(line.media),
+        "media": media_json(line.media),
         "media_group_id": line.media_group_id,
         "reply_to_message_id": replied.id if replied else None,
         "internal": item.internal,
         "awaiting_assignment": item.keep,
         "raw": line.raw,
         "created_at": now,
-    }
-
-
-def _media_json(media: inbound.Media | None) -> dict | None:
-    if media is None:
-        return None
-    return {
-        "kind": media.kind,
-        "file_id": media.file_id,
-        "file_unique_id": media.file_unique_id,
-        "file_name": media.file_name,
-        **media.fields,
     }

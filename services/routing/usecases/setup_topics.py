@@ -30,6 +30,7 @@ from services.routing.domain.onboarding import Texts, topic_name
 from switchboard.delivery.v1 import job_pb2
 
 from . import conversations, prompts
+from .backup_rows import content_of
 from .outbox import LANE_NAMES, Outgoing
 
 log = logging.getLogger(__name__)
@@ -200,18 +201,3 @@ def _fields(customer: Customer, team: Team | None, confirmed_by: str) -> dict[st
         "treatment": "yes" if customer.treatment else "no",
         "confirmed_by": confirmed_by,
     }
-
-
-def content_of(message: Message) -> plan.Content:
-    """A backed-up line as it goes on (the same content as a live line of its kind)."""
-    if message.kind == "text" or not message.media:
-        return plan.Content("text", message.text or "", tuple(message.entities or ()))
-    media = dict(message.media)
-    kind = media.pop("kind", message.kind)
-    file_id, unique = media.pop("file_id", ""), media.pop("file_unique_id", "")
-    file_name = media.pop("file_name", "") or ""
-    return plan.Content(
-        kind, message.text or "", tuple(message.entities or ()), file_id=file_id,
-        file_unique_id=unique, file_name=file_name, source_bot_id=message.bot_id or 0,
-        fields=tuple(sorted(media.items())),
-    )  # fmt: skip
