@@ -84,23 +84,18 @@ async def wait_lines(w: World, group: int, thread: int, condition, what: str) ->
     )
 
 
-async def wait_customer(sessions: Sessions, user: int, status: CustomerStatus) -> Customer:
+async def wait_customer(
+    w: World, sessions: Sessions, user: int, status: CustomerStatus
+) -> Customer:
     async def probe():
         async with sessions() as session:
             return await session.scalar(select(Customer).where(Customer.telegram_user_id == user))
 
-    return await _wait(probe, lambda c: c is not None and c.status == status, f"{user} {status}")
+    return await _wait(w, probe, lambda c: c is not None and c.status == status, f"{status}")
 
 
-async def _wait(probe, condition, what: str):
-    deadline = asyncio.get_running_loop().time() + WAIT
-    while True:
-        value = await probe()
-        if condition(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"{what} not met; last {value!r}")
-        await asyncio.sleep(0.05)
+async def _wait(w: World, probe, condition, what: str):
+    return await w.sandbox.wait_for(probe, condition, timeout=WAIT, what=what)
 
 
 async def onboard(w: World, user: int, email: str, name: str) -> dict:
@@ -140,7 +135,7 @@ async def test_a_new_client_is_onboarded_and_two_presses_make_one_assignment(
     async def answers():
         return [await w.sandbox.callback(q) for q in (anna_query, cleo_query)]
 
-    answered = await _wait(answers, lambda a: all(x.get("answer") for x in a), "both answered")
+    answered = await _wait(w, answers, lambda a: all(x.get("answer") for x in a), "both answered")
     texts = sorted(a["answer"]["text"] for a in answered)
     assert texts[0].startswith("Already handled by ") and texts[1].startswith("Confirmed: Bob")
     winner = "Anna · CS" if answered[0]["answer"]["text"].startswith("Confirmed") else "Cleo · CS"
@@ -148,7 +143,7 @@ async def test_a_new_client_is_onboarded_and_two_presses_make_one_assignment(
     other_group = CR2_GROUP if team_group == CR_GROUP else CR_GROUP
     assert winner in texts[0]  # the loser learns who decided
 
-    await wait_customer(db_sessions, BOB, CustomerStatus.ACTIVE)
+    await wait_customer(w, db_sessions, BOB, CustomerStatus.ACTIVE)
     expected_kept = ["My invoice is wrong", "Line A", "Line B"]
     for group in (CS_GROUP, team_group, TREATMENT_GROUP):
         topic = await topic_of(db_sessions, BOB, group)
@@ -163,7 +158,7 @@ async def test_a_new_client_is_onboarded_and_two_presses_make_one_assignment(
     said = await wait_client(w, BOB, "You are connected with our support team")
     assert sum("You are connected" in s for s in said) == 1
     # The prompt now says who decided, and its buttons are gone.
-    edited = await _wait(
+    edited = await _wait(w,
         lambda: intake_prompts(w),
         lambda ps: any(f"✅ Confirmed by {winner}" in p["text"] for p in ps), "prompt edited",
     )  # fmt: skip
@@ -207,12 +202,12 @@ async def test_unknown_email_try_limit_and_a_rejected_client(
     reject = buttons(prompt)["❌ Reject"]
     query = await w.sandbox.press(ANNA, CS_GROUP, prompt["message_id"], data=reject)
     await wait_client(w, ZOE, "could not confirm your access")
-    answer = await _wait(lambda: w.sandbox.callback(query), lambda a: a.get("answer"), "answer")
+    answer = await _wait(w, lambda: w.sandbox.callback(query), lambda a: a.get("answer"), "answer")
     assert answer["answer"]["text"] == "Rejected: Zoe Zed"
     # Writing again after the rejection: a clear answer, not silence.
     await w.sandbox.send(ZOE, "client_bot", "hello?")
     await wait_client(w, ZOE, "could not confirm your access", count=2)
-    await wait_customer(db_sessions, ZOE, CustomerStatus.REJECTED)
+    await wait_customer(w, db_sessions, ZOE, CustomerStatus.REJECTED)
 
 
 async def test_treatment_switched_on_and_off_from_the_cs_topic(
@@ -221,13 +216,13 @@ async def test_treatment_switched_on_and_off_from_the_cs_topic(
     w = world
     prompt = await onboard(w, ZOE, "zoe@example.com", "Zoe Zed")  # not marked for treatment
     await w.sandbox.press(ANNA, CS_GROUP, prompt["message_id"], data=buttons(prompt)["✅ CR One"])
-    await wait_customer(db_sessions, ZOE, CustomerStatus.ACTIVE)
+    await wait_customer(w, db_sessions, ZOE, CustomerStatus.ACTIVE)
     assert await topic_of(db_sessions, ZOE, TREATMENT_GROUP) is None
     cs = await topic_of(db_sessions, ZOE, CS_GROUP)
 
     await w.sandbox.send(ANNA, CS_GROUP, "/treatment on", message_thread_id=cs.message_thread_id)
     treatment = await _wait(
-        lambda: topic_of(db_sessions, ZOE, TREATMENT_GROUP), lambda t: t is not None, "topic"
+        w, lambda: topic_of(db_sessions, ZOE, TREATMENT_GROUP), lambda t: t is not None, "topic"
     )
     thread = treatment.message_thread_id
     card = "👋 New customer: Zoe Zed"
@@ -250,7 +245,7 @@ async def test_treatment_switched_on_and_off_from_the_cs_topic(
         topics = await w.sandbox.topics(TREATMENT_GROUP)
         return next(t for t in topics if t["message_thread_id"] == treatment.message_thread_id)
 
-    await _wait(closed, lambda t: t["closed"], "the Treatment topic closed")
+    await _wait(w, closed, lambda t: t["closed"], "the Treatment topic closed")
     await w.sandbox.send(ZOE, "client_bot", "After treatment")
     await wait_lines(w, CS_GROUP, cs.message_thread_id, lambda ls: "After treatment" in ls, "CS")
     lines = await bot_lines(w, TREATMENT_GROUP, treatment.message_thread_id)
