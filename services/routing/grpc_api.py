@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import grpc
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from servicekit.errors import InvalidArgument, Unavailable
+from servicekit.errors import Unavailable
 from servicekit.logs import new_correlation_id
 from switchboard.common.v1 import common_pb2
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 from .checker import EmailChecker
 from .coalesce import Coalescer
+from .ops.times import window
 from .relay import Relay
 from .usecases import customers
 from .usecases.claims import LEASE, Claimed, ClaimRequest, claim_many
@@ -215,12 +216,10 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         self, request: routing_pb2.GetDeliverySummaryRequest, context: grpc.aio.ServicerContext
     ) -> routing_pb2.DeliverySummary:
         """Sends, success rate, peak daily volume and failures for jobs in a window."""
-        if not request.HasField("since") or not request.HasField("until"):
-            raise InvalidArgument("since and until are required")
-        since = request.since.ToDatetime(tzinfo=UTC)
-        until = request.until.ToDatetime(tzinfo=UTC)
-        if until <= since:
-            raise InvalidArgument("until must be after since")
+        since, until = window(
+            request.since if request.HasField("since") else None,
+            request.until if request.HasField("until") else None,
+        )
         async with self.sessions() as session:
             figures = await summarize(session, since=since, until=until)
         return routing_pb2.DeliverySummary(
