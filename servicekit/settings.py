@@ -28,7 +28,11 @@ class ServiceSettings(BaseSettings):
     """Knobs shared by every service; names map to `<env_prefix><NAME>` variables."""
 
     # extra="ignore": the environment holds other services' variables too.
-    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore")
+    # use_attribute_docstrings: the docstring under each field is its description, which
+    # docs/configuration.md is generated from.
+    model_config = SettingsConfigDict(
+        env_prefix="SWITCHBOARD_", extra="ignore", use_attribute_docstrings=True
+    )
 
     log_level: LogLevel = "INFO"
     grpc_host: str = "127.0.0.1"
