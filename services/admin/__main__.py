@@ -7,16 +7,13 @@ import logging
 
 from aiohttp import web
 
-from servicekit.grpc_client import channel
 from servicekit.grpc_server import run_until_signalled, start_server
 from servicekit.logs import configure_logging
 from servicekit.settings import settings_for_log
 from switchboard.admin.v1 import admin_pb2, admin_pb2_grpc
-from switchboard.operations.v1 import operations_pb2_grpc
 
-from .grpc_api import AdminServicer
-from .http_api import AccessLogger, build_app
 from .settings import AdminSettings
+from .wiring import build
 
 log = logging.getLogger("services.admin")
 SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
@@ -26,16 +23,11 @@ async def _main() -> None:
     settings = AdminSettings()
     configure_logging("admin", settings.log_level)
     log.info("starting", extra={"settings": settings_for_log(settings)})
-    link = channel(settings.routing_target)
-    ops = operations_pb2_grpc.OperationsServiceStub(link)
-    runner = web.AppRunner(
-        build_app(ops),
-        access_log_class=AccessLogger,
-        access_log=logging.getLogger("services.admin.access"),
-    )
+    admin = build(settings)
+    runner = admin.runner(shutdown_timeout=settings.shutdown_grace_seconds)
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    servicer = AdminServicer(ops)
+    servicer = admin.servicer
     server = await start_server(
         host=settings.grpc_host,
         port=settings.grpc_port,
@@ -44,7 +36,7 @@ async def _main() -> None:
     )
     log.info("serving", extra={"http_port": runner.addresses[0][1], "grpc_port": server.port})
     await run_until_signalled(
-        server, grace=settings.shutdown_grace_seconds, cleanups=[runner.cleanup, link.close]
+        server, grace=settings.shutdown_grace_seconds, cleanups=[runner.cleanup, admin.close]
     )
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,8 +12,8 @@ from aiohttp import web
 
 from servicekit.grpc_client import channel
 from servicekit.grpc_server import start_server
-from services.admin.grpc_api import AdminServicer
-from services.admin.http_api import AccessLogger, build_app
+from services.admin.settings import AdminSettings
+from services.admin.wiring import build
 from services.routing.operations_api import OperationsServicer
 from services.routing.relay import Relay
 from switchboard.admin.v1 import admin_pb2_grpc
@@ -43,12 +42,11 @@ async def admin(db_sessions: Sessions) -> AsyncIterator[Admin]:
     )  # fmt: skip
     link = channel(f"127.0.0.1:{routing.port}")
     ops = operations_pb2_grpc.OperationsServiceStub(link)
-    runner = web.AppRunner(
-        build_app(ops), access_log_class=AccessLogger, access_log=logging.getLogger("admin.access")
-    )
+    built = build(AdminSettings(), ops=ops)
+    runner = built.runner(shutdown_timeout=1)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    servicer = AdminServicer(ops)
+    servicer = built.servicer
     grpc_server = await start_server(
         host="127.0.0.1", port=0,
         register=lambda s: admin_pb2_grpc.add_AdminServiceServicer_to_server(servicer, s),

@@ -50,10 +50,10 @@ async def test_a_body_over_1_mib_is_a_413(admin: Admin) -> None:
 
 
 async def test_the_access_log_shows_no_key(admin: Admin, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="admin.access")
+    caplog.set_level(logging.INFO, logger="services.admin.access")
     key = await admin.key("read")
     assert (await admin.call("GET", "/v1/customers?query=ann@example.com", key)).status == 200
-    lines = [r for r in caplog.records if r.name == "admin.access"]
+    lines = [r for r in caplog.records if r.name == "services.admin.access"]
     assert [(r.method, r.path, r.status) for r in lines] == [("GET", "/v1/customers", 200)]  # type: ignore[attr-defined]
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert key.split("_", 2)[2] not in logged
@@ -75,7 +75,7 @@ async def test_a_call_keeps_its_correlation_id_into_the_audit(admin: Admin) -> N
 async def test_a_key_pasted_for_a_key_id_is_kept_out_of_log_audit_and_answer(
     admin: Admin, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="admin.access")
+    caplog.set_level(logging.INFO, logger="services.admin.access")
     boss = await admin.key("admin")
     pasted = await admin.key("read")
     secret = pasted.split("_", 2)[2]

@@ -1,0 +1,52 @@
+"""build(): the one place admin's parts are created and connected."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+from aiohttp import web
+
+from servicekit.grpc_client import channel
+from switchboard.operations.v1 import operations_pb2_grpc
+
+from .grpc_api import AdminServicer
+from .http_api import AccessLogger, build_app
+from .settings import AdminSettings
+
+
+@dataclass
+class Admin:
+    """The REST application and the gRPC servicer, both over one stub to routing."""
+
+    app: web.Application
+    servicer: AdminServicer
+    ops: operations_pb2_grpc.OperationsServiceStub
+    _link: grpc.aio.Channel | None = None
+
+    def runner(self, *, shutdown_timeout: float) -> web.AppRunner:
+        """An AppRunner for the REST app that logs each request as admin's access line."""
+        return web.AppRunner(
+            self.app,
+            access_log_class=AccessLogger,
+            access_log=logging.getLogger("services.admin.access"),
+            shutdown_timeout=shutdown_timeout,
+        )
+
+    async def close(self) -> None:
+        """Close the channel to routing if build() opened it."""
+        if self._link is not None:
+            await self._link.close()
+
+
+def build(
+    settings: AdminSettings, *, ops: operations_pb2_grpc.OperationsServiceStub | None = None
+) -> Admin:
+    """Everything admin needs, created but not started; `ops` replaces the stub that
+    would be opened to `settings.routing_target` (the caller then owns its channel)."""
+    link = None
+    if ops is None:
+        link = channel(settings.routing_target)
+        ops = operations_pb2_grpc.OperationsServiceStub(link)
+    return Admin(app=build_app(ops), servicer=AdminServicer(ops), ops=ops, _link=link)
