@@ -127,10 +127,7 @@ async def running(
         extra_env={service: dict(values) for service, values in stack_env.items()},
     )
     try:
-        for service in ("routing", "delivery", "ingress"):
-            stack.start(service)
-        for service in ("routing", "delivery", "ingress"):
-            await stack.wait_ready(service)
+        await stack.start_all()
         for role, token in TOKENS.items():
             bot = make_bot(token)
             await bot.set_webhook(

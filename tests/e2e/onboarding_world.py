@@ -119,10 +119,7 @@ async def world(
     stack = Stack(sandbox_url=sandbox_url, database_url=database_url, logs=tmp_path,
                   extra_env=env)  # fmt: skip
     try:
-        for service in ("routing", "delivery", "ingress"):
-            stack.start(service)
-        for service in ("routing", "delivery", "ingress"):
-            await stack.wait_ready(service)
+        await stack.start_all()
         secrets = {**SECRETS, "treatment": TREATMENT_SECRET}
         for role, token in ROLES.items():
             await make_bot(token).set_webhook(
