@@ -1,6 +1,6 @@
 """The stacks the pipeline benchmarks measure, assembled from the stack_* helpers: the
-Switchboard services as processes (as tests/e2e/stack.py starts them) on a fresh
-database beside a fresh sandbox, and the naive inline-sending server beside its own
+Switchboard services as processes (through deploy/launcher.py, as the e2e tests start
+them) on a fresh database beside a fresh sandbox, and the naive inline-sending server beside its own
 sandbox. Not a benchmark itself; see pipeline_ack.py and pipeline_e2e.py.
 
 Helpers: stack_cast.py (bots, groups, users, registry), stack_procs.py (processes, the
@@ -10,21 +10,19 @@ stack_sandbox.py (the Bot API sandbox), stack_cpu.py (CPU from /proc), stack_sta
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import subprocess
-import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import grpc
 from stack_cast import REGISTRY, SECRETS, TOKENS
 from stack_db import fresh_database
-from stack_procs import PY, ROOT, free_port, grpc_serving, http_ok, start_listening, stop_process
+from stack_procs import PY, ROOT, start_listening, stop_process
 from stack_sandbox import Sandbox, World
 
 # stack_procs (imported above) put the repository root on sys.path.
+from deploy.launcher import Launcher, Ports, one_machine
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 PUSH_SECRET = "bench-push-secret-0123456789abcdef"
@@ -49,19 +47,19 @@ def lane_settings(rate: float) -> dict:
 
 
 RAISED_PACING = {
-    "CHAT_PER_SEC": "100000",
-    "CHAT_BURST": "10000",
-    "GROUP_PER_MIN": "6000000",
-    "GROUP_BURST": "10000",
-    "BOT_PER_SEC": "100000",
-    "BOT_BURST": "10000",
+    "chat_per_sec": 100000,
+    "chat_burst": 10000,
+    "group_per_min": 6000000,
+    "group_burst": 10000,
+    "bot_per_sec": 100000,
+    "bot_burst": 10000,
 }
 
 
 class Switchboard:
-    """routing, delivery and ingress as processes, as tests/e2e/stack.py runs them,
-    with production-like settings except delivery's pacing and the lane rates, which
-    are raised so they are not what is measured."""
+    """routing, delivery and ingress as processes, started by deploy/launcher.py as the
+    e2e tests and `make dev` start them, with production-like settings except delivery's
+    pacing and the lane rates, which are raised so they are not what is measured."""
 
     def __init__(
         self,
@@ -76,61 +74,34 @@ class Switchboard:
         self.sandbox_url = sandbox_url
         self.logs = logs
         self.log_level = log_level
-        self.ports = {
-            name: free_port()
-            for name in (
-                "routing",
-                "delivery_http",
-                "delivery_grpc",
-                "ingress_http",
-                "ingress_grpc",
-            )
-        }
-        self.procs: dict[str, subprocess.Popen] = {}
+        self.ports = {s: Ports.free(s, metrics=False) for s in ("routing", "delivery", "ingress")}
+        self.launcher: Launcher | None = None
 
     @property
     def ingress_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['ingress_http']}"
+        return f"http://127.0.0.1:{self.ports['ingress'].http}"
 
     @property
     def routing_target(self) -> str:
-        return f"127.0.0.1:{self.ports['routing']}"
+        return f"127.0.0.1:{self.ports['routing'].grpc}"
 
-    def env(self, service: str) -> dict[str, str]:
-        p = self.ports
-        lanes = json.dumps(lane_settings(self.lane_rate))
-        own = {
-            "routing": {
-                "GRPC_PORT": str(p["routing"]),
-                "DATABASE_URL": self.database_url,
-                "MIGRATE_ON_START": "true",
-                "DELIVERY_URL": f"http://127.0.0.1:{p['delivery_http']}",
-                "PUSH_SECRET": PUSH_SECRET,
-                "LANES": lanes,
-            },
-            "delivery": {
-                "HTTP_PORT": str(p["delivery_http"]),
-                "GRPC_PORT": str(p["delivery_grpc"]),
-                "ROUTING_TARGET": self.routing_target,
-                "BOT_API_BASE": self.sandbox_url,
-                "PUSH_SECRET": PUSH_SECRET,
-                "TELEGRAM_TIMEOUT_SECONDS": "10",
-                "LANES": lanes,
-                **RAISED_PACING,
-                **{f"{role.upper()}_TOKEN": token for role, token in TOKENS.items()},
-            },
-            "ingress": {
-                "HTTP_PORT": str(p["ingress_http"]),
-                "GRPC_PORT": str(p["ingress_grpc"]),
-                "ROUTING_TARGET": self.routing_target,
-                "BOT_API_BASE": self.sandbox_url,
-                **{f"{role.upper()}_TOKEN": token for role, token in TOKENS.items()},
-                **{f"{role.upper()}_WEBHOOK_SECRET": s for role, s in SECRETS.items()},
-            },
-        }[service]
-        prefix = f"SWITCHBOARD_{service.upper()}_"
-        values = {"LOG_LEVEL": self.log_level, **own}
-        return {**os.environ, **{prefix + k: v for k, v in values.items()}}
+    def _launcher(self) -> Launcher:
+        # Made on first start: the sandbox's URL is known only once it runs.
+        if self.launcher is None:
+            settings = one_machine(
+                ports={**self.ports, "admin": Ports.free("admin", metrics=False)},
+                database_url=self.database_url,
+                bot_api_base=self.sandbox_url,
+                tokens=TOKENS,
+                push_secret=PUSH_SECRET,
+                webhook_secrets=SECRETS,
+                log_level=self.log_level,
+            )
+            lanes = lane_settings(self.lane_rate)
+            settings["routing"].update(migrate_on_start=True, lanes=lanes)
+            settings["delivery"].update(telegram_timeout_seconds=10, lanes=lanes, **RAISED_PACING)
+            self.launcher = Launcher(settings=settings, ports=self.ports, logs=self.logs, python=PY)
+        return self.launcher
 
     def load_registry(self) -> None:
         path = self.logs / "registry.json"
@@ -142,37 +113,18 @@ class Switchboard:
         )  # fmt: skip
 
     def start(self, service: str) -> None:
-        with (self.logs / f"{service}.log").open("ab") as log:
-            self.procs[service] = subprocess.Popen(
-                [PY, "-m", f"services.{service}"],
-                cwd=ROOT,
-                env=self.env(service),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        self._launcher().start(service)
 
     def stop(self, service: str) -> None:
-        stop_process(self.procs.pop(service, None))
+        if self.launcher is not None:
+            self.launcher.stop(service)
 
     def stop_all(self) -> None:
-        for service in ("ingress", "delivery", "routing"):
-            self.stop(service)
+        if self.launcher is not None:
+            self.launcher.stop_all()
 
     async def wait_ready(self, service: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.procs[service].poll() is not None:
-                raise RuntimeError(f"{service} exited; see {self.logs / (service + '.log')}")
-            if service == "routing":
-                ready = await grpc_serving(self.routing_target)
-            elif service == "delivery":
-                ready = await http_ok(f"http://127.0.0.1:{self.ports['delivery_http']}/healthz")
-            else:
-                ready = await http_ok(f"{self.ingress_url}/healthz")
-            if ready:
-                return
-            await asyncio.sleep(0.1)
-        raise TimeoutError(f"{service} did not become ready")
+        await self._launcher().wait_ready(service, timeout=timeout)
 
     async def create_customers(self, world: World) -> None:
         async with grpc.aio.insecure_channel(self.routing_target) as channel:
@@ -195,7 +147,7 @@ class Switchboard:
                 )
 
     def pids(self) -> dict[str, int]:
-        return {name: proc.pid for name, proc in self.procs.items() if proc.poll() is None}
+        return self._launcher().pids()
 
 
 @asynccontextmanager

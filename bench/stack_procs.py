@@ -12,10 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import aiohttp
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -65,25 +61,6 @@ def threading_drain(proc: subprocess.Popen) -> None:
             pass
 
     threading.Thread(target=drain, daemon=True).start()
-
-
-async def grpc_serving(target: str) -> bool:
-    async with grpc.aio.insecure_channel(target) as channel:
-        try:
-            answer = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=1
-            )
-        except grpc.aio.AioRpcError:
-            return False
-        return answer.status == health_pb2.HealthCheckResponse.SERVING
-
-
-async def http_ok(url: str) -> bool:
-    try:
-        async with aiohttp.ClientSession() as s, s.get(url) as resp:
-            return resp.status == 200
-    except aiohttp.ClientError:
-        return False
 
 
 def workdir(keep: Path | None) -> Path:
