@@ -4,6 +4,7 @@ build as many services as they like), metrics named `switchboard_…`, and the
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from prometheus_client import (
     start_http_server,
 )
 
+from servicekit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 NAMESPACE = "switchboard"  # every metric of ours is `switchboard_<name>`
 
 # Seconds; from a fast gRPC hop to a slow Telegram send.
@@ -83,3 +87,13 @@ def start_metrics_server(registry: CollectorRegistry, *, host: str, port: int) -
     """Serve `registry` over HTTP on `host:port` (0 lets the kernel pick)."""
     httpd, thread = start_http_server(port, addr=host, registry=registry)
     return MetricsServer(port=httpd.server_port, _httpd=httpd, _thread=thread)
+
+
+def serve_metrics(registry: CollectorRegistry, settings: ServiceSettings) -> MetricsServer | None:
+    """Serve `registry` on the service's internal interface (`grpc_host`) at
+    `metrics_port`; None when `metrics_port` is unset (no endpoint)."""
+    if settings.metrics_port is None:
+        return None
+    server = start_metrics_server(registry, host=settings.grpc_host, port=settings.metrics_port)
+    log.info("metrics listening", extra={"metrics_port": server.port})
+    return server

@@ -7,6 +7,7 @@ import logging
 
 from servicekit.grpc_server import run_until_signalled
 from servicekit.logs import configure_logging
+from servicekit.metrics import serve_metrics
 from servicekit.settings import settings_for_log
 
 from .settings import RoutingSettings
@@ -23,8 +24,11 @@ async def _main() -> None:
     await routing.start()
     assert routing.server is not None
     log.info("serving", extra={"grpc_port": routing.server.port})
+    metrics = serve_metrics(routing.metrics.registry, settings)
     await run_until_signalled(
-        routing.server, grace=settings.shutdown_grace_seconds, cleanups=[routing.close]
+        routing.server,
+        grace=settings.shutdown_grace_seconds,
+        cleanups=[routing.close, *([metrics.stop] if metrics else [])],
     )
 
 

@@ -16,6 +16,7 @@ from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 from .checker import EmailChecker
 from .coalesce import Coalescer
+from .metrics import RoutingMetrics
 from .ops.times import window
 from .relay import Relay
 from .usecases import customers
@@ -70,8 +71,10 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         claim_lease: timedelta = LEASE,
         options: Options | None = None,
         checker: EmailChecker | None = None,
+        metrics: RoutingMetrics | None = None,
     ) -> None:
         self.sessions = sessions
+        self.metrics = metrics if metrics is not None else RoutingMetrics()
         self.checker = checker
         self.options = options or Options()
         self.relay = relay
@@ -94,6 +97,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         except DATABASE_DOWN:
             # Nothing was recorded: ingress answers 5xx and Telegram keeps the updates.
             raise Unavailable("the database cannot record updates now") from None
+        self.metrics.recorded(r.status for r in results)
         return routing_pb2.RecordUpdatesResponse(
             results=[
                 routing_pb2.RecordResult(
@@ -175,6 +179,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
     async def _report_batch(self, reports: list[Report]) -> list[bool]:
         async with self.sessions() as session, session.begin():
             recorded = await record_outcomes(session, reports, texts=self.options.intake.texts)
+        self.metrics.finished(recorded.finished, recorded.retried_lanes)  # committed
         # A finished head handed over to its destination's next job in that same
         # transaction; it goes to the dispatcher now. A retry is the relay's: woken, it
         # sleeps until the earliest one is due.

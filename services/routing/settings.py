@@ -49,6 +49,9 @@ class RoutingSettings(ServiceSettings):
     relay_idle_seconds: float = Field(default=1.0, gt=0)
     # Passes of the relay start at least this far apart; wakes in between share one.
     relay_min_interval_ms: float = Field(default=10.0, ge=0, le=1000)
+    outbox_metrics_interval_seconds: float = Field(default=15.0, ge=0)
+    """How often the outbox's depth and oldest unfinished job per lane are counted for
+    /metrics (one grouped query per replica); 0 turns the count off."""
 
     # How a staff line reaches the client: {name} and {role} are the staff registry's
     # display name and role label. The first line is shown bold.

@@ -24,7 +24,9 @@ from .dispatch.local import LocalDispatcher
 from .domain.onboarding import Texts
 from .domain.plan import Style
 from .grpc_api import RoutingServicer
+from .metrics import RoutingMetrics
 from .operations_api import OperationsServicer
+from .outbox_gauges import OutboxGauges
 from .relay import Dispatch, Relay
 from .settings import RoutingSettings
 from .usecases.intake import Rules
@@ -43,9 +45,11 @@ class Routing:
     dispatcher: object
     checker: EmailChecker
     directory: Directory
+    metrics: RoutingMetrics = field(default_factory=RoutingMetrics)
     server: RunningServer | None = None
     _relay_task: asyncio.Task | None = field(default=None, repr=False)
     _checker_task: asyncio.Task | None = field(default=None, repr=False)
+    _gauges_task: asyncio.Task | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         if hasattr(self.dispatcher, "start"):
@@ -56,6 +60,7 @@ class Routing:
             claim_lease=timedelta(seconds=self.settings.claim_lease_seconds),
             options=record_options(self.settings),
             checker=self.checker,
+            metrics=self.metrics,
         )
         operations = OperationsServicer(self.sessions, self.relay)
         operations.options = record_options(self.settings)
@@ -72,9 +77,14 @@ class Routing:
         )
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self._checker_task = asyncio.create_task(self.checker.run(), name="email-checker")
+        interval = self.settings.outbox_metrics_interval_seconds
+        if self.settings.metrics_port is not None and interval > 0:
+            # Counted only where someone can scrape it: a query per interval per replica.
+            gauges = OutboxGauges(self.sessions, self.metrics, interval=interval)
+            self._gauges_task = asyncio.create_task(gauges.run(), name="outbox-gauges")
 
     async def close(self) -> None:
-        for task in (self._checker_task, self._relay_task):
+        for task in (self._gauges_task, self._checker_task, self._relay_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing.db import outbox_heads
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job
+from services.routing.domain.failures import failure_reason
 from services.routing.domain.onboarding import Texts
 from services.routing.domain.plan import Planned
 from switchboard.delivery.v1 import job_pb2
@@ -51,12 +52,23 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """A job that reached a final status (what the metrics count, once committed)."""
+
+    lane: str
+    status: str  # succeeded or failed
+    reason: str = ""  # failed: one of domain.failures.REASONS
+
+
+@dataclass(frozen=True)
 class Recorded:
     applied: list[bool]  # per report: False when the job is unknown or already finished
     # The next jobs of destinations whose head finished, handed out in this transaction:
     # the caller gives them to the dispatcher once it is committed.
     heads: list[outbox_heads.Head]
     retried: bool  # a head waits out a retry (the relay's to hand out when due)
+    finished: list[Finished] = field(default_factory=list)
+    retried_lanes: list[str] = field(default_factory=list)  # one per retry reported
 
 
 async def record_outcome(session: AsyncSession, report: Report) -> bool:
@@ -82,6 +94,7 @@ async def record_outcomes(
                 select(
                     JOBS.c.id, JOBS.c.destination_key, JOBS.c.status, JOBS.c.attempts,
                     JOBS.c.message_id, JOBS.c.payload, JOBS.c.kind, JOBS.c.correlation_id,
+                    JOBS.c.lane,
                 ).where(JOBS.c.id.in_(ids))
             )
         ).all()
@@ -93,6 +106,8 @@ async def record_outcomes(
     finished: set[str] = set()
     copies: list[dict] = []
     retried = False
+    finals: list[Finished] = []
+    retried_lanes: list[str] = []
     follow: list[tuple[int | None, list[Planned], str]] = []  # jobs the outcomes call for
     after_writing: list = []  # steps that need those jobs written first
     for report in reports:
@@ -111,6 +126,7 @@ async def record_outcomes(
         correlation = row.correlation_id or ""
         if report.outcome == "sent":
             sent[report.plain_text_fallback].append(report.job_id)
+            finals.append(Finished(row.lane, "succeeded"))
             finished.add(row.destination_key)
             copies.extend(_copies(row, proto, report, now))
             if row.kind == "delete_messages":
@@ -140,6 +156,7 @@ async def record_outcomes(
                        **_error(report))  # fmt: skip
             await outbox_heads.due(session, row.destination_key, retry_at)
             retried = True
+            retried_lanes.append(row.lane)
         elif report.obstacle == "topic_deleted":
             # Not a failure: the job waits, its destination parked, for the new topic.
             await _set(session, [report.job_id], status=JobStatus.PENDING, **_error(report))
@@ -149,13 +166,18 @@ async def record_outcomes(
             await _set(session, [report.job_id], status=JobStatus.FAILED, finished_at=now,
                        **_error(report))  # fmt: skip
             finished.add(row.destination_key)
+            reason = failure_reason(report.error_code, report.description, report.obstacle)
+            finals.append(Finished(row.lane, "failed", reason))
             if row.kind == "create_topic" and proto.create_topic.customer_id:
                 for line in await setup_topics.on_failed(
                     session, proto, now=now, texts=texts or Texts()
                 ):
                     follow.append((line.message_id, line.planned, line.correlation_id))
             elif row.kind == "create_topic":
-                await topics_gone.on_create_failed(session, proto, report.description, now=now)
+                lanes = await topics_gone.on_create_failed(
+                    session, proto, report.description, now=now
+                )
+                finals.extend(Finished(lane, "failed", "topic_deleted") for lane in lanes)
             if report.obstacle == "client_blocked":
                 follow.append((None, await aftermath.client_blocked(session, proto, correlation),
                                correlation))  # fmt: skip
@@ -174,7 +196,7 @@ async def record_outcomes(
         # The context line went first in the new topic; the old topic's jobs follow it.
         await topics_gone.move_after_context(session, proto, now=now)
         retried = True  # a moved job may be ready now: the relay's to hand out
-    return Recorded(applied, heads, retried)
+    return Recorded(applied, heads, retried, finals, retried_lanes)
 
 
 async def _set(session: AsyncSession, job_ids: list[int], **values) -> None:

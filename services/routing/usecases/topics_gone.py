@@ -119,17 +119,20 @@ async def move_after_context(
 
 async def on_create_failed(
     session: AsyncSession, proto: job_pb2.DeliveryJob, description: str, *, now: datetime
-) -> None:
+) -> list[str]:
     """Telegram refused to create the topic (rights missing...): the waiting jobs fail
-    with the reason, where operations see them; the next send tries again."""
+    with the reason, where operations see them; the next send tries again. Answers the
+    lane of each job failed (for the metrics)."""
     old = await session.get(Topic, proto.create_topic.replaces_topic_id)
     if old is None:
-        return
+        return []
     old.gone_at = None
     key = destination_key(old.group_id, old.message_thread_id)
+    waiting = JOBS.c.destination_key == key, JOBS.c.status == JobStatus.PENDING
+    lanes = list((await session.scalars(select(JOBS.c.lane).where(*waiting))).all())
     await session.execute(
         update(JOBS)
-        .where(JOBS.c.destination_key == key, JOBS.c.status == JobStatus.PENDING)
+        .where(*waiting)
         .values(
             status=JobStatus.FAILED, finished_at=now, error_code=400,
             error_description=f"topic deleted and not recreated: {description}"[:1024],
@@ -138,6 +141,7 @@ async def on_create_failed(
     await session.execute(
         update(DEST).where(DEST.c.destination_key == key).values(head_seq=None, ready_at=None)
     )
+    return lanes
 
 
 async def _move(session: AsyncSession, old_key: str, new: Topic, *, now: datetime) -> None:

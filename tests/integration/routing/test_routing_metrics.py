@@ -1,0 +1,133 @@
+"""routing's metrics move with what it commits: updates by status, jobs by final
+status and lane, retries, permanent failures by reason, and the outbox gauges — on
+SQLite and MariaDB."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from servicekit.metrics import new_registry
+from services.routing.db.models import Job
+from services.routing.grpc_api import RoutingServicer
+from services.routing.metrics import RoutingMetrics
+from services.routing.outbox_gauges import OutboxGauges
+from services.routing.relay import Handout, Relay
+from switchboard.routing.v1 import routing_pb2
+from tests.integration.routing.stage import client_line, set_stage
+from tests.integration.routing_db.fixtures import Sessions
+
+LANE = "client-to-staff"  # where a client's lines go
+
+
+class Rig:
+    """A RoutingServicer over the test database, its metrics, and what it handed out."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.metrics = RoutingMetrics(new_registry(process_metrics=False))
+        self.handed: list[Handout] = []
+        self.relay = Relay(sessions, self._collect)
+        self.servicer = RoutingServicer(sessions, self.relay, metrics=self.metrics)
+
+    async def _collect(self, handout: Handout) -> None:
+        self.handed.append(handout)
+
+    def value(self, name: str, **labels: str) -> float:
+        return self.metrics.registry.get_sample_value(name, labels) or 0.0
+
+    async def record(self, *texts: str, first_id: int = 1) -> routing_pb2.RecordUpdatesResponse:
+        request = routing_pb2.RecordUpdatesRequest()
+        for n, text in enumerate(texts, start=first_id):
+            line = client_line(text, message_id=n)
+            request.updates.add(bot_id=line.bot_id, update_id=n, raw=line.raw)
+        response = await self.servicer.RecordUpdates(request, None)
+        await self.relay.drain()  # the heads recording handed out reach `handed`
+        return response
+
+    async def until_handed_out(self, count: int) -> None:
+        """Relay passes until `count` jobs went out in all (a retry waits its time)."""
+        deadline = asyncio.get_running_loop().time() + 10
+        while len(self.handed) < count:
+            assert asyncio.get_running_loop().time() < deadline, "nothing handed out"
+            await self.relay.pass_once()
+            await asyncio.sleep(0.01)
+
+    async def report(self, handout: Handout, **fields) -> bool:
+        request = routing_pb2.ReportOutcomeRequest(
+            job_id=str(handout.job_id), attempt=handout.attempt, **fields
+        )
+        answer = await self.servicer.ReportOutcome(request, None)
+        await self.relay.drain()
+        return answer.applied
+
+
+async def test_recorded_updates_are_counted_by_status(db_sessions: Sessions) -> None:
+    async with db_sessions() as session:
+        await set_stage(session)
+    rig = Rig(db_sessions)
+    await rig.record("one", "two")
+    await rig.record("two", first_id=2)  # Telegram delivers update 2 again
+    assert rig.value("switchboard_routing_updates_total", status="accepted") == 2
+    assert rig.value("switchboard_routing_updates_total", status="duplicate") == 1
+    assert rig.value("switchboard_routing_updates_total", status="rejected") == 0
+
+
+async def test_outcomes_are_counted_by_lane_status_and_reason(db_sessions: Sessions) -> None:
+    async with db_sessions() as session:
+        await set_stage(session)
+    rig = Rig(db_sessions)
+    await rig.record("one")  # a copy for the CS topic and one for the CR topic
+    cs, cr = rig.handed
+    assert await rig.report(cs, outcome=routing_pb2.OUTCOME_SENT,
+                            sent=[routing_pb2.SentMessage(chat_id=1, message_id=9)])  # fmt: skip
+    assert await rig.report(
+        cr, outcome=routing_pb2.OUTCOME_RETRY, error_code=429, retry_after_seconds=0.01,
+        error_description="Too Many Requests: retry after 1",
+    )  # fmt: skip
+    jobs = "switchboard_outbox_jobs_total"
+    assert rig.value(jobs, lane=LANE, status="succeeded") == 1
+    assert rig.value(jobs, lane=LANE, status="failed") == 0
+    assert rig.value("switchboard_outbox_retries_total", lane=LANE) == 1
+
+    await rig.until_handed_out(3)  # the retry falls due: handed out again, attempt 2
+    again = rig.handed[-1]
+    assert (again.job_id, again.attempt) == (cr.job_id, 2)
+    assert await rig.report(
+        again, outcome=routing_pb2.OUTCOME_FAILED, error_code=403,
+        error_description="Forbidden: bot was kicked from the supergroup chat",
+    )  # fmt: skip
+    assert rig.value(jobs, lane=LANE, status="failed") == 1
+    failures = "switchboard_outbox_permanent_failures_total"
+    assert rig.value(failures, lane=LANE, reason="bot_removed") == 1
+    assert not await rig.report(again, outcome=routing_pb2.OUTCOME_FAILED)  # reported twice
+    assert rig.value(jobs, lane=LANE, status="failed") == 1, "an unapplied report counts nothing"
+
+
+async def test_the_outbox_gauges_count_unfinished_jobs_per_lane(db_sessions: Sessions) -> None:
+    async with db_sessions() as session:
+        await set_stage(session)
+    rig = Rig(db_sessions)
+    gauges = OutboxGauges(db_sessions, rig.metrics, interval=60)
+    await rig.record("one", "two")  # two topics: two jobs out, two waiting behind them
+    async with db_sessions() as session, session.begin():
+        # As if the first line had been written five minutes ago.
+        await session.execute(
+            update(Job)
+            .where(Job.id == min(h.job_id for h in rig.handed))
+            .values(created_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+    await gauges.refresh()
+    assert rig.value("switchboard_outbox_pending_jobs", lane=LANE) == 4
+    age = rig.value("switchboard_outbox_oldest_pending_age_seconds", lane=LANE)
+    assert 300 <= age < 360
+    assert rig.value("switchboard_outbox_pending_jobs", lane="staff-to-client") == 0
+
+    for handout in list(rig.handed):  # each success hands out the line behind it
+        assert await rig.report(handout, outcome=routing_pb2.OUTCOME_SENT)
+    for handout in rig.handed[2:]:
+        assert await rig.report(handout, outcome=routing_pb2.OUTCOME_SENT)
+    await gauges.refresh()
+    assert rig.value("switchboard_outbox_pending_jobs", lane=LANE) == 0
+    assert rig.value("switchboard_outbox_oldest_pending_age_seconds", lane=LANE) == 0
