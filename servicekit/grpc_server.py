@@ -15,28 +15,34 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from servicekit.grpc_interceptors import CorrelationIdInterceptor, ErrorMappingInterceptor
+from servicekit.readiness import LIVENESS, Readiness
 
 log = logging.getLogger(__name__)
 
 Cleanup = Callable[[], Awaitable[object] | object]
+# Stops a part taking new work and waits for what it has in flight (cancel-safe).
+Drain = Callable[[], Awaitable[object]]
 HealthServicer = health.aio.HealthServicer
 
 
 @dataclass(eq=False)
 class RunningServer:
-    """A started server, the port it is bound to, and its health status."""
+    """A started server, the port it is bound to, its health status and readiness."""
 
     server: grpc.aio.Server
     port: int
     health: HealthServicer
+    readiness: Readiness
 
     async def stop(self, grace: float | None) -> None:
         """Report NOT_SERVING, stop taking calls, let in-flight calls finish up to `grace`
         seconds (then cancel them)."""
         # Health first, so probes and health-checking clients see the drain coming
         # (a Watch already open is told) before new calls are refused.
+        self.readiness.stop_checking()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        await self.readiness.close()
 
     async def wait_for_termination(self) -> None:
         """Return once the server has stopped (cancelling this wait is safe)."""
@@ -52,12 +58,15 @@ async def start_server(
     register: Callable[[grpc.aio.Server], None],
     service_names: Sequence[str],
     interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+    readiness: Readiness | None = None,
 ) -> RunningServer:
     """Start a grpc.aio server with `register`'s services, health and reflection.
 
     `port` 0 lets the kernel pick; the bound port is `RunningServer.port`. Extra
     `interceptors` run inside the standard ones, so they see the correlation id and
-    their errors are mapped too.
+    their errors are mapped too. Health: "liveness" is SERVING while the server runs;
+    "" and `service_names` follow `readiness` (checked once before this returns;
+    without one they are SERVING until the server stops).
     """
     server = grpc.aio.server(
         interceptors=[CorrelationIdInterceptor(), ErrorMappingInterceptor(), *interceptors]
@@ -70,22 +79,27 @@ async def start_server(
     )
     bound = server.add_insecure_port(_address(host, port))
     await server.start()
-    for name in ("", *service_names):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
+    readiness = readiness or Readiness()
+    await readiness.start(health_servicer, ("", *service_names))
     log.info("grpc server listening", extra={"grpc_host": host, "grpc_port": bound})
-    return RunningServer(server=server, port=bound, health=health_servicer)
+    return RunningServer(server=server, port=bound, health=health_servicer, readiness=readiness)
 
 
 async def run_until_signalled(
     server: RunningServer,
     *,
     grace: float,
+    drains: Sequence[Drain] = (),
     cleanups: Sequence[Cleanup] = (),
     signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
 ) -> None:
     """Serve until a signal arrives (or the server stops), then shut down in order:
-    health NOT_SERVING, refuse new calls, wait up to `grace` for in-flight ones, run
-    `cleanups` (sync or async, in order; one failing does not skip the rest)."""
+    readiness NOT_SERVING; `drains` in order (each stops a part taking new work and
+    waits for its work in flight) while gRPC still answers, since finishing that work
+    may need calls; refuse new calls and wait for in-flight ones — all of it within
+    `grace` seconds, then what is left is cancelled; run `cleanups` (sync or async, in
+    order; one failing does not skip the rest)."""
     loop = asyncio.get_running_loop()
     signalled = asyncio.Event()
     # Installed before the first await, so a caller that has scheduled this coroutine
@@ -100,8 +114,12 @@ async def run_until_signalled(
         for sig in signals:
             loop.remove_signal_handler(sig)
         log.info("shutting down", extra={"grace_seconds": grace})
+        started = loop.time()
         try:
-            await server.stop(grace)
+            await server.readiness.drain()
+            await _run_drains(drains, until=started + grace)
+            await server.stop(max(0.0, started + grace - loop.time()))
+            log.info("drained", extra={"drain_seconds": round(loop.time() - started, 3)})
         finally:
             await _run_cleanups(cleanups)
     log.info("stopped")
@@ -114,6 +132,20 @@ async def _first_of(*awaitables: Awaitable[object]) -> None:
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+async def _run_drains(drains: Sequence[Drain], *, until: float) -> None:
+    loop = asyncio.get_running_loop()
+    for drain in drains:
+        name = getattr(drain, "__qualname__", "")
+        try:
+            await asyncio.wait_for(drain(), max(0.0, until - loop.time()))
+        except TimeoutError:
+            # Out of grace: what is still in flight is cancelled by the cleanups; the
+            # work stays unfinished where it is kept (outbox, Telegram's retries).
+            log.warning("drain ran out of grace", extra={"drain": name})
+        except Exception:
+            log.exception("drain failed", extra={"drain": name})
 
 
 async def _run_cleanups(cleanups: Sequence[Cleanup]) -> None:
