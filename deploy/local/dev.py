@@ -22,15 +22,22 @@ from pathlib import Path
 import aiohttp
 import grpc
 
+from deploy.launcher import SERVICES, Launcher, Ports, one_machine
 from servicekit.grpc_client import channel
 from services.ingress.polling import ALLOWED_UPDATES
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "dev"
-SANDBOX_PORT, INGRESS_PORT, DELIVERY_PORT = 8081, 8080, 8082
-ROUTING_GRPC, INGRESS_GRPC, DELIVERY_GRPC = 50052, 50051, 50053
-ADMIN_PORT, ADMIN_GRPC = 8083, 50054
+SANDBOX_PORT = 8081
+PORTS = {
+    "ingress": Ports(grpc=50051, http=8080, metrics=9101),
+    "routing": Ports(grpc=50052, metrics=9102),
+    "delivery": Ports(grpc=50053, http=8082, metrics=9103),
+    "admin": Ports(grpc=50054, http=8083, metrics=9104),
+}
+INGRESS_PORT, DELIVERY_PORT, ADMIN_PORT = (PORTS[s].http for s in ("ingress", "delivery", "admin"))
+ROUTING_GRPC = PORTS["routing"].grpc
 DEMO_TOKENS = {
     "client": "1001:client-secret",
     "cs": "1002:cs-secret",
@@ -68,38 +75,31 @@ class Dev:
         self.intake = int(os.environ.get("SWITCHBOARD_CS_INTAKE_THREAD_ID", "0") or 0)
         self.hook_secrets = {role: secrets.token_hex(12) for role in tokens}
         self.database = f"sqlite+aiosqlite:///{VAR / 'switchboard.db'}"
-
-    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        log = (VAR / f"{name}.log").open("ab")
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, *args],
-                env={**os.environ, **env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-            )
+        self.topics: dict[str, int] = {}  # Ann's thread id per group role
+        settings = one_machine(
+            ports=PORTS,
+            database_url=self.database,
+            bot_api_base=api,
+            tokens=tokens,
+            push_secret=self.push_secret,
+            # Real bots are long-polled: a laptop has no public URL for webhooks.
+            webhook_secrets=None if real else self.hook_secrets,
         )
-        log.close()
+        settings["routing"]["migrate_on_start"] = True
+        self.launcher = Launcher(settings=settings, ports=PORTS, logs=VAR)
 
-    def env(self, service: str, values: dict[str, object]) -> dict[str, str]:
-        prefix = f"SWITCHBOARD_{service.upper()}_"
-        return {prefix + key: str(value) for key, value in values.items()}
+    def spawn_sandbox(self) -> None:
+        scenario = str(ROOT / "sandbox/scenarios/demo.json")
+        command = [sys.executable, "-m", "sandbox", "--port", str(SANDBOX_PORT)]
+        with (VAR / "sandbox.log").open("ab") as log:
+            proc = subprocess.Popen(
+                [*command, "--scenario", scenario], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+            )
+        self.procs.append(proc)
 
     async def start(self) -> None:
         if not self.real:
-            self.spawn(
-                "sandbox",
-                [
-                    "-m",
-                    "sandbox",
-                    "--port",
-                    str(SANDBOX_PORT),
-                    "--scenario",
-                    str(ROOT / "sandbox/scenarios/demo.json"),
-                ],
-                {},
-            )
+            self.spawn_sandbox()
             await _wait_http(f"{self.api}/_sandbox/health")
             self.intake = await self.intake_topic()
         # Before routing starts, so nothing else holds the database yet.
@@ -118,58 +118,10 @@ class Dev:
             cwd=ROOT,
         )
         self.admin_key = await self.bootstrap_key()
-        self.spawn(
-            "routing",
-            ["-m", "services.routing"],
-            self.env(
-                "routing",
-                {
-                    "GRPC_PORT": ROUTING_GRPC,
-                    "DATABASE_URL": self.database,
-                    "MIGRATE_ON_START": "true",
-                    "DELIVERY_URL": f"http://127.0.0.1:{DELIVERY_PORT}",
-                    "PUSH_SECRET": self.push_secret,
-                },
-            ),
-        )
-        tokens = {f"{role.upper()}_TOKEN": token for role, token in self.tokens.items()}
-        self.spawn(
-            "delivery",
-            ["-m", "services.delivery"],
-            self.env(
-                "delivery",
-                {
-                    "HTTP_PORT": DELIVERY_PORT,
-                    "GRPC_PORT": DELIVERY_GRPC,
-                    "BOT_API_BASE": self.api,
-                    "PUSH_SECRET": self.push_secret,
-                    **tokens,
-                },
-            ),
-        )
-        hooks = {f"{r.upper()}_WEBHOOK_SECRET": s for r, s in self.hook_secrets.items()}
-        self.spawn(
-            "ingress",
-            ["-m", "services.ingress"],
-            self.env(
-                "ingress",
-                {
-                    "HTTP_PORT": INGRESS_PORT,
-                    "GRPC_PORT": INGRESS_GRPC,
-                    "BOT_API_BASE": self.api,
-                    "MODE": "polling" if self.real else "webhook",
-                    **tokens,
-                    **({} if self.real else hooks),
-                },
-            ),
-        )
-        self.spawn(
-            "admin",
-            ["-m", "services.admin"],
-            self.env("admin", {"HTTP_PORT": ADMIN_PORT, "GRPC_PORT": ADMIN_GRPC}),
-        )
-        await _wait_http(f"http://127.0.0.1:{DELIVERY_PORT}/healthz")
-        await _wait_http(f"http://127.0.0.1:{INGRESS_PORT}/healthz")
+        for service in SERVICES:
+            self.launcher.start(service)
+        for service in SERVICES:
+            await self.launcher.wait_ready(service)
         if self.real:
             # Polling and a webhook exclude each other on Telegram.
             for token in self.tokens.values():
@@ -185,8 +137,8 @@ class Dev:
                     allowed_updates=ALLOWED_UPDATES,
                 )
         await self.seed_customer()
-        await _wait_http(f"http://127.0.0.1:{ADMIN_PORT}/healthz")
         await self.import_directory()
+        self.write_stack_file()
 
     async def intake_topic(self) -> int:
         async with aiohttp.ClientSession() as session:
@@ -255,11 +207,16 @@ class Dev:
             return
         async with channel(f"127.0.0.1:{ROUTING_GRPC}") as link:
             routing = routing_pb2_grpc.RoutingServiceStub(link)
-            await _wait_grpc(routing)
             try:
-                await routing.GetCustomer(
+                known = await routing.GetCustomer(
                     routing_pb2.GetCustomerRequest(telegram_user_id=client_id)
                 )
+                roles = {chat: role for role, chat in self.groups.items()}
+                self.topics = {
+                    roles[t.chat_id]: t.message_thread_id
+                    for t in known.topics
+                    if t.chat_id in roles
+                }
                 return  # seeded by an earlier run
             except grpc.aio.AioRpcError as error:
                 if error.code() != grpc.StatusCode.NOT_FOUND:
@@ -272,6 +229,7 @@ class Dev:
                     chat_id=self.groups[role],
                     name="Ann Client · demo",
                 )
+                self.topics[role] = made["message_thread_id"]
                 topics.append(
                     routing_pb2.NewTopic(
                         chat_id=self.groups[role],
@@ -289,9 +247,39 @@ class Dev:
                 )
             )
 
+    def write_stack_file(self) -> None:
+        """var/dev/stack.json: what scripts need to talk to this stack."""
+        doc = {
+            "sandbox": None if self.real else self.api,
+            "bot_api_base": self.api,
+            "services": {
+                service: {
+                    "grpc": self.launcher.target(service),
+                    "http": self.launcher.url(service) if ports.http else None,
+                    "metrics": self.launcher.metrics_url(service),
+                    "log": str(VAR / f"{service}.log"),
+                }
+                for service, ports in PORTS.items()
+            },
+            "webhooks": {
+                role: {"url": f"{self.launcher.url('ingress')}/webhook/{role}", "secret": secret}
+                for role, secret in ({} if self.real else self.hook_secrets).items()
+            },
+            "admin_key": self.admin_key,
+            "push_secret": self.push_secret,
+            "database_url": self.database,
+            "bot_tokens": {} if self.real else self.tokens,
+            "groups": self.groups,
+            "demo": {"client": ANN, "topics": self.topics, "intake_thread_id": self.intake},
+        }
+        path = VAR / "stack.json"
+        path.write_text(json.dumps(doc, indent=2) + "\n")
+        path.chmod(0o600)  # it holds the admin key and the webhook secrets
+
     def stop(self) -> None:
         for proc in reversed(self.procs):
             proc.send_signal(signal.SIGTERM)
+        self.launcher.stop_all()
         for proc in self.procs:
             try:
                 proc.wait(timeout=15)
@@ -313,28 +301,17 @@ async def _wait_http(url: str, timeout: float = 30.0) -> None:
     await asyncio.wait_for(probe(), timeout)
 
 
-async def _wait_grpc(routing: routing_pb2_grpc.RoutingServiceStub, timeout: float = 30.0) -> None:
-    async def probe() -> None:
-        while True:
-            try:
-                await routing.GetCustomer(routing_pb2.GetCustomerRequest(id=0), timeout=1)
-                return
-            except grpc.aio.AioRpcError as error:
-                if error.code() not in (
-                    grpc.StatusCode.UNAVAILABLE,
-                    grpc.StatusCode.DEADLINE_EXCEEDED,
-                ):
-                    return
-            await asyncio.sleep(0.1)
-
-    await asyncio.wait_for(probe(), timeout)
-
-
 async def _run(dev: Dev) -> None:
     await dev.start()
     from deploy.local.guide import guide
 
-    shown = guide(real=dev.real, sandbox=dev.api, admin_key=dev.admin_key, intake=dev.intake)
+    shown = guide(
+        real=dev.real,
+        sandbox=dev.api,
+        admin_key=dev.admin_key,
+        intake=dev.intake,
+        topics=dev.topics,
+    )
     print(shown, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
