@@ -1,13 +1,15 @@
 """gRPC client channels that forward the correlation id and give every call a deadline.
 
 A call without a deadline can hang for ever on a stuck peer, so a channel from here
-applies `DEFAULT_DEADLINE` to any call whose caller passed no `timeout=`.
+applies `DEFAULT_DEADLINE` to any call whose caller passed no `timeout=`. A channel
+given a `credential` sends its `authorization` header on every call (the service token
+routing and delivery require in token mode; see servicekit.internal_auth).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 
@@ -15,6 +17,15 @@ from servicekit.grpc_interceptors import CORRELATION_HEADER
 from servicekit.logs import correlation_id
 
 DEFAULT_DEADLINE = 10.0  # seconds; generous for one hop inside the cluster
+AUTHORIZATION = "authorization"
+
+
+class Credential(Protocol):
+    """What a channel sends as its caller's proof (servicekit.internal_auth.TokenMinter)."""
+
+    def authorization(self) -> str:
+        """The `authorization` header value for the next call."""
+        ...
 
 
 def channel(
@@ -22,27 +33,30 @@ def channel(
     *,
     default_deadline: float = DEFAULT_DEADLINE,
     options: Sequence[tuple[str, Any]] = (),
+    credential: Credential | None = None,
 ) -> grpc.aio.Channel:
-    """Open a plaintext channel to `target` ("host:port"), for calls inside the cluster."""
+    """Open a plaintext channel to `target` ("host:port"), for calls inside the cluster;
+    with `credential`, every call carries its `authorization` header."""
     return grpc.aio.insecure_channel(
-        target, options=list(options), interceptors=_interceptors(default_deadline)
+        target, options=list(options), interceptors=_interceptors(default_deadline, credential)
     )
 
 
-def _interceptors(default_deadline: float) -> list[grpc.aio.ClientInterceptor]:
+def _interceptors(
+    default_deadline: float, credential: Credential | None
+) -> list[grpc.aio.ClientInterceptor]:
     # grpc.aio files each interceptor under the first call kind it implements, so one
     # object per kind is needed for all four to be covered.
     return [
-        _UnaryUnary(default_deadline),
-        _UnaryStream(default_deadline),
-        _StreamUnary(default_deadline),
-        _StreamStream(default_deadline),
+        kind(default_deadline, credential)
+        for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
 
 
 class _CallDefaults:
-    def __init__(self, default_deadline: float) -> None:
+    def __init__(self, default_deadline: float, credential: Credential | None) -> None:
         self.default_deadline = default_deadline
+        self.credential = credential
 
     def details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         """Answer `details` with the current correlation id and a deadline added."""
@@ -51,6 +65,11 @@ class _CallDefaults:
         # An id the caller put in the metadata itself wins over the ambient one.
         if cid is not None and CORRELATION_HEADER not in metadata:
             metadata.add(CORRELATION_HEADER, cid)
+        if self.credential is not None:
+            # The channel's credential replaces any caller-set one: a header a service
+            # received (an API key) must never travel on to the next service.
+            metadata.delete_all(AUTHORIZATION)
+            metadata.add(AUTHORIZATION, self.credential.authorization())
         timeout = details.timeout if details.timeout is not None else self.default_deadline
         return grpc.aio.ClientCallDetails(
             details.method, timeout, metadata, details.credentials, details.wait_for_ready

@@ -1,4 +1,4 @@
-"""grpc.aio server bootstrap: health, reflection and the standard interceptors, and an
+"""grpc.aio server bootstrap: health, opt-in reflection and the standard interceptors, and an
 orderly shutdown on SIGTERM/SIGINT."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection as grpc_reflection
 
 from servicekit.grpc_interceptors import CorrelationIdInterceptor, ErrorMappingInterceptor
 from servicekit.readiness import LIVENESS, Readiness
@@ -59,8 +59,10 @@ async def start_server(
     service_names: Sequence[str],
     interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
     readiness: Readiness | None = None,
+    reflection: bool = False,
 ) -> RunningServer:
-    """Start a grpc.aio server with `register`'s services, health and reflection.
+    """Start a grpc.aio server with `register`'s services, health and (if `reflection`)
+    reflection, which is off by default: it hands anyone a map of the API.
 
     `port` 0 lets the kernel pick; the bound port is `RunningServer.port`. Extra
     `interceptors` run inside the standard ones, so they see the correlation id and
@@ -74,9 +76,10 @@ async def start_server(
     register(server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
-    )
+    if reflection:
+        grpc_reflection.enable_server_reflection(
+            [*service_names, health.SERVICE_NAME, grpc_reflection.SERVICE_NAME], server
+        )
     bound = server.add_insecure_port(_address(host, port))
     await server.start()
     await health_servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)

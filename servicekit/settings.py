@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
     # Each service gives its own default by redefining the field; the range check is a
     # validator rather than Field(ge=, le=) because a redefinition drops Field's.
     grpc_port: int
+    grpc_reflection: bool = False
+    """Serve gRPC server reflection (for grpcurl and the like). Off by default: it hands
+    anyone who reaches the port a map of the API."""
     # None: the service runs no metrics endpoint (tests, one-off commands).
     metrics_port: int | None = None
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)

@@ -1,5 +1,5 @@
 """The servicekit gRPC bootstrap, over a real grpc.aio server and channel: health,
-reflection, error mapping, correlation ids, deadlines and graceful shutdown.
+opt-in reflection, error mapping, correlation ids, deadlines and graceful shutdown.
 
 The test service is registered with a generic handler and raw bytes, so no .proto
 is needed.
@@ -138,12 +138,27 @@ async def test_health_reports_serving_for_the_server_and_each_service(client) ->
     assert unknown.value.code() is grpc.StatusCode.NOT_FOUND
 
 
-async def test_reflection_lists_the_service_and_health(client) -> None:
+async def list_services(client: grpc.aio.Channel) -> set[str]:
     stub = reflection_pb2_grpc.ServerReflectionStub(client)
     request = reflection_pb2.ServerReflectionRequest(list_services="")
     responses = [response async for response in stub.ServerReflectionInfo(iter([request]))]
-    names = {service.name for service in responses[0].list_services_response.service}
-    assert {SERVICE, "grpc.health.v1.Health"} <= names
+    return {service.name for service in responses[0].list_services_response.service}
+
+
+async def test_reflection_is_off_unless_turned_on(client, probe: Probe) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as off:
+        await list_services(client)
+    assert off.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+    running = await start_server(
+        host="127.0.0.1", port=0, register=probe.register, service_names=[SERVICE],
+        reflection=True,
+    )  # fmt: skip
+    try:
+        async with channel(f"127.0.0.1:{running.port}") as reflected:
+            assert {SERVICE, "grpc.health.v1.Health"} <= await list_services(reflected)
+    finally:
+        await running.stop(0)
 
 
 async def test_a_not_found_arrives_as_not_found_with_its_message(client) -> None:
