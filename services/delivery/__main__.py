@@ -9,6 +9,7 @@ from aiohttp import web
 
 from servicekit.grpc_server import run_until_signalled, start_server
 from servicekit.logs import configure_logging
+from servicekit.metrics import serve_metrics
 from servicekit.settings import settings_for_log
 from switchboard.delivery.v1 import delivery_pb2, delivery_pb2_grpc
 
@@ -38,10 +39,11 @@ async def _main() -> None:
         service_names=[SERVICE_NAME],
     )
     log.info("serving", extra={"http_port": runner.addresses[0][1], "grpc_port": server.port})
+    metrics = serve_metrics(delivery.metrics.registry, settings)
     await run_until_signalled(
         server,
         grace=settings.shutdown_grace_seconds,
-        cleanups=[runner.cleanup, delivery.close],
+        cleanups=[runner.cleanup, delivery.close, *([metrics.stop] if metrics else [])],
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,15 @@ class Limits:
     group_burst: int = 5
     bot_per_sec: float = 30.0
     bot_burst: int = 30
+
+
+class PacingObserver(Protocol):
+    """Told of each reservation, with the limit that set its time ("bot", "chat",
+    "group"; "none" when nothing held it)."""
+
+    def waited(self, scope: str, seconds: float) -> None: ...
+
+    def deferred(self, scope: str, seconds: float) -> None: ...
 
 
 class _Schedule:
@@ -44,9 +54,16 @@ class _Schedule:
 
 
 class Pacer:
-    def __init__(self, limits: Limits, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        observer: PacingObserver | None = None,
+    ) -> None:
         self.limits = limits
         self.clock = clock
+        self.observer = observer
         self._schedules: dict[tuple, _Schedule] = {}
 
     def _schedule(self, key: tuple, per_second: float, burst: int) -> _Schedule:
@@ -60,21 +77,23 @@ class Pacer:
         would exceed max_wait (nothing is reserved then: the job goes back to its
         queue for that long, as -result seconds)."""
         lim = self.limits
-        schedules = [
-            self._schedule(("bot", bot_id), lim.bot_per_sec, lim.bot_burst),
-            self._schedule(("chat", bot_id, chat_id), lim.chat_per_sec, lim.chat_burst),
-        ]
+        schedules = {
+            "bot": self._schedule(("bot", bot_id), lim.bot_per_sec, lim.bot_burst),
+            "chat": self._schedule(("chat", bot_id, chat_id), lim.chat_per_sec, lim.chat_burst),
+        }
         if chat_id < 0:  # groups and supergroups have negative ids
-            schedules.append(
-                self._schedule(
-                    ("group", bot_id, chat_id), lim.group_per_min / 60.0, lim.group_burst
-                )
+            schedules["group"] = self._schedule(
+                ("group", bot_id, chat_id), lim.group_per_min / 60.0, lim.group_burst
             )
         now = self.clock()
-        at = max(s.earliest(now, count) for s in schedules)
+        at, scope = max((s.earliest(now, count), scope) for scope, s in schedules.items())
         wait = at - now
         if wait > max_wait:
+            if self.observer is not None:
+                self.observer.deferred(scope, wait)
             return -wait
-        for schedule in schedules:
+        for schedule in schedules.values():
             schedule.take(at, count)
+        if self.observer is not None:
+            self.observer.waited(scope if wait > 0 else "none", wait)
         return wait

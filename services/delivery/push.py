@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from aiohttp import web
@@ -22,6 +22,7 @@ from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 from .auth.errors import PushRejected, bearer_token
 from .auth.verifiers import PushVerifier
+from .metrics import DeliveryMetrics
 from .outcome import Obstacle, Result, Verdict
 from .pacing import Pacer
 from .telegram_send import Senders, execute
@@ -29,6 +30,7 @@ from .telegram_send import Senders, execute
 log = logging.getLogger(__name__)
 LANE_OF = {common_pb2.Lane.Name(v).removeprefix("LANE_").lower().replace("_", "-"): v
            for v in common_pb2.Lane.values() if v}  # fmt: skip
+LANE_NAMES = {number: name for name, number in LANE_OF.items()}
 OUTCOMES = {
     Verdict.SENT: routing_pb2.OUTCOME_SENT,
     Verdict.RETRY: routing_pb2.OUTCOME_RETRY,
@@ -53,6 +55,7 @@ class Worker:
     pacer: Pacer
     # The longest a push waits for its pacing slot before handing the job back.
     max_pace_wait: float = 5.0
+    metrics: DeliveryMetrics = field(default_factory=DeliveryMetrics)
 
 
 def _answer(status: int, **body: object) -> web.Response:
@@ -104,6 +107,7 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     if claim.claim == routing_pb2.CLAIM_WAIT:
         wait = max(1, round(claim.retry_after_seconds))
         return web.json_response({"waiting": True}, status=503, headers={"Retry-After": str(wait)})
+    worker.metrics.taken(LANE_NAMES[job.lane], job)
     action = job.WhichOneof("action")
     count = len(job.send_album.items) if action == "send_album" else 1
     wait = 0.0 if action in UNPACED else worker.pacer.reserve(
@@ -117,6 +121,7 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
         if wait:
             await asyncio.sleep(wait)
         result = await execute(worker.senders, job, list(claim.targets))
+    worker.metrics.carried_out(job, result, deferred=wait < 0)
     return await _report(worker, job, result)
 
 

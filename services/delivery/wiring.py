@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -14,9 +14,11 @@ from switchboard.routing.v1 import routing_pb2_grpc
 
 from .auth.google_oidc import CertCache, GoogleOidcVerifier, fetch_google_certs
 from .auth.verifiers import LocalDispatcherVerifier, PushVerifier
+from .metrics import DeliveryMetrics
 from .pacing import Limits, Pacer
 from .push import Worker, routes
 from .settings import DeliverySettings
+from .telegram_metrics import TelegramMetrics
 from .telegram_send import Senders
 
 MAX_PUSH_BYTES = 2 * 1024 * 1024  # a job is small; Cloud Tasks caps a task at 1 MiB
@@ -27,6 +29,7 @@ class Delivery:
     app: web.Application
     worker: Worker
     bots: dict[str, Bot]
+    metrics: DeliveryMetrics = field(default_factory=DeliveryMetrics)
 
     async def close(self) -> None:
         for bot in self.bots.values():
@@ -73,6 +76,9 @@ def build(
         )
         for role, token in settings.tokens().items()
     }
+    metrics = DeliveryMetrics({bot.id: role for role, bot in bots.items()})
+    for role, bot in bots.items():
+        bot.session.middleware(TelegramMetrics(metrics, role))
     limits = Limits(
         chat_per_sec=settings.chat_per_sec,
         chat_burst=settings.chat_burst,
@@ -85,10 +91,11 @@ def build(
         routing=routing or routing_pb2_grpc.RoutingServiceStub(channel(settings.routing_target)),
         senders=Senders({bot.id: bot for bot in bots.values()}),
         verifier=verifier or _verifier(settings),
-        pacer=Pacer(limits),
+        pacer=Pacer(limits, observer=metrics),
         max_pace_wait=settings.max_pace_wait_seconds,
+        metrics=metrics,
     )
     app = web.Application(client_max_size=MAX_PUSH_BYTES)
     app.add_routes(routes(worker))
     app.router.add_get("/healthz", healthz)
-    return Delivery(app, worker, bots)
+    return Delivery(app, worker, bots, metrics)
