@@ -84,6 +84,7 @@ def test_the_log_rendering_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
         "log_level": "INFO",
         "grpc_host": "127.0.0.1",
         "grpc_port": 50052,
+        "grpc_reflection": False,
         "metrics_port": None,
         "shutdown_grace_seconds": 10.0,
         "bot_token": "**********",
