@@ -10,6 +10,7 @@ from servicekit.logs import configure_logging
 from servicekit.metrics import serve_metrics
 from servicekit.settings import settings_for_log
 
+from .db.schema import SchemaOutdated
 from .settings import RoutingSettings
 from .wiring import build
 
@@ -21,7 +22,13 @@ async def _main() -> None:
     configure_logging("routing", settings.log_level)
     log.info("starting", extra={"settings": settings_for_log(settings)})
     routing = build(settings)
-    await routing.start()
+    try:
+        await routing.start()
+    except SchemaOutdated as error:
+        # What to do, in one line: the operator runs the migration Job, not a debugger.
+        log.error(str(error))
+        await routing.engine.dispose()
+        raise SystemExit(1) from None
     assert routing.server is not None
     log.info("serving", extra={"grpc_port": routing.server.port})
     metrics = serve_metrics(routing.metrics.registry, settings)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from servicekit.internal_auth import InternalServerSettings
 from servicekit.lanes import LaneSettings, default_lanes
 from servicekit.settings import ServiceSettings
 from services.routing.domain.onboarding import Texts
@@ -14,14 +15,16 @@ from services.routing.domain.onboarding import Texts
 _TEXTS = Texts()
 
 
-class RoutingSettings(ServiceSettings):
+class RoutingSettings(ServiceSettings, InternalServerSettings):
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_ROUTING_", hide_input_in_errors=True)
 
     grpc_port: int = 50052
     # sqlite+aiosqlite:///path (embedded) or mysql+aiomysql://user:pw@host/db.
     database_url: SecretStr = SecretStr("sqlite+aiosqlite:///var/switchboard.db")
-    # The embedded mode migrates at start; production runs migrations as a Job.
     migrate_on_start: bool = False
+    """Upgrade the schema at start: a convenience for the embedded mode and development
+    only. In production the migration Job (`python -m services.routing.db upgrade`)
+    runs first, and routing refuses to start on a schema older than it needs."""
 
     dispatcher: Literal["local", "cloud_tasks"] = "local"
     # Where delivery's push endpoint listens (the local dispatcher and Cloud Tasks).

@@ -18,6 +18,7 @@ from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 from .checker import EmailChecker
 from .db.engine import make_engine, session_factory
 from .db.migrate import upgrade
+from .db.schema import check_at_start
 from .db.urls import sync_url
 from .directory import Directory, HttpDirectory, TableDirectory
 from .dispatch.local import LocalDispatcher
@@ -52,6 +53,8 @@ class Routing:
     _gauges_task: asyncio.Task | None = field(default=None, repr=False)
 
     async def start(self) -> None:
+        """Serve; raises SchemaOutdated first when the database's schema is too old."""
+        await check_at_start(self.engine)
         if hasattr(self.dispatcher, "start"):
             await self.dispatcher.start()
         servicer = RoutingServicer(

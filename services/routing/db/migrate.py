@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import NullPool
 
+from services.routing.db.migration_lock import migration_lock
 from services.routing.db.models import Base
 from services.routing.db.urls import sync_url
 
@@ -27,24 +30,67 @@ CONTEXT_OPTIONS: dict[str, Any] = {
     "render_as_batch": True,
     "compare_type": True,
 }
+# Long enough for another run's slowest migration (an ALTER of a big table on MySQL).
+LOCK_TIMEOUT_SECONDS = 300.0
 
 
-def upgrade(url: str | URL, revision: str = "head") -> None:
-    """Migrate the database up to revision (default: the newest)."""
-    with _connection(url) as connection:
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """Where a migration run found the database and where it left it."""
+
+    before: str | None
+    after: str | None
+
+    @property
+    def applied(self) -> bool:
+        return self.before != self.after
+
+
+def upgrade(
+    url: str | URL,
+    revision: str = "head",
+    *,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+    on_wait: Callable[[], None] | None = None,
+) -> Moved:
+    """Migrate the database up to revision (default: the newest), one run at a time:
+    a run that starts while another runs waits for it, then finds nothing to do."""
+    with _connection(url, lock_timeout=lock_timeout, on_wait=on_wait) as connection:
+        before = revision_of(connection)
         command.upgrade(_config(connection), revision)
+        return Moved(before, revision_of(connection))
 
 
-def downgrade(url: str | URL, revision: str) -> None:
+def downgrade(
+    url: str | URL, revision: str, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS
+) -> Moved:
     """Migrate the database down to revision ("base" removes every table)."""
-    with _connection(url) as connection:
+    with _connection(url, lock_timeout=lock_timeout) as connection:
+        before = revision_of(connection)
         command.downgrade(_config(connection), revision)
+        return Moved(before, revision_of(connection))
 
 
 def current_revision(url: str | URL) -> str | None:
     """The revision the database is at, or None before the first migration."""
     with _connection(url) as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return revision_of(connection)
+
+
+@cache
+def head_revision() -> str:
+    """The newest revision this code has (read from the versions folder once)."""
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None, "routing has no migrations"
+    return head
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every revision this code has; a database at another one was migrated by a newer
+    release."""
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()
+    return frozenset(script.revision for script in scripts)
 
 
 def model_diff(url: str | URL) -> list[Any]:
@@ -72,11 +118,29 @@ def _config(connection: Connection) -> Config:
     return config
 
 
+def revision_of(connection: Connection) -> str | None:
+    """The revision the connection's database is at (None before the first migration)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
 @contextmanager
-def _connection(url: str | URL) -> Iterator[Connection]:
+def _connection(
+    url: str | URL,
+    *,
+    lock_timeout: float | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[Connection]:
+    """A connection in a transaction; with a lock_timeout, holding the migration lock."""
     engine = create_engine(sync_url(url), poolclass=NullPool)
     try:
-        with engine.begin() as connection:
-            yield connection
+        if lock_timeout is None:
+            with engine.begin() as connection:
+                yield connection
+        else:
+            with (
+                migration_lock(engine, timeout=lock_timeout, on_wait=on_wait),
+                engine.begin() as connection,
+            ):
+                yield connection
     finally:
         engine.dispose()
