@@ -9,6 +9,7 @@ from aiohttp import web
 
 from servicekit.grpc_server import run_until_signalled, start_server
 from servicekit.logs import configure_logging
+from servicekit.metrics import serve_metrics
 from servicekit.settings import settings_for_log
 from switchboard.admin.v1 import admin_pb2, admin_pb2_grpc
 
@@ -35,8 +36,11 @@ async def _main() -> None:
         service_names=[SERVICE_NAME],
     )
     log.info("serving", extra={"http_port": runner.addresses[0][1], "grpc_port": server.port})
+    metrics = serve_metrics(admin.metrics.registry, settings)
     await run_until_signalled(
-        server, grace=settings.shutdown_grace_seconds, cleanups=[runner.cleanup, admin.close]
+        server,
+        grace=settings.shutdown_grace_seconds,
+        cleanups=[runner.cleanup, admin.close, *([metrics.stop] if metrics else [])],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from servicekit.logs import correlation_id
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 
 from .errors import Failure
+from .metrics import AdminMetrics
 
 log = logging.getLogger(__name__)
 # The audit write follows the answer's work; a stuck routing must not hold it long.
@@ -43,20 +45,32 @@ class Attempt:
 
 @asynccontextmanager
 async def audited(
-    ops: operations_pb2_grpc.OperationsServiceStub, action: str, *, via: str
+    ops: operations_pb2_grpc.OperationsServiceStub,
+    action: str,
+    *,
+    via: str,
+    metrics: AdminMetrics | None = None,
 ) -> AsyncIterator[Attempt]:
     """Audit the block as one call: "ok" if it ends normally, else the failure's result
-    ("error" for anything unforeseen). The block's exception goes on unchanged."""
+    ("error" for anything unforeseen); count it in `metrics` under the same words. The
+    block's exception goes on unchanged."""
     attempt = Attempt(action, via)
+    started = time.perf_counter()
+
+    async def ended(result: str) -> None:
+        if metrics is not None:
+            metrics.called(action, result, time.perf_counter() - started)
+        await record(ops, attempt, result)
+
     try:
         yield attempt
     except Failure as failure:
-        await record(ops, attempt, failure.result)
+        await ended(failure.result)
         raise
     except Exception:
-        await record(ops, attempt, "error")
+        await ended("error")
         raise
-    await record(ops, attempt, "ok")
+    await ended("ok")
 
 
 async def record(

@@ -18,6 +18,7 @@ from .audit import Attempt, audited
 from .auth import Caller, authenticate, authorize, bearer, claimed_key_id
 from .errors import Failure
 from .forwarding import create_key, forward, summary_window, timestamp
+from .metrics import AdminMetrics
 from .scopes import DEACTIVATE_ACTIONS, OPERATIONS
 
 Target = tuple[str, object] | None
@@ -75,8 +76,14 @@ def _forwarding(rpc: str, doc: str) -> Callable[..., Awaitable[Message]]:
 
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
-    def __init__(self, ops: operations_pb2_grpc.OperationsServiceStub) -> None:
+    def __init__(
+        self,
+        ops: operations_pb2_grpc.OperationsServiceStub,
+        *,
+        metrics: AdminMetrics | None = None,
+    ) -> None:
         self.ops = ops
+        self.metrics = metrics
 
     async def guarded(
         self, rpc: str, request: Any, context: grpc.aio.ServicerContext, run: Run
@@ -87,7 +94,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
             DEACTIVATE_ACTIONS.get(request.kind, op.action) if rpc == "Deactivate" else op.action
         )
         try:
-            async with audited(self.ops, action, via="grpc") as attempt:
+            async with audited(self.ops, action, via="grpc", metrics=self.metrics) as attempt:
                 target = TARGETS[rpc](request) if rpc in TARGETS else None
                 if target:
                     attempt.target(*target)

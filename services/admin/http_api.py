@@ -19,8 +19,9 @@ from switchboard.operations.v1 import operations_pb2_grpc
 
 from . import routes_customers, routes_jobs, routes_keys, routes_registry
 from .errors import Failure
+from .metrics import AdminMetrics
 from .openapi import document
-from .rest import MAX_BODY, OPS, Route, endpoint
+from .rest import CALLS, MAX_BODY, OPS, Route, endpoint
 
 log = logging.getLogger(__name__)
 ROUTES: list[Route] = [
@@ -89,11 +90,15 @@ async def healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_app(ops: operations_pb2_grpc.OperationsServiceStub) -> web.Application:
-    """The REST app over routing's OperationsService."""
+def build_app(
+    ops: operations_pb2_grpc.OperationsServiceStub, *, metrics: AdminMetrics | None = None
+) -> web.Application:
+    """The REST app over routing's OperationsService; each call counted in `metrics`."""
     # One byte over the limit: aiohttp refuses a body of exactly client_max_size.
     app = web.Application(middlewares=[answer_errors], client_max_size=MAX_BODY + 1)
     app[OPS] = ops
+    if metrics is not None:
+        app[CALLS] = metrics
     spec = document(ROUTES, version=_version())
 
     async def openapi(_: web.Request) -> web.Response:

@@ -24,12 +24,14 @@ from .audit import Attempt, audited
 from .auth import Caller, authenticate, authorize, bearer, claimed_key_id
 from .errors import invalid
 from .forwarding import forward
+from .metrics import AdminMetrics
 from .proto_json import to_json
 from .scopes import OPERATIONS
 from .validation import path_int, too_large, validated, validated_query
 
 MAX_BODY = 1024 * 1024
 OPS: web.AppKey[operations_pb2_grpc.OperationsServiceStub] = web.AppKey("operations")
+CALLS: web.AppKey[AdminMetrics] = web.AppKey("calls")
 
 
 @dataclass
@@ -83,7 +85,8 @@ def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
 
     async def handle(request: web.Request) -> web.Response:
         ops = request.app[OPS]
-        async with audited(ops, route.audit_action, via="rest") as attempt:
+        calls = request.app.get(CALLS)
+        async with audited(ops, route.audit_action, via="rest", metrics=calls) as attempt:
             if route.target:
                 kind, parameter = route.target
                 attempt.target(kind, request.match_info[parameter])

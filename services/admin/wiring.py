@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from aiohttp import web
@@ -13,6 +13,7 @@ from switchboard.operations.v1 import operations_pb2_grpc
 
 from .grpc_api import AdminServicer
 from .http_api import AccessLogger, build_app
+from .metrics import AdminMetrics
 from .settings import AdminSettings
 
 
@@ -23,6 +24,7 @@ class Admin:
     app: web.Application
     servicer: AdminServicer
     ops: operations_pb2_grpc.OperationsServiceStub
+    metrics: AdminMetrics = field(default_factory=AdminMetrics)
     _link: grpc.aio.Channel | None = None
 
     def runner(self, *, shutdown_timeout: float) -> web.AppRunner:
@@ -49,4 +51,11 @@ def build(
     if ops is None:
         link = channel(settings.routing_target)
         ops = operations_pb2_grpc.OperationsServiceStub(link)
-    return Admin(app=build_app(ops), servicer=AdminServicer(ops), ops=ops, _link=link)
+    metrics = AdminMetrics()
+    return Admin(
+        app=build_app(ops, metrics=metrics),
+        servicer=AdminServicer(ops, metrics=metrics),
+        ops=ops,
+        metrics=metrics,
+        _link=link,
+    )

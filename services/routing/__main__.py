@@ -1,4 +1,10 @@
-"""python -m services.routing — routing's gRPC API and the outbox relay."""
+"""python -m services.routing — routing's gRPC API and the outbox relay.
+
+On SIGTERM: readiness NOT_SERVING; the relay stops handing out jobs and the local
+dispatcher's pushes in flight finish (gRPC still answers, for delivery to report them),
+what was not pushed goes back to the outbox; gRPC refuses new calls and finishes those
+in flight; the database closes; exit 0. All within `shutdown_grace_seconds`.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ async def _main() -> None:
     await run_until_signalled(
         routing.server,
         grace=settings.shutdown_grace_seconds,
+        drains=[routing.drain],
         cleanups=[routing.close, *([metrics.stop] if metrics else [])],
     )
 

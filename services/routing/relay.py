@@ -69,6 +69,9 @@ class Relay:
         self._wake = asyncio.Event()
         self._next_due: datetime | None = None
         self._sending: set[asyncio.Task[None]] = set()
+        # Set at shutdown: heads still taken out (by a record, a report) go back to the
+        # outbox instead of to a dispatcher that is closing.
+        self.stopping = False
 
     def wake(self) -> None:
         """A head's due time changed (a retry, an album started, a job moved): look again
@@ -77,7 +80,7 @@ class Relay:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        await self.recover(everything=True)
+        await self._recover_at_start()
         recovered = loop.time()
         while True:
             self._wake.clear()
@@ -92,13 +95,27 @@ class Relay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
             if loop.time() - recovered >= self.idle_seconds:
-                await self.recover(everything=False)
                 recovered = loop.time()
+                try:
+                    await self.recover(everything=False)
+                except Exception:
+                    # The database away for a moment must not end the relay for good.
+                    log.exception("relay recovery failed; retrying")
             # Wakes come with reported retries; under load, those within min_interval
             # share one pass (each pass is a transaction of its own).
             rest = self.min_interval - (loop.time() - started)
             if rest > 0:
                 await asyncio.sleep(rest)
+
+    async def _recover_at_start(self) -> None:
+        """Everything out goes back first; a database not answering yet is waited for."""
+        while True:
+            try:
+                await self.recover(everything=True)
+                return
+            except Exception:
+                log.exception("relay recovery failed; retrying")
+                await asyncio.sleep(self.idle_seconds)
 
     def _seconds_to_next_due(self) -> float:
         """Until the next waiting head (a retry_after, a backoff) is due, so it is
@@ -161,14 +178,24 @@ class Relay:
         cannot take goes back to the outbox for a while."""
         for head in heads:
             handout = _handout(head)
+            if self.stopping:
+                await self.give_back([handout], delay=timedelta(0))
+                continue
             try:
                 await self.dispatch(handout)
             except Exception:
                 log.exception("dispatch failed", extra={"job_id": handout.job_id})
-                await self._give_back(handout)
+                await self.give_back([handout])
 
-    async def _give_back(self, handout: Handout) -> None:
-        again = datetime.now(UTC) + GIVE_BACK_DELAY
+    async def give_back(
+        self, handouts: list[Handout], *, delay: timedelta = GIVE_BACK_DELAY
+    ) -> None:
+        """Put jobs handed out but never pushed back to pending, due after `delay`."""
+        for handout in handouts:
+            await self._give_back(handout, delay)
+
+    async def _give_back(self, handout: Handout, delay: timedelta) -> None:
+        again = datetime.now(UTC) + delay
         async with self.sessions() as session, session.begin():
             await outbox_heads.lock(session, handout.destination_key)
             result = await session.execute(

@@ -12,6 +12,7 @@ import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from servicekit.grpc_server import RunningServer, start_server
+from servicekit.readiness import Readiness
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
@@ -28,6 +29,7 @@ from .grpc_api import RoutingServicer
 from .metrics import RoutingMetrics
 from .operations_api import OperationsServicer
 from .outbox_gauges import OutboxGauges
+from .readiness import CHECK_TIMEOUT, DatabaseCheck
 from .relay import Dispatch, Relay
 from .settings import RoutingSettings
 from .usecases.intake import Rules
@@ -77,6 +79,7 @@ class Routing:
             port=self.settings.grpc_port,
             register=register,
             service_names=[SERVICE_NAME, OPERATIONS_SERVICE_NAME],
+            readiness=Readiness(DatabaseCheck(self.engine), timeout=CHECK_TIMEOUT),
         )
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self._checker_task = asyncio.create_task(self.checker.run(), name="email-checker")
@@ -85,6 +88,21 @@ class Routing:
             # Counted only where someone can scrape it: a query per interval per replica.
             gauges = OutboxGauges(self.sessions, self.metrics, interval=interval)
             self._gauges_task = asyncio.create_task(gauges.run(), name="outbox-gauges")
+
+    async def drain(self) -> None:
+        """Stop handing out work and finish what is out (at SIGTERM, while gRPC still
+        answers: delivery reports the pushes in flight to it). Jobs taken out but not
+        pushed go back to the outbox, due at once, for the next relay to hand out."""
+        self.relay.stopping = True
+        for task in (self._checker_task, self._relay_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.relay.drain()
+        if hasattr(self.dispatcher, "drain"):
+            unpushed = await self.dispatcher.drain()
+            await self.relay.give_back(unpushed, delay=timedelta(0))
 
     async def close(self) -> None:
         for task in (self._gauges_task, self._checker_task, self._relay_task):

@@ -1,7 +1,9 @@
 """The local dispatcher: the embedded mode's queues. Each lane pushes its jobs to the
 delivery worker over HTTP with a token it signs, at the lane's rate and concurrency,
 retrying a push that fails. It keeps nothing itself: the jobs live in the outbox, and
-after a crash the relay hands them out again."""
+after a crash the relay hands them out again. At shutdown it drains: pushes in flight
+finish (delivery reports their outcome to routing, which still answers), and what was
+not pushed is answered, for the relay to give back."""
 
 from __future__ import annotations
 
@@ -39,6 +41,9 @@ class LocalDispatcher:
         self._tasks: list[asyncio.Task] = []
         self._session: aiohttp.ClientSession | None = None
         self._next_slot: dict[str, float] = {}
+        self._pushing: set[asyncio.Task] = set()  # workers with a push on the wire
+        self._draining = False
+        self._unpushed: list[Handout] = []
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
@@ -48,6 +53,22 @@ class LocalDispatcher:
                 asyncio.create_task(self._worker(lane, settings), name=f"lane-{lane}")
                 for _ in range(settings.max_concurrent_dispatches)
             )
+
+    async def drain(self) -> list[Handout]:
+        """Take no more jobs and wait for the pushes in flight; answer the jobs queued
+        or between attempts, never pushed (the caller bounds the wait)."""
+        self._draining = True
+        for task in self._tasks:
+            # A push on the wire runs to its answer: cut off, its outcome could be lost
+            # after the send. Everything else a worker does may stop now.
+            if task not in self._pushing:
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for queue in self._queues.values():
+            while not queue.empty():
+                self._unpushed.append(queue.get_nowait())
+        unpushed, self._unpushed = self._unpushed, []
+        return unpushed
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -80,27 +101,46 @@ class LocalDispatcher:
 
     async def _worker(self, lane: str, settings: LaneSettings) -> None:
         queue = self._queues[lane]
-        while True:
+        while not self._draining:
             handout = await queue.get()
-            failures = 0
-            while True:
-                await self._pace(lane, settings)
-                pushed, retry_after = await self._push(handout)
-                if pushed:
-                    break
-                failures += 1
-                if failures >= settings.max_attempts:
-                    # The relay hands it out again once its dispatch counts as stale.
-                    log.error("giving up pushing a job", extra={"job_id": handout.job_id})
-                    break
-                if retry_after is not None:
-                    # The worker said when (e.g. once another push's claim runs out).
-                    await asyncio.sleep(retry_after)
-                    continue
-                ceiling = min(
-                    settings.max_backoff_seconds, settings.min_backoff_seconds * 2**failures
-                )
-                await asyncio.sleep(random.uniform(ceiling / 2, ceiling))
+            try:
+                await self._deliver(handout, lane, settings)
+            except asyncio.CancelledError:
+                self._unpushed.append(handout)  # not on the wire: the relay gives it back
+                raise
+
+    async def _deliver(self, handout: Handout, lane: str, settings: LaneSettings) -> None:
+        """Push until delivery takes the job, the attempts run out, or a drain begins."""
+        failures = 0
+        while True:
+            await self._pace(lane, settings)
+            pushed, retry_after = await self._push_tracked(handout)
+            if pushed:
+                return
+            if self._draining:
+                self._unpushed.append(handout)
+                return
+            failures += 1
+            if failures >= settings.max_attempts:
+                # The relay hands it out again once its dispatch counts as stale.
+                log.error("giving up pushing a job", extra={"job_id": handout.job_id})
+                return
+            if retry_after is not None:
+                # The worker said when (e.g. once another push's claim runs out).
+                await asyncio.sleep(retry_after)
+                continue
+            ceiling = min(settings.max_backoff_seconds, settings.min_backoff_seconds * 2**failures)
+            await asyncio.sleep(random.uniform(ceiling / 2, ceiling))
+
+    async def _push_tracked(self, handout: Handout) -> tuple[bool, float | None]:
+        """`_push`, with this worker marked as having a push on the wire meanwhile."""
+        worker = asyncio.current_task()
+        assert worker is not None
+        self._pushing.add(worker)
+        try:
+            return await self._push(handout)
+        finally:
+            self._pushing.discard(worker)
 
     async def _push(self, handout: Handout) -> tuple[bool, float | None]:
         """Push once; answer whether delivery took it, and the wait its refusal asked for."""

@@ -61,6 +61,7 @@ async def admin(db_sessions: Sessions) -> AsyncIterator[Admin]:
                 sessions=db_sessions,
                 http=http,
                 routing=routing,
+                metrics=built.metrics,
             )
     finally:
         await admin_link.close()

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from servicekit import api_keys
 from servicekit.grpc_server import RunningServer
+from services.admin.metrics import AdminMetrics
 from services.routing.db.models import ApiKey, AuditEntry
 from services.routing.ops import api_keys as stored_keys
 from switchboard.admin.v1 import admin_pb2_grpc
@@ -36,6 +37,7 @@ class Admin:
     sessions: Sessions
     http: aiohttp.ClientSession
     routing: RunningServer  # stop it to see admin with routing down
+    metrics: AdminMetrics | None = None  # what build() counts calls in
 
     async def key(
         self, *scopes: str, expired: bool = False, revoked: bool = False, name: str = "test"
