@@ -59,6 +59,23 @@ bench-pipeline: venv ## Benchmarks (not tests): pipeline ack latency and end-to-
 	$(PY) bench/pipeline_ack.py latency --backend sqlite
 	$(PY) bench/pipeline_e2e.py --backend sqlite
 
+# --- The image and the Kubernetes manifests -------------------------------------------
+DEPLOY_STAMP := $(VENV)/.deploy-check-stamp
+# For the image: CPython 3.11 on Linux, whatever this machine runs.
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform linux \
+	--custom-compile-command 'make lock' --quiet
+
+$(DEPLOY_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,deploy-check]'
+	@touch $(DEPLOY_STAMP)
+
+.PHONY: lock
+lock: $(DEPLOY_STAMP) ## Re-lock the image's dependencies (requirements*.lock) after pyproject.toml changes; LOCK_ARGS=--upgrade takes new releases
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements.lock
+	@# The build lock: the setuptools that builds the project's wheel in the image.
+	$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' \
+		| $(VENV)/bin/uv pip compile - $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements-build.lock
+
 .PHONY: clean
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache
