@@ -35,6 +35,10 @@ sandbox: venv ## Run only the Bot API sandbox with the demo scenario
 proto: venv ## Regenerate switchboard/ (Python contracts) from protos/
 	$(PY) protos/generate.py
 
+.PHONY: docs
+docs: venv ## Regenerate docs/configuration.md from the settings classes (a test fails when stale)
+	$(PY) -m deploy.settings_reference
+
 .PHONY: lint
 lint: venv ## ruff check and format check, import contracts
 	$(VENV)/bin/ruff check .

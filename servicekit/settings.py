@@ -35,16 +35,28 @@ class ServiceSettings(BaseSettings):
     )
 
     log_level: LogLevel = "INFO"
+    """The lowest level logged (JSON lines on standard output)."""
     grpc_host: str = "127.0.0.1"
+    """The address the gRPC server (and the /metrics endpoint) binds: 127.0.0.1 on one
+    machine, 0.0.0.0 in a container.
+    """
     # Each service gives its own default by redefining the field; the range check is a
     # validator rather than Field(ge=, le=) because a redefinition drops Field's.
     grpc_port: int
+    """The gRPC server's port: the service's API if it has one, and always the standard
+    health service the probes ask. 0 lets the kernel pick (tests).
+    """
     grpc_reflection: bool = False
     """Serve gRPC server reflection (for grpcurl and the like). Off by default: it hands
     anyone who reaches the port a map of the API."""
-    # None: the service runs no metrics endpoint (tests, one-off commands).
     metrics_port: int | None = None
+    """Serve Prometheus metrics at /metrics on this port (on grpc_host, never the public
+    HTTP port); unset runs no metrics endpoint (tests, one-off commands).
+    """
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    """On SIGTERM, how long work in flight may take to finish after readiness turns
+    false and new work stops; Kubernetes' terminationGracePeriodSeconds must be longer.
+    """
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from servicekit.internal_auth import InternalCallerSettings
 from servicekit.settings import ServiceSettings
 
 ROLES = ("client", "cs", "cr", "treatment")
@@ -29,43 +30,79 @@ class ServedBot:
     secret: bytes | None = field(default=None, repr=False)
 
 
-class IngressSettings(ServiceSettings):
+class IngressSettings(ServiceSettings, InternalCallerSettings):
     """Knobs of the ingress process; a role without a token is not served."""
 
     # hide_input_in_errors: a rejected token or secret must not be echoed into the
     # startup error (pydantic prints the input value by default).
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_INGRESS_", hide_input_in_errors=True)
 
-    # gRPC here serves only the standard health service (probes), not an API.
     grpc_port: int = 50051
+    """The gRPC port; ingress serves only the standard health service there (the
+    probes), no API.
+    """
     http_host: str = "127.0.0.1"
+    """The address the webhook server binds (0.0.0.0 in a container)."""
     http_port: int = Field(default=8080, ge=0, le=65535)
+    """The webhook server's port: Telegram posts to /webhook/<role>; /healthz and
+    /readyz are the probes.
+    """
     routing_target: str = "127.0.0.1:50052"
-    # Telegram waits ~60 s for an answer; failing sooner lets it retry sooner.
+    """host:port of routing's gRPC API."""
     routing_deadline_seconds: float = Field(default=5.0, gt=0)
+    """How long a RecordUpdates call to routing may take. Telegram waits about 60 s for
+    an answer; failing sooner lets it retry sooner.
+    """
     mode: Literal["webhook", "polling"] = "webhook"
+    """`webhook`: Telegram posts updates (production); `polling`: ingress long-polls
+    getUpdates (real bots without a public URL).
+    """
 
     client_token: SecretStr | None = None
+    """The client bot's token (digits:secret); a role without a token is not served."""
     cs_token: SecretStr | None = None
+    """The CS bot's token."""
     cr_token: SecretStr | None = None
+    """The CR bot's token."""
     treatment_token: SecretStr | None = None
+    """The Treatment bot's token."""
     client_webhook_secret: SecretStr | None = None
+    """The client bot's webhook secret (1-256 of A-Z a-z 0-9 _ -): Telegram sends it in
+    X-Telegram-Bot-Api-Secret-Token and anything else is refused with 401. Required in
+    webhook mode for every served bot.
+    """
     cs_webhook_secret: SecretStr | None = None
+    """The CS bot's webhook secret."""
     cr_webhook_secret: SecretStr | None = None
+    """The CR bot's webhook secret."""
     treatment_webhook_secret: SecretStr | None = None
+    """The Treatment bot's webhook secret."""
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    """The largest webhook body accepted; a larger one is answered 413 and counted."""
     batch_window_ms: float = Field(default=2.0, ge=0)
+    """How long an update may wait for others to share one RecordUpdates call."""
     batch_max: int = Field(default=100, ge=1)
-    # RecordUpdates calls one process keeps outstanding; more updates wait and go in
-    # one call when a call ends, so under load routing runs few, large transactions.
+    """The most updates in one RecordUpdates call (and the getUpdates limit when
+    polling).
+    """
     batch_max_in_flight: int = Field(default=2, ge=1)
-    # Sent as Retry-After with a 503: Telegram honours it exactly, instead of backing
-    # off towards 60-120 s, so updates flow again soon after routing is back.
+    """RecordUpdates calls one process keeps outstanding; more updates wait and go in
+    one call when a call ends, so under load routing runs few, large transactions.
+    """
     unavailable_retry_after_seconds: int = Field(default=2, ge=1)
+    """Sent as Retry-After with a 503 when routing cannot record: Telegram honours it
+    instead of backing off towards 60-120 s, so updates flow again soon after routing is
+    back.
+    """
 
     bot_api_base: str = "https://api.telegram.org"
+    """The Bot API's base URL (the sandbox's in development)."""
     poll_timeout_seconds: int = Field(default=25, ge=0, le=50)
+    """The long-poll timeout of each getUpdates call in polling mode."""
+    webhook_info_interval_seconds: float = Field(default=60.0, ge=0)
+    """In webhook mode with metrics on: how often getWebhookInfo is asked for each bot's
+    pending update count and last delivery error (exported on /metrics); 0 = never."""
 
     @field_validator("bot_api_base")
     @classmethod

@@ -19,65 +19,102 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_ROUTING_", hide_input_in_errors=True)
 
     grpc_port: int = 50052
-    # sqlite+aiosqlite:///path (embedded) or mysql+aiomysql://user:pw@host/db.
+    """The gRPC port: RoutingService and OperationsService, and the health service."""
     database_url: SecretStr = SecretStr("sqlite+aiosqlite:///var/switchboard.db")
+    """The database: sqlite+aiosqlite:///path (embedded) or
+    mysql+aiomysql://user:password@host/db (production).
+    """
     migrate_on_start: bool = False
     """Upgrade the schema at start: a convenience for the embedded mode and development
     only. In production the migration Job (`python -m services.routing.db upgrade`)
     runs first, and routing refuses to start on a schema older than it needs."""
 
     dispatcher: Literal["local", "cloud_tasks"] = "local"
-    # Where delivery's push endpoint listens (the local dispatcher and Cloud Tasks).
+    """How outbox jobs reach delivery: `local` (built-in dispatcher, pushes signed with
+    push_secret) or `cloud_tasks` (one Google Cloud Tasks queue per lane).
+    """
     delivery_url: str = "http://127.0.0.1:8082"
-    # Shared with delivery: the local dispatcher signs its pushes with it.
+    """The base URL of delivery's push endpoint (jobs go to <delivery_url>/push/<lane>),
+    for the local dispatcher and Cloud Tasks alike.
+    """
     push_secret: SecretStr = SecretStr("")
+    """Shared with delivery: the local dispatcher signs each push with it (bound to the
+    lane and the job). Required with the local dispatcher.
+    """
     lanes: dict[str, LaneSettings] = Field(default_factory=default_lanes)
+    """Each lane's dispatch rate, concurrency and retry policy (JSON; see Lanes below)."""
 
     cloud_tasks_project: str = ""
+    """The Google Cloud project of the Cloud Tasks queues."""
     cloud_tasks_location: str = ""
-    # The service account whose OIDC token Cloud Tasks attaches to each push.
+    """The region of the Cloud Tasks queues (e.g. europe-west1)."""
     cloud_tasks_service_account: str = ""
-    # The OIDC audience on every task; delivery checks this one value
-    # (SWITCHBOARD_DELIVERY_PUSH_AUDIENCE). Empty: the delivery URL.
+    """The service account whose OIDC token Cloud Tasks attaches to each push (delivery
+    checks it).
+    """
     cloud_tasks_audience: str = ""
-    # host:port of a Cloud Tasks emulator (tests); empty = Google's API.
+    """The OIDC audience on every task; delivery checks this one value
+    (SWITCHBOARD_DELIVERY_PUSH_AUDIENCE). Empty: the delivery URL.
+    """
     cloud_tasks_emulator: str = ""
+    """host:port of a Cloud Tasks emulator (tests); empty uses Google's API."""
 
-    # How long a delivery worker's claim on a job holds: longer than a worker can take
-    # (pacing wait + Telegram timeout + reporting), since a second push may send once it
-    # runs out; a worker that dies mid-send holds its destination up for this long.
     claim_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a delivery worker's claim on a job holds. Longer than a worker can take
+    (pacing wait + Telegram timeout + reporting), since a second push may send once it
+    runs out; a worker that dies mid-send holds its destination up for this long.
+    """
 
     relay_batch: int = Field(default=200, ge=1)
+    """The most jobs the outbox relay hands to the dispatcher in one pass."""
     relay_idle_seconds: float = Field(default=1.0, gt=0)
-    # Passes of the relay start at least this far apart; wakes in between share one.
+    """How often the relay looks for due jobs when nothing wakes it."""
     relay_min_interval_ms: float = Field(default=10.0, ge=0, le=1000)
+    """Passes of the relay start at least this far apart; wakes in between share one."""
     outbox_metrics_interval_seconds: float = Field(default=15.0, ge=0)
     """How often the outbox's depth and oldest unfinished job per lane are counted for
     /metrics (one grouped query per replica); 0 turns the count off."""
 
-    # How a staff line reaches the client: {name} and {role} are the staff registry's
-    # display name and role label. The first line is shown bold.
     attribution_template: str = "{name} · {role}\n"
-    # A staff note (`/note …`), shown in the other staff topics only.
+    """How a staff line reaches the client: {name} and {role} are the staff registry's
+    display name and role label. The first line is shown bold.
+    """
     note_template: str = "📝 {name} · {role} · note for staff\n"
+    """The head of a staff note (/note …), shown in the other staff topics only, never
+    to the client.
+    """
     note_command: str = Field(default="note", pattern=r"^[a-z0-9_]{1,32}$")
+    """The staff command that marks a line as a note for staff (without the slash)."""
     delete_command: str = Field(default="delete", pattern=r"^[a-z0-9_]{1,32}$")
-    # Album items arriving within this long of each other go on as one album.
+    """The staff command that, as a reply, deletes a line and its copies (without the
+    slash).
+    """
     album_window_ms: float = Field(default=1000.0, ge=50, le=10000)
+    """Album items arriving within this long of each other go on as one album."""
 
-    # Onboarding: a client proves who they are with their account's email, checked
-    # against the directory table (imported through the operations API) or a company's
-    # HTTP directory service (see services/routing/directory.py for its contract).
     onboarding_tries_per_hour: int = Field(default=5, ge=1, le=100)
+    """Email tries a client has in a rolling hour before being asked to wait (a mistyped
+    address spends none).
+    """
     directory: Literal["table", "http"] = "table"
+    """Where a client's account email is looked up: `table` (the directory imported
+    through the operations API) or `http` (a company's directory service, see
+    services/routing/directory.py).
+    """
     directory_url: str = ""
+    """The directory service's URL (http or https), required when directory is `http`."""
     directory_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
-    # "Header-Name: value" sent to the directory service, e.g. "Authorization: Bearer …".
+    """How long one directory lookup may take before it is retried with backoff."""
     directory_auth_header: SecretStr = SecretStr("")
-    # Said when a customer is live: {name}, {email}, {team}, {treatment}, {confirmed_by}.
+    """"Header-Name: value" sent to the directory service, e.g. "Authorization: Bearer
+    …".
+    """
     welcome_client_template: str = _TEXTS.welcome_client
+    """Said to the client when their topics are ready: {name}, {email}, {team},
+    {treatment}, {confirmed_by}.
+    """
     welcome_staff_template: str = _TEXTS.welcome_staff
+    """Said in each new staff topic, with the same fields as the client's welcome."""
 
     @model_validator(mode="after")
     def _directory_has_a_url(self) -> RoutingSettings:
