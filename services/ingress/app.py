@@ -7,6 +7,7 @@ reverse order, when it is cleaned up.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from .polling import Poller
 from .routing_link import RoutingLink
 from .settings import IngressSettings
 from .webhook import WebhookEndpoint
+from .webhook_info import WebhookInfoWatcher
 
 METRICS = web.AppKey("metrics", IngressMetrics)
 ROUTING = web.AppKey("routing", RoutingLink)
@@ -63,6 +65,8 @@ def build(settings: IngressSettings, *, routing: grpc.aio.Channel | None = None)
             )
             # One static route per served role: an unknown role is aiohttp's 404.
             app.router.add_post(f"/webhook/{role}", endpoint.handle)
+        if settings.metrics_port is not None and settings.webhook_info_interval_seconds > 0:
+            app.cleanup_ctx.append(_webhook_info_context(ingress))
     else:
         app.cleanup_ctx.append(_polling_context(ingress))
     app.router.add_get("/healthz", _healthz)
@@ -120,6 +124,28 @@ def _polling_context(ingress: Ingress) -> Callable[[web.Application], AsyncItera
                     await poller.stop(timeout=settings.shutdown_grace_seconds)
             finally:
                 await session.close()
+
+    return context
+
+
+def _webhook_info_context(ingress: Ingress) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        settings = ingress.settings
+        session = aiohttp.ClientSession()
+        watcher = WebhookInfoWatcher(
+            settings.served_bots(),
+            session=session,
+            base_url=settings.bot_api_base,
+            interval=settings.webhook_info_interval_seconds,
+            metrics=ingress.metrics,
+        )
+        task = asyncio.get_running_loop().create_task(watcher.run(), name="webhook-info")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await session.close()
 
     return context
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from servicekit.metrics import counter, histogram, new_registry
+from servicekit.metrics import counter, gauge, histogram, new_registry
 from switchboard.routing.v1 import routing_pb2
 
 # The ack target is a p99 of 25 ms, so the buckets are finer below it than servicekit's.
@@ -32,7 +32,8 @@ class RoleMetrics:
 
 
 class IngressMetrics:
-    """Updates received by role and result, ack latency by role, batch sizes."""
+    """Updates received by role and result, ack latency by role, batch sizes; and what
+    Telegram's getWebhookInfo says about each bot (webhook_info.WebhookInfoWatcher)."""
 
     def __init__(self, roles: Iterable[str], registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else new_registry()
@@ -55,5 +56,25 @@ class IngressMetrics:
             "ingress_batch_size",
             "Updates per RecordUpdates call",
             buckets=BATCH_BUCKETS,
+        )
+        self.pending_updates = gauge(
+            self.registry,
+            "telegram_pending_updates",
+            "Updates Telegram holds for the bot, not yet delivered to its webhook "
+            "(getWebhookInfo's pending_update_count), by role",
+            ["role"],
+        )
+        self.webhook_last_error = gauge(
+            self.registry,
+            "telegram_webhook_last_error_timestamp_seconds",
+            "Unix time of the last error Telegram met delivering to the webhook "
+            "(getWebhookInfo's last_error_date), by role; absent until there is one",
+            ["role"],
+        )
+        self.webhook_info_failures = counter(
+            self.registry,
+            "telegram_webhook_info_failures",
+            "getWebhookInfo calls that failed (the gauges above keep their last value)",
+            ["role"],
         )
         self.roles = {role: RoleMetrics(updates, ack, role) for role in roles}
