@@ -181,13 +181,19 @@ class Launcher:
         inherited = {k: v for k, v in self.base_env.items() if not k.startswith("SWITCHBOARD_")}
         return {**inherited, **environment(service, self.settings.get(service, {}))}
 
-    def start(self, service: str) -> subprocess.Popen:
-        """Start `service`; its output is appended to its log."""
+    def start(self, service: str, *, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        """Start `service`; its output is appended to its log. `env` (its variables, as
+        a Kubernetes manifest gives them) replaces the settings, after the same check."""
+        if env is None:
+            full = self.env(service)
+        else:
+            check(service, env)
+            full = {**self.env(service), **env}
         # The child keeps its own copy of the file descriptor.
         with (self.logs / f"{service}.log").open("ab") as log:
             self.procs[service] = subprocess.Popen(
                 command(service, python=self.python),
-                env=self.env(service),
+                env=full,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
