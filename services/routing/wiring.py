@@ -125,22 +125,11 @@ def _dispatcher(settings: RoutingSettings) -> Dispatch:
         return LocalDispatcher(
             delivery_url=settings.delivery_url, secret=secret, lanes=settings.lanes
         )
-    from google.cloud import tasks_v2
-    from google.cloud.tasks_v2.services.cloud_tasks.transports import (
-        CloudTasksGrpcAsyncIOTransport,
-    )
+    # Imported here: the embedded mode never loads the Cloud Tasks client.
+    from .dispatch.cloud_tasks import CloudTasksDispatcher, make_client
 
-    from .dispatch.cloud_tasks import CloudTasksDispatcher
-
-    if settings.cloud_tasks_emulator:
-        channel = grpc.aio.insecure_channel(settings.cloud_tasks_emulator)
-        client = tasks_v2.CloudTasksAsyncClient(
-            transport=CloudTasksGrpcAsyncIOTransport(channel=channel)
-        )
-    else:
-        client = tasks_v2.CloudTasksAsyncClient()
     return CloudTasksDispatcher(
-        client,
+        make_client(emulator=settings.cloud_tasks_emulator),
         project=settings.cloud_tasks_project,
         location=settings.cloud_tasks_location,
         delivery_url=settings.delivery_url,

@@ -9,8 +9,10 @@ import hashlib
 import logging
 from collections.abc import Mapping
 
+import grpc
 from google.api_core import exceptions as api_exceptions
 from google.cloud import tasks_v2
+from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
 from google.protobuf import timestamp_pb2
 
 from ..relay import Handout
@@ -22,6 +24,20 @@ CONTENT_TYPE = "application/x-protobuf"
 def task_id(job_id: int, attempt: int, *, salt: str = "") -> str:
     """A hashed task id: Cloud Tasks spreads hashed names well (sequential ones are slow)."""
     return hashlib.sha256(f"{salt}:{job_id}:{attempt}".encode()).hexdigest()[:40]
+
+
+def queue_path(*, project: str, location: str, lane: str) -> str:
+    """The full name of a lane's queue: the queue id is the lane's name."""
+    return tasks_v2.CloudTasksAsyncClient.queue_path(project, location, lane)
+
+
+def make_client(*, emulator: str = "") -> tasks_v2.CloudTasksAsyncClient:
+    """A client of Google's API (Application Default Credentials), or of an emulator at
+    host:port over plaintext gRPC (credentials options would make it try TLS)."""
+    if not emulator:
+        return tasks_v2.CloudTasksAsyncClient()
+    channel = grpc.aio.insecure_channel(emulator)
+    return tasks_v2.CloudTasksAsyncClient(transport=CloudTasksGrpcAsyncIOTransport(channel=channel))
 
 
 class CloudTasksDispatcher:
@@ -49,7 +65,7 @@ class CloudTasksDispatcher:
         self.extra_headers = dict(extra_headers or {})
 
     def queue_path(self, lane: str) -> str:
-        return self.client.queue_path(self.project, self.location, lane)
+        return queue_path(project=self.project, location=self.location, lane=lane)
 
     def build_task(self, handout: Handout) -> tasks_v2.Task:
         url = f"{self.delivery_url}/push/{handout.lane}"

@@ -1,0 +1,1 @@
+"""Cloud Tasks queues from the lane settings (`python -m services.routing.queues`)."""
