@@ -11,7 +11,15 @@ import urllib.request
 import pytest
 from prometheus_client import REGISTRY, generate_latest
 
-from servicekit.metrics import counter, gauge, histogram, new_registry, start_metrics_server
+from servicekit.metrics import (
+    counter,
+    gauge,
+    histogram,
+    new_registry,
+    serve_metrics,
+    start_metrics_server,
+)
+from servicekit.settings import ServiceSettings
 
 
 def test_metrics_are_named_switchboard_and_live_in_their_own_registry() -> None:
@@ -51,3 +59,17 @@ def test_the_endpoint_serves_the_registry_on_the_bound_port_until_stopped() -> N
     assert "switchboard_updates_in_total 1.0" in body
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=5)
+
+
+def test_a_service_serves_metrics_on_its_internal_interface_only_when_told() -> None:
+    registry = new_registry(process_metrics=False)
+    counter(registry, "calls", "Calls.").inc()
+    assert serve_metrics(registry, ServiceSettings(grpc_port=0)) is None
+    server = serve_metrics(registry, ServiceSettings(grpc_port=0, metrics_port=0))
+    assert server is not None
+    try:
+        # grpc_host (127.0.0.1 by default) is where it listens: the internal interface.
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as r:
+            assert "switchboard_calls_total 1.0" in r.read().decode()
+    finally:
+        server.stop()
