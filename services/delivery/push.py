@@ -2,7 +2,9 @@
 or the local dispatcher. Only an authenticated push gets in; a job is claimed from
 routing before it is sent (a completed job is skipped), paced under Telegram's
 limits, sent, and its outcome reported to routing — only then is the push answered
-200, so a push whose outcome could not be recorded comes back."""
+200, so a push whose outcome could not be recorded comes back. Once delivery is
+stopping, a new push is answered 503 before anything is claimed, and the pushes in
+flight finish (gate.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 from .auth.errors import PushRejected, bearer_token
 from .auth.verifiers import PushVerifier
+from .gate import RETRY_AFTER_SECONDS, PushGate
 from .metrics import DeliveryMetrics
 from .outcome import Obstacle, Result, Verdict
 from .pacing import Pacer
@@ -56,6 +59,7 @@ class Worker:
     # The longest a push waits for its pacing slot before handing the job back.
     max_pace_wait: float = 5.0
     metrics: DeliveryMetrics = field(default_factory=DeliveryMetrics)
+    gate: PushGate = field(default_factory=PushGate)
 
 
 def _answer(status: int, **body: object) -> web.Response:
@@ -66,6 +70,15 @@ async def handle_push(request: web.Request, worker: Worker) -> web.Response:
     lane = request.match_info["lane"]
     if lane not in LANES:
         return _answer(404, error="unknown lane")
+    if worker.gate.closed:
+        # Stopping: not claimed, so the push may come back at once to another worker.
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return web.json_response({"error": "shutting down"}, status=503, headers=retry)
+    with worker.gate.holding():
+        return await _take(request, worker, lane)
+
+
+async def _take(request: web.Request, worker: Worker, lane: str) -> web.Response:
     try:
         claims = await worker.verifier.verify(bearer_token(request.headers.get("Authorization")))
     except PushRejected as rejected:
