@@ -1,4 +1,9 @@
-"""python -m services.admin — the operations API over REST and gRPC."""
+"""python -m services.admin — the operations API over REST and gRPC.
+
+On SIGTERM: readiness NOT_SERVING (gRPC and /readyz); REST calls in flight finish and
+the HTTP server stops; gRPC refuses new calls and finishes those in flight; the channel
+to routing closes; exit 0. All within `shutdown_grace_seconds`.
+"""
 
 from __future__ import annotations
 
@@ -34,13 +39,16 @@ async def _main() -> None:
         port=settings.grpc_port,
         register=lambda s: admin_pb2_grpc.add_AdminServiceServicer_to_server(servicer, s),
         service_names=[SERVICE_NAME],
+        readiness=admin.readiness,
     )
     log.info("serving", extra={"http_port": runner.addresses[0][1], "grpc_port": server.port})
     metrics = serve_metrics(admin.metrics.registry, settings)
     await run_until_signalled(
         server,
         grace=settings.shutdown_grace_seconds,
-        cleanups=[runner.cleanup, admin.close, *([metrics.stop] if metrics else [])],
+        # REST calls in flight finish first; then gRPC's; then the channel to routing.
+        drains=[runner.cleanup],
+        cleanups=[admin.close, *([metrics.stop] if metrics else [])],
     )
 
 

@@ -15,6 +15,7 @@ from aiohttp.abc import AbstractAccessLogger
 from servicekit import api_keys
 from servicekit.grpc_interceptors import CORRELATION_HEADER, incoming_correlation_id
 from servicekit.logs import bind_correlation_id
+from servicekit.readiness import Readiness
 from switchboard.operations.v1 import operations_pb2_grpc
 
 from . import routes_customers, routes_jobs, routes_keys, routes_registry
@@ -91,9 +92,13 @@ async def healthz(_: web.Request) -> web.Response:
 
 
 def build_app(
-    ops: operations_pb2_grpc.OperationsServiceStub, *, metrics: AdminMetrics | None = None
+    ops: operations_pb2_grpc.OperationsServiceStub,
+    *,
+    metrics: AdminMetrics | None = None,
+    readiness: Readiness | None = None,
 ) -> web.Application:
-    """The REST app over routing's OperationsService; each call counted in `metrics`."""
+    """The REST app over routing's OperationsService; each call counted in `metrics`;
+    `/readyz` answers `readiness` (always ready when none is given)."""
     # One byte over the limit: aiohttp refuses a body of exactly client_max_size.
     app = web.Application(middlewares=[answer_errors], client_max_size=MAX_BODY + 1)
     app[OPS] = ops
@@ -107,6 +112,7 @@ def build_app(
     for route in ROUTES:
         app.router.add_route(route.method, route.path, endpoint(route))
     app.router.add_get("/healthz", healthz, allow_head=False)
+    app.router.add_get("/readyz", (readiness or Readiness()).readyz, allow_head=False)
     app.router.add_get("/openapi.json", openapi, allow_head=False)
     return app
 

@@ -27,11 +27,12 @@ _ERRORS = {
 
 
 def document(routes: list[Route], *, version: str) -> dict[str, Any]:
-    """The whole document for `routes`, plus the two unauthenticated paths."""
+    """The whole document for `routes`, plus the unauthenticated paths."""
     schemas: dict[str, Any] = {}
     _model(ErrorBody, schemas, name="Error")
     paths: dict[str, Any] = {
         "/healthz": {"get": _open("Liveness: answers while the process runs", "healthz")},
+        "/readyz": {"get": _ready()},
         "/openapi.json": {"get": _open("This document", "openapi")},
     }
     for route in routes:
@@ -113,6 +114,13 @@ def _open(summary: str, operation_id: str) -> dict[str, Any]:
         "security": [],
         "responses": {"200": {"description": "OK", "content": {"application/json": {}}}},
     }
+
+
+def _ready() -> dict[str, Any]:
+    operation = _open("Readiness: 200 while routing answers, else 503", "readyz")
+    operation["responses"]["503"] = {"description": "Not ready: routing does not answer, or "
+                                     "admin is shutting down"}  # fmt: skip
+    return operation
 
 
 def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import grpc
 from aiohttp import web
 
 from servicekit.grpc_client import channel
+from servicekit.readiness import DependencyCheck, Readiness
 from switchboard.operations.v1 import operations_pb2_grpc
 
 from .grpc_api import AdminServicer
@@ -25,6 +26,8 @@ class Admin:
     servicer: AdminServicer
     ops: operations_pb2_grpc.OperationsServiceStub
     metrics: AdminMetrics = field(default_factory=AdminMetrics)
+    # Ready while routing answers: every operation is a call to it.
+    readiness: Readiness = field(default_factory=Readiness)
     _link: grpc.aio.Channel | None = None
 
     def runner(self, *, shutdown_timeout: float) -> web.AppRunner:
@@ -52,8 +55,10 @@ def build(
         link = channel(settings.routing_target)
         ops = operations_pb2_grpc.OperationsServiceStub(link)
     metrics = AdminMetrics()
+    readiness = Readiness(DependencyCheck("routing", settings.routing_target))
     return Admin(
-        app=build_app(ops, metrics=metrics),
+        app=build_app(ops, metrics=metrics, readiness=readiness),
+        readiness=readiness,
         servicer=AdminServicer(ops, metrics=metrics),
         ops=ops,
         metrics=metrics,

@@ -1,4 +1,10 @@
-"""python -m services.delivery — the push endpoint for the lanes, and DeliveryService."""
+"""python -m services.delivery — the push endpoint for the lanes, and DeliveryService.
+
+On SIGTERM: readiness NOT_SERVING (gRPC and /readyz); new pushes are answered 503 with
+Retry-After, unclaimed, while the pushes in flight finish their send and report it to
+routing; then the HTTP and gRPC servers stop and the bots' sessions close; exit 0. All
+within `shutdown_grace_seconds`.
+"""
 
 from __future__ import annotations
 
@@ -37,12 +43,14 @@ async def _main() -> None:
         port=settings.grpc_port,
         register=lambda s: delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(servicer, s),
         service_names=[SERVICE_NAME],
+        readiness=delivery.readiness,
     )
     log.info("serving", extra={"http_port": runner.addresses[0][1], "grpc_port": server.port})
     metrics = serve_metrics(delivery.metrics.registry, settings)
     await run_until_signalled(
         server,
         grace=settings.shutdown_grace_seconds,
+        drains=[delivery.drain],
         cleanups=[runner.cleanup, delivery.close, *([metrics.stop] if metrics else [])],
     )
 

@@ -10,6 +10,7 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiohttp import web
 
 from servicekit.grpc_client import channel
+from servicekit.readiness import DependencyCheck, Readiness, add_http_routes
 from switchboard.routing.v1 import routing_pb2_grpc
 
 from .auth.google_oidc import CertCache, GoogleOidcVerifier, fetch_google_certs
@@ -30,6 +31,12 @@ class Delivery:
     worker: Worker
     bots: dict[str, Bot]
     metrics: DeliveryMetrics = field(default_factory=DeliveryMetrics)
+    # Ready while routing answers: a push can be neither claimed nor reported without it.
+    readiness: Readiness = field(default_factory=Readiness)
+
+    async def drain(self) -> None:
+        """At SIGTERM: turn new pushes away (503), wait for those in flight to report."""
+        await self.worker.gate.close()
 
     async def close(self) -> None:
         for bot in self.bots.values():
@@ -56,10 +63,6 @@ def _verifier(settings: DeliverySettings) -> PushVerifier:
         service_account=settings.push_service_account,
         certs=CertCache(fetch_google_certs),
     )
-
-
-async def healthz(_: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
 
 
 def build(
@@ -97,5 +100,6 @@ def build(
     )
     app = web.Application(client_max_size=MAX_PUSH_BYTES)
     app.add_routes(routes(worker))
-    app.router.add_get("/healthz", healthz)
-    return Delivery(app, worker, bots, metrics)
+    readiness = Readiness(DependencyCheck("routing", settings.routing_target))
+    add_http_routes(app, readiness)
+    return Delivery(app, worker, bots, metrics, readiness)

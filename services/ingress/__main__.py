@@ -1,8 +1,9 @@
 """python -m services.ingress — settings from SWITCHBOARD_INGRESS_* variables.
 
-Serves the webhooks (or polls, in polling mode) until SIGTERM/SIGINT, then: health
-NOT_SERVING, stop accepting, let in-flight requests finish within the grace, send what
-is still gathering, close the channel to routing.
+Serves the webhooks (or polls, in polling mode) until SIGTERM/SIGINT, then: readiness
+NOT_SERVING (gRPC and /readyz), stop accepting, let in-flight requests finish (each is
+answered 200 only once routing recorded it), send what is still gathering, close the
+channel to routing, stop gRPC; exit 0. All within `shutdown_grace_seconds`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from servicekit.logs import configure_logging
 from servicekit.metrics import start_metrics_server
 from servicekit.settings import settings_for_log
 
-from .app import METRICS, build
+from .app import METRICS, READINESS, build
 from .settings import IngressSettings
 
 log = logging.getLogger("services.ingress")
@@ -54,6 +55,7 @@ async def serve(settings: IngressSettings) -> None:
             port=settings.grpc_port,
             register=lambda _server: None,
             service_names=[],
+            readiness=app[READINESS],
         )
     except BaseException:
         for cleanup in reversed(cleanups):
@@ -61,7 +63,13 @@ async def serve(settings: IngressSettings) -> None:
             if inspect.isawaitable(result):
                 await result
         raise
-    await run_until_signalled(health, grace=settings.shutdown_grace_seconds, cleanups=cleanups)
+    # The HTTP side is the work: it drains within the grace; what follows only closes.
+    await run_until_signalled(
+        health,
+        grace=settings.shutdown_grace_seconds,
+        drains=[runner.cleanup],
+        cleanups=cleanups[1:],
+    )
 
 
 def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import aiohttp
 import grpc
 from aiohttp import web
+
+from servicekit.readiness import DependencyCheck, Readiness, add_http_routes
 
 from .batcher import Batcher
 from .errors import RoutingUnavailable
@@ -26,6 +27,7 @@ from .webhook_info import WebhookInfoWatcher
 
 METRICS = web.AppKey("metrics", IngressMetrics)
 ROUTING = web.AppKey("routing", RoutingLink)
+READINESS = web.AppKey("readiness", Readiness)
 
 
 class Ingress:
@@ -69,8 +71,9 @@ def build(settings: IngressSettings, *, routing: grpc.aio.Channel | None = None)
             app.cleanup_ctx.append(_webhook_info_context(ingress))
     else:
         app.cleanup_ctx.append(_polling_context(ingress))
-    app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/readyz", _readyz)
+    # Ready while routing answers: without it no update can be recorded, so none acked.
+    app[READINESS] = Readiness(DependencyCheck("routing", settings.routing_target))
+    add_http_routes(app, app[READINESS])
     return app
 
 
@@ -149,12 +152,3 @@ def _webhook_info_context(ingress: Ingress) -> Callable[[web.Application], Async
 
     return context
 
-
-async def _healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-async def _readyz(request: web.Request) -> web.Response:
-    serving, status = await request.app[ROUTING].serving()
-    body: dict[str, Any] = {"ready": serving, "routing": status}
-    return web.json_response(body, status=200 if serving else 503)

@@ -1,14 +1,11 @@
-"""The gRPC channel to routing: RecordUpdates for the batcher, health for /readyz."""
+"""The gRPC channel to routing, for the batcher's RecordUpdates."""
 
 from __future__ import annotations
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from servicekit.grpc_client import channel
 from switchboard.routing.v1 import routing_pb2_grpc
-
-HEALTH_DEADLINE = 1.0  # seconds; a readiness probe must answer quickly either way
 
 # grpc backs off reconnecting up to 120 s by default; calls fail fast meanwhile, so
 # after a routing restart ingress would answer 503 for up to two minutes. Cap it.
@@ -28,29 +25,12 @@ class RoutingLink:
         self._channel = existing
         self._owned = existing is None
         self.stub: routing_pb2_grpc.RoutingServiceStub | None = None
-        self._health: health_pb2_grpc.HealthStub | None = None
 
     async def open(self) -> None:
         """Create the channel (unless one was given) and the stubs."""
         if self._channel is None:
             self._channel = channel(self._target, options=CHANNEL_OPTIONS)
         self.stub = routing_pb2_grpc.RoutingServiceStub(self._channel)
-        self._health = health_pb2_grpc.HealthStub(self._channel)
-
-    async def serving(self) -> tuple[bool, str]:
-        """Answer whether routing's health says SERVING, and the status or error seen."""
-        if self._health is None:
-            return False, "not started"
-        try:
-            # "": servicekit sets the server-wide status with its services', and turns
-            # it NOT_SERVING when routing starts draining.
-            response = await self._health.Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=HEALTH_DEADLINE
-            )
-        except grpc.aio.AioRpcError as error:
-            return False, error.code().name
-        status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
-        return response.status == health_pb2.HealthCheckResponse.SERVING, status
 
     async def close(self) -> None:
         """Close the channel if this link created it."""

@@ -103,11 +103,28 @@ class IngressSettings(ServiceSettings, InternalCallerSettings):
     webhook_info_interval_seconds: float = Field(default=60.0, ge=0)
     """In webhook mode with metrics on: how often getWebhookInfo is asked for each bot's
     pending update count and last delivery error (exported on /metrics); 0 = never."""
+    public_url: str = ""
+    """The public base URL Telegram posts updates to (https, e.g.
+    https://hooks.example.com); each bot's webhook is <public_url>/webhook/<role>. Read
+    by `python -m services.ingress.webhooks register`, not by the server.
+    """
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    """How many webhook requests Telegram keeps open at once per bot (1-100), set by
+    `python -m services.ingress.webhooks register`.
+    """
 
-    @field_validator("bot_api_base")
+    @field_validator("bot_api_base", "public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str) -> str:
+        # Telegram itself insists on https; plain http is for the sandbox.
+        if value and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", value):
+            raise ValueError("public_url must be an http(s) URL, e.g. https://hooks.example.com")
+        return value
 
     @model_validator(mode="after")
     def _bots_are_usable(self) -> IngressSettings:
