@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from servicekit.metrics import new_registry
 from services.routing.db.models import Job
@@ -16,7 +16,7 @@ from services.routing.metrics import RoutingMetrics
 from services.routing.outbox_gauges import OutboxGauges
 from services.routing.relay import Handout, Relay
 from switchboard.routing.v1 import routing_pb2
-from tests.integration.routing.stage import client_line, set_stage
+from tests.integration.routing.stage import CS_GROUP, client_line, set_stage
 from tests.integration.routing_db.fixtures import Sessions
 
 LANE = "client-to-staff"  # where a client's lines go
@@ -35,7 +35,13 @@ class Rig:
         self.handed.append(handout)
 
     def value(self, name: str, **labels: str) -> float:
-        return self.metrics.registry.get_sample_value(name, labels) or 0.0
+        """The sum of `name`'s samples whose labels include `labels`."""
+        return sum(
+            sample.value
+            for family in self.metrics.registry.collect()
+            for sample in family.samples
+            if sample.name == name and labels.items() <= sample.labels.items()
+        )
 
     async def record(self, *texts: str, first_id: int = 1) -> routing_pb2.RecordUpdatesResponse:
         request = routing_pb2.RecordUpdatesRequest()
@@ -131,3 +137,34 @@ async def test_the_outbox_gauges_count_unfinished_jobs_per_lane(db_sessions: Ses
     await gauges.refresh()
     assert rig.value("switchboard_outbox_pending_jobs", lane=LANE) == 0
     assert rig.value("switchboard_outbox_oldest_pending_age_seconds", lane=LANE) == 0
+
+
+async def test_jobs_failed_with_a_topic_that_could_not_be_recreated_are_counted(
+    db_sessions: Sessions,
+) -> None:
+    async with db_sessions() as session:
+        await set_stage(session)
+    rig = Rig(db_sessions)
+    await rig.record("one", "two")  # "one" out to both topics, "two" behind it
+    cs_head = next(h for h in rig.handed if f":{CS_GROUP}:" in h.destination_key)
+    assert await rig.report(
+        cs_head, outcome=routing_pb2.OUTCOME_FAILED, error_code=400,
+        error_description="Bad Request: message thread not found",
+        obstacle=routing_pb2.OBSTACLE_TOPIC_DELETED,
+    )  # fmt: skip
+    failures = "switchboard_outbox_permanent_failures_total"
+    assert rig.value(failures) == 0, "a deleted topic parks its jobs; nothing failed yet"
+    create = rig.handed[-1]
+    assert create.destination_key == f"chat:{CS_GROUP}:topics"
+    assert await rig.report(
+        create, outcome=routing_pb2.OUTCOME_FAILED, error_code=400,
+        error_description="Bad Request: not enough rights to create a topic",
+    )  # fmt: skip
+    assert rig.value(failures, lane=create.lane, reason="no_rights") == 1
+    # "one" and "two" waited for the new topic: they fail with it.
+    assert rig.value(failures, lane=LANE, reason="topic_deleted") == 2
+    assert rig.value("switchboard_outbox_jobs_total", status="failed") == 3
+    async with db_sessions() as session:
+        statuses = (await session.scalars(select(Job.status).where(Job.kind == "send_text"))).all()
+    # The CS topic's lines failed; the CR topic's are untouched ("one" out, "two" behind).
+    assert sorted(map(str, statuses)) == ["dispatched", "failed", "failed", "pending"]
