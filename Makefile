@@ -51,7 +51,7 @@ fmt: venv ## Format the code with ruff
 	$(VENV)/bin/ruff format .
 
 .PHONY: test
-test: lint ## Lint, then run every test (unit, integration, end-to-end)
+test: lint check-deploy ## Lint and check-deploy, then run every test (unit, integration, end-to-end)
 	$(VENV)/bin/pytest
 
 .PHONY: bench
@@ -72,6 +72,20 @@ LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform linux \
 $(DEPLOY_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,deploy-check]'
 	@touch $(DEPLOY_STAMP)
+
+# checkov pins packaging<24, aiohttp<3.15 and more: its own venv, not ours.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := .venv-checkov/.installed-$(CHECKOV_VERSION)
+
+$(CHECKOV_STAMP):
+	rm -rf .venv-checkov
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	@touch $(CHECKOV_STAMP)
+
+.PHONY: check-deploy
+check-deploy: $(DEPLOY_STAMP) $(CHECKOV_STAMP) ## Dockerfile (hadolint, checkov), deploy/k8s overlays (kustomize, kubernetes-validate, checkov), the image's lock installed in a scratch venv
+	$(PY) -m deploy.check_deploy
 
 .PHONY: lock
 lock: $(DEPLOY_STAMP) ## Re-lock the image's dependencies (requirements*.lock) after pyproject.toml changes; LOCK_ARGS=--upgrade takes new releases
