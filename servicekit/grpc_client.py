@@ -68,7 +68,8 @@ class _CallDefaults:
         if self.credential is not None:
             # The channel's credential replaces any caller-set one: a header a service
             # received (an API key) must never travel on to the next service.
-            metadata.delete_all(AUTHORIZATION)
+            if AUTHORIZATION in metadata:
+                metadata.delete_all(AUTHORIZATION)
             metadata.add(AUTHORIZATION, self.credential.authorization())
         timeout = details.timeout if details.timeout is not None else self.default_deadline
         return grpc.aio.ClientCallDetails(

@@ -39,6 +39,7 @@ async def _main() -> None:
         port=settings.grpc_port,
         register=lambda s: admin_pb2_grpc.add_AdminServiceServicer_to_server(servicer, s),
         service_names=[SERVICE_NAME],
+        reflection=settings.grpc_reflection,
         readiness=admin.readiness,
     )
     log.info("serving", extra={"http_port": runner.addresses[0][1], "grpc_port": server.port})

@@ -9,6 +9,7 @@ import grpc
 from aiohttp import web
 
 from servicekit.grpc_client import channel
+from servicekit.internal_auth import credential
 from servicekit.readiness import DependencyCheck, Readiness
 from switchboard.operations.v1 import operations_pb2_grpc
 
@@ -52,7 +53,8 @@ def build(
     would be opened to `settings.routing_target` (the caller then owns its channel)."""
     link = None
     if ops is None:
-        link = channel(settings.routing_target)
+        token = credential(settings, caller="admin", audience="routing")
+        link = channel(settings.routing_target, credential=token)
         ops = operations_pb2_grpc.OperationsServiceStub(link)
     metrics = AdminMetrics()
     readiness = Readiness(DependencyCheck("routing", settings.routing_target))

@@ -13,18 +13,15 @@ import logging
 
 from aiohttp import web
 
-from servicekit.grpc_server import run_until_signalled, start_server
+from servicekit.grpc_server import run_until_signalled
 from servicekit.logs import configure_logging
 from servicekit.metrics import serve_metrics
 from servicekit.settings import settings_for_log
-from switchboard.delivery.v1 import delivery_pb2, delivery_pb2_grpc
 
-from .grpc_api import DeliveryServicer
 from .settings import DeliverySettings
-from .wiring import build
+from .wiring import build, start_grpc
 
 log = logging.getLogger("services.delivery")
-SERVICE_NAME = delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name
 
 
 async def _main() -> None:
@@ -37,14 +34,7 @@ async def _main() -> None:
     )
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    servicer = DeliveryServicer(lanes=settings.lanes, bots=delivery.bots)
-    server = await start_server(
-        host=settings.grpc_host,
-        port=settings.grpc_port,
-        register=lambda s: delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(servicer, s),
-        service_names=[SERVICE_NAME],
-        readiness=delivery.readiness,
-    )
+    server = await start_grpc(settings, delivery, readiness=delivery.readiness)
     log.info("serving", extra={"http_port": runner.addresses[0][1], "grpc_port": server.port})
     metrics = serve_metrics(delivery.metrics.registry, settings)
     await run_until_signalled(

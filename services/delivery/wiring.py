@@ -10,11 +10,16 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiohttp import web
 
 from servicekit.grpc_client import channel
+from servicekit.grpc_server import RunningServer, start_server
+from servicekit.internal_auth import credential, server_interceptors
 from servicekit.readiness import DependencyCheck, Readiness, add_http_routes
+from switchboard.delivery.v1 import delivery_pb2, delivery_pb2_grpc
 from switchboard.routing.v1 import routing_pb2_grpc
 
 from .auth.google_oidc import CertCache, GoogleOidcVerifier, fetch_google_certs
 from .auth.verifiers import LocalDispatcherVerifier, PushVerifier
+from .callers import AUDIENCE, POLICY
+from .grpc_api import DeliveryServicer
 from .metrics import DeliveryMetrics
 from .pacing import Limits, Pacer
 from .push import Worker, routes
@@ -23,6 +28,7 @@ from .telegram_metrics import TelegramMetrics
 from .telegram_send import Senders
 
 MAX_PUSH_BYTES = 2 * 1024 * 1024  # a job is small; Cloud Tasks caps a task at 1 MiB
+SERVICE_NAME = delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name
 
 
 @dataclass
@@ -91,7 +97,7 @@ def build(
         bot_burst=settings.bot_burst,
     )
     worker = Worker(
-        routing=routing or routing_pb2_grpc.RoutingServiceStub(channel(settings.routing_target)),
+        routing=routing or routing_stub(settings),
         senders=Senders({bot.id: bot for bot in bots.values()}),
         verifier=verifier or _verifier(settings),
         pacer=Pacer(limits, observer=metrics),
@@ -103,3 +109,25 @@ def build(
     readiness = Readiness(DependencyCheck("routing", settings.routing_target))
     add_http_routes(app, readiness)
     return Delivery(app, worker, bots, metrics, readiness)
+
+
+def routing_stub(settings: DeliverySettings) -> routing_pb2_grpc.RoutingServiceStub:
+    """A stub to routing whose calls carry delivery's service token (in token mode)."""
+    token = credential(settings, caller="delivery", audience="routing")
+    return routing_pb2_grpc.RoutingServiceStub(channel(settings.routing_target, credential=token))
+
+
+async def start_grpc(
+    settings: DeliverySettings, delivery: Delivery, *, readiness: Readiness | None = None
+) -> RunningServer:
+    """Serve DeliveryService on `grpc_host:grpc_port`, only to admin in token mode."""
+    servicer = DeliveryServicer(lanes=settings.lanes, bots=delivery.bots)
+    return await start_server(
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+        register=lambda s: delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(servicer, s),
+        service_names=[SERVICE_NAME],
+        interceptors=server_interceptors(settings, audience=AUDIENCE, policy=POLICY),
+        readiness=readiness,
+        reflection=settings.grpc_reflection,
+    )

@@ -55,6 +55,7 @@ async def serve(settings: IngressSettings) -> None:
             port=settings.grpc_port,
             register=lambda _server: None,
             service_names=[],
+            reflection=settings.grpc_reflection,
             readiness=app[READINESS],
         )
     except BaseException:

@@ -14,6 +14,7 @@ import aiohttp
 import grpc
 from aiohttp import web
 
+from servicekit.internal_auth import credential
 from servicekit.readiness import DependencyCheck, Readiness, add_http_routes
 
 from .batcher import Batcher
@@ -50,7 +51,9 @@ def build(settings: IngressSettings, *, routing: grpc.aio.Channel | None = None)
     opened to `settings.routing_target` (the caller keeps ownership of it)."""
     bots = settings.served_bots()
     metrics = IngressMetrics(bots)
-    ingress = Ingress(settings, RoutingLink(settings.routing_target, existing=routing), metrics)
+    token = credential(settings, caller="ingress", audience="routing")
+    link = RoutingLink(settings.routing_target, existing=routing, credential=token)
+    ingress = Ingress(settings, link, metrics)
     # +1: aiohttp refuses a body of exactly client_max_size bytes.
     app = web.Application(client_max_size=settings.max_body_bytes + 1)
     app[METRICS] = metrics
@@ -151,4 +154,3 @@ def _webhook_info_context(ingress: Ingress) -> Callable[[web.Application], Async
             await session.close()
 
     return context
-

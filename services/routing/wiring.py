@@ -12,10 +12,12 @@ import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from servicekit.grpc_server import RunningServer, start_server
+from servicekit.internal_auth import server_interceptors
 from servicekit.readiness import Readiness
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
+from .callers import AUDIENCE, POLICY
 from .checker import EmailChecker
 from .db.engine import make_engine, session_factory
 from .db.migrate import upgrade
@@ -79,6 +81,8 @@ class Routing:
             port=self.settings.grpc_port,
             register=register,
             service_names=[SERVICE_NAME, OPERATIONS_SERVICE_NAME],
+            interceptors=server_interceptors(self.settings, audience=AUDIENCE, policy=POLICY),
+            reflection=self.settings.grpc_reflection,
             readiness=Readiness(DatabaseCheck(self.engine), timeout=CHECK_TIMEOUT),
         )
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
