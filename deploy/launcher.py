@@ -178,8 +178,10 @@ class Launcher:
     def env(self, service: str) -> dict[str, str]:
         """The whole environment `service` starts with: the inherited one without any
         Switchboard variable (a developer's shell must not leak in), then its own."""
-        inherited = {k: v for k, v in self.base_env.items() if not k.startswith("SWITCHBOARD_")}
-        return {**inherited, **environment(service, self.settings.get(service, {}))}
+        return {**self._inherited(), **environment(service, self.settings.get(service, {}))}
+
+    def _inherited(self) -> dict[str, str]:
+        return {k: v for k, v in self.base_env.items() if not k.startswith("SWITCHBOARD_")}
 
     def start(self, service: str, *, env: Mapping[str, str] | None = None) -> subprocess.Popen:
         """Start `service`; its output is appended to its log. `env` (its variables, as
@@ -188,7 +190,7 @@ class Launcher:
             full = self.env(service)
         else:
             check(service, env)
-            full = {**self.env(service), **env}
+            full = {**self._inherited(), **env}
         # The child keeps its own copy of the file descriptor.
         with (self.logs / f"{service}.log").open("ab") as log:
             self.procs[service] = subprocess.Popen(

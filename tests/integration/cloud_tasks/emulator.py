@@ -52,9 +52,12 @@ def _tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def wait_until_serving(proc: subprocess.Popen, address: str, log: Path) -> None:
-    """Until the emulator answers ListQueues over gRPC with every lane's queue."""
-    expected = {f"{LOCATION_PATH}/queues/{lane}" for lane in LANES}
+def wait_until_serving(
+    proc: subprocess.Popen, address: str, log: Path, *, with_lanes: bool = True
+) -> None:
+    """Until the emulator answers ListQueues over gRPC (with every lane's queue, unless
+    `with_lanes` is False: an emulator started with no queue)."""
+    expected = {f"{LOCATION_PATH}/queues/{lane}" for lane in LANES} if with_lanes else set()
     channel = grpc.insecure_channel(address)
     client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
     deadline = time.monotonic() + START_TIMEOUT
