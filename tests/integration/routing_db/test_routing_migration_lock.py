@@ -61,12 +61,19 @@ async def waits_for_the_lock(run: asyncio.subprocess.Process) -> None:
 async def test_two_upgrades_at_once_end_with_one_schema_at_head(empty_database_url: str) -> None:
     url = empty_database_url
 
-    with a_run_in_progress(url):
-        runs = [await start_upgrade(url) for _ in range(2)]
-        # Both are queued behind the lock, so they race for it the moment it is free.
-        await asyncio.gather(*(waits_for_the_lock(run) for run in runs))
-    async with asyncio.timeout(TIMEOUT):
-        finished = [await run.communicate() for run in runs]
+    runs = []
+    try:
+        with a_run_in_progress(url):
+            runs = [await start_upgrade(url) for _ in range(2)]
+            # Both are queued behind the lock, so they race for it the moment it is free.
+            await asyncio.gather(*(waits_for_the_lock(run) for run in runs))
+        async with asyncio.timeout(TIMEOUT):
+            finished = [await run.communicate() for run in runs]
+    finally:
+        for run in runs:
+            if run.returncode is None:
+                run.kill()
+                await run.wait()
 
     outputs = [(out + err).decode() for out, err in finished]
     assert [run.returncode for run in runs] == [0, 0], outputs
