@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from services.routing.db.__main__ import main
 from services.routing.db.engine import make_engine
 from services.routing.db.migrate import head_revision, known_revisions, upgrade
 from services.routing.db.schema import (
@@ -86,3 +87,37 @@ def set_revision(url: str, revision: str) -> None:
             connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
     finally:
         sync.dispose()
+
+
+def test_current_reads_routings_url_and_says_what_to_do(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The async URL routing itself reads: the migration Job shares routing's Secret.
+    monkeypatch.setenv("SWITCHBOARD_ROUTING_DATABASE_URL", render(async_url(empty_database_url)))
+    upgrade(empty_database_url, an_older_revision())
+
+    behind = main(["current"])
+    said_behind = capsys.readouterr().out.strip()
+    assert main(["upgrade"]) == 0
+    capsys.readouterr()
+    at_head = main(["current"])
+
+    assert behind == 1
+    assert said_behind == (
+        f"database schema is at {an_older_revision()}, this routing needs {head_revision()}: "
+        "run `python -m services.routing.db upgrade`"
+    )
+    assert at_head == 0
+    assert capsys.readouterr().out.strip() == f"database schema is at {head_revision()} (head)"
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["--url", "mysql+pymysql://sb:hunter2@127.0.0.1:1/sb", "upgrade"])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.startswith("error: the database at mysql+pymysql://sb:***@127.0.0.1:1/sb failed:")
+    assert len(err.strip().splitlines()) == 1
+    assert "hunter2" not in err
