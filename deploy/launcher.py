@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -92,11 +93,30 @@ def check(service: str, env: Mapping[str, str]) -> ServiceSettings:
     return _read(cls, env)
 
 
+# Ports handed out by this process: a port is chosen before the service that binds it
+# starts, so two stacks set up in a row must not be given the same one.
+_HANDED_OUT: set[int] = set()
+# Below Linux's ephemeral range (32768-60999): a port the kernel picks for an outgoing
+# connection, or for a listener bound to port 0, can never be one chosen here while its
+# service is still starting.
+PORT_RANGE = (20000, 32767)
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A TCP port free on 127.0.0.1 right now, outside the ephemeral range, not handed
+    out before by this process."""
+    for _ in range(1000):
+        port = random.randint(*PORT_RANGE)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port in {PORT_RANGE}")
 
 
 @dataclass(frozen=True)
