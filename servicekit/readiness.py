@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 LIVENESS = "liveness"  # the health service name probes use for liveness
 INTERVAL = 2.0  # seconds between background checks: cheap, and fresh enough for probes
 TIMEOUT = 1.0  # seconds a check may take; a probe must answer quickly either way
+RETRY = 0.25  # seconds between checks while not ready
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 # grpc backs off reconnecting up to 120 s by default: after the dependency restarts, a
@@ -61,7 +62,7 @@ class Readiness:
 
     async def start(self, servicer: health.aio.HealthServicer, names: Sequence[str]) -> None:
         """Publish to `servicer` under `names` ("" and the API services): check once now,
-        then every `interval` seconds."""
+        then every `interval` seconds (every RETRY seconds while not ready)."""
         self._health, self._names = servicer, tuple(names)
         await self.refresh()
         self._loop = asyncio.create_task(self._run(), name="readiness")
@@ -118,7 +119,9 @@ class Readiness:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            # Not ready is mostly a start (routing not up yet, the database coming
+            # back): look again soon, so the service takes work as soon as it can.
+            await asyncio.sleep(self.interval if self.ready else min(self.interval, RETRY))
             await self.refresh()
 
     async def _publish(self, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:

@@ -46,7 +46,7 @@ from tests.e2e.manifests import (
     render,
 )
 from tests.e2e.stack import SECRETS, TOKENS
-from tests.integration.cloud_tasks.emulator import LOOPBACK_LAUNCHER, free_port, wait_until_serving
+from tests.integration.cloud_tasks.emulator import running_emulator
 from tests.integration.routing_db.fixtures import render as url_text
 from tests.integration.routing_db.fixtures import scratch_database
 
@@ -249,24 +249,8 @@ async def _metrics_answer(deployed: Deployed) -> None:
 @pytest.fixture
 def cloud_tasks_emulator(tmp_path: Path) -> Iterator[str]:
     """The Cloud Tasks emulator with no queue yet: the queues command makes them."""
-    log = tmp_path / "emulator.log"
-    port = free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", LOOPBACK_LAUNCHER, "start", "-p", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    try:
-        address = f"127.0.0.1:{port}"
-        wait_until_serving(proc, address, log, with_lanes=False)
+    with running_emulator(tmp_path / "emulator.log", with_lanes=False) as address:
         yield address
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture

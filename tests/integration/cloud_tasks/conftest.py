@@ -5,8 +5,6 @@ client), left with every queue empty and running."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 
@@ -23,13 +21,7 @@ from services.delivery.settings import DeliverySettings
 from services.delivery.wiring import build
 from switchboard.routing.v1 import routing_pb2_grpc
 from tests.cast import CS_TOKEN
-from tests.integration.cloud_tasks.emulator import (
-    LOCATION_PATH,
-    LOOPBACK_LAUNCHER,
-    MAX_RETRIES,
-    free_port,
-    wait_until_serving,
-)
+from tests.integration.cloud_tasks.emulator import running_emulator
 from tests.integration.cloud_tasks.harness import Arrivals, RoutingStub, Stack
 from tests.unit.delivery.oidc_keys import AUDIENCE, SERVICE_ACCOUNT, SigningKey, make_key
 
@@ -39,25 +31,8 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`gcloud-tasks-emulator start` with one queue per lane, on a free loopback port;
     answers its gRPC address."""
     log = tmp_path_factory.mktemp("cloud-tasks-emulator") / "emulator.log"
-    port = free_port()
-    queues = [arg for lane in LANES for arg in ("-d", f"{LOCATION_PATH}/queues/{lane}")]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", LOOPBACK_LAUNCHER, "start", "-p", str(port),
-             "-r", str(MAX_RETRIES), *queues],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    try:
-        address = f"127.0.0.1:{port}"
-        wait_until_serving(proc, address, log)
+    with running_emulator(log) as address:
         yield address
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -76,3 +79,28 @@ def wait_until_serving(
             time.sleep(0.05)  # poll interval of a deadline-bound wait
     finally:
         channel.close()
+
+
+@contextmanager
+def running_emulator(log: Path, *, with_lanes: bool = True) -> Iterator[str]:
+    """`gcloud-tasks-emulator start` on a free loopback port (with one queue per lane
+    unless `with_lanes` is False), its output in `log`; answers its gRPC address."""
+    port = free_port()
+    queues = [arg for lane in LANES for arg in ("-d", f"{LOCATION_PATH}/queues/{lane}")]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LOOPBACK_LAUNCHER, "start", "-p", str(port),
+             "-r", str(MAX_RETRIES), *(queues if with_lanes else [])],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        address = f"127.0.0.1:{port}"
+        wait_until_serving(proc, address, log, with_lanes=with_lanes)
+        yield address
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
