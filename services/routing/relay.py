@@ -126,12 +126,22 @@ class Relay:
         return min(self.idle_seconds, max(0.0, left))
 
     async def recover(self, *, everything: bool) -> int:
-        """Put jobs that are out back to pending: all of them at start (whatever held
-        them died with the previous process), else those out for too long."""
+        """Put jobs that are out back to pending: at start every one no worker holds a
+        live claim on (what handed them out may have died with a previous process),
+        else those out for too long or whose worker's claim ran out."""
         now = datetime.now(UTC)
         condition = JOBS.c.status == JobStatus.DISPATCHED
-        if not everything:
-            condition = and_(condition, JOBS.c.dispatched_at < now - self.stale_after)
+        if everything:
+            # Never a job a worker is sending right now: with two routing replicas, one
+            # starting must not hand out again what the other's dispatch is delivering
+            # (the second push would win a fresh attempt and send it twice).
+            unclaimed = JOBS.c.claimed_until.is_(None) | (JOBS.c.claimed_until < now)
+            condition = and_(condition, unclaimed)
+        else:
+            # Out too long, or claimed by a worker whose lease ran out without a report
+            # (it died mid-send; the lease is longer than any send takes).
+            stale = (JOBS.c.dispatched_at < now - self.stale_after) | (JOBS.c.claimed_until < now)
+            condition = and_(condition, stale)
         async with self.sessions() as session, session.begin():
             keys = (await session.scalars(select(JOBS.c.destination_key).where(condition))).all()
             if not keys:
@@ -176,13 +186,19 @@ class Relay:
     async def send(self, heads: list[outbox_heads.Head]) -> None:
         """Give heads taken out (in a committed transaction) to the dispatcher; one it
         cannot take goes back to the outbox for a while."""
-        for head in heads:
+        for n, head in enumerate(heads):
             handout = _handout(head)
             if self.stopping:
                 await self.give_back([handout], delay=timedelta(0))
                 continue
             try:
                 await self.dispatch(handout)
+            except asyncio.CancelledError:
+                # Shutdown cut the hand-over short: this head and the rest go back now,
+                # not after the stale sweep (which would hold their destinations up).
+                rest = [handout, *(_handout(h) for h in heads[n + 1 :])]
+                await asyncio.shield(self.give_back(rest, delay=timedelta(0)))
+                raise
             except Exception:
                 log.exception("dispatch failed", extra={"job_id": handout.job_id})
                 await self.give_back([handout])

@@ -78,6 +78,11 @@ def _run(args: argparse.Namespace) -> int:
         )
         if moved.applied:
             print(f"upgraded the database from {moved.before or 'empty'} to {moved.after}")
+        elif SchemaStatus.of(moved.after).is_newer:
+            print(
+                f"the database is at {moved.after}, newer than this release knows "
+                "(migrated by a later release): nothing to do"
+            )
         else:
             print(f"the database is already at {moved.after}: nothing to do")
         return 0

@@ -3,7 +3,9 @@ outcomes release the next job — on SQLite and MariaDB."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -142,6 +144,65 @@ async def test_after_a_crash_jobs_that_were_out_go_out_again(db_sessions: Sessio
     assert again.attempt == 2
     assert await _claim(db_sessions, first) == "done", "the old attempt is superseded"
     assert await _claim(db_sessions, again) == "proceed"
+
+
+async def test_a_starting_replica_leaves_a_job_a_worker_is_sending(db_sessions: Sessions) -> None:
+    collect = Collect()
+    relay = Relay(db_sessions, collect)
+    assert await _two_lines(db_sessions, relay) == 2
+    sending, idle = collect.handed
+    assert await _claim(db_sessions, sending) == "proceed"  # a worker is sending it now
+    # Another routing replica starts: only the job nobody holds goes out again.
+    assert await Relay(db_sessions, collect).recover(everything=True) == 1
+    async with db_sessions() as session:
+        assert (await session.get(Job, sending.job_id)).status == JobStatus.DISPATCHED
+        assert (await session.get(Job, idle.job_id)).status == JobStatus.PENDING
+    recorded = await _report(db_sessions, Report(sending.job_id, sending.attempt, "sent"))
+    assert recorded, "the worker's report still counts: its attempt was not superseded"
+
+
+async def test_a_job_whose_workers_claim_ran_out_goes_out_again(db_sessions: Sessions) -> None:
+    collect = Collect()
+    relay = Relay(db_sessions, collect)
+    assert await _two_lines(db_sessions, relay) == 2
+    died, _other = collect.handed
+    assert await _claim(db_sessions, died) == "proceed"
+    assert await relay.recover(everything=False) == 0, "a live claim and a fresh hand-out"
+    async with db_sessions() as session, session.begin():
+        job = await session.get(Job, died.job_id)
+        job.claimed_until = datetime.now(UTC) - timedelta(seconds=1)  # the worker died
+    assert await relay.recover(everything=False) == 1
+    async with db_sessions() as session:
+        assert (await session.get(Job, died.job_id)).status == JobStatus.PENDING
+
+
+async def test_a_hand_over_cut_short_by_shutdown_gives_its_jobs_back_at_once(
+    db_sessions: Sessions,
+) -> None:
+    entered = asyncio.Event()
+
+    async def hanging(_handout: Handout) -> None:
+        entered.set()
+        await asyncio.Event().wait()  # a Cloud Tasks call that never ends
+
+    relay = Relay(db_sessions, hanging)
+    async with db_sessions() as session:
+        await set_stage(session)
+    async with db_sessions() as session, session.begin():
+        results = await record_batch(session, [client_line("one", message_id=1)])
+    heads = [head for result in results for head in result.heads]
+    assert len(heads) == 2
+    sending = asyncio.create_task(relay.send(heads))
+    await asyncio.wait_for(entered.wait(), 10)
+    sending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+    async with db_sessions() as session:
+        jobs = [await session.get(Job, head.job_id) for head in heads]
+    assert [job.status for job in jobs] == [JobStatus.PENDING, JobStatus.PENDING]
+    # Due at once, for the next relay (this replica's successor or the other one).
+    collect = Collect()
+    assert await Relay(db_sessions, collect).pass_once() == 2
 
 
 async def test_claims_and_reports_in_one_batch_act_as_if_one_by_one(db_sessions: Sessions) -> None:

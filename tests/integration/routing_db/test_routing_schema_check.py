@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from services.routing.db.__main__ import main
 from services.routing.db.engine import make_engine
-from services.routing.db.migrate import head_revision, known_revisions, upgrade
+from services.routing.db.migrate import current_revision, head_revision, known_revisions, upgrade
 from services.routing.db.schema import (
     SchemaOutdated,
     require_current_schema,
@@ -78,6 +78,18 @@ async def test_the_schema_is_current_at_head_or_newer_and_not_before(
         assert await schema_is_current(engine)
     finally:
         await engine.dispose()
+
+
+def test_upgrade_on_a_later_releases_schema_does_nothing_and_says_so(
+    empty_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A rollback applies the older release's migration Job again: it must not fail.
+    upgrade(empty_database_url)
+    set_revision(empty_database_url, "9999")
+    assert main(["--url", empty_database_url, "upgrade"]) == 0
+    said = capsys.readouterr().out
+    assert "newer than this release knows" in said and "nothing to do" in said
+    assert current_revision(empty_database_url) == "9999"
 
 
 def set_revision(url: str, revision: str) -> None:
