@@ -73,9 +73,14 @@ async def handle_push(request: web.Request, worker: Worker) -> web.Response:
     if worker.gate.closed:
         # Stopping: not claimed, so the push may come back at once to another worker.
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return web.json_response({"error": "shutting down"}, status=503, headers=retry)
+        refused = web.json_response({"error": "shutting down"}, status=503, headers=retry)
+        refused.force_close()  # a kept-alive connection would bring the retry back here
+        return refused
     with worker.gate.holding():
-        return await _take(request, worker, lane)
+        answer = await _take(request, worker, lane)
+    if worker.gate.closed:
+        answer.force_close()  # the dispatcher's next push goes to another replica
+    return answer
 
 
 async def _take(request: web.Request, worker: Worker, lane: str) -> web.Response:

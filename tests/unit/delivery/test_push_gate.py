@@ -25,6 +25,8 @@ async def test_a_push_to_a_stopping_delivery_is_503_with_retry_after_and_claims_
 
     assert response.status == 503
     assert response.headers["Retry-After"] == "1"
+    # The connection closes, so the dispatcher's retry reaches another replica.
+    assert response.keep_alive is False
 
 
 async def test_closing_the_gate_waits_for_the_pushes_in_flight() -> None:
