@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TypeVar
 
 from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsError
 
 from servicekit.redaction import redact
 
@@ -33,3 +35,20 @@ def settings_problem(error: ValidationError) -> str:
         where = ".".join(str(part) for part in item["loc"])
         problems.append(f"{where}: {item['msg']}" if where else item["msg"])
     return f"invalid settings ({error.title}): " + "; ".join(problems)
+
+
+Settings = TypeVar("Settings", bound=BaseSettings)
+
+
+def read_settings(cls: type[Settings], *, name: str) -> Settings:
+    """Read `cls` from the environment; on a value it refuses (or JSON it cannot parse)
+    print one line naming the setting, never its value, and exit 2."""
+    try:
+        return cls()
+    except ValidationError as error:
+        message = settings_problem(error)
+    except SettingsError as error:
+        # pydantic-settings names the field and the source here, not the value.
+        message = f"invalid settings: {error}"
+    print(f"{name}: {redact(message)}", file=sys.stderr)
+    raise SystemExit(2)

@@ -12,6 +12,7 @@ import logging
 
 from aiohttp import web
 
+from servicekit.cli import read_settings
 from servicekit.grpc_server import run_until_signalled, start_server
 from servicekit.logs import configure_logging
 from servicekit.metrics import serve_metrics
@@ -26,7 +27,7 @@ SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
 
 
 async def _main() -> None:
-    settings = AdminSettings()
+    settings = read_settings(AdminSettings, name="admin")
     configure_logging("admin", settings.log_level)
     log.info("starting", extra={"settings": settings_for_log(settings)})
     admin = build(settings)

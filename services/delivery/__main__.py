@@ -13,6 +13,7 @@ import logging
 
 from aiohttp import web
 
+from servicekit.cli import read_settings
 from servicekit.grpc_server import run_until_signalled
 from servicekit.logs import configure_logging
 from servicekit.metrics import serve_metrics
@@ -25,7 +26,7 @@ log = logging.getLogger("services.delivery")
 
 
 async def _main() -> None:
-    settings = DeliverySettings()
+    settings = read_settings(DeliverySettings, name="delivery")
     configure_logging("delivery", settings.log_level)
     log.info("starting", extra={"settings": settings_for_log(settings)})
     delivery = build(settings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from servicekit.cli import read_settings
 from servicekit.grpc_server import run_until_signalled
 from servicekit.logs import configure_logging
 from servicekit.metrics import serve_metrics
@@ -24,7 +25,7 @@ log = logging.getLogger("services.routing")
 
 
 async def _main() -> None:
-    settings = RoutingSettings()
+    settings = read_settings(RoutingSettings, name="routing")
     configure_logging("routing", settings.log_level)
     log.info("starting", extra={"settings": settings_for_log(settings)})
     routing = build(settings)

@@ -20,9 +20,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from aiogram.exceptions import AiogramError, TelegramAPIError, TelegramNetworkError
-from pydantic import ValidationError
 
-from servicekit.cli import fail, settings_problem, table
+from servicekit.cli import fail, read_settings, table
 from servicekit.redaction import redact
 
 from ..settings import ROLES, IngressSettings, ServedBot
@@ -49,10 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=10.0, metavar="SECONDS", help="per call (default 10)"
     )
     args = parser.parse_args(argv)
-    try:
-        settings = IngressSettings()
-    except ValidationError as error:
-        return fail(settings_problem(error))
+    settings = read_settings(IngressSettings, name="webhooks")
     return asyncio.run(
         run(
             args.command,

@@ -22,9 +22,8 @@ from typing import TextIO
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 from google.cloud import tasks_v2
-from pydantic import ValidationError
 
-from servicekit.cli import fail, settings_problem, table
+from servicekit.cli import fail, read_settings, table
 
 from ..dispatch.cloud_tasks import make_client
 from ..settings import RoutingSettings
@@ -45,10 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="per call (default 30)"
     )
     args = parser.parse_args(argv)
-    try:
-        settings = RoutingSettings()
-    except ValidationError as error:
-        return fail(settings_problem(error))
+    settings = read_settings(RoutingSettings, name="queues")
     return asyncio.run(
         run(args.command, settings=settings, as_json=args.json, timeout=args.timeout)
     )
