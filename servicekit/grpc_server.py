@@ -23,6 +23,16 @@ Cleanup = Callable[[], Awaitable[object] | object]
 # Stops a part taking new work and waits for what it has in flight (cancel-safe).
 Drain = Callable[[], Awaitable[object]]
 HealthServicer = health.aio.HealthServicer
+# Clients' keepalive pings (servicekit.grpc_client) are welcome; and a connection lives at
+# most five minutes, then clients reconnect (their calls in flight get 30 s to finish):
+# behind a Kubernetes Service that spreads them again over the replicas, also after a
+# rollout left every client on one.
+SERVER_OPTIONS = (
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.max_connection_age_ms", 300_000),
+    ("grpc.max_connection_age_grace_ms", 30_000),
+)
 
 
 @dataclass(eq=False)
@@ -71,7 +81,8 @@ async def start_server(
     without one they are SERVING until the server stops).
     """
     server = grpc.aio.server(
-        interceptors=[CorrelationIdInterceptor(), ErrorMappingInterceptor(), *interceptors]
+        interceptors=[CorrelationIdInterceptor(), ErrorMappingInterceptor(), *interceptors],
+        options=SERVER_OPTIONS,
     )
     register(server)
     health_servicer = HealthServicer()

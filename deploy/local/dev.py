@@ -273,8 +273,11 @@ class Dev:
             "demo": {"client": ANN, "topics": self.topics, "intake_thread_id": self.intake},
         }
         path = VAR / "stack.json"
-        path.write_text(json.dumps(doc, indent=2) + "\n")
-        path.chmod(0o600)  # it holds the admin key and the webhook secrets
+        # Made readable by its owner only, from the first byte: it holds the admin key,
+        # the webhook secrets and the bot tokens.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(doc, indent=2) + "\n")
 
     def stop(self) -> None:
         for proc in reversed(self.procs):

@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -49,7 +50,7 @@ def load_private(text: str) -> ec.EllipticCurvePrivateKey:
             key = serialization.load_pem_private_key(text.strip().encode(), password=None)
         else:
             key = serialization.load_der_private_key(_unbase64(text), password=None)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         # Our words, not cryptography's: nothing of the key text may reach the message.
         raise UnusableKey("not a readable unencrypted private key") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not _is_p256(key.curve):
@@ -64,7 +65,7 @@ def load_public(text: str) -> ec.EllipticCurvePublicKey:
             key = serialization.load_pem_public_key(text.strip().encode())
         else:
             key = serialization.load_der_public_key(_unbase64(text))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise UnusableKey("not a readable public key") from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or not _is_p256(key.curve):
         raise UnusableKey("the public key is not an EC P-256 key (ES256 needs one)")

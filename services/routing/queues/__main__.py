@@ -79,7 +79,8 @@ async def run(
         finally:
             if own:
                 await client.transport.close()
-    except auth_exceptions.DefaultCredentialsError as error:
+    # Missing, expired or refused credentials alike (ADC, Workload Identity).
+    except auth_exceptions.GoogleAuthError as error:
         return fail(f"no Google credentials for Cloud Tasks: {error}")
     except api_exceptions.RetryError:
         return fail(f"Cloud Tasks did not answer within {timeout:g} s")
