@@ -74,6 +74,7 @@ async def max_switchboard(backend: str, delivery: bool, args) -> list[dict]:
         async with switchboard_stack(
             backend, customers=CUSTOMERS, delivery=delivery, log_level=args.log_level,
             workdir=work, keep=args.keep is not None, lane_rate=args.lane_rate,
+            shape=args.shape,
         ) as (stack, sandbox, _world):  # fmt: skip
             pids = system_pids(stack, sandbox, backend)
             return await step_rates(

@@ -75,6 +75,7 @@ async def latency_switchboard(backend: str, delivery: bool, args, run: int) -> d
         async with switchboard_stack(
             backend, customers=CUSTOMERS, delivery=delivery, log_level=args.log_level,
             workdir=work, keep=args.keep is not None, lane_rate=args.lane_rate,
+            shape=args.shape,
         ) as (stack, sandbox, _world):  # fmt: skip
             pids = system_pids(stack, sandbox, backend)
             phases = [
@@ -258,6 +259,10 @@ def main() -> int:
         "--lane-rate", type=float, default=50.0,
         help="dispatches/s per lane with delivery on (50: the production default)",
     )  # fmt: skip
+    common.add_argument(
+        "--shape", choices=("embedded", "production"), default="embedded",
+        help="production: calls between services signed (token mode), /metrics on every service",
+    )  # fmt: skip
     common.add_argument("--markdown", type=Path, help="append the tables to this file")
     common.add_argument("--keep", type=Path, help="keep logs and databases in this folder")
     lat = sub.add_parser("latency", parents=[common], help="ack latency at a fixed rate")
@@ -284,7 +289,7 @@ def main() -> int:
             f"Webhook ack latency at {args.rate:g} updates/s for {args.duration:g} s "
             f"(after {args.warmup:g} s warm-up), open loop, latency from the scheduled send "
             f"time; {CUSTOMERS} customers, each update routed to a CS and a CR topic; "
-            f"{args.runs} runs per line, fresh stack per run."
+            f"{args.runs} runs per line, fresh stack per run; services {args.shape}."
         )
         table = latency_table(rows)
         ratios = ratio_lines_latency(rows)

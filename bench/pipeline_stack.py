@@ -15,7 +15,6 @@ import subprocess
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import grpc
 from stack_cast import REGISTRY, SECRETS, TOKENS
 from stack_db import fresh_database
 from stack_procs import PY, ROOT, start_listening, stop_process
@@ -23,6 +22,8 @@ from stack_sandbox import Sandbox, World
 
 # stack_procs (imported above) put the repository root on sys.path.
 from deploy.launcher import Launcher, Ports, one_machine
+from servicekit.grpc_client import channel as grpc_channel
+from servicekit.internal_auth import keyset
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 PUSH_SECRET = "bench-push-secret-0123456789abcdef"
@@ -68,13 +69,18 @@ class Switchboard:
         logs: Path,
         log_level: str,
         lane_rate: float = RAISED_LANE_RATE,
+        shape: str = "embedded",
     ) -> None:
         self.lane_rate = lane_rate
+        # "production": every call between services signed (token mode) and every
+        # service's /metrics on, as deploy/k8s runs them; "embedded": as `make dev` does.
+        self.keys = keyset.generate() if shape == "production" else None
         self.database_url = database_url
         self.sandbox_url = sandbox_url
         self.logs = logs
         self.log_level = log_level
-        self.ports = {s: Ports.free(s, metrics=False) for s in ("routing", "delivery", "ingress")}
+        metrics = shape == "production"
+        self.ports = {s: Ports.free(s, metrics=metrics) for s in ("routing", "delivery", "ingress")}
         self.launcher: Launcher | None = None
 
     @property
@@ -100,6 +106,9 @@ class Switchboard:
             lanes = lane_settings(self.lane_rate)
             settings["routing"].update(migrate_on_start=True, lanes=lanes)
             settings["delivery"].update(telegram_timeout_seconds=10, lanes=lanes, **RAISED_PACING)
+            if self.keys is not None:
+                for service, values in self.keys.settings().items():
+                    settings[service].update(values)
             self.launcher = Launcher(settings=settings, ports=self.ports, logs=self.logs, python=PY)
         return self.launcher
 
@@ -127,7 +136,8 @@ class Switchboard:
         await self._launcher().wait_ready(service, timeout=timeout)
 
     async def create_customers(self, world: World) -> None:
-        async with grpc.aio.insecure_channel(self.routing_target) as channel:
+        credential = None if self.keys is None else self.keys.credential("admin", "routing")
+        async with grpc_channel(self.routing_target, credential=credential) as channel:
             stub = routing_pb2_grpc.RoutingServiceStub(channel)
             for c in world.customers:
                 await stub.CreateCustomer(
@@ -160,12 +170,13 @@ async def switchboard_stack(
     workdir: Path,
     keep: bool = False,
     lane_rate: float = RAISED_LANE_RATE,
+    shape: str = "embedded",
 ):
     """Fresh database + sandbox + routing (+ delivery) + ingress, seeded; yields
     (Switchboard, Sandbox, World)."""
     with fresh_database(backend, workdir, keep=keep) as url:
         sandbox = Sandbox(workdir)
-        stack = Switchboard(url, "", workdir, log_level, lane_rate)
+        stack = Switchboard(url, "", workdir, log_level, lane_rate, shape)
         try:
             sandbox.start()
             stack.sandbox_url = sandbox.url
