@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for the four services; the command picks one:
 #   python -m services.ingress | services.routing | services.delivery | services.admin
-# and the one-off commands (python -m services.routing.db upgrade, ...). See docs/deploy.md.
+# and the one-off commands (python -m services.routing.api.migrations_cli upgrade, ...). See docs/deploy.md.
 #
 # `make check-deploy` runs the install steps below in a scratch virtualenv (no Docker
 # engine is needed for that); keep the two in step.

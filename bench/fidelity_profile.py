@@ -25,10 +25,10 @@ from stack_db import fresh_database
 from stack_procs import cleanup_workdir, workdir
 
 from servicekit.logs import configure_logging
+from services.routing.conversation.record_batch import Incoming, record_batch
 from services.routing.db.models import Copy, Job, Message
-from services.routing.usecases.claims import ClaimRequest, claim_many
-from services.routing.usecases.record import Incoming, record_batch
-from services.routing.usecases.targets import Wanted
+from services.routing.outbox.claims import ClaimRequest, claim_many
+from services.routing.records.copies import Wanted
 
 THREAD_BASE = 10  # the seeded customer i has thread 10 + i in each group
 

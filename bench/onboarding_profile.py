@@ -27,11 +27,11 @@ from stack_db import fresh_database
 from stack_procs import cleanup_workdir, workdir
 
 from servicekit.logs import configure_logging
+from services.routing.conversation.record_batch import Incoming, record_batch
 from services.routing.db.models import Assignment, DirectoryUser, Job, StaffGroup
-from services.routing.usecases import email_checks, setup_topics
-from services.routing.usecases.intake import Rules
-from services.routing.usecases.outbox import write_jobs
-from services.routing.usecases.record import Incoming, record_batch
+from services.routing.onboarding import email_checks, topic_setup
+from services.routing.onboarding.intake import Rules
+from services.routing.outbox.jobs import write_jobs
 from switchboard.delivery.v1 import job_pb2
 
 NEW_BASE = 800_000
@@ -117,7 +117,7 @@ async def profile(backend: str, clients: int) -> dict:
 
 
 async def _resolve(s, check):
-    from services.routing.directory import Account
+    from services.routing.onboarding.directory import Account
 
     lines = await email_checks.resolve(
         s, check.check_id, Account("New", "x", False), now=_now(), rules=Rules()
@@ -126,7 +126,7 @@ async def _resolve(s, check):
 
 
 async def _created(s, proto, thread: int):
-    lines = await setup_topics.on_created(s, proto, thread, now=_now(), texts=Rules().texts)
+    lines = await topic_setup.on_created(s, proto, thread, now=_now(), texts=Rules().texts)
     return await write_jobs(s, lines) if lines else []
 
 

@@ -38,12 +38,12 @@ from stack_db import fresh_database
 from stack_procs import cleanup_workdir, workdir
 
 from servicekit.logs import configure_logging
+from services.routing.conversation.record_batch import Incoming, record_batch
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
-from services.routing.relay import Relay
-from services.routing.usecases.claims import claim
-from services.routing.usecases.outcomes import Report, record_outcome
-from services.routing.usecases.record import Incoming, record_batch
+from services.routing.outbox.claims import claim
+from services.routing.outbox.outcomes import Report, record_outcome
+from services.routing.outbox.relay import Relay
 
 BATCHES = (1, 10, 100)
 PENDING_LEVELS = (0, 1000, 5000, 20000)

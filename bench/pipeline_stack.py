@@ -116,7 +116,7 @@ class Switchboard:
         path = self.logs / "registry.json"
         path.write_text(json.dumps(REGISTRY))
         subprocess.run(
-            [PY, "-m", "services.routing.registry_cli", "--file", str(path), "--url",
+            [PY, "-m", "services.routing.api.registry_cli", "--file", str(path), "--url",
              self.database_url],
             cwd=ROOT, check=True, capture_output=True,
         )  # fmt: skip

@@ -9,8 +9,8 @@ import time
 from profile_probes import Clock, Counter, seeded, update_body
 from stack_cast import CLIENT_BOT, CS_GROUP
 
-from services.routing.grpc_api import RoutingServicer
-from services.routing.relay import Relay
+from services.routing.api.routing_servicer import RoutingServicer
+from services.routing.outbox.relay import Relay
 from switchboard.routing.v1 import routing_pb2
 
 

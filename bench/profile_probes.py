@@ -14,7 +14,7 @@ from stack_cpu import process_cpu
 from services.routing.db.engine import make_engine, session_factory
 from services.routing.db.migrate import upgrade
 from services.routing.db.urls import sync_url
-from services.routing.usecases import customers, registry
+from services.routing.operations import new_customers, registry_document
 
 CUSTOMERS = 200
 
@@ -79,13 +79,13 @@ async def seeded(url: str):
     engine = make_engine(url)
     sessions = session_factory(engine)
     async with sessions() as s, s.begin():
-        await registry.load(s, REGISTRY)
+        await registry_document.load(s, REGISTRY)
     async with sessions() as s, s.begin():
         for i in range(CUSTOMERS):
-            await customers.create(
+            await new_customers.create(
                 s, telegram_user_id=USER_BASE + i, display_name=f"Client {i}", email="",
                 cr_team="CR One", treatment=False,
-                topics=[customers.NewTopic(CS_GROUP, 10 + i, "t"),
-                        customers.NewTopic(CR_GROUP, 10 + i, "t")],
+                topics=[new_customers.NewTopic(CS_GROUP, 10 + i, "t"),
+                        new_customers.NewTopic(CR_GROUP, 10 + i, "t")],
             )  # fmt: skip
     return engine, sessions

@@ -102,7 +102,7 @@ def _lanes() -> str:
         "`SWITCHBOARD_ROUTING_LANES` and `SWITCHBOARD_DELIVERY_LANES` are JSON objects from a "
         f"lane's name ({names}) to its settings; a lane left out takes the defaults below, and "
         "the variable replaces the whole mapping. The same names are the Cloud Tasks queues "
-        "(`python -m services.routing.queues apply` makes them from these settings).\n\n"
+        "(`python -m services.routing.api.queues_cli apply` makes them from these settings).\n\n"
         "| Key | Type | Default | What it does |\n|---|---|---|---|"
     )
     rows = [

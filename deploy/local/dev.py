@@ -108,7 +108,7 @@ class Dev:
             [
                 sys.executable,
                 "-m",
-                "services.routing.registry_cli",
+                "services.routing.api.registry_cli",
                 "--file",
                 str(self._registry()),
                 "--url",
@@ -164,7 +164,7 @@ class Dev:
         first one (routing's keys_cli; only its hash is stored)."""
         made = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "services.routing.keys_cli", "--url", self.database,
+            [sys.executable, "-m", "services.routing.api.keys_cli", "--url", self.database,
              "create", "--name", "make dev", "--scopes", "admin"],
             check=True, cwd=ROOT, capture_output=True, text=True,
         )  # fmt: skip

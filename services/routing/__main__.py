@@ -16,10 +16,9 @@ from servicekit.grpc_server import run_until_signalled
 from servicekit.logs import configure_logging
 from servicekit.metrics import serve_metrics
 from servicekit.settings import settings_for_log
-
-from .db.schema import SchemaOutdated
-from .settings import RoutingSettings
-from .wiring import build
+from services.routing.db.schema import SchemaOutdated
+from services.routing.settings import RoutingSettings
+from services.routing.wiring import build
 
 log = logging.getLogger("services.routing")
 

@@ -18,7 +18,7 @@ from servicekit.lanes import LANES
 from servicekit.metrics import counter, gauge, new_registry
 
 if TYPE_CHECKING:
-    from .usecases.outcomes import Finished
+    from services.routing.outbox.outcomes import Finished
 
 UPDATE_STATUSES = ("accepted", "duplicate", "rejected")
 FINAL_STATUSES = ("succeeded", "failed")

@@ -10,8 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from servicekit.readiness import Verdict
-
-from .db.schema import schema_status
+from services.routing.db.schema import schema_status
 
 # Longer than servicekit's default: with SQLite every session queues for one
 # connection, and under load the check waits its turn behind the updates being recorded.

@@ -26,7 +26,7 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     """
     migrate_on_start: bool = False
     """Upgrade the schema at start: a convenience for the embedded mode and development
-    only. In production the migration Job (`python -m services.routing.db upgrade`)
+    only. In production the migration Job (`python -m services.routing.api.migrations_cli upgrade`)
     runs first, and routing refuses to start on a schema older than it needs."""
 
     dispatcher: Literal["local", "cloud_tasks"] = "local"
@@ -99,7 +99,7 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     directory: Literal["table", "http"] = "table"
     """Where a client's account email is looked up: `table` (the directory imported
     through the operations API) or `http` (a company's directory service, see
-    services/routing/directory.py).
+    services/routing/onboarding/directory.py).
     """
     directory_url: str = ""
     """The directory service's URL (http or https), required when directory is `http`."""

@@ -14,28 +14,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from servicekit.grpc_server import RunningServer, start_server
 from servicekit.internal_auth import server_interceptors
 from servicekit.readiness import Readiness
+from services.routing.api.operations_servicer import OperationsServicer
+from services.routing.api.routing_servicer import RoutingServicer
+from services.routing.callers import AUDIENCE, POLICY
+from services.routing.conversation.record_batch import Options
+from services.routing.db.engine import make_engine, session_factory
+from services.routing.db.migrate import upgrade
+from services.routing.db.schema import check_at_start
+from services.routing.db.urls import sync_url
+from services.routing.domain.onboarding import Texts
+from services.routing.domain.plan import Style
+from services.routing.metrics import RoutingMetrics
+from services.routing.onboarding.directory import Directory, HttpDirectory, TableDirectory
+from services.routing.onboarding.email_checker import EmailChecker
+from services.routing.onboarding.intake import Rules
+from services.routing.outbox.dispatchers.local import LocalDispatcher
+from services.routing.outbox.gauges import OutboxGauges
+from services.routing.outbox.relay import Dispatch, Relay
+from services.routing.readiness import CHECK_TIMEOUT, DatabaseCheck
+from services.routing.settings import RoutingSettings
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
-
-from .callers import AUDIENCE, POLICY
-from .checker import EmailChecker
-from .db.engine import make_engine, session_factory
-from .db.migrate import upgrade
-from .db.schema import check_at_start
-from .db.urls import sync_url
-from .directory import Directory, HttpDirectory, TableDirectory
-from .dispatch.local import LocalDispatcher
-from .domain.onboarding import Texts
-from .domain.plan import Style
-from .grpc_api import RoutingServicer
-from .metrics import RoutingMetrics
-from .operations_api import OperationsServicer
-from .outbox_gauges import OutboxGauges
-from .readiness import CHECK_TIMEOUT, DatabaseCheck
-from .relay import Dispatch, Relay
-from .settings import RoutingSettings
-from .usecases.intake import Rules
-from .usecases.record import Options
 
 SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["RoutingService"].full_name
 OPERATIONS_SERVICE_NAME = operations_pb2.DESCRIPTOR.services_by_name["OperationsService"].full_name
@@ -130,7 +129,7 @@ def _dispatcher(settings: RoutingSettings) -> Dispatch:
             delivery_url=settings.delivery_url, secret=secret, lanes=settings.lanes
         )
     # Imported here: the embedded mode never loads the Cloud Tasks client.
-    from .dispatch.cloud_tasks import CloudTasksDispatcher, make_client
+    from services.routing.outbox.dispatchers.cloud_tasks import CloudTasksDispatcher, make_client
 
     return CloudTasksDispatcher(
         make_client(emulator=settings.cloud_tasks_emulator),

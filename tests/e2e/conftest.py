@@ -14,7 +14,7 @@ from aiogram import Bot
 from sandbox.client import SandboxClient
 from servicekit.grpc_client import channel
 from servicekit.lanes import LANES
-from services.routing.usecases import registry
+from services.routing.operations import registry_document
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 from tests.e2e.onboarding_world import world  # noqa: F401 — a fixture for onboarding tests
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
@@ -119,7 +119,7 @@ async def running(
     await sandbox.scenario(SCENARIO)
     await sandbox.limits(enabled=False)
     async with db_sessions() as session, session.begin():
-        await registry.load(session, REGISTRY)
+        await registry_document.load(session, REGISTRY)
     stack = Stack(
         sandbox_url=sandbox_url,
         database_url=database_url,

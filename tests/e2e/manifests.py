@@ -97,11 +97,11 @@ class Manifests:
         """The Job that runs routing's migrations."""
         for obj in self.of_kind("Job"):
             command = _command(_main_container(obj))
-            if command[-3:-1] == ["services.routing.db", "upgrade"] or (
-                "services.routing.db" in command and "upgrade" in command
+            if command[-3:-1] == ["services.routing.api.migrations_cli", "upgrade"] or (
+                "services.routing.api.migrations_cli" in command and "upgrade" in command
             ):
                 return obj
-        raise KeyError("no Job runs services.routing.db upgrade")
+        raise KeyError("no Job runs services.routing.api.migrations_cli upgrade")
 
     def container(self, workload: dict[str, Any], service: str) -> Container:
         """The main container of `workload`, with its environment resolved."""

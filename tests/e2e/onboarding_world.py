@@ -14,7 +14,7 @@ from aiogram import Bot
 
 from sandbox.client import SandboxClient
 from services.routing.db.models import DirectoryUser, StaffGroup
-from services.routing.usecases import registry
+from services.routing.operations import registry_document
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
 from tests.integration.routing_db.fixtures import Sessions
 
@@ -107,7 +107,7 @@ async def world(
     await sandbox.limits(enabled=False)
     intake = await make_bot(CS_TOKEN).create_forum_topic(CS_GROUP, "Intake")
     async with db_sessions() as session, session.begin():
-        await registry.load(session, REGISTRY)
+        await registry_document.load(session, REGISTRY)
         (await session.get(StaffGroup, CS_GROUP)).intake_thread_id = intake.message_thread_id
         for email, name, ext, treatment in DIRECTORY:
             session.add(

@@ -147,7 +147,7 @@ async def _deploy(
         assert image_python(container.command, sys.executable) == command(service)
         check(service, envs[service])  # every variable is a setting, every value valid
     _migrate(manifests, ports, secrets=secrets, logs=logs)
-    _run(["-m", "services.routing.registry_cli", "--file", str(_registry(logs)),
+    _run(["-m", "services.routing.api.registry_cli", "--file", str(_registry(logs)),
           "--url", database_url], env={}, what="loading the registry")  # fmt: skip
     if before_start is not None:
         before_start(envs)
@@ -190,7 +190,9 @@ def _run(args: list[str], *, env: dict[str, str], what: str) -> str:
 
 def _apply_queues(envs: dict[str, dict[str, str]]) -> None:
     """The Cloud Tasks queues, made by the queues command from routing's environment."""
-    _run(["-m", "services.routing.queues", "apply"], env=envs["routing"], what="queues apply")
+    _run(
+        ["-m", "services.routing.api.queues_cli", "apply"], env=envs["routing"], what="queues apply"
+    )
 
 
 def _migrate(manifests: Manifests, ports: PortMap, *, secrets: dict[str, str], logs: Path) -> None:

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from servicekit import api_keys
 from servicekit.lanes import LANES
-from services.routing.ops import api_keys as stored_keys
+from services.routing.operations import api_keys as stored_keys
 from switchboard.operations.v1 import operations_pb2
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, Running
 from tests.e2e.observe import wait_text

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from services.routing.usecases import customers
+from services.routing.operations import new_customers
 from tests.e2e.conftest import CS_GROUP, CS_TOKEN, FAST_PACING, Running, lanes_env
 from tests.e2e.observe import inbound_updates, wait_settled
 from tests.e2e.webhook_load import FIRST_UPDATE, WebhookLoad, line
@@ -35,10 +35,10 @@ async def add_customers(running: Running, sessions: Sessions, make_bot) -> list[
     threads = [(await bot.create_forum_topic(CS_GROUP, f"Client {u}")) for u in users]
     async with sessions() as session, session.begin():
         for user, thread in zip(users, threads, strict=True):
-            await customers.create(
+            await new_customers.create(
                 session, telegram_user_id=user, display_name=f"Client {user}",
                 email=f"{user}@example.com", cr_team="", treatment=False,
-                topics=[customers.NewTopic(CS_GROUP, thread.message_thread_id, thread.name)],
+                topics=[new_customers.NewTopic(CS_GROUP, thread.message_thread_id, thread.name)],
             )  # fmt: skip
     return users
 

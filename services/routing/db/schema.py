@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing.db.migrate import head_revision, known_revisions
 
-UPGRADE_COMMAND = "python -m services.routing.db upgrade"
+UPGRADE_COMMAND = "python -m services.routing.api.migrations_cli upgrade"
 # A MySQL host that drops packets would hold the start for aiomysql's 60 s connect timeout.
 START_CHECK_TIMEOUT = 10.0
 

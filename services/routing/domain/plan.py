@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .attribution import DEFAULT_TEMPLATE, attribute
-from .inbound import Line
-from .splitting import CAPTION_LIMIT, TEXT_LIMIT, split_caption, split_text
+from services.routing.domain.attribution import DEFAULT_TEMPLATE, attribute
+from services.routing.domain.inbound import Line
+from services.routing.domain.splitting import CAPTION_LIMIT, TEXT_LIMIT, split_caption, split_text
 
 CLIENT_TO_STAFF = "client-to-staff"
 STAFF_TO_CLIENT = "staff-to-client"

@@ -16,7 +16,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from .attribution import utf16_len
+from services.routing.domain.attribution import utf16_len
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

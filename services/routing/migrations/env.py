@@ -9,7 +9,7 @@ connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError(
         "run routing's migrations through services.routing.db.migrate "
-        "(or `python -m services.routing.db`), which passes the connection in"
+        "(or `python -m services.routing.api.migrations_cli`), which passes the connection in"
     )
 context.configure(connection=connection, target_metadata=Base.metadata, **CONTEXT_OPTIONS)
 with context.begin_transaction():

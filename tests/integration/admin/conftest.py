@@ -14,8 +14,8 @@ from servicekit.grpc_client import channel
 from servicekit.grpc_server import start_server
 from services.admin.settings import AdminSettings
 from services.admin.wiring import build
-from services.routing.operations_api import OperationsServicer
-from services.routing.relay import Relay
+from services.routing.api.operations_servicer import OperationsServicer
+from services.routing.outbox.relay import Relay
 from switchboard.admin.v1 import admin_pb2_grpc
 from switchboard.operations.v1 import operations_pb2_grpc
 from tests.integration.admin.stack import Admin

@@ -14,7 +14,7 @@ from servicekit import api_keys
 from servicekit.grpc_server import RunningServer
 from services.admin.metrics import AdminMetrics
 from services.routing.db.models import ApiKey, AuditEntry
-from services.routing.ops import api_keys as stored_keys
+from services.routing.operations import api_keys as stored_keys
 from switchboard.admin.v1 import admin_pb2_grpc
 from switchboard.operations.v1 import operations_pb2
 from tests.integration.routing_db.fixtures import Sessions

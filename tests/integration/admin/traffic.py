@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.routing.usecases.claims import claim
-from services.routing.usecases.outcomes import Report, record_outcomes
-from services.routing.usecases.record import record_batch
+from services.routing.conversation.record_batch import record_batch
+from services.routing.outbox.claims import claim
+from services.routing.outbox.outcomes import Report, record_outcomes
 from tests.integration.routing.stage import Stage, client_line, set_stage
 from tests.integration.routing_db.fixtures import Sessions
 

@@ -20,8 +20,8 @@ from multidict import CIMultiDict
 
 from sandbox.client import SandboxClient
 from services.delivery import push
-from services.routing.dispatch.cloud_tasks import CloudTasksDispatcher
-from services.routing.relay import Handout
+from services.routing.outbox.dispatchers.cloud_tasks import CloudTasksDispatcher
+from services.routing.outbox.relay import Handout
 from switchboard.delivery.v1 import job_pb2
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 from tests.cast import CS_GROUP, CS_TOKEN

@@ -21,7 +21,7 @@ from google.cloud import tasks_v2
 
 from servicekit.lanes import LANES
 from services.delivery import push
-from services.routing.dispatch.cloud_tasks import task_id
+from services.routing.outbox.dispatchers.cloud_tasks import task_id
 from switchboard.routing.v1 import routing_pb2
 from tests.cast import CS_GROUP
 from tests.integration.cloud_tasks.emulator import MAX_RETRIES

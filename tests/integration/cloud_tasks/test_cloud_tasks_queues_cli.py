@@ -1,4 +1,4 @@
-"""`python -m services.routing.queues` against the Cloud Tasks emulator over gRPC: one
+"""`python -m services.routing.api.queues_cli` against the Cloud Tasks emulator over gRPC: one
 queue per lane with the lane's rate, concurrency and retry policy, and a second apply
 changes nothing.
 
@@ -25,7 +25,7 @@ from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
 
 from servicekit.lanes import LANES, LaneSettings
-from services.routing.queues.__main__ import run
+from services.routing.api.queues_cli import run
 from services.routing.settings import RoutingSettings
 from tests.integration.cloud_tasks.emulator import PROJECT
 
@@ -153,7 +153,7 @@ def test_the_command_line_applies_then_lists_every_lane(emulator: str, location:
 
     def queues(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "services.routing.queues", *args],
+            [sys.executable, "-m", "services.routing.api.queues_cli", *args],
             env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
 

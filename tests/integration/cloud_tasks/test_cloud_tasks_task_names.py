@@ -16,8 +16,8 @@ from google.cloud import tasks_v2
 
 from servicekit.lanes import LANES
 from services.routing import wiring
-from services.routing.dispatch.cloud_tasks import CloudTasksDispatcher
-from services.routing.relay import Handout
+from services.routing.outbox.dispatchers.cloud_tasks import CloudTasksDispatcher
+from services.routing.outbox.relay import Handout
 from services.routing.settings import RoutingSettings
 
 PROJECT, LOCATION = "switchboard-test", "europe-west1"

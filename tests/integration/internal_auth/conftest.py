@@ -17,8 +17,8 @@ from servicekit.internal_auth import keyset
 from services.delivery.settings import DeliverySettings
 from services.delivery.wiring import Delivery, start_grpc
 from services.delivery.wiring import build as build_delivery
-from services.routing.checker import EmailChecker
-from services.routing.relay import Relay
+from services.routing.onboarding.email_checker import EmailChecker
+from services.routing.outbox.relay import Relay
 from services.routing.settings import RoutingSettings
 from services.routing.wiring import Routing
 from services.routing.wiring import build as build_routing

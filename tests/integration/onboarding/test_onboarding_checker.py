@@ -13,11 +13,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import update
 
-from services.routing.checker import EmailChecker
 from services.routing.db.enums import AssignmentStatus, CustomerStatus, EmailCheckResult
 from services.routing.db.models import Assignment, EmailCheck
-from services.routing.directory import Account, DirectoryUnavailable, HttpDirectory
 from services.routing.domain.onboarding import Texts
+from services.routing.onboarding.directory import Account, DirectoryUnavailable, HttpDirectory
+from services.routing.onboarding.email_checker import EmailChecker
 from switchboard.common.v1 import common_pb2
 from tests.integration.onboarding.world import (
     BOB,

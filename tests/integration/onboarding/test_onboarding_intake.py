@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.routing.conversation.record_batch import Options
 from services.routing.db.enums import CustomerStatus, EmailCheckResult, UpdateStatus
 from services.routing.db.models import Copy, EmailCheck, InboundUpdate, Message
 from services.routing.domain.onboarding import Texts
-from services.routing.usecases import intake
-from services.routing.usecases.outcomes import Report
-from services.routing.usecases.record import Options
+from services.routing.onboarding import intake
+from services.routing.outbox.outcomes import Report
 from tests.integration.onboarding.world import (
     BOB,
     CLIENT_BOT,

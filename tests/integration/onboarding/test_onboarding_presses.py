@@ -8,11 +8,11 @@ import asyncio
 import pytest
 from sqlalchemy import text, update
 
+from services.routing.conversation.record_batch import record_batch
 from services.routing.db.enums import AssignmentStatus, CustomerStatus, JobStatus
 from services.routing.db.models import Assignment, Message, Team
-from services.routing.usecases import decisions
-from services.routing.usecases.presses import STALE
-from services.routing.usecases.record import record_batch
+from services.routing.onboarding import decisions
+from services.routing.onboarding.presses import STALE
 from tests.integration.onboarding.world import (
     ANNA,
     BOB,

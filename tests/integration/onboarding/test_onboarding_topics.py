@@ -9,12 +9,13 @@ from itertools import count
 from services.routing.db.enums import AssignmentStatus, CustomerStatus, JobStatus
 from services.routing.db.models import Assignment, Message, StaffGroup
 from services.routing.domain.onboarding import Texts
-from services.routing.usecases import setup_topics, treatment
-from services.routing.usecases.claims import ClaimRequest, claim_many
-from services.routing.usecases.decisions import Actor
-from services.routing.usecases.outbox import Outgoing, write_jobs
-from services.routing.usecases.outcomes import Report
-from services.routing.usecases.targets import Wanted
+from services.routing.onboarding import topic_setup
+from services.routing.onboarding.decisions import Actor
+from services.routing.operations import treatment
+from services.routing.outbox.claims import ClaimRequest, claim_many
+from services.routing.outbox.jobs import Outgoing, write_jobs
+from services.routing.outbox.outcomes import Report
+from services.routing.records.copies import Wanted
 from tests.integration.onboarding.world import (
     ANNA,
     BOB,
@@ -203,7 +204,7 @@ async def test_a_second_topic_made_in_a_group_is_closed_and_not_counted(
     async with db_sessions() as session, session.begin():
         customer = await session.get(type(bob), bob.id)
         cs = await session.get(StaffGroup, CS_GROUP)
-        job = setup_topics.create_job(cs, customer, notify=cs)
+        job = topic_setup.create_job(cs, customer, notify=cs)
         await write_jobs(session, [Outgoing(None, [job], "again")])
     duplicate = (await topic_jobs(db_sessions))[CS_GROUP]
     assert duplicate.id != creating[CS_GROUP].id

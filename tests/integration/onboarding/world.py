@@ -11,7 +11,7 @@ from itertools import count
 
 from sqlalchemy import select
 
-from services.routing.checker import EmailChecker
+from services.routing.conversation.record_batch import Incoming
 from services.routing.db.enums import BotRole, GroupRole, JobStatus
 from services.routing.db.models import (
     Assignment,
@@ -25,10 +25,10 @@ from services.routing.db.models import (
     Team,
     Topic,
 )
-from services.routing.directory import Directory, TableDirectory
-from services.routing.usecases import intake
-from services.routing.usecases.outcomes import Report
-from services.routing.usecases.record import Incoming
+from services.routing.onboarding import intake
+from services.routing.onboarding.directory import Directory, TableDirectory
+from services.routing.onboarding.email_checker import EmailChecker
+from services.routing.outbox.outcomes import Report
 from tests.integration.routing.stage import Sessions, Written, raw_update, record, written
 
 CLIENT_BOT, CS_BOT, CR_BOT, TREATMENT_BOT, SPARE_CS_BOT = (

@@ -9,10 +9,10 @@ from itertools import count
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.routing.conversation.record_batch import Incoming, Options, Recorded, record_batch
 from services.routing.db.enums import BotRole, CustomerStatus, GroupRole, JobStatus
 from services.routing.db.models import Bot, Customer, Job, Staff, StaffGroup, Team, Topic
-from services.routing.usecases import outcomes
-from services.routing.usecases.record import Incoming, Options, Recorded, record_batch
+from services.routing.outbox import outcomes
 from switchboard.delivery.v1 import job_pb2
 
 CLIENT_BOT, CS_BOT, CR_BOT = 7_000_000_001, 7_000_000_002, 7_000_000_003

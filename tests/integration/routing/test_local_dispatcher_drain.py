@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 
 from servicekit.lanes import LaneSettings
-from services.routing.dispatch.local import LocalDispatcher
-from services.routing.relay import Handout
+from services.routing.outbox.dispatchers.local import LocalDispatcher
+from services.routing.outbox.relay import Handout
 
 DEADLINE = 10.0
 LANE = "client-to-staff"

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.routing.db import outbox_heads
+from services.routing.conversation import albums
+from services.routing.conversation.record_batch import Incoming
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, JobDestination, Message, PendingAlbum
 from services.routing.domain.attribution import utf16_len
-from services.routing.usecases import albums
-from services.routing.usecases.claims import ClaimRequest, claim_many
-from services.routing.usecases.outcomes import Report
-from services.routing.usecases.record import Incoming
-from services.routing.usecases.targets import Wanted
+from services.routing.outbox import destination_heads
+from services.routing.outbox.claims import ClaimRequest, claim_many
+from services.routing.outbox.outcomes import Report
+from services.routing.records.copies import Wanted
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.stage import (
     ANN,
@@ -97,9 +97,9 @@ async def _release(sessions: Sessions, now: datetime) -> int:
         return await albums.release_due(session, now=now)
 
 
-async def _take_out(sessions: Sessions, now: datetime) -> list[outbox_heads.Head]:
+async def _take_out(sessions: Sessions, now: datetime) -> list[destination_heads.Head]:
     async with sessions() as session, session.begin():
-        return await outbox_heads.take_out(session, now=now, limit=10)
+        return await destination_heads.take_out(session, now=now, limit=10)
 
 
 def _assert_held(jobs: list[Written], first: int) -> None:

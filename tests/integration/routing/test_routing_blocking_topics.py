@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from services.routing.db import outbox_heads
+from services.routing.conversation.blocked_clients import BLOCKED, UNBLOCKED
+from services.routing.conversation.record_batch import Incoming
+from services.routing.conversation.topics_gone import RECREATED
 from services.routing.db.enums import CustomerStatus, JobStatus, TopicStatus
 from services.routing.db.models import AuditEntry, Copy, Customer, JobDestination, Topic
-from services.routing.usecases.blocking import BLOCKED, UNBLOCKED
-from services.routing.usecases.outcomes import Report
-from services.routing.usecases.record import Incoming
-from services.routing.usecases.topics_gone import RECREATED
+from services.routing.outbox import destination_heads
+from services.routing.outbox.outcomes import Report
 from tests.integration.routing.stage import (
     ANN,
     CLIENT_BOT,
@@ -259,8 +259,8 @@ async def test_a_second_report_of_the_same_gone_topic_asks_for_nothing_more(
     # The head goes out again (a second push of the destination) and is refused again.
     now = datetime.now(UTC)
     async with db_sessions() as session, session.begin():
-        await outbox_heads.due(session, f"chat:{CS_GROUP}:thread:{CS_THREAD}", now)
-        (again,) = await outbox_heads.take_out(session, now=now, limit=10)
+        await destination_heads.due(session, f"chat:{CS_GROUP}:thread:{CS_THREAD}", now)
+        (again,) = await destination_heads.take_out(session, now=now, limit=10)
     assert (again.job_id, again.attempts) == (one.id, 2)
     recorded = await report(db_sessions, _gone(one.id, attempt=2))
     assert recorded.applied == [True]

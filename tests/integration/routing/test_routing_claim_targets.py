@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from services.routing.db.models import Copy, Message
-from services.routing.usecases.claims import Claimed, ClaimRequest, claim_many
-from services.routing.usecases.targets import Wanted
+from services.routing.outbox.claims import Claimed, ClaimRequest, claim_many
+from services.routing.records.copies import Wanted
 from tests.integration.routing.stage import (
     ANN,
     CR_BOT,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from services.routing.conversation.deletes import NOTHING_TO_DELETE
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Message
 from services.routing.domain.plan import NOTE_TEMPLATE
-from services.routing.usecases.claims import ClaimRequest, claim_many
-from services.routing.usecases.deletes import NOTHING_TO_DELETE
-from services.routing.usecases.outcomes import Report
-from services.routing.usecases.targets import Wanted
+from services.routing.outbox.claims import ClaimRequest, claim_many
+from services.routing.outbox.outcomes import Report
+from services.routing.records.copies import Wanted
 from switchboard.common.v1 import common_pb2
 from tests.integration.routing.stage import (
     ANN,

@@ -7,12 +7,12 @@ from itertools import count
 
 from sqlalchemy import select
 
+from services.routing.conversation.record_batch import Incoming
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Message
-from services.routing.usecases.claims import ClaimRequest, claim_many
-from services.routing.usecases.outcomes import Report
-from services.routing.usecases.record import Incoming
-from services.routing.usecases.targets import Wanted
+from services.routing.outbox.claims import ClaimRequest, claim_many
+from services.routing.outbox.outcomes import Report
+from services.routing.records.copies import Wanted
 from tests.integration.routing.stage import (
     ANN,
     ANNA,

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from servicekit.metrics import new_registry
+from services.routing.api.routing_servicer import RoutingServicer
 from services.routing.db.models import Job
-from services.routing.grpc_api import RoutingServicer
 from services.routing.metrics import RoutingMetrics
-from services.routing.outbox_gauges import OutboxGauges
-from services.routing.relay import Handout, Relay
+from services.routing.outbox.gauges import OutboxGauges
+from services.routing.outbox.relay import Handout, Relay
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.routing.stage import CS_GROUP, client_line, set_stage
 from tests.integration.routing_db.fixtures import Sessions

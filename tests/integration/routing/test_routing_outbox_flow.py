@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.routing.conversation.record_batch import record_batch
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job
-from services.routing.relay import Handout, Relay
-from services.routing.usecases.claims import ClaimRequest, claim, claim_many
-from services.routing.usecases.outcomes import Report, record_outcomes
-from services.routing.usecases.record import record_batch
+from services.routing.outbox.claims import ClaimRequest, claim, claim_many
+from services.routing.outbox.outcomes import Report, record_outcomes
+from services.routing.outbox.relay import Handout, Relay
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.stage import CS_GROUP, client_line, set_stage
 

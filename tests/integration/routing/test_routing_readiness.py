@@ -16,7 +16,7 @@ from servicekit.grpc_client import channel
 from servicekit.readiness import LIVENESS, serving_status
 from services.routing.db.migrate import upgrade
 from services.routing.db.urls import sync_url
-from services.routing.relay import Handout
+from services.routing.outbox.relay import Handout
 from services.routing.settings import RoutingSettings
 from services.routing.wiring import OPERATIONS_SERVICE_NAME, SERVICE_NAME, build
 from tests.integration.routing_db.fixtures import MARIADB_SERVER_URL, scratch_database

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.routing.conversation.record_batch import Incoming, record_batch
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Job, Message
-from services.routing.usecases import targets
-from services.routing.usecases.record import Incoming, record_batch
+from services.routing.records import copies
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.stage import (
     ANN,
@@ -121,8 +121,8 @@ async def test_a_reply_maps_to_the_copy_in_each_destination(db_sessions: Session
     # The job names the replied-to line; its message in each chat is found at the claim.
     assert {j.refers_to for j in jobs} == {source.id}
     async with db_sessions() as session:
-        found = await targets.find(
-            session, [targets.Wanted(source.id, j.destination.chat_id) for j in jobs]
+        found = await copies.find(
+            session, [copies.Wanted(source.id, j.destination.chat_id) for j in jobs]
         )
     assert {w.chat_id: ids for w, ids in found.items()} == {ANN: (7,), CR_GROUP: (201,)}
 

@@ -8,10 +8,10 @@ import asyncio
 import pytest
 from sqlalchemy import func, select, text
 
+from services.routing.api.routing_servicer import RoutingServicer
+from services.routing.conversation.record_batch import record_batch
 from services.routing.db.models import InboundUpdate
-from services.routing.grpc_api import RoutingServicer
-from services.routing.relay import Relay
-from services.routing.usecases.record import record_batch
+from services.routing.outbox.relay import Relay
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.routing.stage import client_line, set_stage
 from tests.integration.routing_db.fixtures import Sessions

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
-from services.routing.db.__main__ import main
+from services.routing.api.migrations_cli import main
 from services.routing.db.migrate import current_revision, downgrade, model_diff, upgrade
 from services.routing.db.models import Base
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select, update
 
-from services.routing.db import outbox_heads
 from services.routing.db.column_types import utcnow
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job, JobDestination
-from services.routing.db.sequences import take
+from services.routing.outbox import destination_heads
+from services.routing.outbox.sequences import take
 from tests.integration.routing_db.fixtures import Sessions
 
 NOW = utcnow()
@@ -42,7 +42,7 @@ async def ready(
     sessions: Sessions, *, at=NOW, limit: int = 10, lane: str | None = None
 ) -> list[str]:
     async with sessions() as session:
-        heads = await outbox_heads.ready_heads(session, now=at, limit=limit, lane=lane)
+        heads = await destination_heads.ready_heads(session, now=at, limit=limit, lane=lane)
         return [h.payload.decode() for h in heads]
 
 
@@ -50,7 +50,7 @@ async def send(sessions: Sessions, name: str) -> None:
     """Hand the head out, as the relay does."""
     async with sessions() as session, session.begin():
         key = name[0]
-        await outbox_heads.hold(session, [key])
+        await destination_heads.hold(session, [key])
         await session.execute(
             update(JOBS)
             .where(JOBS.c.payload == name.encode())
@@ -62,13 +62,13 @@ async def finish(sessions: Sessions, name: str, status: JobStatus) -> list[str]:
     """Finish a head, as a report does; answer the jobs that went out in its place."""
     async with sessions() as session, session.begin():
         key = name[0]
-        await outbox_heads.lock(session, key)
+        await destination_heads.lock(session, key)
         await session.execute(
             update(JOBS)
             .where(JOBS.c.payload == name.encode())
             .values(status=status, in_flight=None)
         )
-        heads = await outbox_heads.hand_out_next(session, [key], now=NOW)
+        heads = await destination_heads.hand_out_next(session, [key], now=NOW)
     return [h.payload.decode() for h in heads]
 
 
@@ -109,11 +109,11 @@ async def test_a_retry_keeps_the_head_until_it_is_due(db_sessions: Sessions) -> 
         await session.execute(
             update(JOBS).where(JOBS.c.seq == 1).values(status=JobStatus.PENDING, in_flight=None)
         )
-        await outbox_heads.due(session, "A", later)
+        await destination_heads.due(session, "A", later)
 
     assert await ready(db_sessions) == []
     async with db_sessions() as session:
-        assert await outbox_heads.next_due(session, after=NOW) == later
+        assert await destination_heads.next_due(session, after=NOW) == later
     assert await ready(db_sessions, at=later) == ["A1"]  # the same job, not A2
 
 
@@ -136,7 +136,7 @@ async def test_heads_that_were_out_come_back_after_a_crash(db_sessions: Sessions
     await send(db_sessions, "B1")
     assert await finish(db_sessions, "B1", JobStatus.SUCCEEDED) == []  # B has no head left
     async with db_sessions() as session, session.begin():
-        await outbox_heads.reopen(session, ["A", "B"], now=NOW)
+        await destination_heads.reopen(session, ["A", "B"], now=NOW)
         await session.execute(
             update(JOBS)
             .where(JOBS.c.status == JobStatus.DISPATCHED)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from services.routing.db.__main__ import main
+from services.routing.api.migrations_cli import main
 from services.routing.db.engine import make_engine
 from services.routing.db.migrate import current_revision, head_revision, known_revisions, upgrade
 from services.routing.db.schema import (
@@ -50,7 +50,7 @@ def test_routing_started_on_an_older_schema_exits_saying_to_migrate(
     assert run.returncode == 1, output
     assert (
         f"database schema is at {older}, this routing needs {head_revision()}: "
-        "run `python -m services.routing.db upgrade`"
+        "run `python -m services.routing.api.migrations_cli upgrade`"
     ) in output
     assert "Traceback" not in output
 
@@ -117,7 +117,7 @@ def test_current_reads_routings_url_and_says_what_to_do(
     assert behind == 1
     assert said_behind == (
         f"database schema is at {an_older_revision()}, this routing needs {head_revision()}: "
-        "run `python -m services.routing.db upgrade`"
+        "run `python -m services.routing.api.migrations_cli upgrade`"
     )
     assert at_head == 0
     assert capsys.readouterr().out.strip() == f"database schema is at {head_revision()} (head)"

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from services.routing.db.models import Job
-from services.routing.db.sequences import next_sequences
+from services.routing.outbox.sequences import next_sequences
 from tests.integration.routing_db.fixtures import Sessions
 
 TOPIC = "chat:-1001234567890:thread:7"

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from servicekit.grpc_client import channel
 from services.routing.db.enums import BotRole, JobStatus
 from services.routing.db.models import Bot, Job, JobDestination
-from services.routing.db.sequences import take
-from services.routing.relay import Handout
+from services.routing.outbox.relay import Handout
+from services.routing.outbox.sequences import take
 from services.routing.settings import RoutingSettings
 from services.routing.wiring import Routing, build
 from switchboard.common.v1 import common_pb2

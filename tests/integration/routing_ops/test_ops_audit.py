@@ -57,7 +57,7 @@ async def test_entries_come_back_newest_first_and_filtered(ops: Ops) -> None:
 
 async def test_the_limit_defaults_to_100_and_stops_at_500(ops: Ops) -> None:
     async with ops.sessions() as session, session.begin():
-        from services.routing.ops.audit_log import audit
+        from services.routing.operations.audit_log import audit
 
         for n in range(501):
             audit(session, OPERATOR, "customer.view", "customer", n)

@@ -13,7 +13,7 @@ from services.routing.db.enums import (
     TopicStatus,
 )
 from services.routing.db.models import Assignment, Customer, StaffGroup, Team, Topic
-from services.routing.ops.customers_view import customer_view
+from services.routing.operations.customers import customer_view
 from switchboard.common.v1 import common_pb2
 from switchboard.operations.v1 import operations_pb2 as pb
 from tests.integration.routing_ops.harness import CR_BOT, CS_BOT, Ops, add_bots, rpc_error

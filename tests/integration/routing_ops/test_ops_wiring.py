@@ -11,10 +11,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from servicekit.api_keys import parse
-from services.routing import keys_cli
-from services.routing.assignment_rpcs import AssignmentRpcs
+from services.routing.api import keys_cli
+from services.routing.api.assignment_rpcs import AssignmentRpcs
+from services.routing.api.operations_servicer import OperationsServicer
 from services.routing.db.urls import sync_url
-from services.routing.operations_api import OperationsServicer
 from services.routing.wiring import OPERATIONS_SERVICE_NAME
 from tests.integration.routing_db.fixtures import render
 from tests.integration.routing_ops.harness import Ops

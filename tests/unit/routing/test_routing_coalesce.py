@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from services.routing.coalesce import Coalescer
+from services.routing.outbox.group_commit import Coalescer
 
 
 class Held:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from services.routing.conversation.blocked_clients import membership_change
+from services.routing.conversation.reactions import emoji_of
 from services.routing.domain.plan import (
     Action,
     Author,
@@ -11,8 +13,6 @@ from services.routing.domain.plan import (
     attributed,
     in_parts,
 )
-from services.routing.usecases.blocking import membership_change
-from services.routing.usecases.reactions import emoji_of
 
 
 def _planned(content) -> Planned:

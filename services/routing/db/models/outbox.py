@@ -84,12 +84,12 @@ class JobDestination(Base):
 
     Taking the next number updates this row, and the row lock it holds until commit
     makes sequence order equal commit order: a job never becomes visible behind a
-    later one of its destination (see services.routing.db.sequences).
+    later one of its destination (see services.routing.outbox.sequences).
 
     `head_seq` is the destination's oldest unfinished job (NULL when it has none) and
     `ready_at` the time that head may be handed out — NULL while it is out with
     delivery. The relay reads only rows whose ready_at has passed, so its work grows
-    with what can be sent now, not with the backlog (services.routing.db.outbox_heads).
+    with what can be sent now, not with the backlog (services.routing.outbox.destination_heads).
     """
 
     __tablename__ = "job_destinations"

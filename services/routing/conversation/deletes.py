@@ -1,0 +1,72 @@
+"""/delete: staff reply with it to a message in a customer's topic, and the message
+goes from every place it is — the original and all copies — and the command too.
+
+Telegram tells bots nothing about deletions, hence the command. A place where Telegram
+refuses (a message older than 48 hours, missing rights) is reported in the topic.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.routing.conversation.replies import source_of
+from services.routing.domain import inbound
+from services.routing.domain.plan import Action, Content, Notice, Place, Planned
+from services.routing.records.whereabouts import spots_of
+
+NOTHING_TO_DELETE = (
+    "Nothing to delete: reply /delete to a message of this conversation (one Switchboard carried)."
+)
+
+
+async def plan_delete(
+    session: AsyncSession, line: inbound.Line, *, bot_id: int, topic: Place
+) -> tuple[int | None, list[Planned]]:
+    """The backed-up message to delete (None: nothing known) and the jobs that delete
+    it everywhere, the command included."""
+    here = Planned(
+        lane=topic.lane, bot_id=topic.bot_id, chat_id=topic.chat_id, thread_id=topic.thread_id,
+        content=Action("delete_messages", message_ids=(line.message_id,)), topic_id=topic.topic_id,
+        reply_to_origin=None,
+    )  # fmt: skip
+    target = None
+    if line.reply_to_message_id is not None:
+        target = await source_of(
+            session, bot_id=bot_id, chat_id=line.chat_id, message_id=line.reply_to_message_id
+        )
+    if target is None:
+        hint = Planned(
+            lane=topic.lane, bot_id=topic.bot_id, chat_id=topic.chat_id,
+            thread_id=topic.thread_id, content=Content("text", NOTHING_TO_DELETE, ()),
+            topic_id=topic.topic_id, reply_to_origin=None,
+        )  # fmt: skip
+        return None, [hint]
+    planned = []
+    for spot in await spots_of(session, target):
+        ids = (line.message_id,) if spot.chat_id == topic.chat_id else ()
+        where = "the client's chat" if spot.lane == "staff-to-client" else "a staff topic"
+        if spot.chat_id == topic.chat_id and spot.thread_id == topic.thread_id:
+            where = "this topic"
+        planned.append(
+            Planned(
+                lane=spot.lane,
+                bot_id=spot.bot_id,
+                chat_id=spot.chat_id,
+                thread_id=spot.thread_id,
+                content=Action("delete_messages", message_ids=ids),
+                topic_id=None,
+                reply_to_origin=None,
+                refers_to=target.id,
+                refers_to_all_parts=True,
+                notice=Notice(
+                    topic.bot_id,
+                    topic.chat_id,
+                    topic.thread_id,
+                    topic.lane,
+                    f"Could not delete the message in {where}",
+                ),
+            )
+        )
+    if not any(p.chat_id == topic.chat_id and p.thread_id == topic.thread_id for p in planned):
+        planned.append(here)
+    return target.id, planned

@@ -1,0 +1,59 @@
+"""Reactions: a reaction on any copy (or on the original) is set by our bots on the
+original and on every other copy; taking it away takes theirs away.
+
+A bot can show one reaction of its own per message, so each place shows the latest
+reaction made elsewhere. Telegram never reports reactions that bots set, so ours
+never come back as new ones; an update from a bot is ignored all the same.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.routing.conversation.replies import source_of
+from services.routing.db.models import Message
+from services.routing.domain.plan import Action, Planned
+from services.routing.records.whereabouts import spots_of
+
+
+def emoji_of(reaction: object) -> tuple[str, ...]:
+    """The plain emoji of a reaction list (custom and paid ones cannot be mirrored);
+    one at most, as bots may set only one."""
+    if not isinstance(reaction, list):
+        return ()
+    found = [r.get("emoji") for r in reaction if isinstance(r, dict) and r.get("type") == "emoji"]
+    return tuple(e for e in found if isinstance(e, str))[-1:]
+
+
+async def plan_reaction(
+    session: AsyncSession, update: dict, *, bot_id: int
+) -> tuple[Message | None, list[Planned]]:
+    """The message reacted to and the jobs that mirror the reaction (none when it is not
+    a message Switchboard carried, or a bot reacted)."""
+    event = update.get("message_reaction")
+    if not isinstance(event, dict):
+        return None, []
+    user = event.get("user") or {}
+    chat_id = (event.get("chat") or {}).get("id")
+    message_id = event.get("message_id")
+    if user.get("is_bot") or not isinstance(chat_id, int) or not isinstance(message_id, int):
+        return None, []
+    source = await source_of(session, bot_id=bot_id, chat_id=chat_id, message_id=message_id)
+    if source is None:
+        return None, []
+    action = Action("set_reaction", emoji=emoji_of(event.get("new_reaction")))
+    planned = [
+        Planned(
+            lane=spot.lane,
+            bot_id=spot.bot_id,
+            chat_id=spot.chat_id,
+            thread_id=spot.thread_id,
+            content=action,
+            topic_id=None,
+            reply_to_origin=None,
+            refers_to=source.id,
+        )
+        for spot in await spots_of(session, source)
+        if spot.chat_id != chat_id
+    ]
+    return source, planned

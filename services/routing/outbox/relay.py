@@ -1,0 +1,234 @@
+"""The outbox relay: hands each destination's head job to the dispatcher.
+
+Only the oldest unfinished job of a destination may be out at a time, so messages to
+one chat or topic go in the order they were written however many workers, retries
+and failures there are; its completion (or permanent failure) releases the next.
+Jobs live in the outbox until delivery reports a final outcome, so a crash loses
+nothing: on start, jobs that were out are handed out again (a claim stops a job that
+already completed from being sent twice)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.routing.conversation import albums
+from services.routing.db.enums import JobStatus
+from services.routing.db.models import Job
+from services.routing.domain.plan import Style
+from services.routing.outbox import destination_heads
+from switchboard.delivery.v1 import job_pb2
+
+log = logging.getLogger(__name__)
+JOBS = Job.__table__
+# A push the dispatcher could not take goes back to the outbox for this long.
+GIVE_BACK_DELAY = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Handout:
+    """A job on its way to a queue."""
+
+    job_id: int
+    lane: str
+    attempt: int
+    payload: bytes
+    not_before: datetime | None
+    destination_key: str = ""
+
+
+Dispatch = Callable[[Handout], Awaitable[None]]
+
+
+class Relay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        dispatch: Dispatch,
+        *,
+        batch: int = 200,
+        idle_seconds: float = 1.0,
+        stale_after: timedelta = timedelta(minutes=10),
+        min_interval: float = 0.01,
+        style: Style | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.dispatch = dispatch
+        self.batch = batch
+        self.idle_seconds = idle_seconds
+        self.stale_after = stale_after
+        self.min_interval = min_interval
+        self.style = style or Style()
+        self._wake = asyncio.Event()
+        self._next_due: datetime | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+        # Set at shutdown: heads still taken out (by a record, a report) go back to the
+        # outbox instead of to a dispatcher that is closing.
+        self.stopping = False
+
+    def wake(self) -> None:
+        """A head's due time changed (a retry, an album started, a job moved): look again
+        rather than at the next tick."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        await self._recover_at_start()
+        recovered = loop.time()
+        while True:
+            self._wake.clear()
+            started = loop.time()
+            try:
+                if await self.pass_once() >= self.batch:
+                    continue
+                wait = self._seconds_to_next_due()
+            except Exception:
+                log.exception("relay pass failed; retrying")
+                wait = self.idle_seconds
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            if loop.time() - recovered >= self.idle_seconds:
+                recovered = loop.time()
+                try:
+                    await self.recover(everything=False)
+                except Exception:
+                    # The database away for a moment must not end the relay for good.
+                    log.exception("relay recovery failed; retrying")
+            # Wakes come with reported retries; under load, those within min_interval
+            # share one pass (each pass is a transaction of its own).
+            rest = self.min_interval - (loop.time() - started)
+            if rest > 0:
+                await asyncio.sleep(rest)
+
+    async def _recover_at_start(self) -> None:
+        """Everything out goes back first; a database not answering yet is waited for."""
+        while True:
+            try:
+                await self.recover(everything=True)
+                return
+            except Exception:
+                log.exception("relay recovery failed; retrying")
+                await asyncio.sleep(self.idle_seconds)
+
+    def _seconds_to_next_due(self) -> float:
+        """Until the next waiting head (a retry_after, a backoff) is due, so it is
+        honoured to the millisecond; at most the idle tick."""
+        if self._next_due is None:
+            return self.idle_seconds
+        left = (self._next_due - datetime.now(UTC)).total_seconds()
+        return min(self.idle_seconds, max(0.0, left))
+
+    async def recover(self, *, everything: bool) -> int:
+        """Put jobs that are out back to pending: at start every one no worker holds a
+        live claim on (what handed them out may have died with a previous process),
+        else those out for too long or whose worker's claim ran out."""
+        now = datetime.now(UTC)
+        condition = JOBS.c.status == JobStatus.DISPATCHED
+        if everything:
+            # Never a job a worker is sending right now: with two routing replicas, one
+            # starting must not hand out again what the other's dispatch is delivering
+            # (the second push would win a fresh attempt and send it twice).
+            unclaimed = JOBS.c.claimed_until.is_(None) | (JOBS.c.claimed_until < now)
+            condition = and_(condition, unclaimed)
+        else:
+            # Out too long, or claimed by a worker whose lease ran out without a report
+            # (it died mid-send; the lease is longer than any send takes).
+            stale = (JOBS.c.dispatched_at < now - self.stale_after) | (JOBS.c.claimed_until < now)
+            condition = and_(condition, stale)
+        async with self.sessions() as session, session.begin():
+            keys = (await session.scalars(select(JOBS.c.destination_key).where(condition))).all()
+            if not keys:
+                return 0
+            # Destination rows first, then jobs: the order every writer locks them in.
+            await destination_heads.reopen(session, keys, now=now)
+            result = await session.execute(
+                update(JOBS)
+                .where(condition, JOBS.c.destination_key.in_(keys))
+                .values(status=JobStatus.PENDING, in_flight=None, claimed_until=None)
+            )
+        log.warning("jobs handed out again", extra={"count": result.rowcount})
+        return result.rowcount
+
+    async def pass_once(self) -> int:
+        """Hand out the ready head jobs; answer how many."""
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            # Albums whose items stopped coming go first: their jobs are ready at once.
+            await albums.release_due(session, now=now, style=self.style)
+            heads = await destination_heads.take_out(session, now=now, limit=self.batch)
+            if len(heads) < self.batch:
+                due = [await destination_heads.next_due(session, after=now)]
+                due.append(await albums.next_due(session))
+                self._next_due = min((d for d in due if d is not None), default=None)
+        await self.send(heads)
+        return len(heads)
+
+    def hand_over(self, heads: list[destination_heads.Head]) -> None:
+        """Send heads another transaction took out, without making its caller wait for
+        the queue (a Cloud Tasks call takes a network round trip)."""
+        if heads:
+            task = asyncio.get_running_loop().create_task(self.send(heads))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def drain(self) -> None:
+        """Wait for heads being handed over (at shutdown, before the dispatcher closes)."""
+        while self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+    async def send(self, heads: list[destination_heads.Head]) -> None:
+        """Give heads taken out (in a committed transaction) to the dispatcher; one it
+        cannot take goes back to the outbox for a while."""
+        for n, head in enumerate(heads):
+            handout = _handout(head)
+            if self.stopping:
+                await self.give_back([handout], delay=timedelta(0))
+                continue
+            try:
+                await self.dispatch(handout)
+            except asyncio.CancelledError:
+                # Shutdown cut the hand-over short: this head and the rest go back now,
+                # not after the stale sweep (which would hold their destinations up).
+                rest = [handout, *(_handout(h) for h in heads[n + 1 :])]
+                await asyncio.shield(self.give_back(rest, delay=timedelta(0)))
+                raise
+            except Exception:
+                log.exception("dispatch failed", extra={"job_id": handout.job_id})
+                await self.give_back([handout])
+
+    async def give_back(
+        self, handouts: list[Handout], *, delay: timedelta = GIVE_BACK_DELAY
+    ) -> None:
+        """Put jobs handed out but never pushed back to pending, due after `delay`."""
+        for handout in handouts:
+            await self._give_back(handout, delay)
+
+    async def _give_back(self, handout: Handout, delay: timedelta) -> None:
+        again = datetime.now(UTC) + delay
+        async with self.sessions() as session, session.begin():
+            await destination_heads.lock(session, handout.destination_key)
+            result = await session.execute(
+                update(JOBS)
+                .where(JOBS.c.id == handout.job_id, JOBS.c.status == JobStatus.DISPATCHED)
+                .values(status=JobStatus.PENDING, in_flight=None)
+            )
+            if result.rowcount:
+                await destination_heads.due(session, handout.destination_key, again)
+
+
+def _handout(head: destination_heads.Head) -> Handout:
+    # The stored job lacks what only the hand-out knows: its id and the attempt number.
+    proto = job_pb2.DeliveryJob.FromString(head.payload)
+    proto.job_id = str(head.job_id)
+    proto.attempt = head.attempts
+    return Handout(
+        head.job_id, head.lane, head.attempts, proto.SerializeToString(), None,
+        head.destination_key,
+    )  # fmt: skip

@@ -1,1 +1,0 @@
-"""Cloud Tasks queues from the lane settings (`python -m services.routing.queues`)."""
