@@ -1,6 +1,8 @@
 """The lanes: queues split by direction and team so one busy lane never blocks
 another. The same names are the Cloud Tasks queue names and the local dispatcher's
-lanes; each has its own rate, concurrency and retry policy."""
+lanes; each has its own dispatch rate and concurrency, and its own policy for pushing
+again when a push does not reach delivery. A job's retries after Telegram answered
+follow one policy for every lane (routing's outbox, `outbox/outcomes.py`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ LANES = ("client-to-staff", "staff-to-client", "cs-prompts", "treatment", "cr-re
 
 
 class LaneSettings(BaseModel):
-    """One lane's dispatch rate, concurrency and retry policy."""
+    """One lane's dispatch rate, concurrency and push-retry policy (for pushes that do
+    not reach delivery)."""
 
     # The docstrings under the fields are their descriptions (docs/configuration.md).
     model_config = ConfigDict(use_attribute_docstrings=True)

@@ -42,7 +42,7 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     lane and the job). Required with the local dispatcher.
     """
     lanes: dict[str, LaneSettings] = Field(default_factory=default_lanes)
-    """Each lane's dispatch rate, concurrency and retry policy (JSON; see Lanes below)."""
+    """Each lane's dispatch rate, concurrency and push-retry policy (JSON; see Lanes below)."""
 
     cloud_tasks_project: str = ""
     """The Google Cloud project of the Cloud Tasks queues."""
