@@ -40,10 +40,11 @@ docs: venv ## Regenerate docs/configuration.md from the settings classes (a test
 	$(PY) -m deploy.settings_reference
 
 .PHONY: lint
-lint: venv ## ruff check and format check, import contracts
+lint: venv ## ruff check and format check, import contracts, mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 .PHONY: fmt
 fmt: venv ## Format the code with ruff
