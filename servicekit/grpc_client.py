@@ -74,12 +74,12 @@ class _CallDefaults:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         cid = correlation_id.get()
         # An id the caller put in the metadata itself wins over the ambient one.
-        if cid is not None and CORRELATION_HEADER not in metadata:
+        if cid is not None and metadata.get(CORRELATION_HEADER) is None:
             metadata.add(CORRELATION_HEADER, cid)
         if self.credential is not None:
             # The channel's credential replaces any caller-set one: a header a service
             # received (an API key) must never travel on to the next service.
-            if AUTHORIZATION in metadata:
+            if metadata.get(AUTHORIZATION) is not None:
                 metadata.delete_all(AUTHORIZATION)
             metadata.add(AUTHORIZATION, self.credential.authorization())
         timeout = details.timeout if details.timeout is not None else self.default_deadline

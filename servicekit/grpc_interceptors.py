@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -32,8 +32,13 @@ _VALID_CID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 log = logging.getLogger(__name__)
 
-Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
-Around = Callable[[grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
+# The interceptors wrap every method alike, whatever its messages: requests and responses
+# pass through untouched, so their types are Any here.
+# A string: grpc.RpcMethodHandler is generic only in its type stubs.
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+Context = grpc.aio.ServicerContext[Any, Any]
+Continuation: TypeAlias = "Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]]"
+Around = Callable[[Context], AbstractAsyncContextManager[None]]
 
 _KINDS = {
     "unary_unary": grpc.unary_unary_rpc_method_handler,
@@ -48,11 +53,11 @@ class CorrelationIdInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         cid = incoming_correlation_id(handler_call_details.invocation_metadata)
 
         @asynccontextmanager
-        async def around(_context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        async def around(_context: Context) -> AsyncIterator[None]:
             with bind_correlation_id(cid):
                 yield
 
@@ -65,11 +70,11 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         method = handler_call_details.method
 
         @asynccontextmanager
-        async def around(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        async def around(context: Context) -> AsyncIterator[None]:
             try:
                 yield
             except grpc.aio.AbortError:
@@ -92,7 +97,7 @@ def incoming_correlation_id(metadata: Sequence[tuple[str, str | bytes]] | None) 
     return None
 
 
-def _wrap(handler: grpc.RpcMethodHandler | None, around: Around) -> grpc.RpcMethodHandler | None:
+def _wrap(handler: Handler | None, around: Around) -> Handler | None:
     if handler is None:  # not our method: let grpc answer UNIMPLEMENTED
         return None
     for kind, make_handler in _KINDS.items():
@@ -109,7 +114,7 @@ def _wrap(handler: grpc.RpcMethodHandler | None, around: Around) -> grpc.RpcMeth
 def _wrap_behavior(behavior: Callable[..., Any], around: Around) -> Callable[..., Any]:
     if inspect.isasyncgenfunction(behavior):
 
-        async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def streaming(request: Any, context: Context) -> AsyncIterator[Any]:
             async with around(context):
                 async for response in behavior(request, context):
                     yield response
@@ -117,7 +122,7 @@ def _wrap_behavior(behavior: Callable[..., Any], around: Around) -> Callable[...
         return streaming
     if inspect.iscoroutinefunction(behavior):
 
-        async def single(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def single(request: Any, context: Context) -> Any:
             async with around(context):
                 return await behavior(request, context)
 

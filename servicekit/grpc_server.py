@@ -15,14 +15,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection as grpc_reflection
 
 from servicekit.grpc_interceptors import CorrelationIdInterceptor, ErrorMappingInterceptor
-from servicekit.readiness import LIVENESS, Readiness
+from servicekit.readiness import LIVENESS, HealthService, Readiness
 
 log = logging.getLogger(__name__)
 
 Cleanup = Callable[[], Awaitable[object] | object]
 # Stops a part taking new work and waits for what it has in flight (cancel-safe).
 Drain = Callable[[], Awaitable[object]]
-HealthServicer = health.aio.HealthServicer
 # Clients' keepalive pings (servicekit.grpc_client) are welcome; and a connection lives at
 # most five minutes, then clients reconnect (their calls in flight get 30 s to finish):
 # behind a Kubernetes Service that spreads them again over the replicas, also after a
@@ -41,7 +40,7 @@ class RunningServer:
 
     server: grpc.aio.Server
     port: int
-    health: HealthServicer
+    health: HealthService
     readiness: Readiness
 
     async def stop(self, grace: float | None) -> None:
@@ -85,7 +84,7 @@ async def start_server(
         options=SERVER_OPTIONS,
     )
     register(server)
-    health_servicer = HealthServicer()
+    health_servicer: HealthService = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if reflection:
         grpc_reflection.enable_server_reflection(

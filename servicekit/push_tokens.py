@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 ISSUER = "switchboard-local-dispatcher"
 
@@ -39,7 +40,7 @@ def sign(
     return f"{payload}.{_b64(mac)}"
 
 
-def verify(secret: bytes, token: str, *, audience: str, now: float | None = None) -> dict:
+def verify(secret: bytes, token: str, *, audience: str, now: float | None = None) -> dict[str, Any]:
     payload, _, mac = token.partition(".")
     if not payload or not mac:
         raise TokenRejected("token is not a local dispatcher token")

@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import grpc
 from aiohttp import web
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from servicekit.grpc_client import channel
 
@@ -36,6 +37,16 @@ CHANNEL_OPTIONS = (
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
+
+
+class HealthService(Protocol):
+    """What readiness and shutdown use of grpc_health's `aio.HealthServicer` (the package
+    ships no types): set a service's status, and NOT_SERVING for all when draining."""
+
+    async def set(self, service: str, status: int) -> None: ...
+
+    async def enter_graceful_shutdown(self) -> None: ...
+
 
 Verdict = tuple[bool, dict[str, str]]  # ready?, and what was seen (for /readyz)
 Check = Callable[[], Awaitable[Verdict]]
@@ -56,11 +67,11 @@ class Readiness:
         self.ready = False
         self.details: dict[str, str] = {"readiness": "not checked yet"}
         self.draining = False
-        self._health: health.aio.HealthServicer | None = None
+        self._health: HealthService | None = None
         self._names: tuple[str, ...] = ()
         self._loop: asyncio.Task[None] | None = None
 
-    async def start(self, servicer: health.aio.HealthServicer, names: Sequence[str]) -> None:
+    async def start(self, servicer: HealthService, names: Sequence[str]) -> None:
         """Publish to `servicer` under `names` ("" and the API services): check once now,
         then every `interval` seconds (every RETRY seconds while not ready)."""
         self._health, self._names = servicer, tuple(names)
@@ -124,7 +135,7 @@ class Readiness:
             await asyncio.sleep(self.interval if self.ready else min(self.interval, RETRY))
             await self.refresh()
 
-    async def _publish(self, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:
+    async def _publish(self, status: int) -> None:
         if self._health is not None:
             for name in self._names:
                 await self._health.set(name, status)
@@ -172,4 +183,5 @@ async def serving_status(link: grpc.aio.Channel, *, service: str = "",
         )
     except grpc.aio.AioRpcError as error:
         return error.code().name
-    return health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+    name: str = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+    return name

@@ -76,7 +76,7 @@ def settings_for_log(settings: BaseModel) -> dict[str, Any]:
     """Answer the settings as a JSON-safe dict fit for a log line: `SecretStr` values
     show as `**********`, URL passwords and bot tokens in plain strings as masked."""
     # mode="json" is where pydantic turns SecretStr/SecretBytes into asterisks.
-    return _mask(settings.model_dump(mode="json"))
+    return {key: _mask(value) for key, value in settings.model_dump(mode="json").items()}
 
 
 def _mask(value: Any) -> Any:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
 from .tokens import Refused, TokenVerifier
 
 Policy = Mapping[str, Collection[str]]
-Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
+# Any method of any service passes through, whatever its messages.
+# A string: grpc.RpcMethodHandler is generic only in its type stubs.
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+Continuation: TypeAlias = "Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]]"
 
 # Probes (Kubernetes' native gRPC probes, health-checking clients) carry no token.
 OPEN_PREFIXES = (
@@ -55,7 +58,7 @@ class InternalAuthInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(OPEN_PREFIXES):
@@ -84,15 +87,15 @@ def bearer(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
 
 
 def _refusing(
-    handler: grpc.RpcMethodHandler,
+    handler: Handler,
     code: grpc.StatusCode,
     reason: str,
     caller: str | None,
     method: str,
-) -> grpc.RpcMethodHandler:
+) -> Handler:
     """A handler of the same kind as `handler` that logs the refusal and aborts."""
 
-    async def refuse(_request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def refuse(_request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         # Logged here, inside the call, so the line carries the correlation id.
         log.warning(
             "internal call refused",
