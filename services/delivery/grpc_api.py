@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
@@ -18,7 +20,7 @@ ROLES = {
 }
 
 
-def lane_enum(name: str) -> int:
+def lane_enum(name: str) -> common_pb2.Lane.ValueType:
     return common_pb2.Lane.Value("LANE_" + name.upper().replace("-", "_"))
 
 
@@ -28,7 +30,7 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
         self.bots = bots
 
     async def ListLanes(
-        self, request: delivery_pb2.ListLanesRequest, context: grpc.aio.ServicerContext
+        self, request: delivery_pb2.ListLanesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> delivery_pb2.ListLanesResponse:
         """The lanes this worker serves, with their dispatch settings."""
         return delivery_pb2.ListLanesResponse(
@@ -45,7 +47,7 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
         )
 
     async def CheckBots(
-        self, request: delivery_pb2.CheckBotsRequest, context: grpc.aio.ServicerContext
+        self, request: delivery_pb2.CheckBotsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> delivery_pb2.CheckBotsResponse:
         """Ask Telegram who each configured bot is."""
         checks = []

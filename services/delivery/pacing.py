@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+# What a schedule is kept for: ("bot", bot id) or ("chat" | "group", bot id, chat id).
+ScheduleKey = tuple[str, int] | tuple[str, int, int]
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -64,9 +67,9 @@ class Pacer:
         self.limits = limits
         self.clock = clock
         self.observer = observer
-        self._schedules: dict[tuple, _Schedule] = {}
+        self._schedules: dict[ScheduleKey, _Schedule] = {}
 
-    def _schedule(self, key: tuple, per_second: float, burst: int) -> _Schedule:
+    def _schedule(self, key: ScheduleKey, per_second: float, burst: int) -> _Schedule:
         found = self._schedules.get(key)
         if found is None:
             found = self._schedules[key] = _Schedule(per_second, burst)

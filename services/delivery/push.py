@@ -123,8 +123,9 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     if claim.claim in (routing_pb2.CLAIM_DONE, routing_pb2.CLAIM_UNKNOWN):
         return _answer(200, skipped=True)
     if claim.claim == routing_pb2.CLAIM_WAIT:
-        wait = max(1, round(claim.retry_after_seconds))
-        return web.json_response({"waiting": True}, status=503, headers={"Retry-After": str(wait)})
+        retry_after = max(1, round(claim.retry_after_seconds))
+        headers = {"Retry-After": str(retry_after)}
+        return web.json_response({"waiting": True}, status=503, headers=headers)
     worker.metrics.taken(LANE_NAMES[job.lane], job)
     action = job.WhichOneof("action")
     count = len(job.send_album.items) if action == "send_album" else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot
 from aiogram.types import (
@@ -58,7 +59,7 @@ def entities(text: common_pb2.FormattedText, *, plain: bool) -> list[MessageEnti
         return None
     out = []
     for e in text.entities:
-        fields: dict = {"type": e.type, "offset": e.offset, "length": e.length}
+        fields: dict[str, Any] = {"type": e.type, "offset": e.offset, "length": e.length}
         if e.url:
             fields["url"] = e.url
         if e.language:
@@ -69,7 +70,7 @@ def entities(text: common_pb2.FormattedText, *, plain: bool) -> list[MessageEnti
     return out
 
 
-def caption_fields(caption: common_pb2.FormattedText, *, plain: bool) -> dict:
+def caption_fields(caption: common_pb2.FormattedText, *, plain: bool) -> dict[str, Any]:
     return {
         "caption": caption.text,
         "caption_entities": entities(caption, plain=plain),
@@ -92,7 +93,7 @@ async def send(
     """One try of a send action; the Result lists the (chat, message) ids Telegram made."""
     bot = senders.bots[job.bot_id]
     dest = job.destination
-    common: dict = {"chat_id": dest.chat_id}
+    common: dict[str, Any] = {"chat_id": dest.chat_id}
     if dest.message_thread_id:
         common["message_thread_id"] = dest.message_thread_id
     replied = reply_to(job, targets)
@@ -141,7 +142,7 @@ def _made(sent: list[tuple[int, int]]) -> Result:
 
 
 async def _send_media(
-    senders: Senders, job: job_pb2.DeliveryJob, common: dict, *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, common: dict[str, Any], *, plain: bool
 ) -> list[tuple[int, int]]:
     media = job.send_media
     extra = {}
@@ -157,7 +158,7 @@ async def _send_media(
 
 
 async def _send_album(
-    senders: Senders, job: job_pb2.DeliveryJob, common: dict, *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, common: dict[str, Any], *, plain: bool
 ) -> list[tuple[int, int]]:
     items = [
         ALBUM_ITEMS[item.kind](

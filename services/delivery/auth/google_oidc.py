@@ -8,6 +8,7 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from google.auth import exceptions as auth_exceptions
@@ -74,7 +75,7 @@ class GoogleOidcVerifier:
         self.certs = certs
         self.clock_skew_seconds = clock_skew_seconds
 
-    async def verify(self, token: str) -> dict:
+    async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or PushRejected saying what was wrong."""
         try:
             header = jwt.decode_header(token)
@@ -84,7 +85,7 @@ class GoogleOidcVerifier:
             raise PushRejected("token is not RS256-signed")
         certs = await self.certs.get(kid=header.get("kid"))
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 certs=certs,
                 audience=self.audience,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from servicekit import push_tokens
 
@@ -10,7 +10,7 @@ from .errors import PushRejected
 
 
 class PushVerifier(Protocol):
-    async def verify(self, token: str) -> dict: ...
+    async def verify(self, token: str) -> dict[str, Any]: ...
 
 
 class LocalDispatcherVerifier:
@@ -20,7 +20,7 @@ class LocalDispatcherVerifier:
         self.secret = secret
         self.audience = audience
 
-    async def verify(self, token: str) -> dict:
+    async def verify(self, token: str) -> dict[str, Any]:
         try:
             return push_tokens.verify(self.secret, token, audience=self.audience)
         except push_tokens.TokenRejected as rejected:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -53,7 +54,7 @@ class Webhook:
             result=result,
         )
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         fields = {
             "role": self.role,
             "url": self.url,
@@ -114,6 +115,6 @@ async def remove(bot: Bot, served: ServedBot, *, drop_pending: bool) -> Webhook:
     return Webhook.of(served.role, after, "removed" if before.url else "not set")
 
 
-def _shape(info: WebhookInfo) -> tuple:
+def _shape(info: WebhookInfo) -> tuple[str, int | None, frozenset[str] | None]:
     allowed = frozenset(info.allowed_updates) if info.allowed_updates is not None else None
     return info.url, info.max_connections, allowed
