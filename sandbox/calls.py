@@ -6,10 +6,12 @@ import itertools
 from collections import deque
 from typing import Any
 
+from .jsontext import JsonObject
+
 
 class CallLog:
     def __init__(self, size: int) -> None:
-        self._entries: deque[dict] = deque(maxlen=size)
+        self._entries: deque[JsonObject] = deque(maxlen=size)
         self._seq = itertools.count(1)
 
     def resize(self, size: int) -> None:
@@ -31,7 +33,7 @@ class CallLog:
         chat_id: str | None = None,
         since: int = 0,
         limit: int | None = None,
-    ) -> list[dict]:
+    ) -> list[JsonObject]:
         method = method.lower() if method else None
         out = []
         for entry in self._entries:

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from .jsontext import JsonObject
+
 T = TypeVar("T")
 
 
@@ -37,7 +39,9 @@ class SandboxClient:
             await self._session.close()
             self._session = None
 
-    async def _call(self, verb: str, path: str, body: dict | None = None, **query: Any) -> Any:
+    async def _call(
+        self, verb: str, path: str, body: JsonObject | None = None, **query: Any
+    ) -> Any:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         params = {k: str(v) for k, v in query.items() if v is not None}
@@ -49,47 +53,62 @@ class SandboxClient:
             raise SandboxDriverError(resp.status, payload.get("error", "unknown error"))
         return payload.get("result")
 
+    # The driver API answers each route with a known shape; these name it for the caller.
+    async def _object(
+        self, verb: str, path: str, body: JsonObject | None = None, **query: Any
+    ) -> JsonObject:
+        result: JsonObject = await self._call(verb, path, body, **query)
+        return result
+
+    async def _objects(
+        self, verb: str, path: str, body: JsonObject | None = None, **query: Any
+    ) -> list[JsonObject]:
+        result: list[JsonObject] = await self._call(verb, path, body, **query)
+        return result
+
     # --- set-up -------------------------------------------------------------------
 
-    async def health(self) -> dict:
-        return await self._call("GET", "/health")
+    async def health(self) -> JsonObject:
+        return await self._object("GET", "/health")
 
-    async def scenario(self, doc: dict) -> dict:
-        return await self._call("POST", "/scenario", doc)
+    async def scenario(self, doc: JsonObject) -> JsonObject:
+        return await self._object("POST", "/scenario", doc)
 
     async def reset(self) -> None:
         await self._call("POST", "/reset")
 
-    async def settings(self, **changes: Any) -> dict:
+    async def settings(self, **changes: Any) -> JsonObject:
         if not changes:
-            return await self._call("GET", "/settings")
-        return await self._call("PATCH", "/settings", changes)
+            return await self._object("GET", "/settings")
+        return await self._object("PATCH", "/settings", changes)
 
-    async def limits(self, **changes: Any) -> dict:
+    async def limits(self, **changes: Any) -> JsonObject:
         return await self.settings(limits=changes)
 
-    async def advance_clock(self, seconds: float) -> dict:
-        return await self._call("POST", "/clock", {"advance": seconds})
+    async def advance_clock(self, seconds: float) -> JsonObject:
+        return await self._object("POST", "/clock", {"advance": seconds})
 
     # --- acting as people -----------------------------------------------------------
 
     async def send(
         self, user_id: int, chat_id: int | str, text: str | None = None, **fields: Any
-    ) -> dict:
+    ) -> JsonObject:
         body = {"chat_id": chat_id, **fields}
         if text is not None:
             body["text"] = text
-        return await self._call("POST", f"/users/{user_id}/messages", body)
+        return await self._object("POST", f"/users/{user_id}/messages", body)
 
-    async def edit(self, user_id: int, chat_id: int | str, message_id: int, **fields: Any) -> dict:
+    async def edit(
+        self, user_id: int, chat_id: int | str, message_id: int, **fields: Any
+    ) -> JsonObject:
         body = {"chat_id": chat_id, "message_id": message_id, **fields}
-        return await self._call("POST", f"/users/{user_id}/edits", body)
+        return await self._object("POST", f"/users/{user_id}/edits", body)
 
     async def react(
         self, user_id: int, chat_id: int | str, message_id: int, reaction: list[str] | str
-    ) -> dict:
+    ) -> JsonObject:
         body = {"chat_id": chat_id, "message_id": message_id, "reaction": reaction}
-        return await self._call("POST", f"/users/{user_id}/reactions", body)
+        return await self._object("POST", f"/users/{user_id}/reactions", body)
 
     async def press(
         self,
@@ -101,8 +120,9 @@ class SandboxClient:
         text: str | None = None,
     ) -> str:
         body = {"chat_id": chat_id, "message_id": message_id, "data": data, "text": text}
-        result = await self._call("POST", f"/users/{user_id}/callbacks", body)
-        return result["callback_query_id"]
+        result = await self._object("POST", f"/users/{user_id}/callbacks", body)
+        query_id: str = result["callback_query_id"]
+        return query_id
 
     async def delete(self, user_id: int, chat_id: int | str, message_id: int) -> None:
         body = {"chat_id": chat_id, "message_id": message_id}
@@ -114,19 +134,21 @@ class SandboxClient:
     async def unblock(self, user_id: int, bot: int | str) -> None:
         await self._call("POST", f"/users/{user_id}/unblock", {"bot": bot})
 
-    async def _topic_action(self, action: str, user_id: int, chat_id: int, thread_id: int) -> dict:
+    async def _topic_action(
+        self, action: str, user_id: int, chat_id: int, thread_id: int
+    ) -> JsonObject:
         body = {"chat_id": chat_id, "message_thread_id": thread_id}
-        return await self._call("POST", f"/users/{user_id}/topics/{action}", body)
+        return await self._object("POST", f"/users/{user_id}/topics/{action}", body)
 
-    async def delete_topic(self, user_id: int, chat_id: int, thread_id: int) -> dict:
+    async def delete_topic(self, user_id: int, chat_id: int, thread_id: int) -> JsonObject:
         """A staff person deletes a forum topic and its messages (no update to bots)."""
         return await self._topic_action("delete", user_id, chat_id, thread_id)
 
-    async def close_topic(self, user_id: int, chat_id: int, thread_id: int) -> dict:
+    async def close_topic(self, user_id: int, chat_id: int, thread_id: int) -> JsonObject:
         """A staff person closes a topic: bots get the forum_topic_closed message."""
         return await self._topic_action("close", user_id, chat_id, thread_id)
 
-    async def reopen_topic(self, user_id: int, chat_id: int, thread_id: int) -> dict:
+    async def reopen_topic(self, user_id: int, chat_id: int, thread_id: int) -> JsonObject:
         """A staff person reopens a topic: bots get the forum_topic_reopened message."""
         return await self._topic_action("reopen", user_id, chat_id, thread_id)
 
@@ -134,17 +156,19 @@ class SandboxClient:
 
     async def messages(
         self, chat_id: int, *, thread_id: int | None = None, bot: int | str | None = None
-    ) -> list[dict]:
-        return await self._call("GET", f"/chats/{chat_id}/messages", thread_id=thread_id, bot=bot)
+    ) -> list[JsonObject]:
+        return await self._objects(
+            "GET", f"/chats/{chat_id}/messages", thread_id=thread_id, bot=bot
+        )
 
-    async def topics(self, chat_id: int) -> list[dict]:
-        return await self._call("GET", f"/chats/{chat_id}/topics")
+    async def topics(self, chat_id: int) -> list[JsonObject]:
+        return await self._objects("GET", f"/chats/{chat_id}/topics")
 
-    async def callback(self, query_id: str) -> dict:
-        return await self._call("GET", f"/callbacks/{query_id}")
+    async def callback(self, query_id: str) -> JsonObject:
+        return await self._object("GET", f"/callbacks/{query_id}")
 
-    async def updates(self, bot: int | str) -> dict:
-        return await self._call("GET", f"/bots/{bot}/updates")
+    async def updates(self, bot: int | str) -> JsonObject:
+        return await self._object("GET", f"/bots/{bot}/updates")
 
     async def calls(
         self,
@@ -153,18 +177,18 @@ class SandboxClient:
         bot: int | str | None = None,
         chat_id: int | str | None = None,
         since: int = 0,
-    ) -> list[dict]:
-        return await self._call(
+    ) -> list[JsonObject]:
+        return await self._objects(
             "GET", "/calls", method=method, bot=bot, chat_id=chat_id, since=since or None
         )
 
     # --- faults ------------------------------------------------------------------------
 
-    async def add_fault(self, **rule: Any) -> dict:
-        return await self._call("POST", "/faults", rule)
+    async def add_fault(self, **rule: Any) -> JsonObject:
+        return await self._object("POST", "/faults", rule)
 
-    async def faults(self) -> list[dict]:
-        return await self._call("GET", "/faults")
+    async def faults(self) -> list[JsonObject]:
+        return await self._objects("GET", "/faults")
 
     async def clear_faults(self) -> None:
         await self._call("DELETE", "/faults")
@@ -202,7 +226,7 @@ class SandboxClient:
         thread_id: int | None = None,
         bot: int | str | None = None,
         timeout: float = 10.0,
-    ) -> list[dict]:
+    ) -> list[JsonObject]:
         """Wait until the chat (or topic) shows at least `count` messages."""
         return await self.wait_for(
             lambda: self.messages(chat_id, thread_id=thread_id, bot=bot),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from .jsontext import JsonObject
+
 
 class TelegramError(Exception):
     """An answer of the form {"ok": false, "error_code": N, "description": ...}."""
@@ -15,8 +17,8 @@ class TelegramError(Exception):
         self.description = description
         self.retry_after = None if retry_after is None else max(1, math.ceil(retry_after))
 
-    def body(self) -> dict:
-        out: dict = {"ok": False, "error_code": self.code, "description": self.description}
+    def body(self) -> JsonObject:
+        out: JsonObject = {"ok": False, "error_code": self.code, "description": self.description}
         if self.retry_after is not None:
             out["parameters"] = {"retry_after": self.retry_after}
         return out

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from .jsontext import JsonObject
 
 ACTIONS = ("retry_after", "server_error", "timeout", "drop", "error")
 
@@ -35,7 +39,7 @@ class FaultRule:
     fired: int = 0
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
-    def to_api(self) -> dict:
+    def to_api(self) -> JsonObject:
         out = {
             "id": self.id,
             "action": self.action,
@@ -83,7 +87,7 @@ class FaultBook:
         self.rules: list[FaultRule] = []
         self._ids = itertools.count(1)
 
-    def add(self, spec: dict, *, resolve_bot) -> FaultRule:
+    def add(self, spec: JsonObject, *, resolve_bot: Callable[[Any], int]) -> FaultRule:
         rule = _parse(spec, next(self._ids), resolve_bot)
         self.rules.append(rule)
         return rule
@@ -103,7 +107,7 @@ class FaultBook:
         return None
 
 
-def _parse(spec: dict, rule_id: int, resolve_bot) -> FaultRule:
+def _parse(spec: JsonObject, rule_id: int, resolve_bot: Callable[[Any], int]) -> FaultRule:
     if not isinstance(spec, dict):
         raise FaultSpecError("a fault rule must be a JSON object")
     action = spec.get("action")
@@ -119,33 +123,33 @@ def _parse(spec: dict, rule_id: int, resolve_bot) -> FaultRule:
         rule.bot_id = resolve_bot(spec["bot"])
     if spec.get("chat_id") is not None:
         rule.chat_id = str(spec["chat_id"])
-    rule.times = _number(spec, "times", int, minimum=1)
-    probability = _number(spec, "probability", float, minimum=0.0)
+    rule.times = _whole_number(spec, "times", minimum=1)
+    probability = _number(spec, "probability", minimum=0.0)
     if probability is not None:
         if probability > 1:
             raise FaultSpecError("probability must be between 0 and 1")
         rule.probability = probability
     if spec.get("seed") is not None:
         rule.rng = random.Random(spec["seed"])
-    rule.skip = _number(spec, "skip", int, minimum=0) or 0
+    rule.skip = _whole_number(spec, "skip", minimum=0) or 0
     when = spec.get("when", "before")
     if when not in ("before", "after"):
         raise FaultSpecError('when must be "before" or "after"')
     rule.when = when
     if action == "retry_after":
-        rule.retry_after = _number(spec, "retry_after", int, minimum=1) or 5
+        rule.retry_after = _whole_number(spec, "retry_after", minimum=1) or 5
     if action == "server_error":
-        code = _number(spec, "error_code", int, minimum=500) or 500
+        code = _whole_number(spec, "error_code", minimum=500) or 500
         if code > 599:
             raise FaultSpecError("error_code for server_error must be 500-599")
         rule.error_code = code
         rule.description = spec.get("description") or _server_text(code)
     if action == "error":
-        code = _number(spec, "error_code", int, minimum=400)
+        given_code = _whole_number(spec, "error_code", minimum=400)
         description = spec.get("description")
-        if code is None or not isinstance(description, str) or not description:
+        if given_code is None or not isinstance(description, str) or not description:
             raise FaultSpecError("an error rule needs error_code (>= 400) and description")
-        rule.error_code = code
+        rule.error_code = given_code
         rule.description = description
     return rule
 
@@ -156,14 +160,24 @@ def _server_text(code: int) -> str:
     )
 
 
-def _number(spec: dict, key: str, kind: type, *, minimum: float):
+def _checked(spec: JsonObject, key: str, *, minimum: float, whole: bool) -> float | None:
     value = spec.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FaultSpecError(f"{key} must be a number")
-    if kind is int and int(value) != value:
+    if whole and int(value) != value:
         raise FaultSpecError(f"{key} must be a whole number")
     if value < minimum:
         raise FaultSpecError(f"{key} must be at least {minimum}")
-    return kind(value)
+    return value
+
+
+def _whole_number(spec: JsonObject, key: str, *, minimum: int) -> int | None:
+    value = _checked(spec, key, minimum=minimum, whole=True)
+    return None if value is None else int(value)
+
+
+def _number(spec: JsonObject, key: str, *, minimum: float) -> float | None:
+    value = _checked(spec, key, minimum=minimum, whole=False)
+    return None if value is None else float(value)

@@ -12,7 +12,7 @@ import gc
 _installed = False
 
 
-def _freeze_after_full_collection(phase: str, info: dict) -> None:
+def _freeze_after_full_collection(phase: str, info: dict[str, int]) -> None:
     if phase == "stop" and info.get("generation") == 2:
         gc.freeze()
 

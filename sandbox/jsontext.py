@@ -8,6 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# A JSON object as the sandbox reads and writes it: Bot API parameters and results,
+# driver API bodies, scenario documents. Values are whatever JSON holds, so they stay Any.
+JsonObject = dict[str, Any]
+
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")

@@ -40,12 +40,12 @@ class RateLimiter:
     def __init__(self, config: RateLimits, monotonic: Callable[[], float]) -> None:
         self.config = config
         self.monotonic = monotonic
-        self._buckets: dict[tuple, Bucket] = {}
+        self._buckets: dict[tuple[str | int, ...], Bucket] = {}
 
     def reset(self) -> None:
         self._buckets.clear()
 
-    def _bucket(self, key: tuple, rate: float, burst: int, now: float) -> Bucket:
+    def _bucket(self, key: tuple[str | int, ...], rate: float, burst: int, now: float) -> Bucket:
         bucket = self._buckets.get(key)
         if bucket is None or bucket.rate != rate or bucket.burst != burst:
             bucket = Bucket(rate=rate, burst=burst, tokens=burst, stamp=now)

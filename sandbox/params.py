@@ -6,12 +6,13 @@ query string. The getters accept both shapes so methods never care."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .errors import TelegramError, bad_request
 from .jsontext import has_bad_text, loads
@@ -43,6 +44,8 @@ class Params:
             return None
         return value
 
+    # The getters are named for the type they give; below this method the class body's
+    # `str` is the method, so annotations spell the built-in as `builtins.str`.
     def str(self, name: str, *, required: str | None = None) -> str | None:
         value = self.raw(name)
         if value is None:
@@ -57,7 +60,7 @@ class Params:
             return str(value)
         return json.dumps(value, ensure_ascii=False)
 
-    def int(self, name: str, *, required: str | None = None) -> int | None:
+    def int(self, name: builtins.str, *, required: builtins.str | None = None) -> int | None:
         """An integer; like Telegram, text that is not a number reads as 0 (callers
         treat 0 as absent) rather than failing."""
         value = self.raw(name)
@@ -80,7 +83,7 @@ class Params:
             return 0
         return int(number) if math.isfinite(number) else 0
 
-    def float(self, name: str, *, required: str | None = None) -> float | None:
+    def float(self, name: builtins.str, *, required: builtins.str | None = None) -> float | None:
         value = self.raw(name)
         if value is None:
             if required is not None:
@@ -94,7 +97,7 @@ class Params:
             raise bad_request(f"invalid {name} specified")
         return number
 
-    def bool(self, name: str) -> bool:
+    def bool(self, name: builtins.str) -> bool:
         value = self.raw(name)
         if value is None:
             return False
@@ -104,7 +107,9 @@ class Params:
             return value != 0
         return str(value).strip().lower() in TRUE_WORDS
 
-    def json(self, name: str, *, invalid: str, required: str | None = None) -> Any:
+    def json(
+        self, name: builtins.str, *, invalid: builtins.str, required: builtins.str | None = None
+    ) -> Any:
         """A JSON object or array sent natively or as text; `invalid` is the description
         Telegram gives when it cannot be parsed."""
         value = self.raw(name)
@@ -143,7 +148,8 @@ async def read_params(request: web.Request) -> Params:
     elif ctype == "multipart/form-data":
         reader = await request.multipart()
         async for part in reader:
-            if part.name is None:
+            # A nested multipart part (no name, no file) is nothing the Bot API reads.
+            if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             data = await part.read()
             if part.filename is not None:

@@ -18,7 +18,7 @@ _LISTENING = re.compile(r"listening on (http://\S+)")
 START_TIMEOUT = 30.0
 
 
-def start_sandbox(*extra: str) -> tuple[subprocess.Popen, str]:
+def start_sandbox(*extra: str) -> tuple[subprocess.Popen[str], str]:
     """Start `python -m sandbox` on a port the kernel picks; answer (process, url)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", "0", *extra],
@@ -40,7 +40,7 @@ def start_sandbox(*extra: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the sandbox did not start (see its output above)")
 
 
-def stop_sandbox(proc: subprocess.Popen) -> None:
+def stop_sandbox(proc: subprocess.Popen[str]) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)

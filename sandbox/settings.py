@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from .jsontext import JsonObject
+
 
 @dataclass(slots=True)
 class RateLimits:
@@ -34,10 +36,10 @@ class Settings:
     # How many Bot API calls the call log keeps.
     call_log_size: int = 50_000
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JsonObject:
         return asdict(self)
 
-    def update(self, changes: dict) -> None:
+    def update(self, changes: JsonObject) -> None:
         """Apply a partial dict, all of it or nothing: an unknown key or a wrong value
         raises ValueError and changes nothing."""
         checked = _check(self, changes)
@@ -50,10 +52,10 @@ class Settings:
 MAX_NUMBER = 1_000_000
 
 
-def _check(target: object, changes: dict) -> list[tuple[object, str, object]]:
+def _check(target: Settings | RateLimits, changes: object) -> list[tuple[object, str, object]]:
     if not isinstance(changes, dict):
         raise ValueError("settings must be a JSON object")
-    known = {f.name for f in fields(target)}  # type: ignore[arg-type]
+    known = {f.name for f in fields(target)}
     out: list[tuple[object, str, object]] = []
     for key, value in changes.items():
         if key not in known:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import TelegramError, bad_request
 from ..formatting import EntityError, ParseError, normalize, parse, utf16_len
-from ..jsontext import has_bad_text, loads
+from ..jsontext import JsonObject, has_bad_text, loads
 from ..params import NOT_UTF8
 from ..world.chats import GENERAL_TOPIC_ID, Chat, Group
 from ..world.messages import Message
@@ -62,7 +62,7 @@ def thread(call: Call, chat: Chat) -> int | None:
 
 def formatted(
     call: Call, *, text_key: str, entities_key: str, required: bool
-) -> tuple[str, list[dict]]:
+) -> tuple[str, list[JsonObject]]:
     """Text (or caption) and entities of a request, as Telegram stores them."""
     params = call.params
     entities = None if params.str("parse_mode") else params.raw(entities_key)
@@ -84,7 +84,7 @@ def format_values(
     entities_key: str,
     caption: bool,
     required: bool = False,
-) -> tuple[str, list[dict]]:
+) -> tuple[str, list[JsonObject]]:
     """parse_mode (which wins over entities, as on Telegram), then normalisation
     (trimming, checks, and the entities Telegram finds by itself), then limits."""
     try:
@@ -104,7 +104,7 @@ def format_values(
     return text, found
 
 
-def _entity_list(value: Any) -> list[dict]:
+def _entity_list(value: Any) -> list[JsonObject]:
     # Telegram silently ignores an entities parameter that is not a JSON array.
     if isinstance(value, str):
         try:
@@ -116,7 +116,7 @@ def _entity_list(value: Any) -> list[dict]:
     return value if isinstance(value, list) else []
 
 
-def text_content(text: str, entities: list[dict], key: str = "text") -> dict:
+def text_content(text: str, entities: list[JsonObject], key: str = "text") -> JsonObject:
     content: dict[str, Any] = {key: text}
     if entities:
         content["entities" if key == "text" else "caption_entities"] = entities
@@ -125,7 +125,7 @@ def text_content(text: str, entities: list[dict], key: str = "text") -> dict:
 
 def reply(
     call: Call, chat: Chat, thread_id: int | None
-) -> tuple[int | None, dict | None, int | None]:
+) -> tuple[int | None, JsonObject | None, int | None]:
     """(replied message id, quote, thread) for reply_parameters or the legacy
     reply_to_message_id; a reply into a topic lands in that topic."""
     params = call.params
@@ -154,11 +154,13 @@ def reply(
     return target.message_id, quote, target.thread_id if thread_id is None else thread_id
 
 
-def _reply_target(call: Call, chat: Chat, spec: dict) -> Message | None:
-    mid = spec.get("message_id")
-    if not isinstance(mid, int) or isinstance(mid, bool):
+def _reply_target(call: Call, chat: Chat, spec: JsonObject) -> Message | None:
+    raw_id: Any = spec.get("message_id")
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        mid = raw_id
+    else:
         try:
-            mid = int(mid)
+            mid = int(raw_id)
         except (TypeError, ValueError):
             return None
     if spec.get("chat_id") is not None:
@@ -175,7 +177,7 @@ def _reply_target(call: Call, chat: Chat, spec: dict) -> Message | None:
     return target
 
 
-def _quote(target: Message, spec: dict) -> dict | None:
+def _quote(target: Message, spec: JsonObject) -> JsonObject | None:
     text = spec.get("quote")
     if not text:
         return None
@@ -202,7 +204,7 @@ def _index_at_utf16(text: str, units: int) -> int:
     return len(text)
 
 
-def markup(call: Call) -> dict | None:
+def markup(call: Call) -> JsonObject | None:
     """The inline keyboard to show on the message; other keyboards are accepted but
     are not part of the message as bots see it."""
     value = call.params.json(

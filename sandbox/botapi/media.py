@@ -6,6 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from ..errors import bad_request
+from ..jsontext import JsonObject
 from ..params import Upload
 from ..world.files import StoredFile
 from .registry import Call
@@ -72,11 +73,11 @@ async def _fetch(url: str) -> bytes:
         raise bad_request("failed to get HTTP URL content") from None
 
 
-def _file_fields(stored: StoredFile) -> dict:
+def _file_fields(stored: StoredFile) -> JsonObject:
     return {"file_unique_id": stored.file_unique_id, "file_size": stored.size}
 
 
-def media_object(kind: str, stored: StoredFile, spec: dict) -> dict | list:
+def media_object(kind: str, stored: StoredFile, spec: JsonObject) -> JsonObject | list[JsonObject]:
     """The Message field for `kind` (PhotoSize list, Document, Video...) as stored:
     without file_id, which each bot gets its own of when the message is rendered
     (Message.file)."""
@@ -116,7 +117,7 @@ def media_object(kind: str, stored: StoredFile, spec: dict) -> dict | list:
     raise ValueError(kind)
 
 
-def _num(spec: dict, key: str, default: int) -> int:
+def _num(spec: JsonObject, key: str, default: int) -> int:
     value = spec.get(key)
     try:
         return int(value) if value not in (None, "") else default
@@ -124,8 +125,8 @@ def _num(spec: dict, key: str, default: int) -> int:
         return default
 
 
-def content_for(kind: str, stored: StoredFile, spec: dict) -> dict:
-    out: dict = {kind: media_object(kind, stored, spec)}
+def content_for(kind: str, stored: StoredFile, spec: JsonObject) -> JsonObject:
+    out: JsonObject = {kind: media_object(kind, stored, spec)}
     if kind in ("photo", "video", "animation") and _truthy(spec.get("has_spoiler")):
         out["has_media_spoiler"] = True
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import bad_request
+from ..jsontext import JsonObject
 
 ALLOWED_EMOJI = frozenset(
     [
@@ -92,7 +93,7 @@ def canonical(emoji: str) -> str:
     return emoji.replace(_VS16, "")
 
 
-def checked(value: Any, *, limit: int) -> list[dict]:
+def checked(value: Any, *, limit: int) -> list[JsonObject]:
     """A list of ReactionTypeEmoji dicts, or Telegram's error for it."""
     if value is None:
         return []

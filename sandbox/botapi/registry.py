@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from ..clock import Clock
 from ..params import Params
 from ..world.actors import Bot
 from ..world.state import World
@@ -20,12 +21,15 @@ class Call:
     method: str
 
     @property
-    def clock(self):
+    def clock(self) -> Clock:
         return self.world.clock
 
 
 Handler = Callable[[Call], Awaitable[Any]]
 METHODS: dict[str, Handler] = {}
+# The decorator hands back the handler as it was typed, so methods calling each other
+# (setWebhook answering with deleteWebhook) keep their result types.
+HandlerT = TypeVar("HandlerT", bound=Handler)
 
 
 @dataclass(slots=True)
@@ -36,8 +40,8 @@ class Described:
     description: str
 
 
-def api_method(name: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
+def api_method(name: str) -> Callable[[HandlerT], HandlerT]:
+    def register(handler: HandlerT) -> HandlerT:
         METHODS[name.lower()] = handler
         return handler
 

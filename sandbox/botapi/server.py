@@ -13,6 +13,7 @@ from aiohttp import web
 
 from ..errors import TelegramError, not_found, unauthorized
 from ..faults import FaultRule
+from ..jsontext import JsonObject
 from ..keys import SANDBOX
 from ..params import Params, read_params
 from .registry import METHODS, Call, Described
@@ -24,7 +25,9 @@ log = logging.getLogger("sandbox.botapi")
 JSON = "application/json"
 
 
-def _answer(body: dict, status: int = 200, headers: dict | None = None) -> web.Response:
+def _answer(
+    body: JsonObject, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=json.dumps(body, ensure_ascii=False).encode(),
         status=status,
@@ -47,7 +50,7 @@ def _token_problem(token: str) -> TelegramError:
     return unauthorized()
 
 
-def _summarise(params: Params) -> dict:
+def _summarise(params: Params) -> JsonObject:
     out = dict(params.values)
     for name, upload in params.files.items():
         out[name] = {"file_name": upload.filename, "size": len(upload.data)}
@@ -71,7 +74,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     if bot is None:
         return _error_answer(_token_problem(token))
     handler = METHODS.get(method.lower())
-    entry: dict = {"at": sandbox.clock.now(), "bot_id": bot.id, "method": method}
+    entry: JsonObject = {"at": sandbox.clock.now(), "bot_id": bot.id, "method": method}
     started = time.perf_counter()
     try:
         if handler is None:
@@ -92,7 +95,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     headers = None
     try:
         result = await handler(Call(world, bot, params, method))
-        body: dict = {"ok": True, "result": result}
+        body: JsonObject = {"ok": True, "result": result}
         if isinstance(result, Described):
             body = {"ok": True, "result": result.result, "description": result.description}
         status = 200
@@ -119,7 +122,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
 
 
 async def _inject(
-    request: web.Request, sandbox: Sandbox, rule: FaultRule, entry: dict, started: float
+    request: web.Request, sandbox: Sandbox, rule: FaultRule, entry: JsonObject, started: float
 ) -> web.StreamResponse:
     """Answer as the fault rule says; with when="after" the call already took effect."""
     entry["fault"] = {"rule": rule.id, "action": rule.action, "when": rule.when}

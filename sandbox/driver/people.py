@@ -11,6 +11,7 @@ from ..botapi.media import DEFAULT_MIME, content_for
 from ..botapi.reactions import checked
 from ..errors import TelegramError
 from ..formatting import EntityError, ParseError, normalize, parse
+from ..jsontext import JsonObject
 from ..updates import fanout
 from ..world.actors import Bot, User
 from ..world.chats import GENERAL_TOPIC_ID, Chat, Group, PrivateChat
@@ -27,7 +28,7 @@ def user(world: World, user_id: int) -> User:
     return found
 
 
-def chat_of(world: World, person: User, body: dict) -> Chat:
+def chat_of(world: World, person: User, body: JsonObject) -> Chat:
     """The chat a person writes in: a group by id, or a bot's private chat by the
     bot's id or @username (that is the chat id a person sees)."""
     ref = body.get("chat_id", body.get("bot"))
@@ -46,7 +47,7 @@ def chat_of(world: World, person: User, body: dict) -> Chat:
     return world.private_chat(bot, person)
 
 
-def _id(body: dict, key: str) -> int | None:
+def _id(body: JsonObject, key: str) -> int | None:
     """An id field of a driver request: absent, or a positive integer."""
     value = body.get(key)
     if value is None:
@@ -56,7 +57,7 @@ def _id(body: dict, key: str) -> int | None:
     return value
 
 
-def _thread(chat: Chat, person: User, body: dict) -> int | None:
+def _thread(chat: Chat, person: User, body: JsonObject) -> int | None:
     thread_id = _id(body, "message_thread_id")
     if thread_id is None:
         return None
@@ -72,7 +73,7 @@ def _thread(chat: Chat, person: User, body: dict) -> int | None:
     return thread_id
 
 
-def _formatted(body: dict, text_key: str, entities_key: str) -> dict:
+def _formatted(body: JsonObject, text_key: str, entities_key: str) -> JsonObject:
     text = body.get(text_key)
     if text is None:
         return {}
@@ -94,7 +95,7 @@ def _formatted(body: dict, text_key: str, entities_key: str) -> dict:
     return out
 
 
-def _media(world: World, body: dict) -> tuple[str, dict, StoredFile | None] | None:
+def _media(world: World, body: JsonObject) -> tuple[str, JsonObject, StoredFile | None] | None:
     kinds = [k for k in MEDIA_KINDS if body.get(k) is not None]
     if not kinds:
         return None
@@ -137,7 +138,7 @@ def _media(world: World, body: dict) -> tuple[str, dict, StoredFile | None] | No
     return kind, content_for(kind, stored, spec), stored
 
 
-def send(world: World, person: User, body: dict) -> Message:
+def send(world: World, person: User, body: JsonObject) -> Message:
     chat = chat_of(world, person, body)
     thread_id = _thread(chat, person, body)
     reply_to = _id(body, "reply_to")
@@ -176,7 +177,7 @@ def send(world: World, person: User, body: dict) -> Message:
     return message
 
 
-def _own(world: World, person: User, body: dict) -> Message:
+def _own(world: World, person: User, body: JsonObject) -> Message:
     chat = chat_of(world, person, body)
     mid = _id(body, "message_id")
     if mid is None:
@@ -187,7 +188,7 @@ def _own(world: World, person: User, body: dict) -> Message:
     return message
 
 
-def edit(world: World, person: User, body: dict) -> Message:
+def edit(world: World, person: User, body: JsonObject) -> Message:
     message = _own(world, person, body)
     if message.sender is not person:
         raise refused("people can only edit their own messages")
@@ -207,7 +208,7 @@ def edit(world: World, person: User, body: dict) -> Message:
     return message
 
 
-def react(world: World, person: User, body: dict) -> Message:
+def react(world: World, person: User, body: JsonObject) -> Message:
     message = _own(world, person, body)
     raw = body.get("reaction", [])
     if isinstance(raw, str):
@@ -228,7 +229,7 @@ def react(world: World, person: User, body: dict) -> Message:
     return message
 
 
-def press(world: World, person: User, body: dict) -> str:
+def press(world: World, person: User, body: JsonObject) -> str:
     """Press an inline button (by callback data or by its text); the bot that sent the
     message gets a callback_query. Answers with the query id."""
     message = _own(world, person, body)
@@ -251,7 +252,7 @@ def press(world: World, person: User, body: dict) -> str:
     raise missing("no button with that data or text")
 
 
-def delete(world: World, person: User, body: dict) -> None:
+def delete(world: World, person: User, body: JsonObject) -> None:
     """A person deletes a message; Telegram tells bots nothing about it."""
     message = _own(world, person, body)
     chat = message.chat
@@ -262,7 +263,7 @@ def delete(world: World, person: User, body: dict) -> None:
     message.deleted = True
 
 
-def set_blocked(world: World, person: User, body: dict, *, blocked: bool) -> None:
+def set_blocked(world: World, person: User, body: JsonObject, *, blocked: bool) -> None:
     bot = world.find_bot(body.get("bot"))
     if bot is None:
         raise missing(f"unknown bot {body.get('bot')!r}")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..faults import FaultSpecError
-from ..jsontext import has_bad_text, loads
+from ..jsontext import JsonObject, has_bad_text, loads
 from ..keys import SANDBOX
 from ..world.actors import User
 from ..world.chats import Group
@@ -33,7 +35,7 @@ def _ok(payload: Any = None, status: int = 200) -> web.Response:
 
 
 @web.middleware
-async def errors_as_json(request: web.Request, handler) -> web.StreamResponse:
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except DriverError as error:
@@ -51,7 +53,7 @@ def _sandbox(request: web.Request) -> Sandbox:
     return request.app[SANDBOX]
 
 
-async def _body(request: web.Request) -> dict:
+async def _body(request: web.Request) -> JsonObject:
     if not request.body_exists:
         return {}
     try:
@@ -133,7 +135,7 @@ async def read_clock(request: web.Request) -> web.Response:
 # --- people ---------------------------------------------------------------------
 
 
-async def _acting(request: web.Request) -> tuple[World, User, dict]:
+async def _acting(request: web.Request) -> tuple[World, User, JsonObject]:
     """The world, the person in the path, and the JSON body of what they do."""
     world = _sandbox(request).world
     person = people.user(world, _int(request, "user_id"))
@@ -197,8 +199,8 @@ async def chat_messages(request: web.Request) -> web.Response:
     chats = [
         c for (b, u), c in world.private.items() if u == chat_id and (bot is None or b == bot.id)
     ]
-    seen = sorted((m for c in chats for m in c.visible()), key=lambda m: m.seq)
-    return _ok([{**m.view(), "bot_id": m.chat.bot.id} for m in seen])
+    seen = sorted(((m, c.bot.id) for c in chats for m in c.visible()), key=lambda pair: pair[0].seq)
+    return _ok([{**m.view(), "bot_id": bot_id} for m, bot_id in seen])
 
 
 @routes.get("/chats/{chat_id}/topics")
@@ -257,7 +259,7 @@ async def calls(request: web.Request) -> web.Response:
 # --- faults -------------------------------------------------------------------------
 
 
-def _resolve_bot(sandbox: Sandbox):
+def _resolve_bot(sandbox: Sandbox) -> Callable[[Any], int]:
     def resolve(ref: Any) -> int:
         bot = sandbox.world.find_bot(ref)
         if bot is None:

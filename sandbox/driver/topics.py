@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..botapi.methods import topics
 from ..errors import TelegramError
+from ..jsontext import JsonObject
 from ..world.actors import User
 from ..world.chats import GENERAL_TOPIC_ID, Group, Topic
 from ..world.state import World
@@ -15,7 +16,7 @@ from .people import chat_of
 ACTIONS = ("close", "reopen", "delete")
 
 
-def _topic(world: World, person: User, body: dict) -> tuple[Group, Topic]:
+def _topic(world: World, person: User, body: JsonObject) -> tuple[Group, Topic]:
     group = chat_of(world, person, body)
     if not isinstance(group, Group) or not group.is_forum:
         raise invalid(f"chat {body.get('chat_id')!r} is not a forum supergroup")
@@ -30,7 +31,7 @@ def _topic(world: World, person: User, body: dict) -> tuple[Group, Topic]:
     return group, topic
 
 
-def act(world: World, person: User, body: dict, action: str) -> dict:
+def act(world: World, person: User, body: JsonObject, action: str) -> JsonObject:
     """Close, reopen or delete a topic as `person`; answers the topic as the driver
     lists it. Closing and reopening need can_manage_topics (or having created the
     topic), deleting needs can_delete_messages, as for bots."""

@@ -291,10 +291,12 @@ def is_email(s: str) -> bool:
     if not 1 <= len(labels) <= 6 or not 2 <= len(tld) <= 8 or not (tld.isascii() and tld.isalpha()):
         return False
     return all(
-        0 < len(label) < 31 and all(c in _ALNUM_US_MINUS for c in label)
-        and label[0] in _ALNUM and label[-1] in _ALNUM
+        0 < len(label) < 31
+        and all(c in _ALNUM_US_MINUS for c in label)
+        and label[0] in _ALNUM
+        and label[-1] in _ALNUM
         for label in labels
-    )  # fmt: skip
+    )
 
 
 def _common_tld(tld: str) -> bool:
@@ -336,10 +338,13 @@ def _fix_url(url: str) -> str:
     ):
         return ""
     if len(labels) == 4 and all(
-        label.isascii() and label.isdigit() and len(label) <= 3 and int(label) <= 255
+        label.isascii()
+        and label.isdigit()
+        and len(label) <= 3
+        and int(label) <= 255
         and not (label[0] == "0" and len(label) > 1)
         for label in labels
-    ):  # fmt: skip
+    ):
         return full  # an IPv4 address
     tld = labels[-1]
     if (domain.replace(".", "").isdigit() and domain.isascii()) or len(tld) <= 1:
@@ -392,8 +397,10 @@ def find_entities(text: str, existing: list[dict[str, Any]]) -> list[dict[str, A
         start, end = item["offset"], item["offset"] + item["length"]
         if any(b_start < end and start < b_end for b_start, b_end in blocking):
             continue
-        if any(q_start < end and start < q_end and not (q_start <= start and end <= q_end)
-               for q_start, q_end in quotes):  # fmt: skip
+        if any(
+            q_start < end and start < q_end and not (q_start <= start and end <= q_end)
+            for q_start, q_end in quotes
+        ):
             continue
         kept.append(item)
     return sorted(kept, key=entity_key)

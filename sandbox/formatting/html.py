@@ -56,9 +56,16 @@ def _unclosed_tag(text: str, tag: str, begin: int) -> ParseError:
     return ParseError(f'Unclosed start tag "{tag}" at byte offset {byte_offset(text, begin)}')
 
 
+def _name_end(s: str, start: int) -> int:
+    """Where the tag name from s[start] ends. `s` is the text with "\\0" padding after it,
+    so a NUL always ends the name at the latest."""
+    found = _NAME_END.search(s, start)
+    return len(s) - 1 if found is None else found.start()
+
+
 def _start_tag(text: str, s: str, begin: int) -> tuple[str, str, int]:
     """A start tag at s[begin] == '<': (tag name, its argument, index of the closing '>')."""
-    i = _NAME_END.search(s, begin + 1).start()  # type: ignore[union-attr]
+    i = _name_end(s, begin + 1)
     if s[i] == "\0":
         raise ParseError(f"Unclosed start tag at byte offset {byte_offset(text, begin)}")
     tag = ascii_lower(s[begin + 1 : i])
@@ -134,11 +141,23 @@ def _start_tag(text: str, s: str, begin: int) -> tuple[str, str, int]:
     return tag, argument, i
 
 
-def _close(tag: str, argument: str, offset: int, length: int, inner: str, out: list) -> None:
+def _close(
+    tag: str, argument: str, offset: int, length: int, inner: str, out: list[dict[str, Any]]
+) -> None:
     """Adds the entity a closed, non-empty tag makes, as parse_html does."""
-    simple = {"i": "italic", "em": "italic", "b": "bold", "strong": "bold", "s": "strikethrough",
-              "strike": "strikethrough", "del": "strikethrough", "u": "underline",
-              "ins": "underline", "tg-spoiler": "spoiler", "span": "spoiler"}  # fmt: skip
+    simple = {
+        "i": "italic",
+        "em": "italic",
+        "b": "bold",
+        "strong": "bold",
+        "s": "strikethrough",
+        "strike": "strikethrough",
+        "del": "strikethrough",
+        "u": "underline",
+        "ins": "underline",
+        "tg-spoiler": "spoiler",
+        "span": "spoiler",
+    }
     if tag in simple:
         out.append(entity(simple[tag], offset, length))
     elif tag == "tg-emoji":
@@ -161,19 +180,29 @@ def _close(tag: str, argument: str, offset: int, length: int, inner: str, out: l
         if link is not None:
             out.append(link)
     elif tag in ("pre", "code"):
-        # <pre><code class="language-x"> in either nesting order makes one pre with a language
-        last = out[-1] if out else None
-        same = last is not None and last["offset"] == offset and last["length"] == length
-        if tag == "pre" and same and last["type"] == "code" and last.get("language"):
-            last["type"] = "pre"
-        elif tag == "code" and same and last["type"] == "pre" and not last.get("language"):
+        # <pre><code class="language-x"> in either nesting order makes one pre with a language:
+        # the other half is the entity closed just before over the same text.
+        twin = out[-1] if out else None
+        if twin is not None and (twin["offset"], twin["length"]) != (offset, length):
+            twin = None
+        if tag == "pre" and twin is not None and twin["type"] == "code" and twin.get("language"):
+            twin["type"] = "pre"
+        elif (
+            tag == "code"
+            and twin is not None
+            and twin["type"] == "pre"
+            and not twin.get("language")
+        ):
             if argument:
-                last["language"] = argument
+                twin["language"] = argument
             else:
                 out.append(entity(tag, offset, length))
         else:
-            out.append(entity(tag, offset, length, language=argument) if argument and tag == "code"
-                       else entity(tag, offset, length))  # fmt: skip
+            out.append(
+                entity(tag, offset, length, language=argument)
+                if argument and tag == "code"
+                else entity(tag, offset, length)
+            )
     else:
         kind = "expandable_blockquote" if argument else "blockquote"
         out.append(entity(kind, offset, length))
@@ -212,7 +241,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
         else:
             if not stack:
                 raise ParseError(f"Unexpected end tag at byte offset {byte_offset(text, begin)}")
-            i = _NAME_END.search(s, i + 1).start()  # type: ignore[union-attr]
+            i = _name_end(s, i + 1)
             end_name = ascii_lower(s[begin + 2 : i])
             while s[i] != "\0" and s[i] in _SPACE:
                 i += 1

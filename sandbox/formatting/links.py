@@ -142,7 +142,8 @@ def date_time_format(value: str) -> str | None:
 def to_int32_lenient(value: str) -> int:
     """tdlib's to_integer<int32>: leading digits, wrapping like C unsigned arithmetic."""
     negative = value.startswith("-")
-    digits = re.match(r"[0-9]*", value[negative:]).group()  # type: ignore[union-attr]
+    leading = re.match(r"[0-9]*", value[negative:])
+    digits = leading.group() if leading else ""
     number = int(digits or "0") % (1 << 32)
     if number > 0x7FFFFFFF:
         number, negative = (1 << 32) - number, not negative

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..jsontext import JsonObject
 from .autodetect import detect
 from .links import check_link, date_time_format, link_user_id, to_int64
 from .utf16 import (
@@ -50,7 +51,7 @@ def _bad_field(message: str) -> EntityError:
     return _fail(f"Can't parse MessageEntity: {message}")
 
 
-def _number(obj: dict, name: str, bits: int) -> int:
+def _number(obj: JsonObject, name: str, bits: int) -> int:
     """JsonObject::get_required_int_field / get_required_long_field."""
     if name not in obj:
         raise _bad_field(f'Can\'t find field "{name}"')
@@ -63,7 +64,7 @@ def _number(obj: dict, name: str, bits: int) -> int:
     return number
 
 
-def _string(obj: dict, name: str, required: bool) -> str:
+def _string(obj: JsonObject, name: str, required: bool) -> str:
     value = obj.get(name)
     if value is None and name not in obj:
         if required:
@@ -135,7 +136,8 @@ def _convert(item: Entity) -> Entity:
 
 
 def _end(item: Entity) -> int:
-    return item["offset"] + item["length"]
+    end: int = item["offset"] + item["length"]
+    return end
 
 
 def _tdlib_type(item: Entity) -> str:
@@ -290,8 +292,10 @@ def _clean(text: str, entities: list[Entity]) -> str:
         while stack and units >= _end(stack[-1][0]):
             item, before = stack.pop()
             if units != _end(item):
-                raise _fail(f"Entity beginning at UTF-16 offset {item['offset']} ends in a middle "
-                            f"of a UTF-16 symbol at byte offset {position}")  # fmt: skip
+                raise _fail(
+                    f"Entity beginning at UTF-16 offset {item['offset']} ends in a middle "
+                    f"of a UTF-16 symbol at byte offset {position}"
+                )
             item["offset"] -= before
             item["length"] -= skipped - before
         while current < len(entities) and units >= entities[current]["offset"]:
@@ -318,8 +322,10 @@ def _clean(text: str, entities: list[Entity]) -> str:
         raise _fail(f"Entity begins after the end of the text at UTF-16 offset {offset}")
     if stack:
         item = stack[-1][0]
-        raise _fail(f"Entity beginning at UTF-16 offset {item['offset']} ends after the end "
-                    f"of the text at UTF-16 offset {_end(item)}")  # fmt: skip
+        raise _fail(
+            f"Entity beginning at UTF-16 offset {item['offset']} ends after the end "
+            f"of the text at UTF-16 offset {_end(item)}"
+        )
     # a run of LRM/RLM marks keeps only its last one; the others become ZWNJ
     return _MARKS.sub(lambda m: "\u200c" * len(m.group()), "".join(out))
 

@@ -9,6 +9,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..jsontext import JsonObject
+
 if TYPE_CHECKING:
     from .webhook import WebhookDeliverer
 
@@ -49,7 +51,7 @@ DEFAULT_LIFETIME = 86400.0
 class PendingUpdate:
     update_id: int
     kind: str
-    payload: dict
+    payload: JsonObject
     # Telegram keeps one strictly sequential queue per chat (messages, edits), per user
     # (callback queries), and separate ones for reactions and membership changes.
     queue: Hashable
@@ -57,7 +59,7 @@ class PendingUpdate:
     attempts: int = 0
     _body: bytes | None = field(default=None, repr=False)
 
-    def to_api(self) -> dict:
+    def to_api(self) -> JsonObject:
         return {"update_id": self.update_id, self.kind: self.payload}
 
     def expired(self, now: float) -> bool:
@@ -87,7 +89,7 @@ class UpdateBox:
         self.deliverer: WebhookDeliverer | None = None
         self.last_error_date: int | None = None
         self.last_error_message: str | None = None
-        self.deliveries: list[dict] = []
+        self.deliveries: list[JsonObject] = []
         self._signal = asyncio.Event()
         # Each getUpdates call takes a new generation; an older waiting call sees the
         # change and fails with Telegram's 409 conflict.
@@ -105,7 +107,7 @@ class UpdateBox:
         self.allowed_explicit = sorted(chosen) if chosen else None
 
     def push(
-        self, kind: str, payload: dict, *, queue: Hashable, now: float
+        self, kind: str, payload: JsonObject, *, queue: Hashable, now: float
     ) -> PendingUpdate | None:
         if kind not in self.allowed:
             return None
@@ -158,7 +160,7 @@ class UpdateBox:
         if self.deliverer is not None:
             self.deliverer.clear()
 
-    def record_delivery(self, entry: dict, *, keep: int = 2000) -> None:
+    def record_delivery(self, entry: JsonObject, *, keep: int = 2000) -> None:
         self.deliveries.append(entry)
         if len(self.deliveries) > keep:
             del self.deliveries[: len(self.deliveries) - keep]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..jsontext import JsonObject
 from ..world.chats import Group, PrivateChat
 
 if TYPE_CHECKING:
     from ..world.actors import Bot, User
     from ..world.messages import Message
-    from ..world.state import World
+    from ..world.state import CallbackRecord, World
 
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@([A-Za-z0-9_]{3,32}))?(?:\s|$)")
 
@@ -48,7 +49,7 @@ def listeners(world: World, message: Message) -> list[Bot]:
     return out
 
 
-def chat_queue(message: Message) -> tuple:
+def chat_queue(message: Message) -> tuple[str, int]:
     return ("chat", message.chat.id)
 
 
@@ -79,7 +80,7 @@ def edited_message(world: World, message: Message) -> None:
 
 
 def reaction_changed(
-    world: World, message: Message, user: User, old: list[dict], new: list[dict]
+    world: World, message: Message, user: User, old: list[JsonObject], new: list[JsonObject]
 ) -> None:
     """message_reaction goes to the private chat's bot, or to admin bots of a group;
     only bots that opted in receive it (UpdateBox filters)."""
@@ -116,8 +117,10 @@ def membership_changed(world: World, bot: Bot, user: User, *, blocked: bool) -> 
     world.emit(bot, "my_chat_member", payload, queue=("member", chat.id))
 
 
-def callback_query(world: World, bot: Bot, user: User, message: Message, record) -> None:
-    payload: dict = {
+def callback_query(
+    world: World, bot: Bot, user: User, message: Message, record: CallbackRecord
+) -> None:
+    payload: JsonObject = {
         "id": record.id,
         "from": user.to_api(),
         "message": message.to_api(bot.id),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable
 
 import aiohttp
 
+from ..jsontext import JsonObject
 from ..settings import Settings
 from .box import PendingUpdate, UpdateBox, WebhookConfig
 
@@ -42,7 +43,7 @@ class WebhookDeliverer:
         self.settings = settings
         self.now = now
         self._queues: dict[Hashable, deque[PendingUpdate]] = {}
-        self._workers: dict[Hashable, asyncio.Task] = {}
+        self._workers: dict[Hashable, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(config.max_connections)
         self._session: aiohttp.ClientSession | None = None
 
@@ -111,7 +112,11 @@ class WebhookDeliverer:
         headers = {"Content-Type": "application/json"}
         if self.config.secret_token:
             headers[SECRET_HEADER] = self.config.secret_token
-        entry: dict = {"update_id": update.update_id, "attempt": update.attempts, "at": self.now()}
+        entry: JsonObject = {
+            "update_id": update.update_id,
+            "attempt": update.attempts,
+            "at": self.now(),
+        }
         retry_after: float | None = None
         ok = False
         try:

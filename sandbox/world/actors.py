@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..jsontext import JsonObject
+
 
 @dataclass(slots=True)
 class User:
@@ -16,8 +18,8 @@ class User:
 
     is_bot = False
 
-    def to_api(self) -> dict:
-        out: dict = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+    def to_api(self) -> JsonObject:
+        out: JsonObject = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         if self.last_name:
             out["last_name"] = self.last_name
         if self.username:
@@ -49,7 +51,7 @@ class Bot:
 
     is_bot = True
 
-    def to_api(self) -> dict:
+    def to_api(self) -> JsonObject:
         return {
             "id": self.id,
             "is_bot": True,
@@ -57,7 +59,7 @@ class Bot:
             "username": self.username,
         }
 
-    def me(self) -> dict:
+    def me(self) -> JsonObject:
         return {
             **self.to_api(),
             "can_join_groups": self.can_join_groups,

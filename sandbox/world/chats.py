@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from ..jsontext import JsonObject
 from .actors import Bot, User
 from .messages import Message
 
@@ -22,7 +23,7 @@ class Rights:
     can_delete_messages: bool = True
     can_pin_messages: bool = True
 
-    def to_api(self) -> dict:
+    def to_api(self) -> JsonObject:
         return {
             "status": "administrator",
             "can_be_edited": False,
@@ -54,8 +55,8 @@ class Topic:
     hidden: bool = False
     creator_id: int | None = None
 
-    def to_api(self) -> dict:
-        out: dict = {
+    def to_api(self) -> JsonObject:
+        out: JsonObject = {
             "message_thread_id": self.thread_id,
             "name": self.name,
             "icon_color": self.icon_color,
@@ -94,7 +95,7 @@ class Chat:
             out = [m for m in out if (m.thread_id or GENERAL_TOPIC_ID) == thread_id]
         return out
 
-    def to_api(self) -> dict:
+    def to_api(self) -> JsonObject:
         raise NotImplementedError
 
 
@@ -107,8 +108,12 @@ class PrivateChat(Chat):
         self.user = user
         self.id = user.id
 
-    def to_api(self) -> dict:
-        out: dict = {"id": self.user.id, "type": "private", "first_name": self.user.first_name}
+    def to_api(self) -> JsonObject:
+        out: JsonObject = {
+            "id": self.user.id,
+            "type": "private",
+            "first_name": self.user.first_name,
+        }
         if self.user.last_name:
             out["last_name"] = self.user.last_name
         if self.user.username:
@@ -145,8 +150,8 @@ class Group(Chat):
     def is_admin(self, actor_id: int) -> bool:
         return self.bots.get(actor_id) is not None or actor_id in self.user_admins
 
-    def to_api(self) -> dict:
-        out: dict = {"id": self.id, "type": "supergroup", "title": self.title}
+    def to_api(self) -> JsonObject:
+        out: JsonObject = {"id": self.id, "type": "supergroup", "title": self.title}
         if self.username:
             out["username"] = self.username
         if self.is_forum:

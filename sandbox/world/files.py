@@ -17,6 +17,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from ..jsontext import JsonObject
+
 _MAC_SIZE = 6
 # Ours are about 20 characters; anything much longer is not one of ours.
 _MAX_FILE_ID = 64
@@ -65,7 +67,7 @@ class StoredFile:
         """The file_id under which bot `bot_id` sees this file."""
         return encode_file_id(self.key, bot_id, self.number)
 
-    def to_api(self, bot_id: int) -> dict:
+    def to_api(self, bot_id: int) -> JsonObject:
         """The File object of getFile, for bot `bot_id`."""
         return {
             "file_id": self.file_id_for(bot_id),

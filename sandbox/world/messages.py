@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..jsontext import JsonObject
+
 if TYPE_CHECKING:
     from .actors import Bot, User
     from .chats import Chat
@@ -37,7 +39,7 @@ def with_file_id(kind: str, media: Any, file_id: str) -> Any:
 _DOCUMENT_FIELDS = ("file_id", "file_unique_id", "thumbnail", "file_name", "mime_type", "file_size")
 
 
-def animation_document(animation: dict) -> dict:
+def animation_document(animation: JsonObject) -> JsonObject:
     """The `document` Telegram puts beside an `animation`: the same file."""
     return {k: animation[k] for k in _DOCUMENT_FIELDS if k in animation}
 
@@ -55,16 +57,16 @@ class Message:
     content: dict[str, Any]
     thread_id: int | None = None
     reply_to: int | None = None
-    quote: dict | None = None
+    quote: JsonObject | None = None
     media_group_id: str | None = None
-    reply_markup: dict | None = None
-    forward_origin: dict | None = None
+    reply_markup: JsonObject | None = None
+    forward_origin: JsonObject | None = None
     protected: bool = False
     edit_date: int | None = None
     deleted: bool = False
     pinned: bool = False
     # actor id -> reactions that actor set (a list of ReactionType dicts)
-    reactions: dict[int, list[dict]] = field(default_factory=dict)
+    reactions: dict[int, list[JsonObject]] = field(default_factory=dict)
     # The file of a media message. content[kind] holds the media object without a
     # file_id: each bot sees the file under its own, added when rendering.
     file: StoredFile | None = None
@@ -83,7 +85,7 @@ class Message:
     def caption(self) -> str | None:
         return self.content.get("caption")
 
-    def to_api(self, viewer: int | None, *, nested: bool = True) -> dict:
+    def to_api(self, viewer: int | None, *, nested: bool = True) -> JsonObject:
         """The Message object as the Bot API returns it and delivers it in updates to
         bot `viewer` (its file_ids); viewer None leaves file_ids out."""
         out: dict[str, Any] = {"message_id": self.message_id}
@@ -143,7 +145,7 @@ class Message:
             return self.chat.messages.get(self.thread_id)
         return None
 
-    def reaction_summary(self) -> list[dict]:
+    def reaction_summary(self) -> list[JsonObject]:
         counts: dict[str, int] = {}
         for reactions in self.reactions.values():
             for reaction in reactions:
@@ -151,7 +153,7 @@ class Message:
                 counts[key] = counts.get(key, 0) + 1
         return [{"emoji": k, "count": v} for k, v in counts.items()]
 
-    def view(self) -> dict:
+    def view(self) -> JsonObject:
         """What a person in the chat sees of this message (for the driver API)."""
         out: dict[str, Any] = {
             "message_id": self.message_id,
@@ -177,7 +179,7 @@ class Message:
             out["pinned_message"] = self.pinned_message.to_api(None, nested=False)
         if self.pinned:
             out["pinned"] = True
-        reactions = []
+        reactions: list[JsonObject] = []
         for actor_id, chosen in self.reactions.items():
             reactions.extend({**r, "by": actor_id} for r in chosen)
         if reactions:

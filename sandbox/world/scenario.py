@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
+from ..jsontext import JsonObject
 from .actors import Bot, User
 from .chats import Group, Rights, Topic
 from .state import World
@@ -37,21 +38,21 @@ class _GroupPlan:
 
 @dataclass
 class _Plan:
-    bots: list[dict] = field(default_factory=list)
-    users: list[dict] = field(default_factory=list)
+    bots: list[JsonObject] = field(default_factory=list)
+    users: list[JsonObject] = field(default_factory=list)
     started: list[tuple[int, int]] = field(default_factory=list)  # (bot id, user id)
     groups: list[_GroupPlan] = field(default_factory=list)
     bot_names: dict[str, int] = field(default_factory=dict)
 
 
-def load(world: World, doc: Any) -> dict:
+def load(world: World, doc: Any) -> JsonObject:
     """Check the document, then add what it describes; answer with what now exists."""
     plan = _plan(world, doc)
     _apply(world, plan)
     return summary(world)
 
 
-def summary(world: World) -> dict:
+def summary(world: World) -> JsonObject:
     return {
         "bots": [{"id": b.id, "username": b.username} for b in world.bots.values()],
         "users": [{"id": u.id, "first_name": u.first_name} for u in world.users.values()],
@@ -85,20 +86,20 @@ def _plan(world: World, doc: Any) -> _Plan:
     return plan
 
 
-def _list(doc: dict, key: str) -> list:
+def _list(doc: JsonObject, key: str) -> list[Any]:
     value = doc.get(key, [])
     if not isinstance(value, list):
         raise ScenarioError(f"{key} must be a list")
     return value
 
 
-def _object(spec: Any, where: str) -> dict:
+def _object(spec: Any, where: str) -> JsonObject:
     if not isinstance(spec, dict):
         raise ScenarioError(f"{where} must be an object")
     return spec
 
 
-def _text(spec: dict, key: str, where: str, *, required: bool = True) -> str | None:
+def _text(spec: JsonObject, key: str, where: str, *, required: bool = True) -> str | None:
     value = spec.get(key)
     if value is None and not required:
         return None
@@ -107,11 +108,11 @@ def _text(spec: dict, key: str, where: str, *, required: bool = True) -> str | N
     return value
 
 
-def _positive(value: Any) -> bool:
+def _positive(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _check_bot(world: World, plan: _Plan, spec: dict, where: str) -> None:
+def _check_bot(world: World, plan: _Plan, spec: JsonObject, where: str) -> None:
     token = _text(spec, "token", where)
     assert token is not None
     match = TOKEN_RE.match(token)
@@ -148,7 +149,7 @@ def _bot_id(plan: _Plan, ref: Any, where: str) -> int:
     raise ScenarioError(f"{where}: unknown bot {ref!r}")
 
 
-def _check_user(world: World, plan: _Plan, spec: dict, where: str) -> int:
+def _check_user(world: World, plan: _Plan, spec: JsonObject, where: str) -> int:
     user_id = spec.get("id")
     if not _positive(user_id):
         raise ScenarioError(f"{where}.id must be a positive integer")
@@ -171,7 +172,7 @@ def _check_user(world: World, plan: _Plan, spec: dict, where: str) -> int:
     return user_id
 
 
-def _rights(spec: dict) -> Rights:
+def _rights(spec: JsonObject) -> Rights:
     return Rights(
         can_manage_topics=bool(spec.get("can_manage_topics", True)),
         can_delete_messages=bool(spec.get("can_delete_messages", True)),
@@ -180,7 +181,7 @@ def _rights(spec: dict) -> Rights:
 
 
 def _check_group(
-    world: World, plan: _Plan, user_ids: set[int], spec: dict, where: str
+    world: World, plan: _Plan, user_ids: set[int], spec: JsonObject, where: str
 ) -> _GroupPlan:
     chat_id = spec.get("id")
     if not isinstance(chat_id, int) or isinstance(chat_id, bool) or chat_id >= 0:
@@ -218,7 +219,7 @@ def _check_group(
     return group
 
 
-def _list_of(spec: dict, key: str, where: str) -> list:
+def _list_of(spec: JsonObject, key: str, where: str) -> list[Any]:
     value = spec.get(key, [])
     if not isinstance(value, list):
         raise ScenarioError(f"{where}.{key} must be a list")
@@ -254,8 +255,8 @@ def _apply(world: World, plan: _Plan) -> None:
                 setattr(user, key, value)
     for bot_id, user_id in plan.started:
         world.bots[bot_id].started_by.add(user_id)
-    for spec in plan.groups:
-        _apply_group(world, spec)
+    for group in plan.groups:
+        _apply_group(world, group)
 
 
 def _apply_group(world: World, spec: _GroupPlan) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..errors import bad_request, forbidden
+from ..jsontext import JsonObject
 from ..limits import RateLimiter
 from ..settings import Settings
 from ..updates.box import UpdateBox
@@ -26,7 +27,7 @@ class CallbackRecord:
     user_id: int
     pressed_at: float
     data: str | None
-    answer: dict | None = None
+    answer: JsonObject | None = None
 
 
 class World:
@@ -43,7 +44,7 @@ class World:
         self.boxes: dict[int, UpdateBox] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
         # (bot id, scope, language) -> the command menu set by setMyCommands
-        self.commands: dict[tuple[int, str, str], list[dict]] = {}
+        self.commands: dict[tuple[int, str, str], list[JsonObject]] = {}
         self._seq = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._album_ids = itertools.count(1)
@@ -133,7 +134,7 @@ class World:
         sender: User | Bot,
         *,
         kind: str,
-        content: dict,
+        content: JsonObject,
         thread_id: int | None = None,
         **extra: Any,
     ) -> Message:
@@ -155,7 +156,7 @@ class World:
 
     # --- updates --------------------------------------------------------------
 
-    def emit(self, bot: Bot, kind: str, payload: dict, *, queue: Hashable) -> None:
+    def emit(self, bot: Bot, kind: str, payload: JsonObject, *, queue: Hashable) -> None:
         self.boxes[bot.id].push(kind, payload, queue=queue, now=self.clock.now())
 
     def new_callback(self, bot: Bot, user: User, data: str | None) -> CallbackRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...errors import bad_request
+from ...jsontext import JsonObject
 from ..registry import Call, api_method
 
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -10,12 +11,12 @@ MAX_CALLBACK_TEXT = 200
 
 
 @api_method("getMe")
-async def get_me(call: Call) -> dict:
+async def get_me(call: Call) -> JsonObject:
     return call.bot.me()
 
 
 @api_method("getFile")
-async def get_file(call: Call) -> dict:
+async def get_file(call: Call) -> JsonObject:
     file_id = call.params.str("file_id", required="file_id not specified")
     assert file_id is not None
     # A bot may only ask about its own file_ids, as on Telegram.

@@ -4,6 +4,7 @@ getChatAdministrators, pinChatMessage, unpinChatMessage, sendChatAction."""
 from __future__ import annotations
 
 from ...errors import bad_request
+from ...jsontext import JsonObject
 from ...updates import fanout
 from ...world.chats import Chat, Group, PrivateChat
 from .. import common
@@ -34,7 +35,7 @@ _NO_GIFTS = {
 
 
 @api_method("getChat")
-async def get_chat(call: Call) -> dict:
+async def get_chat(call: Call) -> JsonObject:
     chat = common.target_chat(call, writing=False)
     info = {
         **chat.to_api(),
@@ -47,7 +48,7 @@ async def get_chat(call: Call) -> dict:
     return info
 
 
-def _member(call: Call, chat: Chat, actor_id: int) -> dict:
+def _member(call: Call, chat: Chat, actor_id: int) -> JsonObject:
     """A ChatMember as Telegram describes it for this chat."""
     world = call.world
     actor = world.bots.get(actor_id) or world.users.get(actor_id)
@@ -65,7 +66,7 @@ def _member(call: Call, chat: Chat, actor_id: int) -> dict:
 
 
 @api_method("getChatMember")
-async def get_chat_member(call: Call) -> dict:
+async def get_chat_member(call: Call) -> JsonObject:
     chat = common.target_chat(call, writing=False)
     user_id = call.params.int("user_id") or 0
     if user_id <= 0:
@@ -74,7 +75,7 @@ async def get_chat_member(call: Call) -> dict:
 
 
 @api_method("getChatAdministrators")
-async def get_chat_administrators(call: Call) -> list[dict]:
+async def get_chat_administrators(call: Call) -> list[JsonObject]:
     chat = common.target_chat(call, writing=False)
     if not isinstance(chat, Group):
         raise bad_request("there are no administrators in the private chat")

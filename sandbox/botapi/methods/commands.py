@@ -6,6 +6,7 @@ import json
 import re
 
 from ...errors import bad_request
+from ...jsontext import JsonObject
 from ..registry import Call, api_method
 
 COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -47,7 +48,7 @@ async def set_my_commands(call: Call) -> bool:
 
 
 @api_method("getMyCommands")
-async def get_my_commands(call: Call) -> list[dict]:
+async def get_my_commands(call: Call) -> list[JsonObject]:
     return call.world.commands.get(_slot(call), [])
 
 

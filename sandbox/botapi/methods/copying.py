@@ -7,6 +7,7 @@ import itertools
 from typing import Any
 
 from ...errors import bad_request
+from ...jsontext import JsonObject
 from ...world.chats import Chat
 from ...world.messages import CAPTIONED, Message
 from .. import common
@@ -33,7 +34,7 @@ def _from_chat(call: Call) -> Chat:
     return common.target_chat(call, "from_chat_id", writing=False)
 
 
-def _copied_content(call: Call, source: Message, *, remove_caption: bool) -> dict:
+def _copied_content(call: Call, source: Message, *, remove_caption: bool) -> JsonObject:
     content = copy.deepcopy(source.content)
     if source.kind not in CAPTIONED:
         return content
@@ -51,14 +52,14 @@ def _copied_content(call: Call, source: Message, *, remove_caption: bool) -> dic
     return content
 
 
-def _origin(source: Message) -> dict:
+def _origin(source: Message) -> JsonObject:
     if source.forward_origin is not None:
         return source.forward_origin
     return {"type": "user", "sender_user": source.sender.to_api(), "date": source.date}
 
 
 @api_method("copyMessage")
-async def copy_message(call: Call) -> dict:
+async def copy_message(call: Call) -> JsonObject:
     chat = common.target_chat(call)
     _, source = _source(call, missing="message to copy not found")
     thread_id = common.thread(call, chat)
@@ -83,7 +84,7 @@ async def copy_message(call: Call) -> dict:
 
 
 @api_method("forwardMessage")
-async def forward_message(call: Call) -> dict:
+async def forward_message(call: Call) -> JsonObject:
     chat = common.target_chat(call)
     _, source = _source(call, missing="message to forward not found")
     thread_id = common.thread(call, chat)
@@ -129,7 +130,7 @@ def _regrouped(call: Call, sources: list[Message]) -> list[str | None]:
     return out
 
 
-async def _batch_send(call: Call, *, forward: bool) -> list[dict]:
+async def _batch_send(call: Call, *, forward: bool) -> list[JsonObject]:
     chat, _, sources, thread_id = _batch(call)
     remove = call.params.bool("remove_caption")
     common.pace(call, chat, count=len(sources))
@@ -159,10 +160,10 @@ async def _batch_send(call: Call, *, forward: bool) -> list[dict]:
 
 
 @api_method("copyMessages")
-async def copy_messages(call: Call) -> list[dict]:
+async def copy_messages(call: Call) -> list[JsonObject]:
     return await _batch_send(call, forward=False)
 
 
 @api_method("forwardMessages")
-async def forward_messages(call: Call) -> list[dict]:
+async def forward_messages(call: Call) -> list[JsonObject]:
     return await _batch_send(call, forward=True)

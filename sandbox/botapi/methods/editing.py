@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...errors import bad_request
+from ...jsontext import JsonObject
 from ...world.chats import Group
 from ...world.messages import CAPTIONED, Message
 from .. import common
@@ -29,7 +30,9 @@ def _own_message(call: Call) -> Message:
     return message
 
 
-def _apply_edit(call: Call, message: Message, content: dict, keyboard: dict | None) -> dict:
+def _apply_edit(
+    call: Call, message: Message, content: JsonObject, keyboard: JsonObject | None
+) -> JsonObject:
     if content == message.content and keyboard == message.reply_markup:
         raise bad_request(NOT_MODIFIED)
     message.content = content
@@ -39,7 +42,7 @@ def _apply_edit(call: Call, message: Message, content: dict, keyboard: dict | No
 
 
 @api_method("editMessageText")
-async def edit_message_text(call: Call) -> dict:
+async def edit_message_text(call: Call) -> JsonObject:
     message = _own_message(call)
     if message.kind != "text":
         raise bad_request("there is no text in the message to edit")
@@ -51,7 +54,7 @@ async def edit_message_text(call: Call) -> dict:
 
 
 @api_method("editMessageCaption")
-async def edit_message_caption(call: Call) -> dict:
+async def edit_message_caption(call: Call) -> JsonObject:
     message = _own_message(call)
     if message.kind not in CAPTIONED:
         raise bad_request("there is no caption in the message to edit")
@@ -65,7 +68,7 @@ async def edit_message_caption(call: Call) -> dict:
 
 
 @api_method("editMessageReplyMarkup")
-async def edit_message_reply_markup(call: Call) -> dict:
+async def edit_message_reply_markup(call: Call) -> JsonObject:
     message = _own_message(call)
     return _apply_edit(call, message, message.content, common.markup(call))
 

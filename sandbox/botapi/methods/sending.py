@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import bad_request
+from ...jsontext import JsonObject
 from ...updates import fanout
 from ...world.chats import Chat
 from ...world.files import StoredFile
@@ -17,7 +18,7 @@ CAPTIONED = ("photo", "document", "video", "audio", "voice", "animation")
 UNCAPTIONED = ("sticker", "video_note")
 
 
-def _place(call: Call) -> tuple[Chat, int | None, int | None, dict | None]:
+def _place(call: Call) -> tuple[Chat, int | None, int | None, JsonObject | None]:
     chat = common.target_chat(call)
     thread_id = common.thread(call, chat)
     reply_to, quote, thread_id = common.reply(call, chat, thread_id)
@@ -29,11 +30,11 @@ def store(
     chat: Chat,
     *,
     kind: str,
-    content: dict,
+    content: JsonObject,
     thread_id: int | None,
     reply_to: int | None,
-    quote: dict | None,
-    reply_markup: dict | None,
+    quote: JsonObject | None,
+    reply_markup: JsonObject | None,
     media_group_id: str | None = None,
     file: StoredFile | None = None,
 ) -> Message:
@@ -55,7 +56,7 @@ def store(
 
 
 @api_method("sendMessage")
-async def send_message(call: Call) -> dict:
+async def send_message(call: Call) -> JsonObject:
     chat, thread_id, reply_to, quote = _place(call)
     text, entities = common.formatted(call, text_key="text", entities_key="entities", required=True)
     keyboard = common.markup(call)
@@ -79,7 +80,7 @@ async def send_message(call: Call) -> dict:
     return message.to_api(call.bot.id)
 
 
-async def _send_media(call: Call, kind: str) -> dict:
+async def _send_media(call: Call, kind: str) -> JsonObject:
     chat, thread_id, reply_to, quote = _place(call)
     content: dict[str, Any] = {}
     if kind in CAPTIONED:
@@ -111,7 +112,7 @@ async def _send_media(call: Call, kind: str) -> dict:
 def _register_media(kind: str) -> None:
     name = "send" + "".join(part.capitalize() for part in kind.split("_"))
 
-    async def handler(call: Call) -> dict:
+    async def handler(call: Call) -> JsonObject:
         return await _send_media(call, kind)
 
     handler.__name__ = name
@@ -123,7 +124,7 @@ for _kind in (*CAPTIONED, *UNCAPTIONED):
 
 
 @api_method("sendLocation")
-async def send_location(call: Call) -> dict:
+async def send_location(call: Call) -> JsonObject:
     chat, thread_id, reply_to, quote = _place(call)
     latitude = call.params.float("latitude", required="latitude is empty")
     longitude = call.params.float("longitude", required="longitude is empty")
@@ -146,7 +147,7 @@ async def send_location(call: Call) -> dict:
 
 
 @api_method("sendContact")
-async def send_contact(call: Call) -> dict:
+async def send_contact(call: Call) -> JsonObject:
     chat, thread_id, reply_to, quote = _place(call)
     phone = call.params.str("phone_number", required="phone_number is empty")
     first = call.params.str("first_name", required="first_name is empty")
@@ -182,7 +183,7 @@ def _album_kind(item: object) -> str:
         raise bad_request(
             "can't parse InputMedia: type \"animation\" can't be used in sendMediaGroup"
         )
-    if kind not in ALBUM_KINDS:
+    if not isinstance(kind, str) or kind not in ALBUM_KINDS:
         raise bad_request(f'can\'t parse InputMedia: type "{kind}" is unsupported')
     if not item.get("media"):
         raise bad_request("can't parse InputMedia: media not found")
@@ -190,7 +191,7 @@ def _album_kind(item: object) -> str:
 
 
 @api_method("sendMediaGroup")
-async def send_media_group(call: Call) -> list[dict]:
+async def send_media_group(call: Call) -> list[JsonObject]:
     chat, thread_id, reply_to, quote = _place(call)
     items = call.params.json(
         "media", invalid="can't parse media JSON object", required='parameter "media" is required'

@@ -7,6 +7,7 @@ message Telegram posts (and delivers to the bots, the acting one included).
 from __future__ import annotations
 
 from ...errors import bad_request
+from ...jsontext import JsonObject
 from ...updates import fanout
 from ...world.actors import Actor
 from ...world.chats import GENERAL_TOPIC_ID, ICON_COLORS, Group, Topic
@@ -50,7 +51,7 @@ def _topic(call: Call, chat: Group) -> Topic:
     return topic
 
 
-def _service(world: World, chat: Group, topic: Topic, actor: Actor, content: dict) -> None:
+def _service(world: World, chat: Group, topic: Topic, actor: Actor, content: JsonObject) -> None:
     message = world.new_message(
         chat, actor, kind="service", content=content, thread_id=topic.thread_id
     )
@@ -89,7 +90,7 @@ def _name(call: Call, *, required: bool) -> str | None:
 
 
 @api_method("createForumTopic")
-async def create_forum_topic(call: Call) -> dict:
+async def create_forum_topic(call: Call) -> JsonObject:
     chat = _forum(call)
     _require(call, chat, "can_manage_topics", "create a topic")
     name = _name(call, required=True)
@@ -110,7 +111,7 @@ async def create_forum_topic(call: Call) -> dict:
     )
     chat.topics[topic.thread_id] = topic
     creation.thread_id = topic.thread_id
-    created: dict = {"name": topic.name, "icon_color": topic.icon_color}
+    created: JsonObject = {"name": topic.name, "icon_color": topic.icon_color}
     if emoji:
         created["icon_custom_emoji_id"] = emoji
     creation.content = {"forum_topic_created": created}
@@ -125,7 +126,7 @@ async def edit_forum_topic(call: Call) -> bool:
     _require(call, chat, "can_manage_topics", "edit the topic", topic)
     name = _name(call, required=False)
     emoji = call.params.values.get("icon_custom_emoji_id")
-    changes: dict = {}
+    changes: JsonObject = {}
     if name is not None and name != topic.name:
         changes["name"] = name
     if emoji is not None and (emoji or None) != topic.icon_custom_emoji_id:

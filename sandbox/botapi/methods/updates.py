@@ -7,6 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 from ...errors import TelegramError, bad_request, conflict
+from ...jsontext import JsonObject
 from ...updates.box import UpdateBox, WebhookConfig
 from ...updates.webhook import WebhookDeliverer
 from ..registry import Call, Described, api_method
@@ -85,9 +86,9 @@ async def delete_webhook(call: Call) -> Described:
 
 
 @api_method("getWebhookInfo")
-async def get_webhook_info(call: Call) -> dict:
+async def get_webhook_info(call: Call) -> JsonObject:
     box = call.world.box(call.bot)
-    info: dict = {
+    info: JsonObject = {
         "url": box.webhook.url if box.webhook else "",
         "has_custom_certificate": False,
         "pending_update_count": len(box.pending),
@@ -105,7 +106,7 @@ async def get_webhook_info(call: Call) -> dict:
 
 
 @api_method("getUpdates")
-async def get_updates(call: Call) -> list[dict]:
+async def get_updates(call: Call) -> list[JsonObject]:
     box = call.world.box(call.bot)
     if box.webhook is not None:
         raise conflict(
