@@ -1,6 +1,7 @@
-"""`make dev` for now: the Bot API sandbox with the demo scenario, and how to use it.
+"""`make sandbox`: the Bot API sandbox alone, with the demo scenario, and how to use it.
 
-The Switchboard services do not exist yet; once they do, `make dev` starts them too."""
+`make dev` (deploy/local/dev.py) runs the sandbox with the Switchboard services; this is
+for trying the Bot API and the driver API by hand."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from importlib import resources
 from .__main__ import main as serve
 
 GUIDE = """\
-Switchboard dev — only the Bot API sandbox runs for now (the services come later).
+The Bot API sandbox with the demo scenario (no Switchboard services: `make dev` runs those).
 
   Bot API      {base}/bot<token>/<method>   e.g. {base}/bot1001:client-secret/getMe
   Driver API   {base}/_sandbox/...          (see sandbox/README.md)
