@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -19,16 +19,20 @@ from .errors import from_routing, invalid
 SUMMARY_WINDOW = timedelta(days=7)
 MAX_LIFETIME = timedelta(days=3650)
 
+RequestT = TypeVar("RequestT", bound=Message)
+ResponseT = TypeVar("ResponseT", bound=Message)
+
 
 async def forward(
-    ops: operations_pb2_grpc.OperationsServiceStub, rpc: str, request: Message, caller: Caller
-) -> Any:
-    """Call routing's `rpc` as `caller`: any actor in the request is replaced by the
-    key's own, so a caller cannot act in someone else's name."""
+    rpc: grpc.aio.UnaryUnaryMultiCallable[RequestT, ResponseT], request: RequestT, caller: Caller
+) -> ResponseT:
+    """Call routing's `rpc` (a method of the OperationsService stub) as `caller`: any
+    actor in the request is replaced by the key's own, so a caller cannot act in
+    someone else's name."""
     if "actor" in request.DESCRIPTOR.fields_by_name:
         request.actor.CopyFrom(caller.actor)  # type: ignore[attr-defined]
     try:
-        return await getattr(ops, rpc)(request)
+        return await rpc(request)
     except grpc.aio.AioRpcError as error:
         raise from_routing(error) from None
 
@@ -59,7 +63,7 @@ async def create_key(
         request.expires_at.CopyFrom(
             timestamp(datetime.now(UTC) + timedelta(seconds=expires_in_seconds))
         )
-    stored = await forward(ops, "CreateApiKey", request, caller)
+    stored = await forward(ops.CreateApiKey, request, caller)
     return admin_pb2.NewApiKey(key=stored, token=new.token)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -22,7 +22,8 @@ from .metrics import AdminMetrics
 from .scopes import DEACTIVATE_ACTIONS, OPERATIONS
 
 Target = tuple[str, object] | None
-Run = Callable[[Caller, Attempt], Awaitable[Any]]
+Context = grpc.aio.ServicerContext[Any, Any]
+AnswerT = TypeVar("AnswerT", bound=Message)
 
 
 def _customer(request: Any) -> Target:
@@ -59,14 +60,16 @@ TARGETS: dict[str, Callable[[Any], Target]] = {
 }
 
 
-def _forwarding(rpc: str, doc: str) -> Callable[..., Awaitable[Message]]:
-    """An rpc method that checks the key and hands the request on to routing."""
+def _forwarding(rpc: str, doc: str) -> Callable[..., Awaitable[Any]]:
+    """An rpc method that checks the key and hands the request on to routing's method of
+    the same name. Its request and answer types are the ones AdminServiceServicer (the
+    generated stub) gives the method it stands in for."""
 
-    async def method(
-        self: AdminServicer, request: Message, context: grpc.aio.ServicerContext
-    ) -> Message:
+    async def method(self: AdminServicer, request: Message, context: Context) -> Message:
+        routing_rpc: grpc.aio.UnaryUnaryMultiCallable[Message, Message] = getattr(self.ops, rpc)
+
         async def run(caller: Caller, _: Attempt) -> Message:
-            return await forward(self.ops, rpc, request, caller)
+            return await forward(routing_rpc, request, caller)
 
         return await self.guarded(rpc, request, context, run)
 
@@ -86,8 +89,12 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self.metrics = metrics
 
     async def guarded(
-        self, rpc: str, request: Any, context: grpc.aio.ServicerContext, run: Run
-    ) -> Any:
+        self,
+        rpc: str,
+        request: Any,
+        context: Context,
+        run: Callable[[Caller, Attempt], Awaitable[AnswerT]],
+    ) -> AnswerT:
         """Check the key and its scope, run, audit; a failure ends the call with its code."""
         op = OPERATIONS[rpc]
         action = (
@@ -130,7 +137,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ListAudit = _forwarding("ListAudit", "The audit log, filtered.")
 
     async def GetSummary(
-        self, request: ops_pb2.GetSummaryRequest, context: grpc.aio.ServicerContext
+        self, request: ops_pb2.GetSummaryRequest, context: Context
     ) -> ops_pb2.Summary:
         """The operations table for a window (the last 7 days unless told)."""
 
@@ -139,12 +146,12 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
             until = request.until.ToDatetime(UTC) if request.HasField("until") else None
             start, end = summary_window(since, until)
             window = ops_pb2.GetSummaryRequest(since=timestamp(start), until=timestamp(end))
-            return await forward(self.ops, "GetSummary", window, caller)
+            return await forward(self.ops.GetSummary, window, caller)
 
         return await self.guarded("GetSummary", request, context, run)
 
     async def CreateApiKey(
-        self, request: admin_pb2.CreateApiKeyRequest, context: grpc.aio.ServicerContext
+        self, request: admin_pb2.CreateApiKeyRequest, context: Context
     ) -> admin_pb2.NewApiKey:
         """A new key; its token is in this answer and nowhere else, ever."""
 

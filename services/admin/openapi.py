@@ -76,6 +76,7 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
             {"name": name, "in": "query", "required": False, "schema": schema}
             for name, schema in query["properties"].items()
         ]
+    answer: dict[str, Any]
     if isinstance(route.response, type):
         answer = _model(route.response, schemas)
     else:

@@ -33,7 +33,7 @@ _NUMBERS = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
 def to_json(message: Message) -> dict[str, Any]:
     """The message as a JSON object, every field present."""
     out: dict[str, Any] = {}
-    for field in message.DESCRIPTOR.fields:
+    for field in _descriptor(message).fields:
         value = getattr(message, field.name)
         if field.is_repeated:
             out[field.name] = [_value(field, item) for item in value]
@@ -46,12 +46,35 @@ def to_json(message: Message) -> dict[str, Any]:
 
 def _value(field: FieldDescriptor, value: Any) -> Any:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
-        if field.message_type.full_name == TIMESTAMP:
+        if _message_type(field).full_name == TIMESTAMP:
             return value.ToJsonString()
         return to_json(value)
     if field.type == FieldDescriptor.TYPE_ENUM:
-        return enum_name(field.enum_type, value)
+        return enum_name(_enum_type(field), value)
     return value
+
+
+def _descriptor(message: Message) -> Descriptor:
+    # types-protobuf says the Python class or upb's (C) one; at run time upb's counts
+    # as an instance of the Python class, so this only tells the type checker.
+    descriptor = message.DESCRIPTOR
+    if not isinstance(descriptor, Descriptor):
+        raise TypeError(f"not a message descriptor: {descriptor!r}")
+    return descriptor
+
+
+def _message_type(field: FieldDescriptor) -> Descriptor:
+    """What a TYPE_MESSAGE field holds (None on the descriptor of any other field)."""
+    if field.message_type is None:
+        raise TypeError(f"{field.full_name} holds no message")
+    return field.message_type
+
+
+def _enum_type(field: FieldDescriptor) -> EnumDescriptor:
+    """The enum of a TYPE_ENUM field (None on the descriptor of any other field)."""
+    if field.enum_type is None:
+        raise TypeError(f"{field.full_name} holds no enum")
+    return field.enum_type
 
 
 def enum_name(enum: EnumDescriptor, number: int) -> str:
@@ -92,11 +115,13 @@ def _field_schema(field: FieldDescriptor, components: dict[str, Any]) -> dict[st
 
 def _single_schema(field: FieldDescriptor, components: dict[str, Any]) -> dict[str, Any]:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
-        if field.message_type.full_name == TIMESTAMP:
+        message_type = _message_type(field)
+        if message_type.full_name == TIMESTAMP:
             return {"type": "string", "format": "date-time"}
-        return json_schema(field.message_type, components)
+        return json_schema(message_type, components)
     if field.type == FieldDescriptor.TYPE_ENUM:
-        names = [enum_name(field.enum_type, v.number) for v in field.enum_type.values]
+        enum = _enum_type(field)
+        names = [enum_name(enum, v.number) for v in enum.values]
         return {"type": "string", "enum": names}
     if field.type in _INTEGERS:
         return {"type": "integer"}

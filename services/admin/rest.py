@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 from aiohttp import web
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
@@ -23,7 +24,7 @@ from switchboard.operations.v1 import operations_pb2_grpc
 from .audit import Attempt, audited
 from .auth import Caller, authenticate, authorize, bearer, claimed_key_id
 from .errors import invalid
-from .forwarding import forward
+from .forwarding import RequestT, ResponseT, forward
 from .metrics import AdminMetrics
 from .proto_json import to_json
 from .scopes import OPERATIONS
@@ -48,9 +49,11 @@ class Call:
     def path_int(self, name: str) -> int:
         return path_int(self.request.match_info, name)
 
-    async def forward(self, rpc: str, message: Message) -> Any:
-        """Routing's `rpc`, with the key as the actor."""
-        return await forward(self.ops, rpc, message, self.caller)
+    async def forward(
+        self, rpc: grpc.aio.UnaryUnaryMultiCallable[RequestT, ResponseT], message: RequestT
+    ) -> ResponseT:
+        """Routing's `rpc` (a method of `ops`), with the key as the actor."""
+        return await forward(rpc, message, self.caller)
 
 
 Answer = Message | BaseModel

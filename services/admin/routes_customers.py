@@ -15,36 +15,40 @@ async def list_customers(call: Call) -> ops_pb2.CustomerList:
     request = ops_pb2.ListCustomersRequest(
         query=q.query, status=q.status, cr_team=q.team, limit=q.limit, after_id=q.after_id
     )
-    return await call.forward("ListCustomers", request)
+    return await call.forward(call.ops.ListCustomers, request)
 
 
 async def get_customer(call: Call) -> ops_pb2.Customer:
-    return await call.forward("GetCustomer", ops_pb2.GetCustomerRequest(id=call.path_int("id")))
+    return await call.forward(
+        call.ops.GetCustomer, ops_pb2.GetCustomerRequest(id=call.path_int("id"))
+    )
 
 
 async def assign(call: Call) -> ops_pb2.Customer:
     body: TeamChoice = call.body
     call.attempt.details = {"cr_team": body.cr_team}
     request = ops_pb2.AssignRequest(customer_id=call.path_int("id"), cr_team=body.cr_team)
-    return await call.forward("Assign", request)
+    return await call.forward(call.ops.Assign, request)
 
 
 async def unassign(call: Call) -> ops_pb2.Customer:
-    return await call.forward("Unassign", ops_pb2.UnassignRequest(customer_id=call.path_int("id")))
+    return await call.forward(
+        call.ops.Unassign, ops_pb2.UnassignRequest(customer_id=call.path_int("id"))
+    )
 
 
 async def change_team(call: Call) -> ops_pb2.Customer:
     body: TeamChoice = call.body
     call.attempt.details = {"cr_team": body.cr_team}
     request = ops_pb2.ChangeTeamRequest(customer_id=call.path_int("id"), cr_team=body.cr_team)
-    return await call.forward("ChangeTeam", request)
+    return await call.forward(call.ops.ChangeTeam, request)
 
 
 async def set_treatment(call: Call) -> ops_pb2.Customer:
     body: TreatmentSwitch = call.body
     call.attempt.details = {"on": body.on}
     request = ops_pb2.SetTreatmentRequest(customer_id=call.path_int("id"), on=body.on)
-    return await call.forward("SetTreatment", request)
+    return await call.forward(call.ops.SetTreatment, request)
 
 
 async def send(call: Call) -> ops_pb2.SendToClientResponse:
@@ -54,7 +58,7 @@ async def send(call: Call) -> ops_pb2.SendToClientResponse:
     request = ops_pb2.SendToClientRequest(
         customer_id=call.path_int("id"), text=body.text, staff_telegram_user_id=body.as_staff or 0
     )
-    return await call.forward("SendToClient", request)
+    return await call.forward(call.ops.SendToClient, request)
 
 
 _ONE = "/v1/customers/{id}"

@@ -16,15 +16,17 @@ async def list_failed(call: Call) -> ops_pb2.JobList:
     request = ops_pb2.ListFailedJobsRequest(lane=q.lane, limit=q.limit, after_id=q.after_id)
     if q.since:
         request.since.CopyFrom(timestamp(q.since))
-    return await call.forward("ListFailedJobs", request)
+    return await call.forward(call.ops.ListFailedJobs, request)
 
 
 async def get_job(call: Call) -> ops_pb2.Job:
-    return await call.forward("GetJob", ops_pb2.GetJobRequest(id=call.path_int("id")))
+    return await call.forward(call.ops.GetJob, ops_pb2.GetJobRequest(id=call.path_int("id")))
 
 
 async def retry_one(call: Call) -> ops_pb2.RetryJobsResponse:
-    return await call.forward("RetryJobs", ops_pb2.RetryJobsRequest(ids=[call.path_int("id")]))
+    return await call.forward(
+        call.ops.RetryJobs, ops_pb2.RetryJobsRequest(ids=[call.path_int("id")])
+    )
 
 
 async def retry_many(call: Call) -> ops_pb2.RetryJobsResponse:
@@ -37,14 +39,14 @@ async def retry_many(call: Call) -> ops_pb2.RetryJobsResponse:
     else:
         call.attempt.details = {"ids": body.ids[:100]}
     request = ops_pb2.RetryJobsRequest(ids=body.ids, all_failed=body.all_failed, lane=body.lane)
-    return await call.forward("RetryJobs", request)
+    return await call.forward(call.ops.RetryJobs, request)
 
 
 async def summary(call: Call) -> ops_pb2.Summary:
     q: SummaryQuery = call.query
     since, until = summary_window(q.since, q.until)
     request = ops_pb2.GetSummaryRequest(since=timestamp(since), until=timestamp(until))
-    return await call.forward("GetSummary", request)
+    return await call.forward(call.ops.GetSummary, request)
 
 
 ROUTES = [

@@ -13,7 +13,7 @@ SECONDS_A_DAY = 86400
 
 
 async def list_keys(call: Call) -> ops_pb2.ApiKeyList:
-    return await call.forward("ListApiKeys", ops_pb2.ListRequest(**call.query.model_dump()))
+    return await call.forward(call.ops.ListApiKeys, ops_pb2.ListRequest(**call.query.model_dump()))
 
 
 async def new_key(call: Call) -> admin_pb2.NewApiKey:
@@ -32,11 +32,13 @@ async def new_key(call: Call) -> admin_pb2.NewApiKey:
 
 async def revoke_key(call: Call) -> ops_pb2.ApiKey:
     request = ops_pb2.RevokeApiKeyRequest(key_id=call.request.match_info["key_id"])
-    return await call.forward("RevokeApiKey", request)
+    return await call.forward(call.ops.RevokeApiKey, request)
 
 
 async def list_audit(call: Call) -> ops_pb2.AuditList:
-    return await call.forward("ListAudit", ops_pb2.ListAuditRequest(**call.query.model_dump()))
+    return await call.forward(
+        call.ops.ListAudit, ops_pb2.ListAuditRequest(**call.query.model_dump())
+    )
 
 
 ROUTES = [

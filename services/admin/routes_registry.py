@@ -25,50 +25,50 @@ from .scopes import DEACTIVATE_ACTIONS
 
 
 async def list_teams(call: Call) -> ops_pb2.TeamList:
-    return await call.forward("ListTeams", ops_pb2.ListRequest(**call.query.model_dump()))
+    return await call.forward(call.ops.ListTeams, ops_pb2.ListRequest(**call.query.model_dump()))
 
 
 async def create_team(call: Call) -> ops_pb2.Team:
     call.attempt.details = {"name": call.body.name}
-    team = await call.forward("PutTeam", ops_pb2.PutTeamRequest(name=call.body.name))
+    team = await call.forward(call.ops.PutTeam, ops_pb2.PutTeamRequest(name=call.body.name))
     call.attempt.target("team", team.id)
     return team
 
 
 async def update_team(call: Call) -> ops_pb2.Team:
     request = ops_pb2.PutTeamRequest(id=call.path_int("id"), name=call.body.name)
-    return await call.forward("PutTeam", request)
+    return await call.forward(call.ops.PutTeam, request)
 
 
 async def list_groups(call: Call) -> ops_pb2.GroupList:
-    return await call.forward("ListGroups", ops_pb2.ListRequest(**call.query.model_dump()))
+    return await call.forward(call.ops.ListGroups, ops_pb2.ListRequest(**call.query.model_dump()))
 
 
 async def create_group(call: Call) -> ops_pb2.Group:
     call.attempt.target("group", call.body.chat_id)
     group = ops_pb2.Group(**call.body.model_dump())
-    return await call.forward("PutGroup", ops_pb2.PutGroupRequest(group=group))
+    return await call.forward(call.ops.PutGroup, ops_pb2.PutGroupRequest(group=group))
 
 
 async def update_group(call: Call) -> ops_pb2.Group:
     group = ops_pb2.Group(chat_id=call.path_int("chat_id"), **call.body.model_dump())
-    return await call.forward("PutGroup", ops_pb2.PutGroupRequest(group=group))
+    return await call.forward(call.ops.PutGroup, ops_pb2.PutGroupRequest(group=group))
 
 
 async def list_staff(call: Call) -> ops_pb2.StaffList:
-    return await call.forward("ListStaff", ops_pb2.ListRequest(**call.query.model_dump()))
+    return await call.forward(call.ops.ListStaff, ops_pb2.ListRequest(**call.query.model_dump()))
 
 
 async def create_staff(call: Call) -> ops_pb2.StaffMember:
     call.attempt.target("staff", call.body.telegram_user_id)
     member = ops_pb2.StaffMember(**call.body.model_dump())
-    return await call.forward("PutStaff", ops_pb2.PutStaffRequest(member=member))
+    return await call.forward(call.ops.PutStaff, ops_pb2.PutStaffRequest(member=member))
 
 
 async def update_staff(call: Call) -> ops_pb2.StaffMember:
     fields = call.body.model_dump()
     member = ops_pb2.StaffMember(telegram_user_id=call.path_int("telegram_user_id"), **fields)
-    return await call.forward("PutStaff", ops_pb2.PutStaffRequest(member=member))
+    return await call.forward(call.ops.PutStaff, ops_pb2.PutStaffRequest(member=member))
 
 
 def deactivate(kind: str, parameter: str) -> Callable[[Call], Awaitable[Message]]:
@@ -76,7 +76,7 @@ def deactivate(kind: str, parameter: str) -> Callable[[Call], Awaitable[Message]
 
     async def run(call: Call) -> Message:
         request = ops_pb2.DeactivateRequest(kind=kind, id=call.path_int(parameter))
-        return await call.forward("Deactivate", request)
+        return await call.forward(call.ops.Deactivate, request)
 
     return run
 
@@ -86,7 +86,9 @@ async def import_directory(call: Call) -> ops_pb2.ImportDirectoryResponse | CsvI
         return await _import_csv(call, call.body)
     entries = [ops_pb2.DirectoryEntry(**e.model_dump()) for e in call.body.entries]
     call.attempt.details = {"entries": len(entries)}
-    return await call.forward("ImportDirectory", ops_pb2.ImportDirectoryRequest(entries=entries))
+    return await call.forward(
+        call.ops.ImportDirectory, ops_pb2.ImportDirectoryRequest(entries=entries)
+    )
 
 
 async def _import_csv(call: Call, text: str) -> CsvImportResult:
@@ -97,7 +99,7 @@ async def _import_csv(call: Call, text: str) -> CsvImportResult:
     if parsed.entries:
         entries = [ops_pb2.DirectoryEntry(**e.model_dump()) for e in parsed.entries]
         answer = await call.forward(
-            "ImportDirectory", ops_pb2.ImportDirectoryRequest(entries=entries)
+            call.ops.ImportDirectory, ops_pb2.ImportDirectoryRequest(entries=entries)
         )
         created, updated = answer.created, answer.updated
         # Routing numbers what it refused by position in the request; the operator

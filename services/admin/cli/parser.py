@@ -32,13 +32,16 @@ def build() -> argparse.ArgumentParser:
     _shared(common, defaults=False)
     groups = parser.add_subparsers(dest="group", required=True, metavar="GROUP")
 
-    def group(name: str, help_text: str) -> argparse._SubParsersAction:
+    def group(name: str, help_text: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
         return groups.add_parser(name, help=help_text).add_subparsers(
             dest="action", required=True, metavar="ACTION"
         )
 
     def leaf(
-        actions: argparse._SubParsersAction, name: str, run: object, help_text: str
+        actions: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        run: object,
+        help_text: str,
     ) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help_text, parents=[common])
         sub.set_defaults(run=run)
