@@ -8,6 +8,9 @@ Types are spelled out here rather than imported from the models, so this revisio
 creates the same schema whatever the models become later.
 """
 
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -21,7 +24,9 @@ MYSQL = ("mysql", "mariadb")
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 BLOB = sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), *MYSQL)
 UTC_DATETIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *MYSQL)
-TABLE_OPTIONS = {
+# Spread into create_table(**TABLE_OPTIONS): values typed Any, since mypy checks the
+# value type against each of create_table's keyword parameters.
+TABLE_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",
@@ -38,7 +43,7 @@ def _fk(table: str, column: str, target: str, ondelete: str | None = None) -> sa
     return sa.ForeignKeyConstraint([column], [target], name=name, ondelete=ondelete)
 
 
-def _enum(table: str, column: str, *values: str) -> tuple[sa.Column, sa.Constraint]:
+def _enum(table: str, column: str, *values: str) -> tuple[sa.Column[str], sa.Constraint]:
     allowed = ", ".join(f"'{value}'" for value in values)
     return (
         sa.Column(column, sa.String(16), nullable=False),
@@ -46,7 +51,7 @@ def _enum(table: str, column: str, *values: str) -> tuple[sa.Column, sa.Constrai
     )
 
 
-def _created_at(name: str = "created_at") -> sa.Column:
+def _created_at(name: str = "created_at") -> sa.Column[datetime]:
     return sa.Column(name, UTC_DATETIME, nullable=False)
 
 

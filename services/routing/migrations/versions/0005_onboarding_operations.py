@@ -7,6 +7,8 @@ Revises: 0004
 Create Date: 2026-12-02
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -19,7 +21,9 @@ depends_on = None
 MYSQL = ("mysql", "mariadb")
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UTC_DATETIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *MYSQL)
-TABLE_OPTIONS = {
+# Spread into create_table(**TABLE_OPTIONS): values typed Any, since mypy checks the
+# value type against each of create_table's keyword parameters.
+TABLE_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",
