@@ -13,7 +13,10 @@ from aiohttp import web
 
 from sandbox.client import SandboxClient
 from tests.cast import ANN, CAST, CLIENT_TOKEN, CR_TOKEN, CS_TOKEN
-from tests.integration.webhook_receiver import WebhookReceiver
+from tests.integration.sandbox.webhook_receiver import WebhookReceiver
+
+# routing's database on SQLite and on MariaDB, for the integration and end-to-end tests.
+pytest_plugins = ["tests.integration.routing.databases"]
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from services.routing.operations import registry_document
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 from tests.e2e.onboarding_world import world  # noqa: F401 — a fixture for onboarding tests
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
-from tests.integration.routing_db.fixtures import *  # noqa: F403 — pytest fixtures
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 ANN, ANNA, RAVI = 5001, 6001, 6002
 CS_GROUP, CR_GROUP = -1002001, -1002002

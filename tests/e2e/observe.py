@@ -12,7 +12,7 @@ from services.routing.db.models import Copy, InboundUpdate, Job, Message
 from services.routing.outbox.jobs import destination_key
 from tests.e2e.conftest import ANN as ANN_ID
 from tests.e2e.conftest import Running
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 WAIT = 20.0  # seconds: generous for a loaded machine; a passing test takes far less
 

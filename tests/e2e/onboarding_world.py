@@ -16,7 +16,7 @@ from sandbox.client import SandboxClient
 from services.routing.db.models import DirectoryUser, StaffGroup
 from services.routing.operations import registry_document
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 TREATMENT_TOKEN, TREATMENT_SECRET = "1004:treatment-secret", "hook-treatment"
 BOB, EVE, ZOE = 5002, 5003, 5004

@@ -12,7 +12,7 @@ from services.routing.db.models import Copy, Job, Message
 from services.routing.records.whereabouts import SEND_KINDS
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, RAVI, Running
 from tests.e2e.observe import unfinished_jobs
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 LINES = 197  # and an album of 3
 NAMES = {ANNA: "Anna · CS\n", RAVI: "Ravi · CR\n"}

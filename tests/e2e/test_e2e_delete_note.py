@@ -15,7 +15,7 @@ from tests.e2e.observe import (
     wait_settled,
     wait_topic,
 )
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 
 async def test_delete_removes_the_message_its_copies_and_the_command(

@@ -21,7 +21,7 @@ from tests.e2e.observe import (
     wait_settled,
     wait_text,
 )
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 CLIENT_BOT = 1001
 GROUPS = (CS_GROUP, CR_GROUP)

@@ -47,8 +47,8 @@ from tests.e2e.manifests import (
 )
 from tests.e2e.stack import SECRETS, TOKENS
 from tests.integration.cloud_tasks.emulator import running_emulator
-from tests.integration.routing_db.fixtures import render as url_text
-from tests.integration.routing_db.fixtures import scratch_database
+from tests.integration.routing.databases import render as url_text
+from tests.integration.routing.databases import scratch_database
 
 pytestmark = [
     pytest.mark.slow,

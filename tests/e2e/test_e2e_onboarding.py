@@ -24,7 +24,7 @@ from tests.e2e.onboarding_world import (
     ZOE,
     World,
 )
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 WAIT = 20.0
 

@@ -16,7 +16,7 @@ from services.routing.operations import new_customers
 from tests.e2e.conftest import CS_GROUP, CS_TOKEN, FAST_PACING, Running, lanes_env
 from tests.e2e.observe import inbound_updates, wait_settled
 from tests.e2e.webhook_load import FIRST_UPDATE, WebhookLoad, line
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 RATE = 100.0  # updates a second
 CUSTOMERS = 40  # destinations: each topic takes one line at a time, in order

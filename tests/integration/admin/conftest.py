@@ -19,8 +19,7 @@ from services.routing.outbox.relay import Relay
 from switchboard.admin.v1 import admin_pb2_grpc
 from switchboard.operations.v1 import operations_pb2_grpc
 from tests.integration.admin.stack import Admin
-from tests.integration.routing_db.fixtures import *  # noqa: F403 — pytest finds fixtures by name
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 
 async def _nowhere(_handout: object) -> None:

@@ -17,7 +17,7 @@ from services.routing.db.models import ApiKey, AuditEntry
 from services.routing.operations import api_keys as stored_keys
 from switchboard.admin.v1 import admin_pb2_grpc
 from switchboard.operations.v1 import operations_pb2
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 SETUP = operations_pb2.Actor(kind="system", id="test-setup")
 

@@ -14,7 +14,7 @@ import pytest
 from services.admin.cli import main
 from tests.integration.admin.stack import Admin
 from tests.integration.admin.traffic import traffic
-from tests.integration.routing.stage import set_stage
+from tests.integration.routing.world import set_stage
 
 
 async def _run(

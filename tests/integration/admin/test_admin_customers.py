@@ -8,7 +8,7 @@ import pytest
 
 from switchboard.operations.v1 import operations_pb2
 from tests.integration.admin.stack import Admin
-from tests.integration.routing.stage import ANN, set_stage
+from tests.integration.routing.world import ANN, set_stage
 
 
 @pytest.fixture

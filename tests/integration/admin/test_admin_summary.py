@@ -13,7 +13,7 @@ from services.routing.db.models import Job
 from switchboard.operations.v1 import operations_pb2
 from tests.integration.admin.stack import Admin
 from tests.integration.admin.traffic import traffic
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
 
 
 async def _count(sessions: Sessions, *statuses: JobStatus) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from services.routing.conversation.record_batch import record_batch
 from services.routing.outbox.claims import claim
 from services.routing.outbox.outcomes import Report, record_outcomes
-from tests.integration.routing.stage import Stage, client_line, set_stage
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
+from tests.integration.routing.world import Stage, client_line, set_stage
 
 
 async def traffic(sessions: Sessions) -> Stage:

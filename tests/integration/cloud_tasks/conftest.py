@@ -22,7 +22,7 @@ from services.delivery.wiring import build
 from switchboard.routing.v1 import routing_pb2_grpc
 from tests.cast import CS_TOKEN
 from tests.integration.cloud_tasks.emulator import running_emulator
-from tests.integration.cloud_tasks.harness import Arrivals, RoutingStub, Stack
+from tests.integration.cloud_tasks.stack import Arrivals, RoutingStub, Stack
 from tests.unit.delivery.oidc_keys import AUDIENCE, SERVICE_ACCOUNT, SigningKey, make_key
 
 

@@ -25,7 +25,7 @@ from services.routing.outbox.dispatchers.cloud_tasks import task_id
 from switchboard.routing.v1 import routing_pb2
 from tests.cast import CS_GROUP
 from tests.integration.cloud_tasks.emulator import MAX_RETRIES
-from tests.integration.cloud_tasks.harness import CS_BOT_ID, Stack, make_handout, texts
+from tests.integration.cloud_tasks.stack import CS_BOT_ID, Stack, make_handout, texts
 from tests.unit.delivery.oidc_keys import AUDIENCE, SERVICE_ACCOUNT, SigningKey, make_key
 
 PUSHES_PER_FAILING_TASK = 1 + MAX_RETRIES

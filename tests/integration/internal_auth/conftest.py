@@ -22,8 +22,7 @@ from services.routing.outbox.relay import Relay
 from services.routing.settings import RoutingSettings
 from services.routing.wiring import Routing
 from services.routing.wiring import build as build_routing
-from tests.integration.routing_db.fixtures import *  # noqa: F403 — pytest finds fixtures by name
-from tests.integration.routing_ops.harness import DEADLINE, Handouts
+from tests.integration.routing.stack import DEADLINE, Handouts
 
 PUSH_SECRET = "internal-auth-test-push-secret"
 

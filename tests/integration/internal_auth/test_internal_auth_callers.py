@@ -17,7 +17,7 @@ from switchboard.delivery.v1 import delivery_pb2, delivery_pb2_grpc
 from switchboard.operations.v1 import operations_pb2
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 from tests.integration.internal_auth.conftest import Guarded
-from tests.integration.routing_ops.harness import CLIENT_BOT, add_bots, add_jobs, job_row
+from tests.integration.routing.stack import CLIENT_BOT, add_bots, add_jobs, job_row
 
 CLIENT_TOKEN = f"{CLIENT_BOT}:AAHclientTokenSecretPart0123456789x"
 CLIENT_SECRET = "client-webhook-secret-Zq9Lm2"

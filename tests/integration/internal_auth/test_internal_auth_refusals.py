@@ -25,7 +25,7 @@ from switchboard.operations.v1 import operations_pb2
 from switchboard.routing.v1 import routing_pb2
 from switchboard.routing.v1.routing_pb2_grpc import RoutingServiceStub
 from tests.integration.internal_auth.conftest import Guarded
-from tests.integration.routing_ops.harness import rpc_error
+from tests.integration.routing.stack import rpc_error
 
 ROUTING = routing_pb2.DESCRIPTOR.services_by_name["RoutingService"]
 OPERATIONS = operations_pb2.DESCRIPTOR.services_by_name["OperationsService"]

@@ -16,8 +16,8 @@ from services.routing.metrics import RoutingMetrics
 from services.routing.outbox.gauges import OutboxGauges
 from services.routing.outbox.relay import Handout, Relay
 from switchboard.routing.v1 import routing_pb2
-from tests.integration.routing.stage import CS_GROUP, client_line, set_stage
-from tests.integration.routing_db.fixtures import Sessions
+from tests.integration.routing.databases import Sessions
+from tests.integration.routing.world import CS_GROUP, client_line, set_stage
 
 LANE = "client-to-staff"  # where a client's lines go
 

@@ -19,7 +19,7 @@ from services.routing.db.urls import sync_url
 from services.routing.outbox.relay import Handout
 from services.routing.settings import RoutingSettings
 from services.routing.wiring import OPERATIONS_SERVICE_NAME, SERVICE_NAME, build
-from tests.integration.routing_db.fixtures import MARIADB_SERVER_URL, scratch_database
+from tests.integration.routing.databases import MARIADB_SERVER_URL, scratch_database
 
 DEADLINE = 15.0  # seconds: the background check runs every 2 s
 READINESS = ("", SERVICE_NAME, OPERATIONS_SERVICE_NAME)
