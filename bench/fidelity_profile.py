@@ -28,7 +28,10 @@ from servicekit.logs import configure_logging
 from services.routing.conversation.record_batch import Incoming, record_batch
 from services.routing.db.models import Copy, Job, Message
 from services.routing.outbox.claims import ClaimRequest, claim_many
-from services.routing.records.copies import Wanted
+from services.routing.records.message_destinations import Reference
+from services.routing.wiring import conversation_options
+
+OPTIONS = conversation_options()  # the handler tables, built once
 
 THREAD_BASE = 10  # the seeded customer i has thread 10 + i in each group
 
@@ -91,7 +94,7 @@ async def profile(backend: str, events: int) -> dict:
                 for _ in range(events):  # a client line for each event to act on
                     async with sessions() as s, s.begin():
                         await record_batch(
-                            s, [Incoming(CLIENT_BOT, next_id, update_body(next_id), "c")]
+                            s, [Incoming(CLIENT_BOT, next_id, update_body(next_id), "c")], OPTIONS
                         )
                     sources.append(next_id)
                     next_id += 1
@@ -112,7 +115,9 @@ async def profile(backend: str, events: int) -> dict:
                 for source in sources:
                     bot, body = make(next_id, source, source % 200)
                     async with sessions() as s, s.begin():
-                        (result,) = await record_batch(s, [Incoming(bot, next_id, body, "c")])
+                        (result,) = await record_batch(
+                            s, [Incoming(bot, next_id, body, "c")], OPTIONS
+                        )
                     assert result.status == "accepted", (kind, result)
                     next_id += 1
                 c1, d1, w1 = clock.read()
@@ -141,7 +146,7 @@ async def _claims(sessions, counter: Counter, clock: Clock, events: int) -> dict
         counter.reset()
         c0, _, w0 = clock.read()
         for job_id, attempts, message_id in chunk:
-            wanted = Wanted(message_id, CS_GROUP) if refers else None
+            wanted = Reference(message_id, CS_GROUP) if refers else None
             async with sessions() as s, s.begin():
                 (answer,) = await claim_many(s, [ClaimRequest(job_id, attempts, wanted)])
             assert answer.claim == "proceed", answer

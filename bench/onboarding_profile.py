@@ -32,7 +32,10 @@ from services.routing.db.models import Assignment, DirectoryUser, Job, StaffGrou
 from services.routing.onboarding import email_checks, topic_setup
 from services.routing.onboarding.intake import Rules
 from services.routing.outbox.jobs import write_jobs
+from services.routing.wiring import conversation_options
 from switchboard.delivery.v1 import job_pb2
+
+OPTIONS = conversation_options()  # the handler tables, built once
 
 NEW_BASE = 800_000
 
@@ -75,7 +78,7 @@ async def profile(backend: str, clients: int) -> dict:
                 return result
 
             async def record(s, bot: int, body: bytes):
-                (result,) = await record_batch(s, [Incoming(bot, update_id, body, "c")])
+                (result,) = await record_batch(s, [Incoming(bot, update_id, body, "c")], OPTIONS)
                 assert result.status == "accepted", result
                 return result
 

@@ -44,6 +44,9 @@ from services.routing.db.models import Job
 from services.routing.outbox.claims import claim
 from services.routing.outbox.outcomes import Report, record_outcome
 from services.routing.outbox.relay import Relay
+from services.routing.wiring import conversation_options, outcome_handlers
+
+OPTIONS = conversation_options()  # the handler tables, built once
 
 BATCHES = (1, 10, 100)
 PENDING_LEVELS = (0, 1000, 5000, 20000)
@@ -71,7 +74,7 @@ async def profile(backend: str, args) -> dict:
                              for k in range(size)]  # fmt: skip
                     next_id += size
                     async with sessions() as s, s.begin():
-                        await record_batch(s, batch)
+                        await record_batch(s, batch, OPTIONS)
                 counter.reset()
                 c0, d0, w0 = clock.read()
                 for _ in range(n // size):
@@ -79,7 +82,7 @@ async def profile(backend: str, args) -> dict:
                              for k in range(size)]  # fmt: skip
                     next_id += size
                     async with sessions() as s, s.begin():
-                        results = await record_batch(s, batch)
+                        results = await record_batch(s, batch, OPTIONS)
                     assert all(r.jobs == 2 for r in results), results
                 c1, d1, w1 = clock.read()
                 done = (n // size) * size
@@ -98,6 +101,7 @@ async def profile(backend: str, args) -> dict:
                 return None
 
             relay = Relay(sessions, noop, batch=200)
+            handlers = outcome_handlers()
             while await relay.pass_once():
                 pass  # hand out every destination's head
             # As if delivery had caught up with everything but the heads out now.
@@ -117,7 +121,7 @@ async def profile(backend: str, args) -> dict:
                              for k in range(size)]  # fmt: skip
                     next_id += size
                     async with sessions() as s, s.begin():
-                        await record_batch(s, batch)
+                        await record_batch(s, batch, OPTIONS)
                     pending += 2 * size
                 counter.statements = 0
                 c0, d0, w0 = clock.read()
@@ -147,7 +151,9 @@ async def profile(backend: str, args) -> dict:
                 assert got.claim == "proceed", got
                 async with sessions() as s, s.begin():
                     applied = await record_outcome(
-                        s, Report(job_id, attempt, "sent", sent=[(CS_GROUP, 10_000_000 + k)])
+                        s,
+                        Report(job_id, attempt, "sent", sent=[(CS_GROUP, 10_000_000 + k)]),
+                        handlers,
                     )
                 assert applied
             c1, d1, w1 = clock.read()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import Table, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import SenderKind
@@ -19,12 +20,12 @@ from services.routing.domain.plan import Action, Content, Planned, Style, attrib
 from services.routing.domain.splitting import CAPTION_LIMIT
 from services.routing.outbox.jobs import fill_action
 from services.routing.records import people
-from services.routing.records.backup import content_of
+from services.routing.records.message_destinations import kept_content
 from switchboard.delivery.v1 import job_pb2
 
-ALBUMS = PendingAlbum.__table__
-JOBS = Job.__table__
-DEST = JobDestination.__table__
+ALBUMS = cast(Table, PendingAlbum.__table__)
+JOBS = cast(Table, Job.__table__)
+DEST = cast(Table, JobDestination.__table__)
 WINDOW = timedelta(seconds=1)
 
 
@@ -145,19 +146,18 @@ async def _contents(
             .order_by(Message.origin_message_id)
         )
     ).all()
-    items = [replace(content_of(m), source_message_id=m.id) for m in messages]
+    items = [replace(kept_content(m), source_message_id=m.id) for m in messages]
     first = messages[0] if messages else None
     if first is not None and first.sender_kind == SenderKind.STAFF:
         # The name goes on the album's caption, which Telegram shows with the first item.
-        names = await people.staff_names(session, {first.sender_user_id})
+        user_id = first.sender_user_id or 0
+        names = await people.staff_names(session, {user_id})
         role = await session.scalar(
             select(StaffGroup.role).where(StaffGroup.id == first.origin_chat_id)
         )
         sender = (first.raw or {}).get("from") or {}
         name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p)
-        author = people.author(
-            names, user_id=first.sender_user_id or 0, name=name, group_role=str(role or "staff")
-        )
+        author = people.author(names, user_id=user_id, name=name, group_role=str(role or "staff"))
         named = attributed(items[0], author, style=style)
         # An album item has no room for a second message: a caption the name would push
         # past Telegram's limit goes as it was written rather than be cut.

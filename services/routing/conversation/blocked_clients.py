@@ -15,9 +15,12 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.routing.conversation.handlers import Event
 from services.routing.db.enums import CustomerStatus
 from services.routing.db.models import AuditEntry, Customer
+from services.routing.domain.inbound import JsonObject
 from services.routing.domain.plan import Content, Planned
+from services.routing.outbox.jobs import Outgoing
 from services.routing.records import people
 
 log = logging.getLogger(__name__)
@@ -69,7 +72,31 @@ async def set_blocked(
     ]
 
 
-def membership_change(update: dict) -> tuple[int, bool] | None:
+async def on_membership(session: AsyncSession, event: Event) -> list[Outgoing]:
+    """A client blocked or unblocked the bot in their private chat (the MEMBERSHIP
+    handler)."""
+    change = membership_change(event.update.raw)
+    if change is None:
+        return []
+    user_id, blocked = change
+    planned = await set_blocked(
+        session, user_id, blocked=blocked, via="my_chat_member",
+        correlation_id=event.correlation_id,
+    )  # fmt: skip
+    return [Outgoing(None, planned, event.correlation_id)] if planned else []
+
+
+async def on_wrote_again(session: AsyncSession, event: Event) -> list[Outgoing]:
+    """A blocked client wrote a line: they have unblocked the bot (the UNBLOCKED
+    handler)."""
+    planned = await set_blocked(
+        session, event.user_id, blocked=False, via="wrote again",
+        correlation_id=event.correlation_id,
+    )  # fmt: skip
+    return [Outgoing(None, planned, event.correlation_id)] if planned else []
+
+
+def membership_change(update: JsonObject) -> tuple[int, bool] | None:
     """(the user, blocked?) when a `my_chat_member` update says a client blocked or
     unblocked the bot in their private chat."""
     event = update.get("my_chat_member")

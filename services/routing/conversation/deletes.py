@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.routing.conversation.handlers import Command
 from services.routing.conversation.replies import source_of
 from services.routing.domain import inbound
 from services.routing.domain.plan import Action, Content, Notice, Place, Planned
-from services.routing.records.whereabouts import spots_of
+from services.routing.outbox.jobs import Outgoing
+from services.routing.records.message_destinations import destinations_of
 
 NOTHING_TO_DELETE = (
     "Nothing to delete: reply /delete to a message of this conversation (one Switchboard carried)."
 )
+
+
+async def on_delete(session: AsyncSession, command: Command) -> list[Outgoing]:
+    """The jobs of a /delete (the command's handler)."""
+    about, planned = await plan_delete(
+        session, command.line, bot_id=command.bot_id, topic=command.topic
+    )
+    return [Outgoing(about, planned, command.correlation_id)] if planned else []
 
 
 async def plan_delete(
@@ -42,17 +52,17 @@ async def plan_delete(
         )  # fmt: skip
         return None, [hint]
     planned = []
-    for spot in await spots_of(session, target):
-        ids = (line.message_id,) if spot.chat_id == topic.chat_id else ()
-        where = "the client's chat" if spot.lane == "staff-to-client" else "a staff topic"
-        if spot.chat_id == topic.chat_id and spot.thread_id == topic.thread_id:
+    for destination in await destinations_of(session, target):
+        ids = (line.message_id,) if destination.chat_id == topic.chat_id else ()
+        where = "the client's chat" if destination.lane == "staff-to-client" else "a staff topic"
+        if destination.chat_id == topic.chat_id and destination.thread_id == topic.thread_id:
             where = "this topic"
         planned.append(
             Planned(
-                lane=spot.lane,
-                bot_id=spot.bot_id,
-                chat_id=spot.chat_id,
-                thread_id=spot.thread_id,
+                lane=destination.lane,
+                bot_id=destination.bot_id,
+                chat_id=destination.chat_id,
+                thread_id=destination.thread_id,
                 content=Action("delete_messages", message_ids=ids),
                 topic_id=None,
                 reply_to_origin=None,

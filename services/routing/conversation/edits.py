@@ -13,12 +13,14 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.routing.conversation.handlers import Event
 from services.routing.db.column_types import utcnow
 from services.routing.db.enums import SenderKind
 from services.routing.db.models import Message, StaffGroup
 from services.routing.domain import inbound
 from services.routing.domain.plan import (
     Action,
+    Author,
     Content,
     Planned,
     Style,
@@ -27,10 +29,25 @@ from services.routing.domain.plan import (
     in_parts,
 )
 from services.routing.domain.splitting import strip_command
+from services.routing.outbox.jobs import Outgoing
 from services.routing.records import people
-from services.routing.records.whereabouts import Spot, album_head, spots_of
+from services.routing.records.message_destinations import (
+    MessageDestination,
+    album_head,
+    destinations_of,
+)
 
 CAPTION_KINDS = ("send_media", "send_album")
+
+
+async def on_edit(session: AsyncSession, event: Event, *, style: Style) -> list[Outgoing]:
+    """The jobs that carry a person's edit of a line (the EDIT handler)."""
+    if not isinstance(event.update, inbound.Line):
+        return []
+    source, planned = await plan_edit(session, event.update, bot_id=event.bot_id, style=style)
+    if source is None or not planned:
+        return []
+    return [Outgoing(source.id, planned, event.correlation_id)]
 
 
 async def plan_edit(
@@ -47,7 +64,7 @@ async def plan_edit(
     )
     if source is None:
         return None, []
-    text, entities = line.text, line.entities
+    text, entities = line.text, list(line.entities)
     if source.internal:
         stripped = strip_command(text, entities, style.note_command)
         text, entities = stripped if stripped else (text, entities)
@@ -58,8 +75,8 @@ async def plan_edit(
             content, await _author(session, source, line), style=style, note=source.internal
         )
     planned = []
-    for spot in await spots_of(session, source, with_origin=False):
-        planned.extend(_edits_in(spot, source, content))
+    for destination in await destinations_of(session, source, with_origin=False):
+        planned.extend(_edits_in(destination, source, content))
     return source, planned
 
 
@@ -68,7 +85,7 @@ async def _carries_name(session: AsyncSession, source: Message) -> bool:
     return not source.media_group_id or await album_head(session, source) == source.id
 
 
-async def _author(session: AsyncSession, source: Message, line: inbound.Line):
+async def _author(session: AsyncSession, source: Message, line: inbound.Line) -> Author:
     names = await people.staff_names(session, {line.sender_id})
     role = await session.scalar(select(StaffGroup.role).where(StaffGroup.id == line.chat_id))
     return people.author(
@@ -76,18 +93,24 @@ async def _author(session: AsyncSession, source: Message, line: inbound.Line):
     )
 
 
-def _edits_in(spot: Spot, source: Message, content: Content) -> list[Planned]:
+def _edits_in(destination: MessageDestination, source: Message, content: Content) -> list[Planned]:
     base = Planned(
-        lane=spot.lane, bot_id=spot.bot_id, chat_id=spot.chat_id, thread_id=spot.thread_id,
-        content=content, topic_id=None, reply_to_origin=None, refers_to=source.id,
-    )  # fmt: skip
-    if content.kind != "text" and spot.parts.get(0) not in CAPTION_KINDS:
+        lane=destination.lane,
+        bot_id=destination.bot_id,
+        chat_id=destination.chat_id,
+        thread_id=destination.thread_id,
+        content=content,
+        topic_id=None,
+        reply_to_origin=None,
+        refers_to=source.id,
+    )
+    if content.kind != "text" and destination.parts.get(0) not in CAPTION_KINDS:
         return []  # a sticker, a location...: nothing Telegram lets us edit
     wanted = in_parts(base)
     out = []
-    for part in sorted(set(spot.parts) | {p.part for p in wanted}):
+    for part in sorted(set(destination.parts) | {p.part for p in wanted}):
         new = next((p for p in wanted if p.part == part), None)
-        had = spot.parts.get(part)
+        had = destination.parts.get(part)
         if new is not None and had is not None:
             kind = "edit_caption" if had in CAPTION_KINDS else "edit_text"
             action = Action(kind, text=new.content.text, entities=new.content.entities)

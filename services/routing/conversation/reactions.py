@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.routing.conversation.handlers import Event
 from services.routing.conversation.replies import source_of
 from services.routing.db.models import Message
+from services.routing.domain.inbound import JsonObject
 from services.routing.domain.plan import Action, Planned
-from services.routing.records.whereabouts import spots_of
+from services.routing.outbox.jobs import Outgoing
+from services.routing.records.message_destinations import destinations_of
 
 
 def emoji_of(reaction: object) -> tuple[str, ...]:
@@ -25,8 +28,16 @@ def emoji_of(reaction: object) -> tuple[str, ...]:
     return tuple(e for e in found if isinstance(e, str))[-1:]
 
 
+async def on_reaction(session: AsyncSession, event: Event) -> list[Outgoing]:
+    """The jobs that mirror a reaction (the REACTION handler)."""
+    source, planned = await plan_reaction(session, event.update.raw, bot_id=event.bot_id)
+    if source is None or not planned:
+        return []
+    return [Outgoing(source.id, planned, event.correlation_id)]
+
+
 async def plan_reaction(
-    session: AsyncSession, update: dict, *, bot_id: int
+    session: AsyncSession, update: JsonObject, *, bot_id: int
 ) -> tuple[Message | None, list[Planned]]:
     """The message reacted to and the jobs that mirror the reaction (none when it is not
     a message Switchboard carried, or a bot reacted)."""
@@ -44,16 +55,16 @@ async def plan_reaction(
     action = Action("set_reaction", emoji=emoji_of(event.get("new_reaction")))
     planned = [
         Planned(
-            lane=spot.lane,
-            bot_id=spot.bot_id,
-            chat_id=spot.chat_id,
-            thread_id=spot.thread_id,
+            lane=destination.lane,
+            bot_id=destination.bot_id,
+            chat_id=destination.chat_id,
+            thread_id=destination.thread_id,
             content=action,
             topic_id=None,
             reply_to_origin=None,
             refers_to=source.id,
         )
-        for spot in await spots_of(session, source)
-        if spot.chat_id != chat_id
+        for destination in await destinations_of(session, source)
+        if destination.chat_id != chat_id
     ]
     return source, planned

@@ -1,40 +1,60 @@
-"""Commands staff type in a customer's CS topic that change the customer rather than
-carry a line: `/treatment on|off`. The answer is written in the topic."""
+"""Staff commands that change the customer rather than carry a line: `/treatment
+on|off`, typed in the customer's CS topic. The answer is written in the topic.
+
+Switching Treatment is the operations feature's (it sets up or closes the Treatment
+topic); wiring hands its `set_treatment` to the command's handler here.
+"""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.errors import ServiceError
+from services.routing.conversation.handlers import Command
 from services.routing.db.models import Customer
 from services.routing.domain import plan
-from services.routing.onboarding.decisions import Actor
-from services.routing.operations import treatment
 from services.routing.outbox.jobs import Outgoing
+from services.routing.records.audit import Actor
 
-COMMAND = "treatment"
+TREATMENT = "treatment"
 USAGE = "Use /treatment on or /treatment off."
 ELSEWHERE = "Treatment is switched in the customer's CS topic: /treatment on or /treatment off."
 
 
-async def treatment_command(
-    session: AsyncSession, *, customer_id: int, arg: str, actor: Actor, place: plan.Place,
-    correlation: str,
-) -> list[Outgoing]:  # fmt: skip
+class SetTreatment(Protocol):
+    """Switches a customer's Treatment (`customer` held FOR UPDATE); the jobs that
+    tell of it, none when it was so already. Raises ServiceError when it cannot."""
+
+    async def __call__(
+        self, session: AsyncSession, customer: Customer, on: bool, actor: Actor, *,
+        correlation: str = "",
+    ) -> list[Outgoing]: ...  # fmt: skip
+
+
+async def on_treatment(
+    session: AsyncSession, command: Command, *, set_treatment: SetTreatment
+) -> list[Outgoing]:
+    """/treatment on|off (the command's handler)."""
+    topic, correlation = command.topic, command.correlation_id
+
     def say(text: str) -> list[Outgoing]:
-        told = plan.into_topics(plan.Content("text", text, ()), (place,))
+        told = plan.into_topics(plan.Content("text", text, ()), (topic,))
         return [Outgoing(None, told, correlation)]
 
-    if place.role != "cs":  # a command, never a line for the client
+    if topic.role != "cs":  # a command, never a line for the client
         return say(ELSEWHERE)
-    wanted = arg.strip().lower()
+    wanted = command.argument.strip().lower()
     if wanted not in ("on", "off"):
         return say(USAGE)
-    customer = await session.get(Customer, customer_id, with_for_update=True)
+    customer = await session.get(Customer, command.customer_id, with_for_update=True)
     if customer is None:
         return []
+    author = command.author
+    actor = Actor("staff", str(command.line.sender_id), f"{author.name} · {author.role}")
     try:
-        lines = await treatment.set_treatment(
+        lines = await set_treatment(
             session, customer, wanted == "on", actor, correlation=correlation
         )
     except ServiceError as problem:

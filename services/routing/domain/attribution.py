@@ -3,6 +3,10 @@ shifts every entity; Telegram counts offsets in UTF-16 code units."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from services.routing.domain.inbound import Entity
+
 DEFAULT_TEMPLATE = "{name} · {role}\n"
 
 
@@ -12,12 +16,12 @@ def utf16_len(text: str) -> int:
 
 def attribute(
     text: str,
-    entities: tuple[dict, ...] | list[dict],
+    entities: Sequence[Entity],
     *,
     name: str,
     role: str,
     template: str = DEFAULT_TEMPLATE,
-) -> tuple[str, list[dict]]:
+) -> tuple[str, list[Entity]]:
     """The attributed text and its entities; the name line is bold."""
     prefix = template.format(name=name, role=role)
     shift = utf16_len(prefix)

@@ -47,6 +47,11 @@ SERVICE_KEYS = frozenset(
 )
 
 
+# Telegram's objects as JSON decodes them; a message entity (bold, a link...) is one.
+JsonObject = dict[str, Any]
+Entity = JsonObject
+
+
 class Unreadable(ValueError):
     """The body is not an update routing can read; the reason is recorded."""
 
@@ -77,13 +82,13 @@ class Line:
     sender_name: str
     date: int
     text: str
-    entities: tuple[dict, ...]
+    entities: tuple[Entity, ...]
     media: Media | None
     media_group_id: str | None
     # An explicit reply (the implicit reply to a topic's creation message is not one).
     reply_to_message_id: int | None
     is_service: bool
-    raw: dict
+    raw: JsonObject
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ class Other:
 
     update_id: int
     kind: str
-    raw: dict
+    raw: JsonObject
 
 
 def read(body: bytes) -> Line | Other:
@@ -148,7 +153,7 @@ def _line(update_id: int, message: Any, *, edited: bool) -> Line:
         raise Unreadable("malformed message") from None
 
 
-def _explicit_reply(message: dict, thread_id: int | None) -> int | None:
+def _explicit_reply(message: JsonObject, thread_id: int | None) -> int | None:
     replied = message.get("reply_to_message")
     if not isinstance(replied, dict):
         return None
@@ -159,7 +164,7 @@ def _explicit_reply(message: dict, thread_id: int | None) -> int | None:
     return int(target) if isinstance(target, int) else None
 
 
-def _media(message: dict) -> Media | None:
+def _media(message: JsonObject) -> Media | None:
     for kind in MEDIA_KINDS:
         found = message.get(kind)
         if found is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from services.routing.domain.attribution import DEFAULT_TEMPLATE, attribute
-from services.routing.domain.inbound import Line
+from services.routing.domain.inbound import Entity, Line
 from services.routing.domain.splitting import CAPTION_LIMIT, TEXT_LIMIT, split_caption, split_text
 
 CLIENT_TO_STAFF = "client-to-staff"
@@ -66,7 +66,7 @@ class Content:
 
     kind: str  # "text" or a media kind
     text: str
-    entities: tuple[dict, ...]
+    entities: tuple[Entity, ...]
     file_id: str = ""
     file_unique_id: str = ""
     file_name: str = ""
@@ -87,7 +87,7 @@ class Action:
 
     kind: str
     text: str = ""
-    entities: tuple[dict, ...] = ()
+    entities: tuple[Entity, ...] = ()
     emoji: tuple[str, ...] = ()
     message_ids: tuple[int, ...] = ()
     name: str = ""
@@ -111,8 +111,11 @@ class Notice:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Planned:
+    """A job to write: what goes to which destination (the bot, the chat and its topic
+    thread), in which lane, and what it refers to."""
+
     lane: str
     bot_id: int
     chat_id: int

@@ -14,14 +14,13 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from typing import Any
 
 from services.routing.domain.attribution import utf16_len
+from services.routing.domain.inbound import Entity
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
-Entity = dict[str, Any]
 Chunk = tuple[str, list[Entity]]
 
 # Halves of these mean nothing (half a URL, half a @mention) or cannot render (a

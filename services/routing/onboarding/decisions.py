@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import (
@@ -57,8 +58,7 @@ async def confirm(
     await _lock_customer(session, assignment_id)
     if not await _take(session, assignment_id, AssignmentStatus.CONFIRMED, actor, now, team_id):
         return await _already(session, assignment_id)
-    assignment = await session.get(Assignment, assignment_id, populate_existing=True)
-    customer = await session.get(Customer, assignment.customer_id, with_for_update=True)
+    assignment, customer = await _taken(session, assignment_id)
     customer.cr_team_id = team.id
     groups = [await prompts.group_of(session, GroupRole.CS), group]
     if customer.treatment:
@@ -93,8 +93,7 @@ async def reject(
     await _lock_customer(session, assignment_id)
     if not await _take(session, assignment_id, AssignmentStatus.REJECTED, actor, now, None):
         return await _already(session, assignment_id)
-    assignment = await session.get(Assignment, assignment_id, populate_existing=True)
-    customer = await session.get(Customer, assignment.customer_id, with_for_update=True)
+    assignment, customer = await _taken(session, assignment_id)
     customer.status = CustomerStatus.REJECTED
     audit_customer(
         session, actor, "customer.reject", customer.id, correlation, assignment_id=assignment_id
@@ -132,16 +131,32 @@ async def _take(
               "decided_by_id": actor.id[:64], "decided_by_name": actor.name[:255]}  # fmt: skip
     if team_id is not None:
         values["cr_team_id"] = team_id
-    result = await session.execute(
+    statement = (
         update(Assignment)
         .where(
-            Assignment.id == assignment_id, Assignment.kind == AssignmentKind.ONBOARDING,
+            Assignment.id == assignment_id,
+            Assignment.kind == AssignmentKind.ONBOARDING,
             Assignment.status == AssignmentStatus.PENDING,
         )
         .values(**values)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
+    # An UPDATE's result is a cursor's: it says how many rows matched.
+    result = cast(CursorResult[Any], await session.execute(statement))
     return result.rowcount == 1
+
+
+async def _taken(session: AsyncSession, assignment_id: int) -> tuple[Assignment, Customer]:
+    """The request just decided, and its customer (held FOR UPDATE)."""
+    assignment = await session.get(Assignment, assignment_id, populate_existing=True)
+    customer = (
+        await session.get(Customer, assignment.customer_id, with_for_update=True)
+        if assignment is not None
+        else None
+    )
+    if assignment is None or customer is None:  # the UPDATE that decided it found both
+        raise LookupError(f"onboarding request {assignment_id} vanished while decided")
+    return assignment, customer
 
 
 async def _already(session: AsyncSession, assignment_id: int) -> Outcome:

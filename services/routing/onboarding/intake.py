@@ -137,7 +137,8 @@ async def tries_left(session: AsyncSession, user_id: int, now: datetime, limit: 
     return max(0, limit - (await _tries(session, user_id, now))[0])
 
 
-async def _tries(session: AsyncSession, user_id: int, now: datetime):
+async def _tries(session: AsyncSession, user_id: int, now: datetime) -> tuple[int, datetime | None]:
+    """How many emails the client gave in the last hour, and when the oldest of them."""
     row = (
         await session.execute(
             select(func.count(), func.min(EmailCheck.created_at)).where(
@@ -145,7 +146,9 @@ async def _tries(session: AsyncSession, user_id: int, now: datetime):
             )
         )
     ).one()
-    return row[0], row[1]
+    count: int = row[0]
+    oldest: datetime | None = row[1]
+    return count, oldest
 
 
 def reply(bot_id: int, user_id: int, text: str) -> Planned:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing.db.enums import GroupRole
 from services.routing.db.models import StaffGroup
 from services.routing.domain import onboarding
+from services.routing.domain.inbound import JsonObject
 from services.routing.domain.plan import Action, Planned
 from services.routing.onboarding import decisions
 from services.routing.onboarding.prompts import CS_PROMPTS
@@ -25,7 +26,7 @@ STALE = "This button is no longer in use."
 
 
 async def on_press(
-    session: AsyncSession, update: dict, *, bot_id: int, correlation: str, now: datetime,
+    session: AsyncSession, update: JsonObject, *, bot_id: int, correlation: str, now: datetime,
     texts: onboarding.Texts,
 ) -> list[Outgoing]:  # fmt: skip
     query = update.get("callback_query")
@@ -38,7 +39,15 @@ async def on_press(
     def answer(text: str, *, alert: bool = False) -> Outgoing:
         action = Action("answer_callback", text=text, callback_query_id=query["id"],
                         show_alert=alert)  # fmt: skip
-        job = Planned(CS_PROMPTS, bot_id, int(presser.get("id") or 0), None, action, None, None)
+        job = Planned(
+            lane=CS_PROMPTS,
+            bot_id=bot_id,
+            chat_id=int(presser.get("id") or 0),
+            thread_id=None,
+            content=action,
+            topic_id=None,
+            reply_to_origin=None,
+        )
         return Outgoing(None, [job], correlation)
 
     press = onboarding.read_press(str(query.get("data") or ""))
@@ -62,7 +71,7 @@ async def on_press(
     return [answer(said), *outcome.lines]
 
 
-async def _actor(session: AsyncSession, presser: dict, group_role: str) -> decisions.Actor:
+async def _actor(session: AsyncSession, presser: JsonObject, group_role: str) -> decisions.Actor:
     user_id = int(presser.get("id") or 0)
     names = await people.staff_names(session, {user_id})
     telegram = " ".join(p for p in (presser.get("first_name"), presser.get("last_name")) if p)

@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 CS_PROMPTS = "cs-prompts"
 
 
-async def group_of(session: AsyncSession, role: GroupRole, team_id: int | None = None):
+async def group_of(
+    session: AsyncSession, role: GroupRole, team_id: int | None = None
+) -> StaffGroup | None:
     """The active staff group of this role (of this team, for CR): the oldest if several."""
     query = select(StaffGroup).where(StaffGroup.role == role, StaffGroup.active.is_(True))
     if team_id is not None:

@@ -6,12 +6,15 @@ order; the client is welcomed.
 
 Activation takes the customer row FOR UPDATE, the same lock intake holds while it
 keeps a line, so no line falls between "kept" and "routed".
+
+`TopicOutcomes` is what wiring registers in the outbox's outcome table for a
+customer's create_topic jobs (sent, or failed for good).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -29,8 +32,9 @@ from services.routing.domain import plan
 from services.routing.domain.onboarding import Texts, topic_name
 from services.routing.onboarding import prompts
 from services.routing.outbox.jobs import LANE_NAMES, Outgoing
+from services.routing.outbox.outcomes import Effects, Outcome
 from services.routing.records import people
-from services.routing.records.backup import content_of
+from services.routing.records.message_destinations import kept_content
 from switchboard.delivery.v1 import job_pb2
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,32 @@ def create_job(group: StaffGroup, customer: Customer, *, notify: StaffGroup | No
     )
 
 
+def for_a_customer(job: job_pb2.DeliveryJob) -> bool:
+    """A create_topic job written here: it names the customer the topic is for."""
+    return bool(job.create_topic.customer_id)
+
+
+@dataclass(frozen=True)
+class TopicOutcomes:
+    """The outcome handlers of a customer's create_topic jobs."""
+
+    texts: Texts
+
+    async def sent(self, session: AsyncSession, outcome: Outcome) -> Effects:
+        """Created; without its thread the topic cannot be used: as if it failed, so
+        the customer is not left waiting for it."""
+        made = outcome.report.created_thread_id
+        if made:
+            lines = await on_created(session, outcome.job, made, now=outcome.now, texts=self.texts)
+        else:
+            lines = await on_failed(session, outcome.job, now=outcome.now, texts=self.texts)
+        return Effects(jobs=tuple(lines))
+
+    async def failed(self, session: AsyncSession, outcome: Outcome) -> Effects:
+        lines = await on_failed(session, outcome.job, now=outcome.now, texts=self.texts)
+        return Effects(jobs=tuple(lines))
+
+
 async def on_created(
     session: AsyncSession, proto: job_pb2.DeliveryJob, thread_id: int, *, now: datetime,
     texts: Texts,
@@ -79,8 +109,15 @@ async def on_created(
     if existing is not None or unwanted:
         # A second creation (its first report was lost), or an unwanted one: close it.
         log.warning("stray topic closed", extra={"customer_id": customer.id, "chat_id": group_id})
-        stray = plan.Planned(lane, proto.bot_id, group_id, thread_id, plan.Action("close_topic"),
-                             None, None)  # fmt: skip
+        stray = plan.Planned(
+            lane=lane,
+            bot_id=proto.bot_id,
+            chat_id=group_id,
+            thread_id=thread_id,
+            content=plan.Action("close_topic"),
+            topic_id=None,
+            reply_to_origin=None,
+        )
         out = [Outgoing(None, [stray], proto.correlation_id)]
         if existing is None and customer.status == CustomerStatus.PENDING:
             # It was one of the topics the customer waits for: one less to wait for.
@@ -158,7 +195,7 @@ async def activate(
         )
     ).all()
     for message in kept:
-        planned = plan.into_topics(content_of(message), known.places)
+        planned = plan.into_topics(kept_content(message), known.places)
         if message.reply_to_message_id:
             planned = [replace(p, refers_to=message.reply_to_message_id) for p in planned]
         out.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.routing.conversation.record_batch import record_batch
 from services.routing.outbox.claims import claim
 from services.routing.outbox.outcomes import Report, record_outcomes
+from services.routing.wiring import conversation_options, outcome_handlers
 from tests.integration.routing.databases import Sessions
 from tests.integration.routing.world import Stage, client_line, set_stage
 
@@ -18,7 +19,9 @@ async def traffic(sessions: Sessions) -> Stage:
     out = []
     for n in range(3):
         async with sessions() as session, session.begin():
-            results = await record_batch(session, [client_line(f"line {n}", message_id=n + 1)])
+            results = await record_batch(
+                session, [client_line(f"line {n}", message_id=n + 1)], conversation_options()
+            )
         out.extend(head for result in results for head in result.heads)
     verdicts = iter(
         [
@@ -39,6 +42,7 @@ async def traffic(sessions: Sessions) -> Stage:
                 session,
                 [Report(head.job_id, head.attempts, outcome, sent=[(1, head.job_id)],
                         error_code=400 if reason else 0, description=reason)],
+                outcome_handlers(),
             )  # fmt: skip
         out.extend(recorded.heads)
     assert next(verdicts, None) is None, "every job went out once"

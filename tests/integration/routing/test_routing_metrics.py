@@ -15,6 +15,7 @@ from services.routing.db.models import Job
 from services.routing.metrics import RoutingMetrics
 from services.routing.outbox.gauges import OutboxGauges
 from services.routing.outbox.relay import Handout, Relay
+from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.routing.databases import Sessions
 from tests.integration.routing.world import CS_GROUP, client_line, set_stage
@@ -29,7 +30,13 @@ class Rig:
         self.metrics = RoutingMetrics(new_registry(process_metrics=False))
         self.handed: list[Handout] = []
         self.relay = Relay(sessions, self._collect)
-        self.servicer = RoutingServicer(sessions, self.relay, metrics=self.metrics)
+        self.servicer = RoutingServicer(
+            sessions,
+            self.relay,
+            options=conversation_options(),
+            outcomes=outcome_handlers(),
+            metrics=self.metrics,
+        )
 
     async def _collect(self, handout: Handout) -> None:
         self.handed.append(handout)

@@ -13,6 +13,7 @@ from services.routing.conversation.record_batch import Incoming, Options, Record
 from services.routing.db.enums import BotRole, CustomerStatus, GroupRole, JobStatus
 from services.routing.db.models import Bot, Customer, Job, Staff, StaffGroup, Team, Topic
 from services.routing.outbox import outcomes
+from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.delivery.v1 import job_pb2
 
 CLIENT_BOT, CS_BOT, CR_BOT = 7_000_000_001, 7_000_000_002, 7_000_000_003
@@ -133,7 +134,7 @@ async def record(
 ) -> list[Recorded]:
     """Record the updates as one batch, in a transaction of its own."""
     async with sessions() as session, session.begin():
-        return await record_batch(session, list(batch), options)
+        return await record_batch(session, list(batch), options or conversation_options())
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ async def last_job_id(sessions: Sessions) -> int:
 async def report(sessions: Sessions, *reports: outcomes.Report) -> outcomes.Recorded:
     """Record delivery's reports in one transaction, as ReportOutcome does."""
     async with sessions() as session, session.begin():
-        return await outcomes.record_outcomes(session, list(reports))
+        return await outcomes.record_outcomes(session, list(reports), outcome_handlers())
 
 
 def heads_of(results: list[Recorded]) -> list[int]:

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.routing.conversation.record_batch import Incoming, record_batch
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Job, Message
-from services.routing.records import copies
+from services.routing.records import message_destinations
+from services.routing.wiring import conversation_options
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.world import (
     ANN,
@@ -29,7 +30,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 async def _record(sessions: Sessions, *batch: Incoming) -> list[str]:
     async with sessions() as session, session.begin():
-        return [r.status for r in await record_batch(session, list(batch))]
+        return [r.status for r in await record_batch(session, list(batch), conversation_options())]
 
 
 async def _jobs(sessions: Sessions) -> list[job_pb2.DeliveryJob]:
@@ -121,8 +122,9 @@ async def test_a_reply_maps_to_the_copy_in_each_destination(db_sessions: Session
     # The job names the replied-to line; its message in each chat is found at the claim.
     assert {j.refers_to for j in jobs} == {source.id}
     async with db_sessions() as session:
-        found = await copies.find(
-            session, [copies.Wanted(source.id, j.destination.chat_id) for j in jobs]
+        found = await message_destinations.resolve(
+            session,
+            [message_destinations.Reference(source.id, j.destination.chat_id) for j in jobs],
         )
     assert {w.chat_id: ids for w, ids in found.items()} == {ANN: (7,), CR_GROUP: (201,)}
 
@@ -160,7 +162,7 @@ async def test_a_line_goes_out_at_once_only_where_nothing_waits_ahead(
 
     async def handed_out(line: Incoming) -> list[tuple[int, int]]:
         async with db_sessions() as session, session.begin():
-            (result,) = await record_batch(session, [line])
+            (result,) = await record_batch(session, [line], conversation_options())
             return [(head.job_id, head.attempts) for head in result.heads]
 
     # The first line's jobs are their topics' heads: written as out (attempt 1) and

@@ -12,6 +12,7 @@ from services.routing.api.routing_servicer import RoutingServicer
 from services.routing.conversation.record_batch import record_batch
 from services.routing.db.models import InboundUpdate
 from services.routing.outbox.relay import Relay
+from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.routing.databases import Sessions
 from tests.integration.routing.world import client_line, set_stage
@@ -48,13 +49,18 @@ async def test_the_later_of_two_racing_batches_is_a_duplicate(
         pytest.skip("SQLite has one writer: a second batch cannot start before the first commits")
     async with db_sessions() as session, session.begin():
         await set_stage(session)
-    servicer = RoutingServicer(db_sessions, Relay(db_sessions, _nothing))
+    servicer = RoutingServicer(
+        db_sessions,
+        Relay(db_sessions, _nothing),
+        options=conversation_options(),
+        outcomes=outcome_handlers(),
+    )
     line = client_line("Hello?", message_id=1)
     request = routing_pb2.RecordUpdatesRequest()
     request.updates.add(bot_id=line.bot_id, update_id=line.update_id, raw=line.raw)
 
     async with db_sessions() as first, first.begin():
-        await record_batch(first, [line])
+        await record_batch(first, [line], conversation_options())
         # The second batch passes its dedup check (nothing committed yet) and inserts,
         # which waits on the first's key lock; once the first commits, it is refused.
         second = asyncio.create_task(servicer.RecordUpdates(request, None))

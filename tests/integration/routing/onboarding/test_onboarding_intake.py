@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.routing.conversation.record_batch import Options
 from services.routing.db.enums import CustomerStatus, EmailCheckResult, UpdateStatus
 from services.routing.db.models import Copy, EmailCheck, InboundUpdate, Message
 from services.routing.domain.onboarding import Texts
 from services.routing.onboarding import intake
 from services.routing.outbox.outcomes import Report
+from services.routing.wiring import conversation_options
 from tests.integration.routing.onboarding_world import (
     BOB,
     CLIENT_BOT,
@@ -142,7 +142,8 @@ async def test_the_limit_counts_the_last_hour_only_and_says_how_long_to_wait(
     db_sessions: Sessions,
 ) -> None:
     await set_world(db_sessions)
-    options = Options(intake=intake.Rules(tries_per_hour=3))
+    rules = intake.Rules(tries_per_hour=3)
+    options = conversation_options(rules=rules)
     await record(db_sessions, says(EVE, "/start", message_id=1), options=options)
     # Three tries over an hour ago do not count; two in the last hour do.
     minutes = timedelta(minutes=1)
@@ -154,7 +155,7 @@ async def test_the_limit_counts_the_last_hour_only_and_says_how_long_to_wait(
         db_sessions, says(EVE, "eve@example.com", message_id=2), options=options
     )
     assert third.check is True  # the last try of the hour
-    await check_emails(db_sessions, rules=options.intake)
+    await check_emails(db_sessions, rules=rules)
     assert await _told(db_sessions, EVE, after=before) == [
         "We could not find an account with eve@example.com. Please check the address and "
         "send it again (0 tries left this hour)."

@@ -13,6 +13,7 @@ from services.routing.db.enums import AssignmentStatus, CustomerStatus, JobStatu
 from services.routing.db.models import Assignment, Message, Team
 from services.routing.onboarding import decisions
 from services.routing.onboarding.presses import STALE
+from services.routing.wiring import conversation_options
 from tests.integration.routing.onboarding_world import (
     ANNA,
     BOB,
@@ -225,7 +226,7 @@ async def test_two_presses_at_once_make_one_assignment(
     async def anna_presses() -> None:
         # Anna's decision is made, and held uncommitted until Cleo's waits on it.
         async with db_sessions() as session, session.begin():
-            await record_batch(session, [anna])
+            await record_batch(session, [anna], conversation_options())
             anna_decided.set()
             await _waits_for_the_customer(db_sessions)
 

@@ -16,6 +16,7 @@ from services.routing.db.models import Copy, Job
 from services.routing.outbox.claims import ClaimRequest, claim, claim_many
 from services.routing.outbox.outcomes import Report, record_outcomes
 from services.routing.outbox.relay import Handout, Relay
+from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.world import CS_GROUP, client_line, set_stage
 
@@ -39,7 +40,9 @@ async def _two_lines(sessions: Sessions, relay: Relay) -> int:
     heads = []
     for n, text in enumerate(("one", "two"), start=1):
         async with sessions() as session, session.begin():
-            results = await record_batch(session, [client_line(text, message_id=n)])
+            results = await record_batch(
+                session, [client_line(text, message_id=n)], conversation_options()
+            )
         heads.extend(head for result in results for head in result.heads)
     await relay.send(heads)
     return len(heads)
@@ -54,7 +57,7 @@ async def _report(sessions: Sessions, report: Report, relay: Relay | None = None
     """Record the outcome; the next job it hands out goes to `relay`'s dispatcher, as
     ReportOutcome does."""
     async with sessions() as session, session.begin():
-        recorded = await record_outcomes(session, [report])
+        recorded = await record_outcomes(session, [report], outcome_handlers())
     if relay is not None:
         await relay.send(recorded.heads)
     return recorded.applied[0]
@@ -189,7 +192,9 @@ async def test_a_hand_over_cut_short_by_shutdown_gives_its_jobs_back_at_once(
     async with db_sessions() as session:
         await set_stage(session)
     async with db_sessions() as session, session.begin():
-        results = await record_batch(session, [client_line("one", message_id=1)])
+        results = await record_batch(
+            session, [client_line("one", message_id=1)], conversation_options()
+        )
     heads = [head for result in results for head in result.heads]
     assert len(heads) == 2
     sending = asyncio.create_task(relay.send(heads))
@@ -234,6 +239,7 @@ async def test_claims_and_reports_in_one_batch_act_as_if_one_by_one(db_sessions:
                 Report(cs.job_id, 1, "sent", sent=[(dest_chat(cs), 71)]),  # reported twice
                 Report(cr.job_id, 1, "sent", sent=[(dest_chat(cr), 80)], plain_text_fallback=True),
             ],
+            outcome_handlers(),
         )
     assert recorded.applied == [True, False, True]
     async with db_sessions() as session:

@@ -16,8 +16,16 @@ from services.routing.domain.plan import (
 
 
 def _planned(content) -> Planned:
-    return Planned("staff-to-client", 1001, 5001, None, content, None, reply_to_origin=7,
-                   refers_to=42)  # fmt: skip
+    return Planned(
+        lane="staff-to-client",
+        bot_id=1001,
+        chat_id=5001,
+        thread_id=None,
+        content=content,
+        topic_id=None,
+        reply_to_origin=7,
+        refers_to=42,
+    )
 
 
 def test_a_short_text_stays_one_job() -> None:
