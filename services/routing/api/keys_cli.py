@@ -49,9 +49,14 @@ def _create(url: str, name: str, scopes: list[str], days: int | None) -> str:
 
     async def work(session: AsyncSession) -> None:
         await api_keys.create_key(
-            session, key_id=new.key_id, name=name, scopes=scopes,
-            secret_sha256=new.secret_sha256, expires_at=expires, actor=ACTOR,
-        )  # fmt: skip
+            session,
+            key_id=new.key_id,
+            name=name,
+            scopes=scopes,
+            secret_sha256=new.secret_sha256,
+            expires_at=expires,
+            actor=ACTOR,
+        )
 
     asyncio.run(_in_transaction(url, work))
     until = f", expires {expires:%Y-%m-%d %H:%M} UTC" if expires else ""

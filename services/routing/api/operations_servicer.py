@@ -1,44 +1,71 @@
-"""OperationsService over gRPC: protobuf to the operations use cases (services.routing.operations)
-and back. Each change runs in one transaction with its audit row; reads run without one.
-Assign, Unassign, ChangeTeam, SetTreatment and SendToClient come from AssignmentRpcs."""
+"""OperationsService over gRPC: protobuf to the operations (services.routing.operations)
+and back.
+
+Each change runs in one transaction with its audit row; reads run without one. The
+changes that set jobs off (Assign, Unassign, SetTreatment, SendToClient) write them in
+that transaction, and the jobs that became their destination's head go to the
+dispatcher once it committed, as a recorded update's do.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import grpc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit.errors import AlreadyExists, InvalidArgument
-from services.routing.api.assignment_rpcs import AssignmentRpcs
-from services.routing.onboarding.directory_import import import_directory
+from servicekit.logs import correlation_id, new_correlation_id
+from services.routing.domain.onboarding import Texts
+from services.routing.domain.plan import Style
 from services.routing.operations import (
     api_keys,
+    assignment,
     audit_log,
     customers,
     failed_jobs,
     fields,
     job_retry,
+    operator_sends,
+    registry,
     staff_groups,
+    treatment,
 )
-from services.routing.operations import registry as registry
+from services.routing.operations.directory_import import import_directory
+from services.routing.operations.onboarding_steps import OnboardingSteps
 from services.routing.operations.summary import summarize
 from services.routing.operations.timestamps import moment, stamp, window
+from services.routing.outbox.jobs import Outgoing, write_jobs
 from services.routing.outbox.relay import Relay
+from services.routing.records.audit import Actor
 from switchboard.operations.v1 import operations_pb2 as pb
 from switchboard.operations.v1 import operations_pb2_grpc
 
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext
+# A change that writes jobs: it runs in the transaction and answers the jobs to write.
+Step = Callable[[AsyncSession], Awaitable[list[Outgoing]]]
 
 
-class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceServicer):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], relay: Relay) -> None:
+class OperationsServicer(operations_pb2_grpc.OperationsServiceServicer):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        relay: Relay,
+        *,
+        onboarding: OnboardingSteps,
+        texts: Texts,
+        style: Style,
+    ) -> None:
         self.sessions = sessions
         self.relay = relay
+        self.onboarding = onboarding
+        self.texts = texts  # the welcomes an assignment sends
+        self.style = style  # how a staff member's line is attributed to the client
 
     @asynccontextmanager
     async def _change(self, conflict: str) -> AsyncIterator[AsyncSession]:
@@ -50,16 +77,34 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
         except IntegrityError:
             raise AlreadyExists(conflict) from None
 
-    async def ListCustomers(self, request: pb.ListCustomersRequest, context: Context):
+    async def _run(self, step: Step) -> None:
+        """`step` and the jobs it answers in one transaction; the heads among them go
+        to the dispatcher once committed."""
+        async with self.sessions() as session, session.begin():
+            lines = await step(session)
+            written = await write_jobs(session, lines) if lines else []
+        self.relay.hand_over([head for line in written for head in line])
+
+    async def _view(self, customer_id: int) -> pb.Customer:
+        async with self.sessions() as session:
+            return await customers.customer_view(session, customer_id)
+
+    async def ListCustomers(
+        self, request: pb.ListCustomersRequest, context: Context
+    ) -> pb.CustomerList:
         """Customers by id, narrowed by query, status and CR team; a page at a time."""
         async with self.sessions() as session:
             found, next_after = await customers.list_customers(
-                session, query=request.query, status=request.status, cr_team=request.cr_team,
-                limit=request.limit, after_id=request.after_id,
-            )  # fmt: skip
+                session,
+                query=request.query,
+                status=request.status,
+                cr_team=request.cr_team,
+                limit=request.limit,
+                after_id=request.after_id,
+            )
         return pb.CustomerList(customers=found, next_after_id=next_after)
 
-    async def GetCustomer(self, request: pb.GetCustomerRequest, context: Context):
+    async def GetCustomer(self, request: pb.GetCustomerRequest, context: Context) -> pb.Customer:
         """One customer by id or Telegram user id."""
         key = request.WhichOneof("key")
         async with self.sessions() as session:
@@ -69,12 +114,104 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
                 return await customers.customer_by_telegram_user(session, request.telegram_user_id)
         raise InvalidArgument("give id or telegram_user_id")
 
-    async def ListTeams(self, request: pb.ListRequest, context: Context):
+    async def Assign(self, request: pb.AssignRequest, context: Context) -> pb.Customer:
+        """Confirm the customer with a CR team, as a CS member's button does."""
+        actor = _actor(request.actor)
+        team = _team(request.cr_team)
+        await self._run(
+            lambda session: assignment.assign(
+                session,
+                request.customer_id,
+                team,
+                actor,
+                now=_now(),
+                texts=self.texts,
+                onboarding=self.onboarding,
+                correlation=_correlation(),
+            )
+        )
+        return await self._view(request.customer_id)
+
+    async def Unassign(self, request: pb.UnassignRequest, context: Context) -> pb.Customer:
+        actor = _actor(request.actor)
+        await self._run(
+            lambda session: assignment.unassign(
+                session,
+                request.customer_id,
+                actor,
+                now=_now(),
+                onboarding=self.onboarding,
+                correlation=_correlation(),
+            )
+        )
+        return await self._view(request.customer_id)
+
+    async def ChangeTeam(self, request: pb.ChangeTeamRequest, context: Context) -> pb.Customer:
+        actor = _actor(request.actor)
+        team = _team(request.cr_team)
+
+        async def step(session: AsyncSession) -> list[Outgoing]:
+            await assignment.change_team(
+                session,
+                request.customer_id,
+                team,
+                actor,
+                now=_now(),
+                onboarding=self.onboarding,
+                correlation=_correlation(),
+            )
+            return []
+
+        await self._run(step)
+        return await self._view(request.customer_id)
+
+    async def SetTreatment(self, request: pb.SetTreatmentRequest, context: Context) -> pb.Customer:
+        actor = _actor(request.actor)
+
+        async def step(session: AsyncSession) -> list[Outgoing]:
+            customer = await assignment.locked_customer(session, request.customer_id)
+            return await treatment.set_treatment(
+                session,
+                customer,
+                request.on,
+                actor,
+                onboarding=self.onboarding,
+                correlation=_correlation(),
+            )
+
+        await self._run(step)
+        return await self._view(request.customer_id)
+
+    async def SendToClient(
+        self, request: pb.SendToClientRequest, context: Context
+    ) -> pb.SendToClientResponse:
+        """A line to the client as a staff member (or the system), mirrored to the topics."""
+        actor = _actor(request.actor)
+        sent = pb.SendToClientResponse()
+
+        async def step(session: AsyncSession) -> list[Outgoing]:
+            message_id, lines = await operator_sends.send(
+                session,
+                request.customer_id,
+                request.text,
+                request.staff_telegram_user_id,
+                actor,
+                style=self.style,
+                correlation=_correlation(),
+            )
+            sent.message_id = message_id
+            sent.jobs = sum(len(line.planned) for line in lines)
+            return lines
+
+        await self._run(step)
+        return sent
+
+    async def ListTeams(self, request: pb.ListRequest, context: Context) -> pb.TeamList:
         async with self.sessions() as session:
             teams = await registry.list_teams(session, include_inactive=request.include_inactive)
         return pb.TeamList(teams=[registry.team_view(t) for t in teams])
 
-    async def PutTeam(self, request: pb.PutTeamRequest, context: Context):
+    async def PutTeam(self, request: pb.PutTeamRequest, context: Context) -> pb.Team:
         """Create a team, or rename / reactivate the one with this id."""
         fields.actor(request.actor)
         async with self._change(f"a team named {request.name.strip()!r} exists") as session:
@@ -83,26 +220,26 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
             )
         return registry.team_view(team)
 
-    async def ListGroups(self, request: pb.ListRequest, context: Context):
+    async def ListGroups(self, request: pb.ListRequest, context: Context) -> pb.GroupList:
         async with self.sessions() as session:
             rows = await staff_groups.list_groups(
                 session, include_inactive=request.include_inactive
             )
         return pb.GroupList(groups=[staff_groups.group_view(*row) for row in rows])
 
-    async def PutGroup(self, request: pb.PutGroupRequest, context: Context):
+    async def PutGroup(self, request: pb.PutGroupRequest, context: Context) -> pb.Group:
         """Create or update (and reactivate) the staff group with this chat id."""
         fields.actor(request.actor)
         async with self._change(f"group {request.group.chat_id} changed meanwhile") as session:
             row = await staff_groups.put_group(session, group=request.group, actor=request.actor)
         return staff_groups.group_view(*row)
 
-    async def ListStaff(self, request: pb.ListRequest, context: Context):
+    async def ListStaff(self, request: pb.ListRequest, context: Context) -> pb.StaffList:
         async with self.sessions() as session:
             rows = await registry.list_staff(session, include_inactive=request.include_inactive)
         return pb.StaffList(staff=[registry.staff_view(*row) for row in rows])
 
-    async def PutStaff(self, request: pb.PutStaffRequest, context: Context):
+    async def PutStaff(self, request: pb.PutStaffRequest, context: Context) -> pb.StaffMember:
         """Create or update (and reactivate) the staff member with this Telegram user id."""
         fields.actor(request.actor)
         user_id = request.member.telegram_user_id
@@ -110,7 +247,9 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
             row = await registry.put_staff(session, member=request.member, actor=request.actor)
         return registry.staff_view(*row)
 
-    async def Deactivate(self, request: pb.DeactivateRequest, context: Context):
+    async def Deactivate(
+        self, request: pb.DeactivateRequest, context: Context
+    ) -> pb.DeactivateResponse:
         """Deactivate a team, group or staff member; changed is false if it already was."""
         fields.actor(request.actor)
         async with self.sessions() as session, session.begin():
@@ -119,7 +258,9 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
             )
         return pb.DeactivateResponse(changed=changed)
 
-    async def ImportDirectory(self, request: pb.ImportDirectoryRequest, context: Context):
+    async def ImportDirectory(
+        self, request: pb.ImportDirectoryRequest, context: Context
+    ) -> pb.ImportDirectoryResponse:
         """Upsert directory users by email; rows with problems come back in `rejected`."""
         fields.actor(request.actor)
         async with self._change("another import added one of these emails; retry") as session:
@@ -129,39 +270,50 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
         counts = {"added": done.created, "changed": done.updated, "refused": len(done.rejected)}
         log.info("directory imported", extra=counts)
         return pb.ImportDirectoryResponse(
-            created=done.created, updated=done.updated,
+            created=done.created,
+            updated=done.updated,
             rejected=[pb.RejectedEntry(index=i, reason=r) for i, r in done.rejected],
-        )  # fmt: skip
+        )
 
-    async def ListFailedJobs(self, request: pb.ListFailedJobsRequest, context: Context):
+    async def ListFailedJobs(
+        self, request: pb.ListFailedJobsRequest, context: Context
+    ) -> pb.JobList:
         """Jobs that failed for good, by id (since: failed at or after), a page at a time."""
         since = moment(request.since, field="since") if request.HasField("since") else None
         async with self.sessions() as session:
             jobs, next_after = await failed_jobs.failed_jobs(
-                session, since=since, lane=request.lane, limit=request.limit,
+                session,
+                since=since,
+                lane=request.lane,
+                limit=request.limit,
                 after_id=request.after_id,
-            )  # fmt: skip
+            )
         return pb.JobList(jobs=jobs, next_after_id=next_after)
 
-    async def GetJob(self, request: pb.GetJobRequest, context: Context):
+    async def GetJob(self, request: pb.GetJobRequest, context: Context) -> pb.Job:
         fields.positive(request.id, field="id")
         async with self.sessions() as session:
             return await failed_jobs.get_job(session, request.id)
 
-    async def RetryJobs(self, request: pb.RetryJobsRequest, context: Context):
+    async def RetryJobs(
+        self, request: pb.RetryJobsRequest, context: Context
+    ) -> pb.RetryJobsResponse:
         """Failed jobs back to pending in their destinations' order (see ops.job_retry)."""
         fields.actor(request.actor)
         async with self.sessions() as session, session.begin():
             retried = await job_retry.retry_jobs(
-                session, ids=list(request.ids), all_failed=request.all_failed,
-                lane=request.lane, actor=request.actor,
-            )  # fmt: skip
+                session,
+                ids=list(request.ids),
+                all_failed=request.all_failed,
+                lane=request.lane,
+                actor=request.actor,
+            )
         if retried:
             log.info("jobs retried", extra={"count": retried})
             self.relay.wake()  # committed: the heads moved back are ready now
         return pb.RetryJobsResponse(retried=retried)
 
-    async def GetSummary(self, request: pb.GetSummaryRequest, context: Context):
+    async def GetSummary(self, request: pb.GetSummaryRequest, context: Context) -> pb.Summary:
         """The operations figures for jobs created in [since, until)."""
         since, until = window(
             request.since if request.HasField("since") else None,
@@ -170,16 +322,21 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
         async with self.sessions() as session:
             figures = await summarize(session, since=since, until=until)
         return pb.Summary(
-            since=stamp(since), until=stamp(until), sends=figures.sends,
-            succeeded=figures.succeeded, failed=figures.failed, pending=figures.pending,
-            success_rate=figures.success_rate, errors=figures.errors,
+            since=stamp(since),
+            until=stamp(until),
+            sends=figures.sends,
+            succeeded=figures.succeeded,
+            failed=figures.failed,
+            pending=figures.pending,
+            success_rate=figures.success_rate,
+            errors=figures.errors,
             peak_daily_volume=figures.peak_daily_volume,
             failures_by_reason=[
                 pb.FailureCount(reason=r, count=n) for r, n in figures.failures_by_reason
             ],
-        )  # fmt: skip
+        )
 
-    async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: Context):
+    async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: Context) -> pb.ApiKey:
         """Store a key made by admin: only its secret's hash."""
         fields.actor(request.actor)
         expires = (
@@ -189,39 +346,71 @@ class OperationsServicer(AssignmentRpcs, operations_pb2_grpc.OperationsServiceSe
         )
         async with self._change(f"an API key with id {request.key_id} exists") as session:
             key = await api_keys.create_key(
-                session, key_id=request.key_id, name=request.name, scopes=list(request.scopes),
-                secret_sha256=request.secret_sha256, expires_at=expires, actor=request.actor,
-            )  # fmt: skip
+                session,
+                key_id=request.key_id,
+                name=request.name,
+                scopes=list(request.scopes),
+                secret_sha256=request.secret_sha256,
+                expires_at=expires,
+                actor=request.actor,
+            )
         return api_keys.key_view(key)
 
-    async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: Context):
+    async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: Context) -> pb.ApiKey:
         fields.actor(request.actor)
         async with self.sessions() as session, session.begin():
             key = await api_keys.revoke_key(session, key_id=request.key_id, actor=request.actor)
         return api_keys.key_view(key)
 
-    async def ListApiKeys(self, request: pb.ListRequest, context: Context):
+    async def ListApiKeys(self, request: pb.ListRequest, context: Context) -> pb.ApiKeyList:
         """Keys without their hashes; revoked and expired ones with include_inactive."""
         async with self.sessions() as session:
             keys = await api_keys.list_keys(session, include_inactive=request.include_inactive)
         return pb.ApiKeyList(keys=[api_keys.key_view(k) for k in keys])
 
-    async def LookupApiKey(self, request: pb.LookupApiKeyRequest, context: Context):
+    async def LookupApiKey(
+        self, request: pb.LookupApiKeyRequest, context: Context
+    ) -> pb.ApiKeyRecord:
         """One key with its hash (admin checks a presented key); marks it used."""
         async with self.sessions() as session, session.begin():
             key = await api_keys.lookup_key(session, request.key_id)
         return api_keys.record_view(key)
 
-    async def RecordAudit(self, request: pb.AuditEntry, context: Context):
+    async def RecordAudit(self, request: pb.AuditEntry, context: Context) -> pb.RecordAuditResponse:
         async with self.sessions() as session, session.begin():
             audit_log.record(session, request)
         return pb.RecordAuditResponse()
 
-    async def ListAudit(self, request: pb.ListAuditRequest, context: Context):
+    async def ListAudit(self, request: pb.ListAuditRequest, context: Context) -> pb.AuditList:
         """Audit entries, newest first, narrowed by target, actor and action."""
         async with self.sessions() as session:
             rows = await audit_log.entries(
-                session, target_kind=request.target_kind, target_id=request.target_id,
-                actor_id=request.actor_id, action=request.action, limit=request.limit,
-            )  # fmt: skip
+                session,
+                target_kind=request.target_kind,
+                target_id=request.target_id,
+                actor_id=request.actor_id,
+                action=request.action,
+                limit=request.limit,
+            )
         return pb.AuditList(entries=[audit_log.view(row) for row in rows])
+
+
+def _actor(given: pb.Actor) -> Actor:
+    """The actor of an assignment change, as routing's audit and messages name them."""
+    if given.kind not in fields.ACTOR_KINDS or not given.id.strip():
+        raise InvalidArgument("actor: kind (api_key, staff or system) and id are required")
+    return Actor(given.kind, given.id, given.display_name or f"{given.kind} {given.id}")
+
+
+def _team(name: str) -> str:
+    if not name.strip():
+        raise InvalidArgument("cr_team: required")
+    return name.strip()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _correlation() -> str:
+    return correlation_id.get() or new_correlation_id()

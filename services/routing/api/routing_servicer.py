@@ -1,4 +1,6 @@
-"""RoutingService over gRPC: translates protobuf to the use cases and back."""
+"""RoutingService over gRPC: ingress records updates, delivery claims jobs and reports
+their outcomes. Protobuf to conversation and outbox and back; the operations API is
+OperationsService (operations_servicer)."""
 
 from __future__ import annotations
 
@@ -14,15 +16,11 @@ from servicekit.logs import new_correlation_id
 from services.routing.conversation.record_batch import Incoming, Options, Recorded, record_batch
 from services.routing.metrics import RoutingMetrics
 from services.routing.onboarding.email_checker import EmailChecker
-from services.routing.operations import new_customers
-from services.routing.operations.summary import summarize
-from services.routing.operations.timestamps import window
 from services.routing.outbox.claims import LEASE, Claimed, ClaimRequest, claim_many
 from services.routing.outbox.group_commit import Coalescer
-from services.routing.outbox.outcomes import Report, record_outcomes
+from services.routing.outbox.outcomes import OutcomeHandlers, Report, record_outcomes
 from services.routing.outbox.relay import Relay
-from services.routing.records.copies import Wanted
-from switchboard.common.v1 import common_pb2
+from services.routing.records.message_destinations import Reference
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 RECORD_STATUS = {
@@ -46,17 +44,6 @@ OBSTACLES = {
     routing_pb2.OBSTACLE_TOPIC_DELETED: "topic_deleted",
     routing_pb2.OBSTACLE_CLIENT_BLOCKED: "client_blocked",
 }
-ROLES = {
-    "cs": common_pb2.BOT_ROLE_CS,
-    "cr": common_pb2.BOT_ROLE_CR,
-    "treatment": common_pb2.BOT_ROLE_TREATMENT,
-}
-CUSTOMER_STATUS = {
-    "pending": routing_pb2.CUSTOMER_STATUS_PENDING,
-    "active": routing_pb2.CUSTOMER_STATUS_ACTIVE,
-    "blocked": routing_pb2.CUSTOMER_STATUS_BLOCKED,
-    "rejected": routing_pb2.CUSTOMER_STATUS_REJECTED,
-}
 log = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, DBAPIError, OSError, ConnectionError)
 
@@ -68,14 +55,17 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         relay: Relay,
         *,
         claim_lease: timedelta = LEASE,
-        options: Options | None = None,
+        options: Options,
+        outcomes: OutcomeHandlers,
         checker: EmailChecker | None = None,
         metrics: RoutingMetrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.metrics = metrics if metrics is not None else RoutingMetrics()
         self.checker = checker
-        self.options = options or Options()
+        self.options = options
+        # What an outcome of a kind of job does (wiring.outcome_handlers).
+        self.outcomes = outcomes
         self.relay = relay
         self.claim_lease = claim_lease
         # Claims and reports arrive one per push in flight; those that arrive together
@@ -138,17 +128,19 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
             return routing_pb2.ClaimJobResponse(claim=routing_pb2.CLAIM_UNKNOWN)
         refers_to = None
         if request.refers_to:
-            refers_to = Wanted(
-                request.refers_to, request.chat_id, request.refers_to_part,
+            refers_to = Reference(
+                request.refers_to,
+                request.chat_id,
+                request.refers_to_part,
                 request.refers_to_all_parts,
-            )  # fmt: skip
+            )
         result = await self._claims.submit(
             ClaimRequest(int(request.job_id), request.attempt, refers_to)
         )
         return routing_pb2.ClaimJobResponse(
             claim=CLAIMS[result.claim],
             retry_after_seconds=result.retry_after,
-            targets=result.targets,
+            targets=result.referred_ids,
         )
 
     async def ReportOutcome(
@@ -177,7 +169,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
 
     async def _report_batch(self, reports: list[Report]) -> list[bool]:
         async with self.sessions() as session, session.begin():
-            recorded = await record_outcomes(session, reports, texts=self.options.intake.texts)
+            recorded = await record_outcomes(session, reports, self.outcomes)
         self.metrics.finished(recorded.finished, recorded.retried_lanes)  # committed
         # A finished head handed over to its destination's next job in that same
         # transaction; it goes to the dispatcher now. A retry is the relay's: woken, it
@@ -186,76 +178,3 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         if recorded.retried:
             self.relay.wake()
         return recorded.applied
-
-    async def CreateCustomer(
-        self, request: routing_pb2.CreateCustomerRequest, context: grpc.aio.ServicerContext
-    ) -> routing_pb2.Customer:
-        """Create an active customer with topics the staff groups already have."""
-        async with self.sessions() as session, session.begin():
-            customer = await new_customers.create(
-                session,
-                telegram_user_id=request.telegram_user_id,
-                display_name=request.display_name,
-                email=request.email,
-                cr_team=request.cr_team,
-                treatment=request.treatment,
-                topics=[
-                    new_customers.NewTopic(t.chat_id, t.message_thread_id, t.name)
-                    for t in request.topics
-                ],
-            )
-            customer_id = customer.id
-        return await self._customer(customer_id=customer_id)
-
-    async def GetCustomer(
-        self, request: routing_pb2.GetCustomerRequest, context: grpc.aio.ServicerContext
-    ) -> routing_pb2.Customer:
-        """A customer with their topics."""
-        return await self._customer(
-            customer_id=request.id if request.WhichOneof("key") == "id" else 0,
-            telegram_user_id=request.telegram_user_id,
-        )
-
-    async def GetDeliverySummary(
-        self, request: routing_pb2.GetDeliverySummaryRequest, context: grpc.aio.ServicerContext
-    ) -> routing_pb2.DeliverySummary:
-        """Sends, success rate, peak daily volume and failures for jobs in a window."""
-        since, until = window(
-            request.since if request.HasField("since") else None,
-            request.until if request.HasField("until") else None,
-        )
-        async with self.sessions() as session:
-            figures = await summarize(session, since=since, until=until)
-        return routing_pb2.DeliverySummary(
-            sends=figures.sends,
-            succeeded=figures.succeeded,
-            failed=figures.failed,
-            pending=figures.pending,
-            success_rate=figures.success_rate,
-            peak_daily_volume=figures.peak_daily_volume,
-            failures_by_reason=[
-                routing_pb2.FailureCount(reason=r, count=n) for r, n in figures.failures_by_reason
-            ],
-        )
-
-    async def _customer(self, **key: int) -> routing_pb2.Customer:
-        async with self.sessions() as session:
-            customer, topics, team = await new_customers.find(session, **key)
-            return routing_pb2.Customer(
-                id=customer.id,
-                telegram_user_id=customer.telegram_user_id,
-                display_name=customer.display_name,
-                email=customer.email or "",
-                status=CUSTOMER_STATUS[str(customer.status)],
-                cr_team=team.name if team else "",
-                treatment=customer.treatment,
-                topics=[
-                    routing_pb2.Topic(
-                        role=ROLES[str(group.role)],
-                        chat_id=group.id,
-                        message_thread_id=topic.message_thread_id,
-                        status=str(topic.status),
-                    )
-                    for topic, group in topics
-                ],
-            )

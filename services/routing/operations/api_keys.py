@@ -50,13 +50,24 @@ async def create_key(
     if await session.get(ApiKey, key_id) is not None:
         raise AlreadyExists(f"an API key with id {key_id} exists")
     key = ApiKey(
-        key_id=key_id, name=name, secret_sha256=secret_sha256.lower(), scopes=" ".join(scopes),
-        created_at=now, created_by=f"{actor.kind}:{actor.id}"[:64], expires_at=expires_at,
-    )  # fmt: skip
+        key_id=key_id,
+        name=name,
+        secret_sha256=secret_sha256.lower(),
+        scopes=" ".join(scopes),
+        created_at=now,
+        created_by=f"{actor.kind}:{actor.id}"[:64],
+        expires_at=expires_at,
+    )
     session.add(key)
     await session.flush()
-    audit(session, actor, "api_key.create", "api_key", key_id,
-          details={"name": name, "scopes": scopes})  # fmt: skip
+    audit(
+        session,
+        actor,
+        "api_key.create",
+        "api_key",
+        key_id,
+        details={"name": name, "scopes": scopes},
+    )
     return key
 
 
@@ -101,10 +112,14 @@ async def _key(session: AsyncSession, key_id: str, *, lock: bool = False) -> Api
 def key_view(key: ApiKey) -> operations_pb2.ApiKey:
     """The key as listings show it: no hash."""
     return operations_pb2.ApiKey(
-        key_id=key.key_id, name=key.name, scopes=key.scopes.split(),
-        created_at=stamp(key.created_at), expires_at=stamp(key.expires_at),
-        revoked_at=stamp(key.revoked_at), last_used_at=stamp(key.last_used_at),
-    )  # fmt: skip
+        key_id=key.key_id,
+        name=key.name,
+        scopes=key.scopes.split(),
+        created_at=stamp(key.created_at),
+        expires_at=stamp(key.expires_at),
+        revoked_at=stamp(key.revoked_at),
+        last_used_at=stamp(key.last_used_at),
+    )
 
 
 def record_view(key: ApiKey) -> operations_pb2.ApiKeyRecord:

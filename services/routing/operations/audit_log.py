@@ -70,9 +70,15 @@ def record(session: AsyncSession, entry: operations_pb2.AuditEntry) -> AuditEntr
         if not isinstance(details, dict):
             raise InvalidArgument("details_json must be a JSON object")
     row = audit(
-        session, entry.actor, action, target_kind, target_id, result or "ok", details,
+        session,
+        entry.actor,
+        action,
+        target_kind,
+        target_id,
+        result or "ok",
+        details,
         correlation or None,
-    )  # fmt: skip
+    )
     if entry.HasField("occurred_at"):
         row.occurred_at = moment(entry.occurred_at, field="occurred_at")
     return row

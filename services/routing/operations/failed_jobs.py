@@ -23,10 +23,19 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 _KEY = re.compile(r"^chat:(-?\d+):(?:thread:(\d+)|topics)$")
 # Everything a view needs but the payload, which is read only when the key says nothing.
 _COLUMNS = (
-    JOBS.c.id, JOBS.c.lane, JOBS.c.kind, JOBS.c.destination_key, JOBS.c.status,
-    JOBS.c.attempts, JOBS.c.error_code, JOBS.c.error_description, JOBS.c.created_at,
-    JOBS.c.finished_at, JOBS.c.correlation_id, Message.customer_id,
-)  # fmt: skip
+    JOBS.c.id,
+    JOBS.c.lane,
+    JOBS.c.kind,
+    JOBS.c.destination_key,
+    JOBS.c.status,
+    JOBS.c.attempts,
+    JOBS.c.error_code,
+    JOBS.c.error_description,
+    JOBS.c.created_at,
+    JOBS.c.finished_at,
+    JOBS.c.correlation_id,
+    Message.customer_id,
+)
 
 
 def lane_filter(lane: str) -> str:
@@ -80,12 +89,20 @@ async def get_job(session: AsyncSession, job_id: int) -> operations_pb2.Job:
 async def _view(session: AsyncSession, row) -> operations_pb2.Job:
     chat_id, thread_id = await _where(session, row.id, row.destination_key)
     return operations_pb2.Job(
-        id=row.id, lane=row.lane, kind=row.kind, chat_id=chat_id, message_thread_id=thread_id,
-        status=str(row.status), attempts=row.attempts, error_code=row.error_code or 0,
-        error_description=row.error_description or "", created_at=stamp(row.created_at),
-        finished_at=stamp(row.finished_at), customer_id=row.customer_id or 0,
+        id=row.id,
+        lane=row.lane,
+        kind=row.kind,
+        chat_id=chat_id,
+        message_thread_id=thread_id,
+        status=str(row.status),
+        attempts=row.attempts,
+        error_code=row.error_code or 0,
+        error_description=row.error_description or "",
+        created_at=stamp(row.created_at),
+        finished_at=stamp(row.finished_at),
+        customer_id=row.customer_id or 0,
         correlation_id=row.correlation_id or "",
-    )  # fmt: skip
+    )
 
 
 async def _where(session: AsyncSession, job_id: int, key: str) -> tuple[int, int]:

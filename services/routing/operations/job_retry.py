@@ -72,9 +72,14 @@ async def retry_jobs(
         await session.execute(
             update(JOBS)
             .where(condition)
-            .values(status=JobStatus.PENDING, in_flight=None, finished_at=None,
-                    not_before=None, claimed_until=None)
-        )  # fmt: skip
+            .values(
+                status=JobStatus.PENDING,
+                in_flight=None,
+                finished_at=None,
+                not_before=None,
+                claimed_until=None,
+            )
+        )
         await _move_heads_back(session, first, now=datetime.now(UTC))
     # A row per job asked for, so a job's history shows its retries; one for a sweep.
     for job_id in ids:

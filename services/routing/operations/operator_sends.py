@@ -24,9 +24,15 @@ SYSTEM = plan.Author("System", "SYSTEM")
 
 
 async def send(
-    session: AsyncSession, customer_id: int, text: str, staff_user_id: int, actor: Actor, *,
-    style: plan.Style, correlation: str = "",
-) -> tuple[int, list[Outgoing]]:  # fmt: skip
+    session: AsyncSession,
+    customer_id: int,
+    text: str,
+    staff_user_id: int,
+    actor: Actor,
+    *,
+    style: plan.Style,
+    correlation: str = "",
+) -> tuple[int, list[Outgoing]]:
     if not text.strip():
         raise InvalidArgument("text: must not be empty")
     if len(text) > MAX_TEXT:
@@ -47,9 +53,13 @@ async def send(
     bot_id = await people.client_bot_id(session)
     known = (await people.by_ids(session, {customer.id}))[customer.id]
     message = Message(
-        customer_id=customer.id, sender_kind=SenderKind.STAFF if author else SenderKind.SYSTEM,
-        sender_user_id=staff_user_id or None, kind="text", text=text, created_at=utcnow(),
-    )  # fmt: skip
+        customer_id=customer.id,
+        sender_kind=SenderKind.STAFF if author else SenderKind.SYSTEM,
+        sender_user_id=staff_user_id or None,
+        kind="text",
+        text=text,
+        created_at=utcnow(),
+    )
     session.add(message)
     await session.flush()
     content = plan.Content("text", text, ())
@@ -58,7 +68,14 @@ async def send(
     to_client = plan.to_client(shown if author else content, known.conversation(bot_id or 0))
     planned = [to_client, *plan.into_topics(shown, known.places)]
     sent_as = author.name if author else "system"
-    audit_customer(session, actor, "customer.send", customer.id, correlation,
-                   message_id=message.id, **{"as": sent_as})  # fmt: skip
+    audit_customer(
+        session,
+        actor,
+        "customer.send",
+        customer.id,
+        correlation,
+        message_id=message.id,
+        **{"as": sent_as},
+    )
     parts = [q for p in planned for q in plan.in_parts(p)]
     return message.id, [Outgoing(message.id, parts, correlation)]

@@ -16,8 +16,11 @@ from services.routing.operations import fields
 from services.routing.operations.audit_log import audit
 from switchboard.operations.v1 import operations_pb2
 
-KINDS = {"team": (Team, Team.id), "group": (StaffGroup, StaffGroup.id),
-         "staff": (Staff, Staff.telegram_user_id)}  # fmt: skip
+KINDS = {
+    "team": (Team, Team.id),
+    "group": (StaffGroup, StaffGroup.id),
+    "staff": (Staff, Staff.telegram_user_id),
+}
 
 
 async def team_named(session: AsyncSession, name: str, *, field: str) -> Team:
@@ -88,8 +91,14 @@ async def put_staff(
     person.display_name, person.role_label, person.active = name, label, True
     person.team_id = team.id if team else None
     await session.flush()
-    audit(session, actor, action, "staff", user_id,
-          details={"display_name": name, "role_label": label, "team": team_name})  # fmt: skip
+    audit(
+        session,
+        actor,
+        action,
+        "staff",
+        user_id,
+        details={"display_name": name, "role_label": label, "team": team_name},
+    )
     return person, team.name if team else None
 
 
@@ -119,7 +128,10 @@ def team_view(team: Team) -> operations_pb2.Team:
 
 def staff_view(person: Staff, team: str | None) -> operations_pb2.StaffMember:
     return operations_pb2.StaffMember(
-        id=person.id, telegram_user_id=person.telegram_user_id,
-        display_name=person.display_name, role_label=person.role_label,
-        team=team or "", active=person.active,
-    )  # fmt: skip
+        id=person.id,
+        telegram_user_id=person.telegram_user_id,
+        display_name=person.display_name,
+        role_label=person.role_label,
+        team=team or "",
+        active=person.active,
+    )

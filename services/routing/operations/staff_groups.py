@@ -85,6 +85,11 @@ async def _refuse_a_second(
 
 def group_view(row: StaffGroup, team: str | None) -> operations_pb2.Group:
     return operations_pb2.Group(
-        chat_id=row.id, role=str(row.role), title=row.title, bot_id=row.bot_id,
-        team=team or "", active=row.active, intake_thread_id=row.intake_thread_id or 0,
-    )  # fmt: skip
+        chat_id=row.id,
+        role=str(row.role),
+        title=row.title,
+        bot_id=row.bot_id,
+        team=team or "",
+        active=row.active,
+        intake_thread_id=row.intake_thread_id or 0,
+    )

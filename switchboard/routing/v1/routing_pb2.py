@@ -23,60 +23,41 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
-from switchboard.common.v1 import common_pb2 as switchboard_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$switchboard/routing/v1/routing.proto\x12\x16switchboard.routing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"switchboard/common/v1/common.proto\"\x88\x01\n\rInboundUpdate\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x11\n\tupdate_id\x18\x02 \x01(\x03\x12\x0b\n\x03raw\x18\x03 \x01(\x0c\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\"N\n\x14RecordUpdatesRequest\x12\x36\n\x07updates\x18\x01 \x03(\x0b\x32%.switchboard.routing.v1.InboundUpdate\"w\n\x0cRecordResult\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x11\n\tupdate_id\x18\x02 \x01(\x03\x12\x34\n\x06status\x18\x03 \x01(\x0e\x32$.switchboard.routing.v1.RecordStatus\x12\x0e\n\x06reason\x18\x04 \x01(\t\"N\n\x15RecordUpdatesResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.switchboard.routing.v1.RecordResult\"\xa3\x01\n\x0f\x43laimJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x16\n\x0e\x63orrelation_id\x18\x03 \x01(\t\x12\x11\n\trefers_to\x18\x04 \x01(\x03\x12\x16\n\x0erefers_to_part\x18\x05 \x01(\x05\x12\x1b\n\x13refers_to_all_parts\x18\x06 \x01(\x08\x12\x0f\n\x07\x63hat_id\x18\x07 \x01(\x03\"\x85\x01\n\x10\x43laimJobResponse\x12,\n\x05\x63laim\x18\x01 \x01(\x0e\x32\x1d.switchboard.routing.v1.Claim\x12\x15\n\rlease_seconds\x18\x02 \x01(\x01\x12\x1b\n\x13retry_after_seconds\x18\x03 \x01(\x01\x12\x0f\n\x07targets\x18\x04 \x03(\x03\"2\n\x0bSentMessage\x12\x0f\n\x07\x63hat_id\x18\x01 \x01(\x03\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\"\xec\x02\n\x14ReportOutcomeRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x30\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.switchboard.routing.v1.Outcome\x12\x31\n\x04sent\x18\x04 \x03(\x0b\x32#.switchboard.routing.v1.SentMessage\x12\x12\n\nerror_code\x18\x05 \x01(\x05\x12\x19\n\x11\x65rror_description\x18\x06 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x07 \x01(\x01\x12\x1b\n\x13plain_text_fallback\x18\x08 \x01(\x08\x12\x16\n\x0e\x63orrelation_id\x18\t \x01(\t\x12\x32\n\x08obstacle\x18\n \x01(\x0e\x32 .switchboard.routing.v1.Obstacle\x12\x19\n\x11\x63reated_thread_id\x18\x0b \x01(\x03\"(\n\x15ReportOutcomeResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\"q\n\x05Topic\x12,\n\x04role\x18\x01 \x01(\x0e\x32\x1e.switchboard.common.v1.BotRole\x12\x0f\n\x07\x63hat_id\x18\x02 \x01(\x03\x12\x19\n\x11message_thread_id\x18\x03 \x01(\x03\x12\x0e\n\x06status\x18\x04 \x01(\t\"\xe0\x01\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x18\n\x10telegram_user_id\x18\x02 \x01(\x03\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x36\n\x06status\x18\x05 \x01(\x0e\x32&.switchboard.routing.v1.CustomerStatus\x12\x0f\n\x07\x63r_team\x18\x06 \x01(\t\x12\x11\n\ttreatment\x18\x07 \x01(\x08\x12-\n\x06topics\x18\x08 \x03(\x0b\x32\x1d.switchboard.routing.v1.Topic\"\xac\x01\n\x15\x43reateCustomerRequest\x12\x18\n\x10telegram_user_id\x18\x01 \x01(\x03\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x0f\n\x07\x63r_team\x18\x04 \x01(\t\x12\x11\n\ttreatment\x18\x05 \x01(\x08\x12\x30\n\x06topics\x18\x06 \x03(\x0b\x32 .switchboard.routing.v1.NewTopic\"D\n\x08NewTopic\x12\x0f\n\x07\x63hat_id\x18\x01 \x01(\x03\x12\x19\n\x11message_thread_id\x18\x02 \x01(\x03\x12\x0c\n\x04name\x18\x03 \x01(\t\"E\n\x12GetCustomerRequest\x12\x0c\n\x02id\x18\x01 \x01(\x03H\x00\x12\x1a\n\x10telegram_user_id\x18\x02 \x01(\x03H\x00\x42\x05\n\x03key\"q\n\x19GetDeliverySummaryRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\x0c\x46\x61ilureCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\xc7\x01\n\x0f\x44\x65liverySummary\x12\r\n\x05sends\x18\x01 \x01(\x03\x12\x11\n\tsucceeded\x18\x02 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x03 \x01(\x03\x12\x0f\n\x07pending\x18\x04 \x01(\x03\x12\x14\n\x0csuccess_rate\x18\x05 \x01(\x01\x12\x19\n\x11peak_daily_volume\x18\x06 \x01(\x03\x12@\n\x12\x66\x61ilures_by_reason\x18\x07 \x03(\x0b\x32$.switchboard.routing.v1.FailureCount*\x82\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16RECORD_STATUS_ACCEPTED\x10\x01\x12\x1b\n\x17RECORD_STATUS_DUPLICATE\x10\x02\x12\x1a\n\x16RECORD_STATUS_REJECTED\x10\x03*d\n\x05\x43laim\x12\x15\n\x11\x43LAIM_UNSPECIFIED\x10\x00\x12\x11\n\rCLAIM_PROCEED\x10\x01\x12\x0e\n\nCLAIM_DONE\x10\x02\x12\x0e\n\nCLAIM_WAIT\x10\x03\x12\x11\n\rCLAIM_UNKNOWN\x10\x04*p\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n\x0cOUTCOME_SENT\x10\x01\x12\x11\n\rOUTCOME_RETRY\x10\x02\x12\x12\n\x0eOUTCOME_FAILED\x10\x03\x12\x13\n\x0fOUTCOME_SKIPPED\x10\x04*]\n\x08Obstacle\x12\x18\n\x14OBSTACLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16OBSTACLE_TOPIC_DELETED\x10\x01\x12\x1b\n\x17OBSTACLE_CLIENT_BLOCKED\x10\x02*\xa5\x01\n\x0e\x43ustomerStatus\x12\x1f\n\x1b\x43USTOMER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43USTOMER_STATUS_PENDING\x10\x01\x12\x1a\n\x16\x43USTOMER_STATUS_ACTIVE\x10\x02\x12\x1b\n\x17\x43USTOMER_STATUS_BLOCKED\x10\x03\x12\x1c\n\x18\x43USTOMER_STATUS_REJECTED\x10\x04\x32\xfd\x04\n\x0eRoutingService\x12l\n\rRecordUpdates\x12,.switchboard.routing.v1.RecordUpdatesRequest\x1a-.switchboard.routing.v1.RecordUpdatesResponse\x12]\n\x08\x43laimJob\x12\'.switchboard.routing.v1.ClaimJobRequest\x1a(.switchboard.routing.v1.ClaimJobResponse\x12l\n\rReportOutcome\x12,.switchboard.routing.v1.ReportOutcomeRequest\x1a-.switchboard.routing.v1.ReportOutcomeResponse\x12\x61\n\x0e\x43reateCustomer\x12-.switchboard.routing.v1.CreateCustomerRequest\x1a .switchboard.routing.v1.Customer\x12[\n\x0bGetCustomer\x12*.switchboard.routing.v1.GetCustomerRequest\x1a .switchboard.routing.v1.Customer\x12p\n\x12GetDeliverySummary\x12\x31.switchboard.routing.v1.GetDeliverySummaryRequest\x1a\'.switchboard.routing.v1.DeliverySummaryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$switchboard/routing/v1/routing.proto\x12\x16switchboard.routing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n\rInboundUpdate\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x11\n\tupdate_id\x18\x02 \x01(\x03\x12\x0b\n\x03raw\x18\x03 \x01(\x0c\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\"N\n\x14RecordUpdatesRequest\x12\x36\n\x07updates\x18\x01 \x03(\x0b\x32%.switchboard.routing.v1.InboundUpdate\"w\n\x0cRecordResult\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x11\n\tupdate_id\x18\x02 \x01(\x03\x12\x34\n\x06status\x18\x03 \x01(\x0e\x32$.switchboard.routing.v1.RecordStatus\x12\x0e\n\x06reason\x18\x04 \x01(\t\"N\n\x15RecordUpdatesResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.switchboard.routing.v1.RecordResult\"\xa3\x01\n\x0f\x43laimJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x16\n\x0e\x63orrelation_id\x18\x03 \x01(\t\x12\x11\n\trefers_to\x18\x04 \x01(\x03\x12\x16\n\x0erefers_to_part\x18\x05 \x01(\x05\x12\x1b\n\x13refers_to_all_parts\x18\x06 \x01(\x08\x12\x0f\n\x07\x63hat_id\x18\x07 \x01(\x03\"\x85\x01\n\x10\x43laimJobResponse\x12,\n\x05\x63laim\x18\x01 \x01(\x0e\x32\x1d.switchboard.routing.v1.Claim\x12\x15\n\rlease_seconds\x18\x02 \x01(\x01\x12\x1b\n\x13retry_after_seconds\x18\x03 \x01(\x01\x12\x0f\n\x07targets\x18\x04 \x03(\x03\"2\n\x0bSentMessage\x12\x0f\n\x07\x63hat_id\x18\x01 \x01(\x03\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\"\xec\x02\n\x14ReportOutcomeRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x30\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.switchboard.routing.v1.Outcome\x12\x31\n\x04sent\x18\x04 \x03(\x0b\x32#.switchboard.routing.v1.SentMessage\x12\x12\n\nerror_code\x18\x05 \x01(\x05\x12\x19\n\x11\x65rror_description\x18\x06 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x07 \x01(\x01\x12\x1b\n\x13plain_text_fallback\x18\x08 \x01(\x08\x12\x16\n\x0e\x63orrelation_id\x18\t \x01(\t\x12\x32\n\x08obstacle\x18\n \x01(\x0e\x32 .switchboard.routing.v1.Obstacle\x12\x19\n\x11\x63reated_thread_id\x18\x0b \x01(\x03\"(\n\x15ReportOutcomeResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08*\x82\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16RECORD_STATUS_ACCEPTED\x10\x01\x12\x1b\n\x17RECORD_STATUS_DUPLICATE\x10\x02\x12\x1a\n\x16RECORD_STATUS_REJECTED\x10\x03*d\n\x05\x43laim\x12\x15\n\x11\x43LAIM_UNSPECIFIED\x10\x00\x12\x11\n\rCLAIM_PROCEED\x10\x01\x12\x0e\n\nCLAIM_DONE\x10\x02\x12\x0e\n\nCLAIM_WAIT\x10\x03\x12\x11\n\rCLAIM_UNKNOWN\x10\x04*p\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n\x0cOUTCOME_SENT\x10\x01\x12\x11\n\rOUTCOME_RETRY\x10\x02\x12\x12\n\x0eOUTCOME_FAILED\x10\x03\x12\x13\n\x0fOUTCOME_SKIPPED\x10\x04*]\n\x08Obstacle\x12\x18\n\x14OBSTACLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16OBSTACLE_TOPIC_DELETED\x10\x01\x12\x1b\n\x17OBSTACLE_CLIENT_BLOCKED\x10\x02\x32\xcb\x02\n\x0eRoutingService\x12l\n\rRecordUpdates\x12,.switchboard.routing.v1.RecordUpdatesRequest\x1a-.switchboard.routing.v1.RecordUpdatesResponse\x12]\n\x08\x43laimJob\x12\'.switchboard.routing.v1.ClaimJobRequest\x1a(.switchboard.routing.v1.ClaimJobResponse\x12l\n\rReportOutcome\x12,.switchboard.routing.v1.ReportOutcomeRequest\x1a-.switchboard.routing.v1.ReportOutcomeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.routing.v1.routing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECORDSTATUS']._serialized_start=2339
-  _globals['_RECORDSTATUS']._serialized_end=2469
-  _globals['_CLAIM']._serialized_start=2471
-  _globals['_CLAIM']._serialized_end=2571
-  _globals['_OUTCOME']._serialized_start=2573
-  _globals['_OUTCOME']._serialized_end=2685
-  _globals['_OBSTACLE']._serialized_start=2687
-  _globals['_OBSTACLE']._serialized_end=2780
-  _globals['_CUSTOMERSTATUS']._serialized_start=2783
-  _globals['_CUSTOMERSTATUS']._serialized_end=2948
-  _globals['_INBOUNDUPDATE']._serialized_start=134
-  _globals['_INBOUNDUPDATE']._serialized_end=270
-  _globals['_RECORDUPDATESREQUEST']._serialized_start=272
-  _globals['_RECORDUPDATESREQUEST']._serialized_end=350
-  _globals['_RECORDRESULT']._serialized_start=352
-  _globals['_RECORDRESULT']._serialized_end=471
-  _globals['_RECORDUPDATESRESPONSE']._serialized_start=473
-  _globals['_RECORDUPDATESRESPONSE']._serialized_end=551
-  _globals['_CLAIMJOBREQUEST']._serialized_start=554
-  _globals['_CLAIMJOBREQUEST']._serialized_end=717
-  _globals['_CLAIMJOBRESPONSE']._serialized_start=720
-  _globals['_CLAIMJOBRESPONSE']._serialized_end=853
-  _globals['_SENTMESSAGE']._serialized_start=855
-  _globals['_SENTMESSAGE']._serialized_end=905
-  _globals['_REPORTOUTCOMEREQUEST']._serialized_start=908
-  _globals['_REPORTOUTCOMEREQUEST']._serialized_end=1272
-  _globals['_REPORTOUTCOMERESPONSE']._serialized_start=1274
-  _globals['_REPORTOUTCOMERESPONSE']._serialized_end=1314
-  _globals['_TOPIC']._serialized_start=1316
-  _globals['_TOPIC']._serialized_end=1429
-  _globals['_CUSTOMER']._serialized_start=1432
-  _globals['_CUSTOMER']._serialized_end=1656
-  _globals['_CREATECUSTOMERREQUEST']._serialized_start=1659
-  _globals['_CREATECUSTOMERREQUEST']._serialized_end=1831
-  _globals['_NEWTOPIC']._serialized_start=1833
-  _globals['_NEWTOPIC']._serialized_end=1901
-  _globals['_GETCUSTOMERREQUEST']._serialized_start=1903
-  _globals['_GETCUSTOMERREQUEST']._serialized_end=1972
-  _globals['_GETDELIVERYSUMMARYREQUEST']._serialized_start=1974
-  _globals['_GETDELIVERYSUMMARYREQUEST']._serialized_end=2087
-  _globals['_FAILURECOUNT']._serialized_start=2089
-  _globals['_FAILURECOUNT']._serialized_end=2134
-  _globals['_DELIVERYSUMMARY']._serialized_start=2137
-  _globals['_DELIVERYSUMMARY']._serialized_end=2336
-  _globals['_ROUTINGSERVICE']._serialized_start=2951
-  _globals['_ROUTINGSERVICE']._serialized_end=3588
+  _globals['_RECORDSTATUS']._serialized_start=1281
+  _globals['_RECORDSTATUS']._serialized_end=1411
+  _globals['_CLAIM']._serialized_start=1413
+  _globals['_CLAIM']._serialized_end=1513
+  _globals['_OUTCOME']._serialized_start=1515
+  _globals['_OUTCOME']._serialized_end=1627
+  _globals['_OBSTACLE']._serialized_start=1629
+  _globals['_OBSTACLE']._serialized_end=1722
+  _globals['_INBOUNDUPDATE']._serialized_start=98
+  _globals['_INBOUNDUPDATE']._serialized_end=234
+  _globals['_RECORDUPDATESREQUEST']._serialized_start=236
+  _globals['_RECORDUPDATESREQUEST']._serialized_end=314
+  _globals['_RECORDRESULT']._serialized_start=316
+  _globals['_RECORDRESULT']._serialized_end=435
+  _globals['_RECORDUPDATESRESPONSE']._serialized_start=437
+  _globals['_RECORDUPDATESRESPONSE']._serialized_end=515
+  _globals['_CLAIMJOBREQUEST']._serialized_start=518
+  _globals['_CLAIMJOBREQUEST']._serialized_end=681
+  _globals['_CLAIMJOBRESPONSE']._serialized_start=684
+  _globals['_CLAIMJOBRESPONSE']._serialized_end=817
+  _globals['_SENTMESSAGE']._serialized_start=819
+  _globals['_SENTMESSAGE']._serialized_end=869
+  _globals['_REPORTOUTCOMEREQUEST']._serialized_start=872
+  _globals['_REPORTOUTCOMEREQUEST']._serialized_end=1236
+  _globals['_REPORTOUTCOMERESPONSE']._serialized_start=1238
+  _globals['_REPORTOUTCOMERESPONSE']._serialized_end=1278
+  _globals['_ROUTINGSERVICE']._serialized_start=1725
+  _globals['_ROUTINGSERVICE']._serialized_end=2056
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,14 @@
 isort:skip_file
 Routing owns the database: it records what arrives, decides where it goes, writes
 the outbox, and learns the outcome of every delivery.
+
+v1 is internal: only Switchboard's own services call it (ingress and delivery), and
+they are deployed together, so it changes without a new version when that is
+simpler. It did once on purpose: CreateCustomer, GetCustomer and GetDeliverySummary
+(with their Customer, Topic, NewTopic, CustomerStatus, FailureCount and
+DeliverySummary messages) were removed because they duplicated OperationsService
+(switchboard.operations.v1), which is where customers are read and assigned and the
+delivery figures summed.
 """
 
 from collections import abc as _abc
@@ -11,7 +19,6 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
-from switchboard.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -125,27 +132,6 @@ destination's jobs there; the job is not failed.
 OBSTACLE_CLIENT_BLOCKED: Obstacle.ValueType  # 2
 """The client blocked the bot (403): the customer is marked blocked, staff are told."""
 Global___Obstacle: _TypeAlias = Obstacle  # noqa: Y015
-
-class _CustomerStatus:
-    ValueType = _typing.NewType("ValueType", _builtins.int)
-    V: _TypeAlias = ValueType  # noqa: Y015
-
-class _CustomerStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CustomerStatus.ValueType], _builtins.type):
-    DESCRIPTOR: _descriptor.EnumDescriptor
-    CUSTOMER_STATUS_UNSPECIFIED: _CustomerStatus.ValueType  # 0
-    CUSTOMER_STATUS_PENDING: _CustomerStatus.ValueType  # 1
-    CUSTOMER_STATUS_ACTIVE: _CustomerStatus.ValueType  # 2
-    CUSTOMER_STATUS_BLOCKED: _CustomerStatus.ValueType  # 3
-    CUSTOMER_STATUS_REJECTED: _CustomerStatus.ValueType  # 4
-
-class CustomerStatus(_CustomerStatus, metaclass=_CustomerStatusEnumTypeWrapper): ...
-
-CUSTOMER_STATUS_UNSPECIFIED: CustomerStatus.ValueType  # 0
-CUSTOMER_STATUS_PENDING: CustomerStatus.ValueType  # 1
-CUSTOMER_STATUS_ACTIVE: CustomerStatus.ValueType  # 2
-CUSTOMER_STATUS_BLOCKED: CustomerStatus.ValueType  # 3
-CUSTOMER_STATUS_REJECTED: CustomerStatus.ValueType  # 4
-Global___CustomerStatus: _TypeAlias = CustomerStatus  # noqa: Y015
 
 @_typing.final
 class InboundUpdate(_message.Message):
@@ -419,245 +405,3 @@ class ReportOutcomeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportOutcomeResponse: _TypeAlias = ReportOutcomeResponse  # noqa: Y015
-
-@_typing.final
-class Topic(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ROLE_FIELD_NUMBER: _builtins.int
-    CHAT_ID_FIELD_NUMBER: _builtins.int
-    MESSAGE_THREAD_ID_FIELD_NUMBER: _builtins.int
-    STATUS_FIELD_NUMBER: _builtins.int
-    role: _common_pb2.BotRole.ValueType
-    chat_id: _builtins.int
-    message_thread_id: _builtins.int
-    status: _builtins.str
-    def __init__(
-        self,
-        *,
-        role: _common_pb2.BotRole.ValueType = ...,
-        chat_id: _builtins.int = ...,
-        message_thread_id: _builtins.int = ...,
-        status: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "message_thread_id", b"message_thread_id", "role", b"role", "status", b"status"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Topic: _TypeAlias = Topic  # noqa: Y015
-
-@_typing.final
-class Customer(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    TELEGRAM_USER_ID_FIELD_NUMBER: _builtins.int
-    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
-    EMAIL_FIELD_NUMBER: _builtins.int
-    STATUS_FIELD_NUMBER: _builtins.int
-    CR_TEAM_FIELD_NUMBER: _builtins.int
-    TREATMENT_FIELD_NUMBER: _builtins.int
-    TOPICS_FIELD_NUMBER: _builtins.int
-    id: _builtins.int
-    telegram_user_id: _builtins.int
-    display_name: _builtins.str
-    email: _builtins.str
-    status: Global___CustomerStatus.ValueType
-    cr_team: _builtins.str
-    treatment: _builtins.bool
-    @_builtins.property
-    def topics(self) -> _containers.RepeatedCompositeFieldContainer[Global___Topic]: ...
-    def __init__(
-        self,
-        *,
-        id: _builtins.int = ...,
-        telegram_user_id: _builtins.int = ...,
-        display_name: _builtins.str = ...,
-        email: _builtins.str = ...,
-        status: Global___CustomerStatus.ValueType = ...,
-        cr_team: _builtins.str = ...,
-        treatment: _builtins.bool = ...,
-        topics: _abc.Iterable[Global___Topic] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cr_team", b"cr_team", "display_name", b"display_name", "email", b"email", "id", b"id", "status", b"status", "telegram_user_id", b"telegram_user_id", "topics", b"topics", "treatment", b"treatment"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Customer: _TypeAlias = Customer  # noqa: Y015
-
-@_typing.final
-class CreateCustomerRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TELEGRAM_USER_ID_FIELD_NUMBER: _builtins.int
-    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
-    EMAIL_FIELD_NUMBER: _builtins.int
-    CR_TEAM_FIELD_NUMBER: _builtins.int
-    TREATMENT_FIELD_NUMBER: _builtins.int
-    TOPICS_FIELD_NUMBER: _builtins.int
-    telegram_user_id: _builtins.int
-    display_name: _builtins.str
-    email: _builtins.str
-    cr_team: _builtins.str
-    """The CR team the customer belongs to (its name); empty = none yet."""
-    treatment: _builtins.bool
-    @_builtins.property
-    def topics(self) -> _containers.RepeatedCompositeFieldContainer[Global___NewTopic]:
-        """Topics already created in the staff groups (until onboarding creates them)."""
-
-    def __init__(
-        self,
-        *,
-        telegram_user_id: _builtins.int = ...,
-        display_name: _builtins.str = ...,
-        email: _builtins.str = ...,
-        cr_team: _builtins.str = ...,
-        treatment: _builtins.bool = ...,
-        topics: _abc.Iterable[Global___NewTopic] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cr_team", b"cr_team", "display_name", b"display_name", "email", b"email", "telegram_user_id", b"telegram_user_id", "topics", b"topics", "treatment", b"treatment"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateCustomerRequest: _TypeAlias = CreateCustomerRequest  # noqa: Y015
-
-@_typing.final
-class NewTopic(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CHAT_ID_FIELD_NUMBER: _builtins.int
-    MESSAGE_THREAD_ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    chat_id: _builtins.int
-    message_thread_id: _builtins.int
-    name: _builtins.str
-    def __init__(
-        self,
-        *,
-        chat_id: _builtins.int = ...,
-        message_thread_id: _builtins.int = ...,
-        name: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "message_thread_id", b"message_thread_id", "name", b"name"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___NewTopic: _TypeAlias = NewTopic  # noqa: Y015
-
-@_typing.final
-class GetCustomerRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    TELEGRAM_USER_ID_FIELD_NUMBER: _builtins.int
-    id: _builtins.int
-    telegram_user_id: _builtins.int
-    def __init__(
-        self,
-        *,
-        id: _builtins.int = ...,
-        telegram_user_id: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "key", b"key", "telegram_user_id", b"telegram_user_id"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "key", b"key", "telegram_user_id", b"telegram_user_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_key: _TypeAlias = _typing.Literal["id", "telegram_user_id"]  # noqa: Y015
-    _WhichOneofArgType_key: _TypeAlias = _typing.Literal["key", b"key"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType_key) -> _WhichOneofReturnType_key | None: ...
-
-Global___GetCustomerRequest: _TypeAlias = GetCustomerRequest  # noqa: Y015
-
-@_typing.final
-class GetDeliverySummaryRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    SINCE_FIELD_NUMBER: _builtins.int
-    UNTIL_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def since(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def until(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        since: _timestamp_pb2.Timestamp | None = ...,
-        until: _timestamp_pb2.Timestamp | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since", "until", b"until"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["since", b"since", "until", b"until"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetDeliverySummaryRequest: _TypeAlias = GetDeliverySummaryRequest  # noqa: Y015
-
-@_typing.final
-class FailureCount(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    REASON_FIELD_NUMBER: _builtins.int
-    COUNT_FIELD_NUMBER: _builtins.int
-    reason: _builtins.str
-    count: _builtins.int
-    def __init__(
-        self,
-        *,
-        reason: _builtins.str = ...,
-        count: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "reason", b"reason"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___FailureCount: _TypeAlias = FailureCount  # noqa: Y015
-
-@_typing.final
-class DeliverySummary(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    SENDS_FIELD_NUMBER: _builtins.int
-    SUCCEEDED_FIELD_NUMBER: _builtins.int
-    FAILED_FIELD_NUMBER: _builtins.int
-    PENDING_FIELD_NUMBER: _builtins.int
-    SUCCESS_RATE_FIELD_NUMBER: _builtins.int
-    PEAK_DAILY_VOLUME_FIELD_NUMBER: _builtins.int
-    FAILURES_BY_REASON_FIELD_NUMBER: _builtins.int
-    sends: _builtins.int
-    """Sends that reached a final outcome (succeeded + failed)."""
-    succeeded: _builtins.int
-    failed: _builtins.int
-    pending: _builtins.int
-    """Still on their way (pending or dispatched)."""
-    success_rate: _builtins.float
-    peak_daily_volume: _builtins.int
-    @_builtins.property
-    def failures_by_reason(self) -> _containers.RepeatedCompositeFieldContainer[Global___FailureCount]: ...
-    def __init__(
-        self,
-        *,
-        sends: _builtins.int = ...,
-        succeeded: _builtins.int = ...,
-        failed: _builtins.int = ...,
-        pending: _builtins.int = ...,
-        success_rate: _builtins.float = ...,
-        peak_daily_volume: _builtins.int = ...,
-        failures_by_reason: _abc.Iterable[Global___FailureCount] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failed", b"failed", "failures_by_reason", b"failures_by_reason", "peak_daily_volume", b"peak_daily_volume", "pending", b"pending", "sends", b"sends", "succeeded", b"succeeded", "success_rate", b"success_rate"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___DeliverySummary: _TypeAlias = DeliverySummary  # noqa: Y015

@@ -49,21 +49,6 @@ class RoutingServiceStub:
                 request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ReportOutcomeRequest.SerializeToString,
                 response_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ReportOutcomeResponse.FromString,
                 _registered_method=True)
-        self.CreateCustomer = channel.unary_unary(
-                '/switchboard.routing.v1.RoutingService/CreateCustomer',
-                request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.CreateCustomerRequest.SerializeToString,
-                response_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.FromString,
-                _registered_method=True)
-        self.GetCustomer = channel.unary_unary(
-                '/switchboard.routing.v1.RoutingService/GetCustomer',
-                request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.GetCustomerRequest.SerializeToString,
-                response_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.FromString,
-                _registered_method=True)
-        self.GetDeliverySummary = channel.unary_unary(
-                '/switchboard.routing.v1.RoutingService/GetDeliverySummary',
-                request_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.GetDeliverySummaryRequest.SerializeToString,
-                response_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.DeliverySummary.FromString,
-                _registered_method=True)
 
 
 class RoutingServiceServicer:
@@ -93,26 +78,6 @@ class RoutingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def CreateCustomer(self, request, context):
-        """Create a customer with topics in the staff groups (until onboarding exists).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetCustomer(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetDeliverySummary(self, request, context):
-        """Delivery figures over jobs created in a time window (the operations table).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_RoutingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,21 +95,6 @@ def add_RoutingServiceServicer_to_server(servicer, server):
                     servicer.ReportOutcome,
                     request_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ReportOutcomeRequest.FromString,
                     response_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.ReportOutcomeResponse.SerializeToString,
-            ),
-            'CreateCustomer': grpc.unary_unary_rpc_method_handler(
-                    servicer.CreateCustomer,
-                    request_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.CreateCustomerRequest.FromString,
-                    response_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.SerializeToString,
-            ),
-            'GetCustomer': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetCustomer,
-                    request_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.GetCustomerRequest.FromString,
-                    response_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.SerializeToString,
-            ),
-            'GetDeliverySummary': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetDeliverySummary,
-                    request_deserializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.GetDeliverySummaryRequest.FromString,
-                    response_serializer=switchboard_dot_routing_dot_v1_dot_routing__pb2.DeliverySummary.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -228,87 +178,6 @@ class RoutingService:
             '/switchboard.routing.v1.RoutingService/ReportOutcome',
             switchboard_dot_routing_dot_v1_dot_routing__pb2.ReportOutcomeRequest.SerializeToString,
             switchboard_dot_routing_dot_v1_dot_routing__pb2.ReportOutcomeResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def CreateCustomer(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/switchboard.routing.v1.RoutingService/CreateCustomer',
-            switchboard_dot_routing_dot_v1_dot_routing__pb2.CreateCustomerRequest.SerializeToString,
-            switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetCustomer(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/switchboard.routing.v1.RoutingService/GetCustomer',
-            switchboard_dot_routing_dot_v1_dot_routing__pb2.GetCustomerRequest.SerializeToString,
-            switchboard_dot_routing_dot_v1_dot_routing__pb2.Customer.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetDeliverySummary(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/switchboard.routing.v1.RoutingService/GetDeliverySummary',
-            switchboard_dot_routing_dot_v1_dot_routing__pb2.GetDeliverySummaryRequest.SerializeToString,
-            switchboard_dot_routing_dot_v1_dot_routing__pb2.DeliverySummary.FromString,
             options,
             channel_credentials,
             insecure,

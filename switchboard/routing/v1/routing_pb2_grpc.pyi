@@ -3,6 +3,14 @@
 isort:skip_file
 Routing owns the database: it records what arrives, decides where it goes, writes
 the outbox, and learns the outcome of every delivery.
+
+v1 is internal: only Switchboard's own services call it (ingress and delivery), and
+they are deployed together, so it changes without a new version when that is
+simpler. It did once on purpose: CreateCustomer, GetCustomer and GetDeliverySummary
+(with their Customer, Topic, NewTopic, CustomerStatus, FailureCount and
+DeliverySummary messages) were removed because they duplicated OperationsService
+(switchboard.operations.v1), which is where customers are read and assigned and the
+delivery figures summed.
 """
 
 from collections import abc as _abc
@@ -27,11 +35,6 @@ class RoutingServiceStub:
     """
     ReportOutcome: _aio.UnaryUnaryMultiCallable[_routing_pb2.ReportOutcomeRequest, _routing_pb2.ReportOutcomeResponse]
     """Delivery's verdict on one attempt of a job."""
-    CreateCustomer: _aio.UnaryUnaryMultiCallable[_routing_pb2.CreateCustomerRequest, _routing_pb2.Customer]
-    """Create a customer with topics in the staff groups (until onboarding exists)."""
-    GetCustomer: _aio.UnaryUnaryMultiCallable[_routing_pb2.GetCustomerRequest, _routing_pb2.Customer]
-    GetDeliverySummary: _aio.UnaryUnaryMultiCallable[_routing_pb2.GetDeliverySummaryRequest, _routing_pb2.DeliverySummary]
-    """Delivery figures over jobs created in a time window (the operations table)."""
 
 class RoutingServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -62,28 +65,5 @@ class RoutingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _aio.ServicerContext[_routing_pb2.ReportOutcomeRequest, _abc.Awaitable[_routing_pb2.ReportOutcomeResponse]],
     ) -> _abc.Awaitable[_routing_pb2.ReportOutcomeResponse]:
         """Delivery's verdict on one attempt of a job."""
-
-    @_abc_1.abstractmethod
-    def CreateCustomer(
-        self,
-        request: _routing_pb2.CreateCustomerRequest,
-        context: _aio.ServicerContext[_routing_pb2.CreateCustomerRequest, _abc.Awaitable[_routing_pb2.Customer]],
-    ) -> _abc.Awaitable[_routing_pb2.Customer]:
-        """Create a customer with topics in the staff groups (until onboarding exists)."""
-
-    @_abc_1.abstractmethod
-    def GetCustomer(
-        self,
-        request: _routing_pb2.GetCustomerRequest,
-        context: _aio.ServicerContext[_routing_pb2.GetCustomerRequest, _abc.Awaitable[_routing_pb2.Customer]],
-    ) -> _abc.Awaitable[_routing_pb2.Customer]: ...
-
-    @_abc_1.abstractmethod
-    def GetDeliverySummary(
-        self,
-        request: _routing_pb2.GetDeliverySummaryRequest,
-        context: _aio.ServicerContext[_routing_pb2.GetDeliverySummaryRequest, _abc.Awaitable[_routing_pb2.DeliverySummary]],
-    ) -> _abc.Awaitable[_routing_pb2.DeliverySummary]:
-        """Delivery figures over jobs created in a time window (the operations table)."""
 
 def add_RoutingServiceServicer_to_server(servicer: RoutingServiceServicer, server: _aio.Server) -> None: ...
