@@ -13,7 +13,7 @@ from servicekit.internal_auth import credential
 from servicekit.readiness import DependencyCheck, Readiness
 from switchboard.operations.v1 import operations_pb2_grpc
 
-from .grpc_api import AdminServicer
+from .admin_servicer import AdminServicer
 from .http_api import AccessLogger, build_app
 from .metrics import AdminMetrics
 from .settings import AdminSettings

@@ -19,7 +19,7 @@ from switchboard.routing.v1 import routing_pb2_grpc
 from .auth.google_oidc import CertCache, GoogleOidcVerifier, fetch_google_certs
 from .auth.verifiers import LocalDispatcherVerifier, PushVerifier
 from .callers import AUDIENCE, POLICY
-from .grpc_api import DeliveryServicer
+from .delivery_servicer import DeliveryServicer
 from .metrics import DeliveryMetrics
 from .pacing import Limits, Pacer
 from .push import Worker, routes

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.admin.grpc_api import AdminServicer
+from services.admin.admin_servicer import AdminServicer
 from services.admin.http_api import ROUTES
 from services.admin.scopes import OPERATIONS, allows
 from switchboard.admin.v1 import admin_pb2, admin_pb2_grpc
