@@ -3,9 +3,9 @@ about 1 message/s per chat, 20/min per group, 30/s per bot.
 
 Each limit is a GCRA schedule (the "virtual scheduling" form of a token bucket): a
 send reserves the earliest moment every limit allows, and the caller waits until then
-— or, when that is too far off, hands the job back with the wait as its retry_after
-and reserves nothing. One pacer per worker process; Cloud Tasks' per-lane dispatch
-rate caps the lane across processes."""
+— or, when that is too far off, reserves nothing and answers a deferred slot: the job
+goes back to the outbox with the wait as its retry_after. One pacer per worker process;
+Cloud Tasks' per-lane dispatch rate caps the lane across processes."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ class Limits:
     group_burst: int = 5
     bot_per_sec: float = 30.0
     bot_burst: int = 30
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A pacer's answer: how long to wait before sending; or, when `deferred`, how long
+    until a send could go (nothing was reserved: the job is handed back for that long)."""
+
+    wait: float
+    deferred: bool = False
 
 
 class PacingObserver(Protocol):
@@ -75,10 +84,9 @@ class Pacer:
             found = self._schedules[key] = _Schedule(per_second, burst)
         return found
 
-    def reserve(self, *, bot_id: int, chat_id: int, count: int = 1, max_wait: float) -> float:
-        """Seconds to wait before sending `count` messages; negative when the wait
-        would exceed max_wait (nothing is reserved then: the job goes back to its
-        queue for that long, as -result seconds)."""
+    def reserve(self, *, bot_id: int, chat_id: int, count: int = 1, max_wait: float) -> Slot:
+        """The slot for sending `count` messages: reserved when it is at most
+        `max_wait` seconds off, otherwise deferred (nothing reserved)."""
         lim = self.limits
         schedules = {
             "bot": self._schedule(("bot", bot_id), lim.bot_per_sec, lim.bot_burst),
@@ -94,9 +102,9 @@ class Pacer:
         if wait > max_wait:
             if self.observer is not None:
                 self.observer.deferred(scope, wait)
-            return -wait
+            return Slot(wait, deferred=True)
         for schedule in schedules.values():
             schedule.take(at, count)
         if self.observer is not None:
             self.observer.waited(scope if wait > 0 else "none", wait)
-        return wait
+        return Slot(wait)

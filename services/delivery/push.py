@@ -27,7 +27,7 @@ from .auth.verifiers import PushVerifier
 from .gate import RETRY_AFTER_SECONDS, PushGate
 from .metrics import DeliveryMetrics
 from .outcome import Obstacle, Result, Verdict
-from .pacing import Pacer
+from .pacing import Pacer, Slot
 from .telegram_send import Senders, execute
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ REPORT_TRIES = 5
 # An answer to a button press posts no message, so no chat limit applies, and Telegram
 # takes it only for seconds after the press: waiting behind a busy group would lose it.
 UNPACED = frozenset({"answer_callback"})
+NOW = Slot(0.0)
 
 
 @dataclass
@@ -129,18 +130,18 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     worker.metrics.taken(LANE_NAMES[job.lane], job)
     action = job.WhichOneof("action")
     count = len(job.send_album.items) if action == "send_album" else 1
-    wait = 0.0 if action in UNPACED else worker.pacer.reserve(
+    slot = NOW if action in UNPACED else worker.pacer.reserve(
         bot_id=job.bot_id, chat_id=job.destination.chat_id, count=count,
         max_wait=worker.max_pace_wait,
     )  # fmt: skip
-    if wait < 0:
+    if slot.deferred:
         # Too long to hold the push: the job goes back to the outbox until then.
-        result = Result(Verdict.RETRY, description="paced", retry_after=-wait)
+        result = Result(Verdict.RETRY, description="paced", retry_after=slot.wait)
     else:
-        if wait:
-            await asyncio.sleep(wait)
+        if slot.wait:
+            await asyncio.sleep(slot.wait)
         result = await execute(worker.senders, job, list(claim.targets))
-    worker.metrics.carried_out(job, result, deferred=wait < 0)
+    worker.metrics.carried_out(job, result, deferred=slot.deferred)
     return await _report(worker, job, result)
 
 
