@@ -1,6 +1,6 @@
 """Albums: Telegram sends each item of an album as a message of its own, sharing a
 media_group_id. The first item writes held jobs in every destination — the album's
-place in their order — and later items only push the album's due time back. When no
+turn in their order — and later items only push the album's due time back. When no
 item has come for the window, the relay releases the album: the items go in those jobs
 as one album (each item mapped to its own copy), and the jobs are handed out."""
 

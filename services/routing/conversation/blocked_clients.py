@@ -48,27 +48,33 @@ async def set_blocked(
     customer.status = after
     session.add(
         AuditEntry(
-            actor_kind="client", actor_id=str(telegram_user_id),
+            actor_kind="client",
+            actor_id=str(telegram_user_id),
             action="customer.block" if blocked else "customer.unblock",
-            target_kind="customer", target_id=str(customer.id), details={"via": via},
+            target_kind="customer",
+            target_id=str(customer.id),
+            details={"via": via},
             correlation_id=correlation_id,
         )
-    )  # fmt: skip
-    log.info("client %s the bot", "blocked" if blocked else "unblocked",
-             extra={"customer_id": customer.id, "via": via})  # fmt: skip
+    )
+    log.info(
+        "client %s the bot",
+        "blocked" if blocked else "unblocked",
+        extra={"customer_id": customer.id, "via": via},
+    )
     known = (await people.by_ids(session, {customer.id})).get(customer.id)
     text = (BLOCKED if blocked else UNBLOCKED).format(name=customer.display_name)
     return [
         Planned(
-            lane=place.lane,
-            bot_id=place.bot_id,
-            chat_id=place.chat_id,
-            thread_id=place.thread_id,
+            lane=topic.lane,
+            bot_id=topic.bot_id,
+            chat_id=topic.chat_id,
+            thread_id=topic.thread_id,
             content=Content("text", text, ()),
-            topic_id=place.topic_id,
+            topic_id=topic.topic_id,
             reply_to_origin=None,
         )
-        for place in (known.places if known else ())
+        for topic in (known.places if known else ())
     ]
 
 
@@ -80,9 +86,12 @@ async def on_membership(session: AsyncSession, event: Event) -> list[Outgoing]:
         return []
     user_id, blocked = change
     planned = await set_blocked(
-        session, user_id, blocked=blocked, via="my_chat_member",
+        session,
+        user_id,
+        blocked=blocked,
+        via="my_chat_member",
         correlation_id=event.correlation_id,
-    )  # fmt: skip
+    )
     return [Outgoing(None, planned, event.correlation_id)] if planned else []
 
 
@@ -90,9 +99,12 @@ async def on_wrote_again(session: AsyncSession, event: Event) -> list[Outgoing]:
     """A blocked client wrote a line: they have unblocked the bot (the UNBLOCKED
     handler)."""
     planned = await set_blocked(
-        session, event.user_id, blocked=False, via="wrote again",
+        session,
+        event.user_id,
+        blocked=False,
+        via="wrote again",
         correlation_id=event.correlation_id,
-    )  # fmt: skip
+    )
     return [Outgoing(None, planned, event.correlation_id)] if planned else []
 
 

@@ -1,4 +1,4 @@
-"""Edits: a source line edited in Telegram is edited in every place it went.
+"""Edits: a source line edited in Telegram is edited in every destination it went to.
 
 Each destination gets an edit job per part, in its own order: an edit written while
 the line's send is still queued there follows it and finds the copy at its claim.

@@ -68,7 +68,7 @@ class Command:
     bot_id: int
     correlation_id: str
     # The customer's topic it was written in, who wrote it, and whose topic it is.
-    topic: plan.Place
+    topic: plan.StaffTopic
     author: plan.Author
     customer_id: int
 

@@ -1,7 +1,7 @@
 """Reactions: a reaction on any copy (or on the original) is set by our bots on the
 original and on every other copy; taking it away takes theirs away.
 
-A bot can show one reaction of its own per message, so each place shows the latest
+A bot can show one reaction of its own per message, so each destination shows the latest
 reaction made elsewhere. Telegram never reports reactions that bots set, so ours
 never come back as new ones; an update from a bot is ignored all the same.
 """

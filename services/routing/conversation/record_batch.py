@@ -154,9 +154,14 @@ async def record_batch(
         with bind_correlation_id(incoming.correlation_id):
             log.info(
                 "update processed",
-                extra={"bot_id": incoming.bot_id, "update_id": incoming.update_id,
-                       "status": result.status, "reason": result.reason, "jobs": result.jobs},
-            )  # fmt: skip
+                extra={
+                    "bot_id": incoming.bot_id,
+                    "update_id": incoming.update_id,
+                    "status": result.status,
+                    "reason": result.reason,
+                    "jobs": result.jobs,
+                },
+            )
     return results
 
 
@@ -246,9 +251,12 @@ async def _route(session: AsyncSession, items: list[_Read], options: Options) ->
         act = item.event
         if known.blocked and act is None:  # writing again: the client has unblocked the bot
             act = Event(
-                Kind.UNBLOCKED, inbound.Other(0, Kind.UNBLOCKED, {}), item.incoming.bot_id,
-                item.incoming.correlation_id, user_id=line.sender_id,
-            )  # fmt: skip
+                Kind.UNBLOCKED,
+                inbound.Other(0, Kind.UNBLOCKED, {}),
+                item.incoming.bot_id,
+                item.incoming.correlation_id,
+                user_id=line.sender_id,
+            )
         out[n] = _carried(item, carried, act)
     for n in newcomers:
         out[n] = await _newcomer(session, items[n], client_lines[n], options.handlers)
@@ -259,9 +267,12 @@ async def _route(session: AsyncSession, items: list[_Read], options: Options) ->
 
 
 async def _staff(
-    session: AsyncSession, items: list[_Read], lines: dict[int, inbound.Line], client_bot: int,
+    session: AsyncSession,
+    items: list[_Read],
+    lines: dict[int, inbound.Line],
+    client_bot: int,
     options: Options,
-) -> dict[int, _Routed]:  # fmt: skip
+) -> dict[int, _Routed]:
     """Staff lines written in a customer's topic: carried, or acted on as commands."""
     style = options.style
     topics = await people.for_topics(session, {_topic_of(line) for line in lines.values()})
@@ -283,18 +294,28 @@ async def _staff(
             # Not a line: it acts on the conversation (after the batch's lines are stored).
             name, argument = command
             act = Command(
-                name, argument, line, item.incoming.bot_id, item.incoming.correlation_id,
-                topic=topic, author=author, customer_id=known.customer_id,
-            )  # fmt: skip
+                name,
+                argument,
+                line,
+                item.incoming.bot_id,
+                item.incoming.correlation_id,
+                topic=topic,
+                author=author,
+                customer_id=known.customer_id,
+            )
             out[n] = _Routed(item, UpdateStatus.ACCEPTED, act=act)
             continue
         note = strip_command(line.text, line.entities, style.note_command)
         if note is not None:
             line = replace(line, text=note[0], entities=tuple(note[1]))
         planned = plan.from_staff(
-            line, known.conversation(client_bot), source=topic, author=author, style=style,
+            line,
+            known.conversation(client_bot),
+            source=topic,
+            author=author,
+            style=style,
             note=note is not None,
-        )  # fmt: skip
+        )
         carried = _Carried(
             line, SenderKind.STAFF, known.customer_id, tuple(planned), internal=note is not None
         )
@@ -315,13 +336,19 @@ async def _newcomer(
     """A client not in a conversation: onboarding decides (one line at a time, since
     two lines of a new client in one batch must see each other's effect)."""
     decision = await handlers.newcomer(
-        session, line, bot_id=item.incoming.bot_id, correlation_id=item.incoming.correlation_id,
+        session,
+        line,
+        bot_id=item.incoming.bot_id,
+        correlation_id=item.incoming.correlation_id,
         now=utcnow(),
-    )  # fmt: skip
+    )
     routed = _Routed(
-        item, UpdateStatus.ACCEPTED, act=item.event, replies=tuple(decision.replies),
+        item,
+        UpdateStatus.ACCEPTED,
+        act=item.event,
+        replies=tuple(decision.replies),
         check=decision.check,
-    )  # fmt: skip
+    )
     if decision.route:  # made active since the batch looked: a line like any other
         known = (await people.for_clients(session, {line.sender_id}))[line.sender_id]
         planned = plan.from_client(line, known.conversation(item.incoming.bot_id))
@@ -383,9 +410,14 @@ async def _store(session: AsyncSession, items: list[_Routed], options: Options) 
         planned = [replace(p, refers_to=refers) if refers else p for p in carried.planned]
         if carried.line.media_group_id and not carried.kept:
             album_items.append(
-                albums.Item(incoming.bot_id, carried.line.chat_id, carried.line.media_group_id,
-                            message_id, planned)
-            )  # fmt: skip
+                albums.Item(
+                    incoming.bot_id,
+                    carried.line.chat_id,
+                    carried.line.media_group_id,
+                    message_id,
+                    planned,
+                )
+            )
             in_albums.add(n)
             continue
         jobs[n] = [part for p in planned for part in plan.in_parts(p)]
@@ -443,9 +475,12 @@ async def _replied(session: AsyncSession, bot_id: int, line: inbound.Line) -> Me
 
 
 def _message_row(
-    incoming: Incoming, carried: _Carried, update_row_id: int, replied: Message | None,
+    incoming: Incoming,
+    carried: _Carried,
+    update_row_id: int,
+    replied: Message | None,
     now: datetime,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     line = carried.line
     return {
         "bot_id": incoming.bot_id,

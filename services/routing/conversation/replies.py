@@ -1,5 +1,6 @@
-"""Replies follow a line into every destination: the replied-to message is found as a
-source line or as one of its copies, and mapped to its copy in each destination."""
+"""The backed-up line a Telegram message is: the line itself, or one of its copies.
+A reply, a reaction or a /delete names a message in one chat; what it acts on is found
+here, and each destination's own copy of it when the job is claimed."""
 
 from __future__ import annotations
 
@@ -30,22 +31,3 @@ async def source_of(
         )
     ).scalar_one_or_none()
     return None if copy is None else await session.get(Message, copy.message_id)
-
-
-async def target_in(session: AsyncSession, source: Message, *, chat_id: int) -> int:
-    """The message to reply to in `chat_id` (0 when there is none there)."""
-    if source.origin_chat_id == chat_id and source.origin_message_id is not None:
-        return source.origin_message_id
-    found = (
-        await session.execute(
-            select(Copy.dest_message_id)
-            .where(
-                Copy.message_id == source.id,
-                Copy.dest_chat_id == chat_id,
-                Copy.deleted_at.is_(None),
-            )
-            .order_by(Copy.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    return found or 0

@@ -28,9 +28,14 @@ class SetTreatment(Protocol):
     tell of it, none when it was so already. Raises ServiceError when it cannot."""
 
     async def __call__(
-        self, session: AsyncSession, customer: Customer, on: bool, actor: Actor, *,
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        on: bool,
+        actor: Actor,
+        *,
         correlation: str = "",
-    ) -> list[Outgoing]: ...  # fmt: skip
+    ) -> list[Outgoing]: ...
 
 
 async def on_treatment(

@@ -9,19 +9,34 @@ from __future__ import annotations
 _BY_DESCRIPTION: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("client_blocked", ("blocked by the user",)),
     ("bot_removed", ("bot was kicked", "bot is not a member", "user is deactivated")),
-    ("topic_deleted", ("message thread not found", "TOPIC_DELETED", "TOPIC_ID_INVALID",
-                       "topic deleted and not recreated")),
+    (
+        "topic_deleted",
+        (
+            "message thread not found",
+            "TOPIC_DELETED",
+            "TOPIC_ID_INVALID",
+            "topic deleted and not recreated",
+        ),
+    ),
     ("chat_not_found", ("chat not found",)),
-    ("message_not_found", ("message to edit not found", "message to delete not found",
-                           "message to react not found", "message to copy not found",
-                           "MESSAGE_ID_INVALID", "message can't be")),
+    (
+        "message_not_found",
+        (
+            "message to edit not found",
+            "message to delete not found",
+            "message to react not found",
+            "message to copy not found",
+            "MESSAGE_ID_INVALID",
+            "message can't be",
+        ),
+    ),
     ("no_rights", ("not enough rights", "CHAT_ADMIN_REQUIRED", "have no rights")),
     ("too_long", ("too long", "_TOO_LONG")),
     ("bad_file", ("wrong file", "file identifier", "FILE_")),
     ("formatting", ("can't parse",)),
     ("no_token", ("no token configured",)),
     ("undeliverable", ("cannot deliver",)),
-)  # fmt: skip
+)
 _BY_CODE = {
     400: "bad_request",
     401: "unauthorized",

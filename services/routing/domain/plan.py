@@ -30,8 +30,9 @@ class Style:
 
 
 @dataclass(frozen=True)
-class Place:
-    """A customer's current topic in one staff group, and the bot that serves it."""
+class StaffTopic:
+    """A customer's current topic in one staff group (a destination of the client's
+    lines), and the bot that serves it."""
 
     role: str  # cs, cr, treatment
     chat_id: int
@@ -49,7 +50,7 @@ class Conversation:
     customer_id: int
     client_user_id: int
     client_bot_id: int
-    places: tuple[Place, ...]
+    topics: tuple[StaffTopic, ...]
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class Planned:
     refers_to_all_parts: bool = False
     # Which part of its source this job sends (a long text goes as several).
     part: int = 0
-    # Keeps its place in the destination but waits to be released (an album).
+    # Keeps its turn in the destination but waits to be released (an album).
     held: bool = False
     notice: Notice | None = None
 
@@ -155,24 +156,24 @@ def content_of(line: Line, *, bot_id: int) -> Content:
 def from_client(line: Line, conversation: Conversation) -> list[Planned]:
     """A client's line, as it is, into every staff topic of the customer."""
     content = content_of(line, bot_id=conversation.client_bot_id)
-    return into_topics(content, conversation.places, reply_to_origin=line.reply_to_message_id)
+    return into_topics(content, conversation.topics, reply_to_origin=line.reply_to_message_id)
 
 
 def into_topics(
-    content: Content | Action, places: tuple[Place, ...], *, reply_to_origin: int | None = None
+    content: Content | Action, topics: tuple[StaffTopic, ...], *, reply_to_origin: int | None = None
 ) -> list[Planned]:
     """The same content into each of these topics."""
     return [
         Planned(
-            lane=place.lane,
-            bot_id=place.bot_id,
-            chat_id=place.chat_id,
-            thread_id=place.thread_id,
+            lane=topic.lane,
+            bot_id=topic.bot_id,
+            chat_id=topic.chat_id,
+            thread_id=topic.thread_id,
             content=content,
-            topic_id=place.topic_id,
+            topic_id=topic.topic_id,
             reply_to_origin=reply_to_origin,
         )
-        for place in places
+        for topic in topics
     ]
 
 
@@ -196,9 +197,12 @@ def attributed(
     if content.kind != "text" and content.kind not in CAPTIONED:
         return content
     text, entities = attribute(
-        content.text, content.entities, name=author.name, role=author.role,
+        content.text,
+        content.entities,
+        name=author.name,
+        role=author.role,
         template=style.note if note else style.attribution,
-    )  # fmt: skip
+    )
     return replace(content, text=text, entities=tuple(entities))
 
 
@@ -206,7 +210,7 @@ def from_staff(
     line: Line,
     conversation: Conversation,
     *,
-    source: Place,
+    source: StaffTopic,
     author: Author,
     style: Style = Style(),
     note: bool = False,
@@ -221,16 +225,16 @@ def from_staff(
         )
     out.extend(
         Planned(
-            lane=place.lane,
-            bot_id=place.bot_id,
-            chat_id=place.chat_id,
-            thread_id=place.thread_id,
+            lane=topic.lane,
+            bot_id=topic.bot_id,
+            chat_id=topic.chat_id,
+            thread_id=topic.thread_id,
             content=content,
-            topic_id=place.topic_id,
+            topic_id=topic.topic_id,
             reply_to_origin=line.reply_to_message_id,
         )
-        for place in conversation.places
-        if place.topic_id != source.topic_id
+        for topic in conversation.topics
+        if topic.topic_id != source.topic_id
     )
     return out
 

@@ -43,14 +43,23 @@ class Outcome:
     team: str = ""
 
 
-WHAT = {AssignmentStatus.CONFIRMED: "confirmed", AssignmentStatus.REJECTED: "rejected",
-        AssignmentStatus.CANCELLED: "withdrawn"}  # fmt: skip
+WHAT = {
+    AssignmentStatus.CONFIRMED: "confirmed",
+    AssignmentStatus.REJECTED: "rejected",
+    AssignmentStatus.CANCELLED: "withdrawn",
+}
 
 
 async def confirm(
-    session: AsyncSession, assignment_id: int, team_id: int, actor: Actor, *, now: datetime,
-    texts: Texts, correlation: str = "",
-) -> Outcome:  # fmt: skip
+    session: AsyncSession,
+    assignment_id: int,
+    team_id: int,
+    actor: Actor,
+    *,
+    now: datetime,
+    texts: Texts,
+    correlation: str = "",
+) -> Outcome:
     team = await session.get(Team, team_id)
     group = await prompts.group_of(session, GroupRole.CR, team_id) if team else None
     if team is None or not team.active or group is None:
@@ -74,8 +83,15 @@ async def confirm(
     notify = groups[0]
     creates = [topic_setup.create_job(g, customer, notify=notify) for g in wanted]
     assignment.topics_pending = len(creates)
-    audit_customer(session, actor, "customer.confirm", customer.id, correlation,
-                   team=team.name, assignment_id=assignment_id)  # fmt: skip
+    audit_customer(
+        session,
+        actor,
+        "customer.confirm",
+        customer.id,
+        correlation,
+        team=team.name,
+        assignment_id=assignment_id,
+    )
     await session.flush()
     footer = f"✅ Confirmed by {actor.name} → {team.name}"
     lines = await prompts.decided(session, assignment, footer, correlation=correlation)
@@ -87,9 +103,14 @@ async def confirm(
 
 
 async def reject(
-    session: AsyncSession, assignment_id: int, actor: Actor, *, now: datetime, texts: Texts,
+    session: AsyncSession,
+    assignment_id: int,
+    actor: Actor,
+    *,
+    now: datetime,
+    texts: Texts,
     correlation: str = "",
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     await _lock_customer(session, assignment_id)
     if not await _take(session, assignment_id, AssignmentStatus.REJECTED, actor, now, None):
         return await _already(session, assignment_id)
@@ -122,13 +143,22 @@ async def _lock_customer(session: AsyncSession, assignment_id: int) -> None:
 
 
 async def _take(
-    session: AsyncSession, assignment_id: int, status: AssignmentStatus, actor: Actor,
-    now: datetime, team_id: int | None,
-) -> bool:  # fmt: skip
+    session: AsyncSession,
+    assignment_id: int,
+    status: AssignmentStatus,
+    actor: Actor,
+    now: datetime,
+    team_id: int | None,
+) -> bool:
     """Decide it if nobody has: the row lock makes a concurrent decision wait, then see
     the status it set and match nothing."""
-    values = {"status": status, "decided_at": now, "decided_by_kind": actor.kind,
-              "decided_by_id": actor.id[:64], "decided_by_name": actor.name[:255]}  # fmt: skip
+    values = {
+        "status": status,
+        "decided_at": now,
+        "decided_by_kind": actor.kind,
+        "decided_by_id": actor.id[:64],
+        "decided_by_name": actor.name[:255],
+    }
     if team_id is not None:
         values["cr_team_id"] = team_id
     statement = (
@@ -170,6 +200,8 @@ async def _already(session: AsyncSession, assignment_id: int) -> Outcome:
         what += f" → {team.name}"
     by = assignment.decided_by_name or "someone else"
     return Outcome(
-        False, reason=f"Already handled by {by} ({what}).",
-        customer_name=customer.display_name if customer else "", team=team.name if team else "",
-    )  # fmt: skip
+        False,
+        reason=f"Already handled by {by} ({what}).",
+        customer_name=customer.display_name if customer else "",
+        team=team.name if team else "",
+    )

@@ -75,12 +75,19 @@ async def resolve(
     texts = rules.texts
     if account is None:
         left = await intake.tries_left(session, check.telegram_user_id, now, rules.tries_per_hour)
-        return [Outgoing(None, [
-            intake.reply(
-                bot_id, customer.telegram_user_id,
-                texts.unknown_email.format(email=check.email, left=_tries(left)),
+        return [
+            Outgoing(
+                None,
+                [
+                    intake.reply(
+                        bot_id,
+                        customer.telegram_user_id,
+                        texts.unknown_email.format(email=check.email, left=_tries(left)),
+                    )
+                ],
+                check.correlation_id or "",
             )
-        ], check.correlation_id or "")]  # fmt: skip
+        ]
     if customer.status != CustomerStatus.PENDING or await intake.open_assignment(
         session, customer.id
     ):
@@ -88,18 +95,24 @@ async def resolve(
     customer.email, customer.external_id = check.email, account.external_id or None
     customer.display_name, customer.treatment = account.full_name, account.treatment
     assignment = Assignment(
-        customer_id=customer.id, kind=AssignmentKind.ONBOARDING, status=AssignmentStatus.PENDING,
+        customer_id=customer.id,
+        kind=AssignmentKind.ONBOARDING,
+        status=AssignmentStatus.PENDING,
         requested_at=now,
-    )  # fmt: skip
+    )
     session.add(assignment)
     session.add(
         AuditEntry(
-            actor_kind="client", actor_id=str(customer.telegram_user_id),
-            action="customer.email_verified", target_kind="customer",
-            target_id=str(customer.id), details={"email": check.email}, result="ok",
+            actor_kind="client",
+            actor_id=str(customer.telegram_user_id),
+            action="customer.email_verified",
+            target_kind="customer",
+            target_id=str(customer.id),
+            details={"email": check.email},
+            result="ok",
             correlation_id=check.correlation_id,
         )
-    )  # fmt: skip
+    )
     await session.flush()
     welcome = intake.reply(
         bot_id, customer.telegram_user_id, texts.found.format(name=account.full_name)

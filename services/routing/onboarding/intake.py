@@ -108,10 +108,13 @@ async def decide(
         return decision
     session.add(
         EmailCheck(
-            telegram_user_id=line.sender_id, customer_id=customer.id, email=email,
-            correlation_id=correlation_id, created_at=now,
+            telegram_user_id=line.sender_id,
+            customer_id=customer.id,
+            email=email,
+            correlation_id=correlation_id,
+            created_at=now,
         )
-    )  # fmt: skip
+    )
     decision.check = True
     return decision
 

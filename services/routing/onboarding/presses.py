@@ -26,9 +26,14 @@ STALE = "This button is no longer in use."
 
 
 async def on_press(
-    session: AsyncSession, update: JsonObject, *, bot_id: int, correlation: str, now: datetime,
+    session: AsyncSession,
+    update: JsonObject,
+    *,
+    bot_id: int,
+    correlation: str,
+    now: datetime,
     texts: onboarding.Texts,
-) -> list[Outgoing]:  # fmt: skip
+) -> list[Outgoing]:
     query = update.get("callback_query")
     if not isinstance(query, dict) or not isinstance(query.get("id"), str):
         return []
@@ -37,8 +42,9 @@ async def on_press(
     chat_id = (message.get("chat") or {}).get("id")
 
     def answer(text: str, *, alert: bool = False) -> Outgoing:
-        action = Action("answer_callback", text=text, callback_query_id=query["id"],
-                        show_alert=alert)  # fmt: skip
+        action = Action(
+            "answer_callback", text=text, callback_query_id=query["id"], show_alert=alert
+        )
         job = Planned(
             lane=CS_PROMPTS,
             bot_id=bot_id,
@@ -57,13 +63,19 @@ async def on_press(
     actor = await _actor(session, presser, str(group.role))
     if press.team_id:
         outcome = await decisions.confirm(
-            session, press.assignment_id, press.team_id, actor, now=now, texts=texts,
+            session,
+            press.assignment_id,
+            press.team_id,
+            actor,
+            now=now,
+            texts=texts,
             correlation=correlation,
-        )  # fmt: skip
+        )
         said = f"Confirmed: {outcome.customer_name} → {outcome.team}"
     else:
-        outcome = await decisions.reject(session, press.assignment_id, actor, now=now,
-                                         texts=texts, correlation=correlation)  # fmt: skip
+        outcome = await decisions.reject(
+            session, press.assignment_id, actor, now=now, texts=texts, correlation=correlation
+        )
         said = f"Rejected: {outcome.customer_name}"
     if not outcome.done:
         return [answer(outcome.reason, alert=True)]

@@ -42,9 +42,13 @@ async def cr_teams(session: AsyncSession) -> list[tuple[int, str]]:
 
 
 async def prompt(
-    session: AsyncSession, customer: Customer, assignment: Assignment, *, reason: str = "",
+    session: AsyncSession,
+    customer: Customer,
+    assignment: Assignment,
+    *,
+    reason: str = "",
     correlation: str = "",
-) -> list[Outgoing]:  # fmt: skip
+) -> list[Outgoing]:
     """The prompt in the CS intake topic (none when no CS group is set up: operations
     assign through the API then). It is backed up as a system line, so its copy is
     found when the request is decided."""
@@ -53,25 +57,38 @@ async def prompt(
         log.warning("no CS group to prompt in", extra={"customer_id": customer.id})
         return []
     candidate = onboarding.Candidate(
-        assignment.id, customer.display_name, _telegram_name(customer), customer.username or "",
-        customer.email or "", customer.treatment,
-    )  # fmt: skip
+        assignment.id,
+        customer.display_name,
+        _telegram_name(customer),
+        customer.username or "",
+        customer.email or "",
+        customer.treatment,
+    )
     teams = await cr_teams(session)
     text = onboarding.prompt_text(candidate, reason=reason)
     if not teams:
         text += "\n\nNo CR team with a group is set up: add one, then assign through the API."
     line = Message(
-        customer_id=customer.id, sender_kind=SenderKind.SYSTEM, kind="text", text=text,
-        internal=True, created_at=utcnow(),
-    )  # fmt: skip
+        customer_id=customer.id,
+        sender_kind=SenderKind.SYSTEM,
+        kind="text",
+        text=text,
+        internal=True,
+        created_at=utcnow(),
+    )
     session.add(line)
     await session.flush()
     assignment.prompt_message_id = line.id
     keyboard = onboarding.prompt_keyboard(assignment.id, teams)
     sent = Planned(
-        lane=CS_PROMPTS, bot_id=group.bot_id, chat_id=group.id, thread_id=group.intake_thread_id,
-        content=Content("text", text, (), keyboard=keyboard), topic_id=None, reply_to_origin=None,
-    )  # fmt: skip
+        lane=CS_PROMPTS,
+        bot_id=group.bot_id,
+        chat_id=group.id,
+        thread_id=group.intake_thread_id,
+        content=Content("text", text, (), keyboard=keyboard),
+        topic_id=None,
+        reply_to_origin=None,
+    )
     return [Outgoing(line.id, [sent], correlation)]
 
 
@@ -85,9 +102,15 @@ async def decided(
         return []
     edit = Action("edit_text", text=f"{line.text}\n\n{footer}")
     job = Planned(
-        lane=CS_PROMPTS, bot_id=group.bot_id, chat_id=group.id, thread_id=group.intake_thread_id,
-        content=edit, topic_id=None, reply_to_origin=None, refers_to=line.id,
-    )  # fmt: skip
+        lane=CS_PROMPTS,
+        bot_id=group.bot_id,
+        chat_id=group.id,
+        thread_id=group.intake_thread_id,
+        content=edit,
+        topic_id=None,
+        reply_to_origin=None,
+        refers_to=line.id,
+    )
     return [Outgoing(line.id, [job], correlation)]
 
 

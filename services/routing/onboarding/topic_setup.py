@@ -47,9 +47,12 @@ def create_job(group: StaffGroup, customer: Customer, *, notify: StaffGroup | No
     notice = None
     if notify is not None:
         notice = plan.Notice(
-            notify.bot_id, notify.id, notify.intake_thread_id, prompts.CS_PROMPTS,
+            notify.bot_id,
+            notify.id,
+            notify.intake_thread_id,
+            prompts.CS_PROMPTS,
             f"Could not create the topic for {customer.display_name} in {group.title}",
-        )  # fmt: skip
+        )
     return plan.Planned(
         lane=plan.TREATMENT if str(group.role) == "treatment" else plan.CLIENT_TO_STAFF,
         bot_id=group.bot_id,
@@ -89,19 +92,24 @@ class TopicOutcomes:
 
 
 async def on_created(
-    session: AsyncSession, proto: job_pb2.DeliveryJob, thread_id: int, *, now: datetime,
+    session: AsyncSession,
+    proto: job_pb2.DeliveryJob,
+    thread_id: int,
+    *,
+    now: datetime,
     texts: Texts,
-) -> list[Outgoing]:  # fmt: skip
+) -> list[Outgoing]:
     customer = await session.get(Customer, proto.create_topic.customer_id, with_for_update=True)
     if customer is None:
         return []
     group_id = proto.destination.chat_id
     existing = await session.scalar(
         select(Topic).where(
-            Topic.customer_id == customer.id, Topic.group_id == group_id,
+            Topic.customer_id == customer.id,
+            Topic.group_id == group_id,
             Topic.status == TopicStatus.OPEN,
         )
-    )  # fmt: skip
+    )
     lane = LANE_NAMES[proto.lane]
     group = await session.get(StaffGroup, group_id)
     # Treatment switched off while its topic was being made: the topic is not wanted.
@@ -126,17 +134,20 @@ async def on_created(
             )
         return out
     topic = Topic(
-        customer_id=customer.id, group_id=group_id, message_thread_id=thread_id,
-        name=proto.create_topic.name or customer.display_name[:128], status=TopicStatus.OPEN,
-    )  # fmt: skip
+        customer_id=customer.id,
+        group_id=group_id,
+        message_thread_id=thread_id,
+        name=proto.create_topic.name or customer.display_name[:128],
+        status=TopicStatus.OPEN,
+    )
     session.add(topic)
     await session.flush()
     if customer.status in (CustomerStatus.ACTIVE, CustomerStatus.BLOCKED):
         # A topic added to a running conversation (Treatment switched on): its card.
         role = str(group.role) if group else "cs"
-        place = plan.Place(role, group_id, thread_id, proto.bot_id, topic.id)
+        added = plan.StaffTopic(role, group_id, thread_id, proto.bot_id, topic.id)
         card = plan.Content("text", await card_text(session, customer, texts), ())
-        return [Outgoing(None, plan.into_topics(card, (place,)), proto.correlation_id)]
+        return [Outgoing(None, plan.into_topics(card, (added,)), proto.correlation_id)]
     return await _one_less(
         session, customer, now=now, texts=texts, correlation=proto.correlation_id
     )
@@ -161,11 +172,13 @@ async def _one_less(
     assignment = await session.scalar(
         select(Assignment)
         .where(
-            Assignment.customer_id == customer.id, Assignment.kind == AssignmentKind.ONBOARDING,
-            Assignment.status == AssignmentStatus.CONFIRMED, Assignment.topics_pending > 0,
+            Assignment.customer_id == customer.id,
+            Assignment.kind == AssignmentKind.ONBOARDING,
+            Assignment.status == AssignmentStatus.CONFIRMED,
+            Assignment.topics_pending > 0,
         )
         .with_for_update()
-    )  # fmt: skip
+    )
     if assignment is None:
         return []
     assignment.topics_pending -= 1
@@ -203,16 +216,22 @@ async def activate(
         )
     if kept:
         await session.execute(
-            update(Message).where(Message.id.in_([m.id for m in kept]))
+            update(Message)
+            .where(Message.id.in_([m.id for m in kept]))
             .values(awaiting_assignment=False)
-        )  # fmt: skip
+        )
     team = await session.get(Team, customer.cr_team_id) if customer.cr_team_id else None
     welcome = texts.welcome_client.format(**_fields(customer, team, ""))
     if bot_id is not None:
-        out.append(Outgoing(None, [plan.to_client(plan.Content("text", welcome, ()), conversation)],
-                            correlation))  # fmt: skip
-    log.info("customer active", extra={"customer_id": customer.id, "kept_lines": len(kept),
-                                       "topics": len(known.places)})  # fmt: skip
+        out.append(
+            Outgoing(
+                None, [plan.to_client(plan.Content("text", welcome, ()), conversation)], correlation
+            )
+        )
+    log.info(
+        "customer active",
+        extra={"customer_id": customer.id, "kept_lines": len(kept), "topics": len(known.places)},
+    )
     return out
 
 
@@ -226,7 +245,7 @@ async def card_text(session: AsyncSession, customer: Customer, texts: Texts) -> 
         )
         .order_by(Assignment.id.desc())
         .limit(1)
-    )  # fmt: skip
+    )
     return texts.welcome_staff.format(**_fields(customer, team, decided or "—"))
 
 

@@ -12,16 +12,16 @@ from services.routing.domain.plan import (
     TREATMENT,
     Author,
     Conversation,
-    Place,
+    StaffTopic,
     from_client,
     from_staff,
 )
 
-CS = Place("cs", -1001, 11, 1002, topic_id=1)
-CR = Place("cr", -1002, 21, 1003, topic_id=2)
-TR = Place("treatment", -1003, 31, 1004, topic_id=3)
+CS = StaffTopic("cs", -1001, 11, 1002, topic_id=1)
+CR = StaffTopic("cr", -1002, 21, 1003, topic_id=2)
+TR = StaffTopic("treatment", -1003, 31, 1004, topic_id=3)
 CONVERSATION = Conversation(
-    customer_id=9, client_user_id=5001, client_bot_id=1001, places=(CS, CR, TR)
+    customer_id=9, client_user_id=5001, client_bot_id=1001, topics=(CS, CR, TR)
 )
 
 
