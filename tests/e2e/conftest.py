@@ -12,10 +12,8 @@ import pytest
 from aiogram import Bot
 
 from sandbox.client import SandboxClient
-from servicekit.grpc_client import channel
 from servicekit.lanes import LANES
-from services.routing.operations import registry_document
-from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+from services.routing.operations import new_customers, registry_document
 from tests.e2e.onboarding_world import world  # noqa: F401 — a fixture for onboarding tests
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
 from tests.integration.routing.databases import Sessions
@@ -144,21 +142,24 @@ async def running(
             CS_GROUP: (await make_bot(CS_TOKEN).create_forum_topic(CS_GROUP, "Ann Client")),
             CR_GROUP: (await make_bot(CR_TOKEN).create_forum_topic(CR_GROUP, "Ann Client")),
         }
-        async with channel(stack.routing_target) as routing:
-            await routing_pb2_grpc.RoutingServiceStub(routing).CreateCustomer(
-                routing_pb2.CreateCustomerRequest(
+        # Ann is a customer already set up (no API creates one: onboarding would put its
+        # own messages in her chat and topics): written into the database, as the
+        # registry is.
+        await new_customers.add(
+            database_url,
+            [
+                new_customers.NewCustomer(
                     telegram_user_id=ANN,
                     display_name="Ann Client",
                     email="ann@example.com",
                     cr_team="CR One",
                     topics=[
-                        routing_pb2.NewTopic(
-                            chat_id=chat, message_thread_id=t.message_thread_id, name=t.name
-                        )
+                        new_customers.NewTopic(chat, t.message_thread_id, t.name)
                         for chat, t in topics.items()
                     ],
                 )
-            )
+            ],
+        )
         yield Running(stack, sandbox, {c: t.message_thread_id for c, t in topics.items()})
     finally:
         stack.stop_all()

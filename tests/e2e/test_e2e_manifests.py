@@ -29,11 +29,10 @@ from aiogram import Bot
 
 from deploy.launcher import SERVICES, Launcher, Ports, check, command, grpc_serving
 from sandbox.client import SandboxClient
-from servicekit.grpc_client import channel
 from servicekit.internal_auth import keyset
 from servicekit.internal_auth.keyset import KeySet
 from services.routing.db.urls import async_url
-from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+from services.routing.operations import new_customers
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, REGISTRY, SCENARIO
 from tests.e2e.manifests import (
     Container,
@@ -369,25 +368,19 @@ async def _register_webhooks(deployed: Deployed) -> None:
 
 
 async def _seed_ann(deployed: Deployed, make_bot: Callable[..., Bot]) -> dict[int, int]:
-    """Ann as a customer with topics in CS and CR, made as an operator's tool would:
-    through routing's API with admin's credential (routing refuses anyone else)."""
+    """Ann as a customer already set up, with topics in CS and CR: written into the
+    deployment's database as the registry is (no API creates a customer; onboarding
+    makes one when a client writes)."""
     made = {
         CS_GROUP: await make_bot(TOKENS["cs"]).create_forum_topic(CS_GROUP, "Ann Client"),
         CR_GROUP: await make_bot(TOKENS["cr"]).create_forum_topic(CR_GROUP, "Ann Client"),
     }
-    credential = deployed.keys.credential("admin", "routing")
-    async with channel(deployed.launcher.target("routing"), credential=credential) as link:
-        routing = routing_pb2_grpc.RoutingServiceStub(link)
-        await routing.CreateCustomer(
-            routing_pb2.CreateCustomerRequest(
-                telegram_user_id=ANN, display_name="Ann Client", email="ann@example.com",
-                cr_team="CR One",
-                topics=[
-                    routing_pb2.NewTopic(chat_id=chat, message_thread_id=t.message_thread_id,
-                                         name=t.name)
-                    for chat, t in made.items()
-                ],
-            ),
-            timeout=10,
-        )  # fmt: skip
+    ann = new_customers.NewCustomer(
+        telegram_user_id=ANN,
+        display_name="Ann Client",
+        email="ann@example.com",
+        cr_team="CR One",
+        topics=[new_customers.NewTopic(c, t.message_thread_id, t.name) for c, t in made.items()],
+    )
+    await new_customers.add(deployed.envs["routing"]["SWITCHBOARD_ROUTING_DATABASE_URL"], [ann])
     return {chat: t.message_thread_id for chat, t in made.items()}

@@ -1,13 +1,21 @@
-"""Customers and their topics, created directly until onboarding exists."""
+"""Customers already set up elsewhere — active, with topics the staff groups already
+have — written straight into the database, as the registry is loaded.
+
+No API creates customers: a client becomes one by writing to the client bot and being
+assigned (onboarding, then OperationsService.Assign). The tools that need a
+conversation under way without that — the e2e and benchmark fixtures, `make dev` — seed
+their own database with this, before or beside the running services.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.errors import AlreadyExists, InvalidArgument, NotFound
+from services.routing.db.engine import make_engine, session_factory
 from services.routing.db.enums import CustomerStatus, TopicStatus
 from services.routing.db.models import Customer, StaffGroup, Team, Topic
 
@@ -17,6 +25,16 @@ class NewTopic:
     chat_id: int
     thread_id: int
     name: str
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    telegram_user_id: int
+    display_name: str
+    email: str = ""
+    cr_team: str = ""  # a team's name; empty: none
+    treatment: bool = False
+    topics: list[NewTopic] = field(default_factory=list)
 
 
 async def create(
@@ -72,22 +90,13 @@ async def create(
     return customer
 
 
-async def find(session: AsyncSession, *, customer_id: int = 0, telegram_user_id: int = 0):
-    """The customer and their topics with the groups' roles."""
-    query = select(Customer)
-    query = (
-        query.where(Customer.id == customer_id)
-        if customer_id
-        else query.where(Customer.telegram_user_id == telegram_user_id)
-    )
-    customer = (await session.execute(query)).scalar_one_or_none()
-    if customer is None:
-        raise NotFound("no such customer")
-    rows = await session.execute(
-        select(Topic, StaffGroup)
-        .join(StaffGroup, StaffGroup.id == Topic.group_id)
-        .where(Topic.customer_id == customer.id)
-        .order_by(Topic.id)
-    )
-    team = await session.get(Team, customer.cr_team_id) if customer.cr_team_id else None
-    return customer, [(t, g) for t, g in rows.all()], team
+async def add(database_url: str, customers: list[NewCustomer]) -> list[int]:
+    """Create these customers in one transaction in the database at `database_url`;
+    answers their ids, in order."""
+    engine = make_engine(database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            made = [await create(session, **vars(c)) for c in customers]
+            return [c.id for c in made]
+    finally:
+        await engine.dispose()
