@@ -55,6 +55,10 @@ fmt: venv ## Format the code with ruff
 test: lint check-deploy ## Lint and check-deploy, then run every test (unit, integration, end-to-end)
 	$(VENV)/bin/pytest
 
+.PHONY: test-fast
+test-fast: venv ## The inner loop: the unit tests only (no sandbox, database or services; seconds)
+	$(VENV)/bin/pytest -q tests/unit
+
 .PHONY: bench
 bench: venv ## Benchmarks (not tests): sandbox sendMessage throughput
 	$(PY) bench/sandbox_throughput.py

@@ -1,35 +1,31 @@
-"""Shared fixtures: a standard cast of bots, people and forum groups in the sandbox,
-and aiogram Bots that talk to it."""
+"""Fixtures for every kind of test, kept light: the unit tests load this file too, so
+it imports nothing heavy at module level (aiogram alone takes over 3 s to import).
+
+`make_bot` (aiogram Bots that talk to the sandbox) is here because the integration and
+the end-to-end tests both use it; it imports aiogram when a test first asks for it.
+The fixtures around the sandbox's standard cast are in tests/integration/conftest.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 import pytest
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiohttp import web
 
-from sandbox.client import SandboxClient
-from tests.cast import ANN, CAST, CLIENT_TOKEN, CR_TOKEN, CS_TOKEN
-from tests.integration.sandbox.webhook_receiver import WebhookReceiver
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 # routing's database on SQLite and on MariaDB, for the integration and end-to-end tests.
 pytest_plugins = ["tests.integration.routing.databases"]
 
 
 @pytest.fixture
-async def cast(sandbox: SandboxClient) -> SandboxClient:
-    """The sandbox with the standard cast loaded and rate limits off (tests that are
-    about limits switch them back on)."""
-    await sandbox.scenario(CAST)
-    await sandbox.limits(enabled=False)
-    return sandbox
-
-
-@pytest.fixture
 async def make_bot(sandbox_url: str) -> AsyncIterator[Callable[..., Bot]]:
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
     made: list[Bot] = []
 
     def make(token: str, *, timeout: float = 10.0) -> Bot:
@@ -41,40 +37,3 @@ async def make_bot(sandbox_url: str) -> AsyncIterator[Callable[..., Bot]]:
     yield make
     for bot in made:
         await bot.session.close()
-
-
-@pytest.fixture
-def client_bot(make_bot: Callable[..., Bot], cast: SandboxClient) -> Bot:
-    return make_bot(CLIENT_TOKEN)
-
-
-@pytest.fixture
-def cs_bot(make_bot: Callable[..., Bot], cast: SandboxClient) -> Bot:
-    return make_bot(CS_TOKEN)
-
-
-@pytest.fixture
-def cr_bot(make_bot: Callable[..., Bot], cast: SandboxClient) -> Bot:
-    return make_bot(CR_TOKEN)
-
-
-@pytest.fixture
-async def ann_started(cast: SandboxClient) -> dict:
-    """Ann has opened the chat with the client bot (so it may write to her)."""
-    return await cast.send(ANN, "@client_bot", "/start")
-
-
-@pytest.fixture
-async def webhook() -> AsyncIterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    app = web.Application()
-    app.router.add_post("/hook", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    receiver.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    try:
-        yield receiver
-    finally:
-        await runner.cleanup()
