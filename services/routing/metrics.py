@@ -8,7 +8,6 @@ rolled-back batch is never counted. Every label is from a closed set: statuses, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,20 +15,13 @@ from prometheus_client import CollectorRegistry
 
 from servicekit.lanes import LANES
 from servicekit.metrics import counter, gauge, new_registry
+from services.routing.outbox.gauges import Backlog
 
 if TYPE_CHECKING:
     from services.routing.outbox.outcomes import Finished
 
 UPDATE_STATUSES = ("accepted", "duplicate", "rejected")
 FINAL_STATUSES = ("succeeded", "failed")
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """One lane's unfinished jobs: how many, and when the oldest was written."""
-
-    pending: int
-    oldest: datetime | None
 
 
 class RoutingMetrics:

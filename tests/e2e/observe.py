@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, InboundUpdate, Job, Message
-from services.routing.outbox.jobs import destination_key
+from services.routing.domain.destinations import destination_key
 from tests.e2e.conftest import ANN as ANN_ID
 from tests.e2e.conftest import Running
 from tests.integration.routing.databases import Sessions

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job, Message
-from services.routing.records.whereabouts import SEND_KINDS
+from services.routing.records.message_destinations import SEND_KINDS
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, RAVI, Running
 from tests.e2e.observe import unfinished_jobs
 from tests.integration.routing.databases import Sessions

@@ -74,7 +74,7 @@ async def set_blocked(
             topic_id=topic.topic_id,
             reply_to_origin=None,
         )
-        for topic in (known.places if known else ())
+        for topic in (known.topics if known else ())
     ]
 
 

@@ -9,27 +9,34 @@ time, in its own destination). When that reports the new thread, the old topic i
 closed as deleted, the new one becomes the customer's topic, and every waiting job of
 the old destination moves behind the context line in the new one. A job that still
 reaches the old topic later (written before the move) moves there too.
+
+The outcome handlers at the end are what wiring registers in the outbox's table: the
+"topic_deleted" obstacle (the job waits) and a replacement's create_topic sent or
+failed.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus, TopicStatus
 from services.routing.db.models import Copy, Job, JobDestination, Topic
+from services.routing.domain.destinations import destination_key
 from services.routing.domain.plan import Action, Content, Planned
 from services.routing.outbox import destination_heads
-from services.routing.outbox.jobs import LANE_NAMES, destination_key
+from services.routing.outbox.jobs import LANE_NAMES, Outgoing
+from services.routing.outbox.outcomes import NOTHING, Effects, Finished, Outcome
 from services.routing.outbox.sequences import take
 from switchboard.delivery.v1 import job_pb2
 
 log = logging.getLogger(__name__)
-JOBS = Job.__table__
-DEST = JobDestination.__table__
+JOBS = cast(Table, Job.__table__)
+DEST = cast(Table, JobDestination.__table__)
 RECREATED = (
     "This topic was recreated: the previous one was deleted. The conversation continues here."
 )
@@ -48,7 +55,7 @@ async def on_gone(
         return []
     old_key = destination_key(chat_id, thread_id)
     if topic.status != TopicStatus.OPEN and topic.replaced_by_id is not None:
-        replacement = await session.get(Topic, topic.replaced_by_id)
+        replacement = await session.get_one(Topic, topic.replaced_by_id)
         await _move(session, old_key, replacement, now=now)
         return []
     if topic.gone_at is not None:
@@ -85,9 +92,12 @@ async def on_created(
     old.status, old.closed_at, old.gone_at = TopicStatus.DELETED, now, None
     await session.flush()  # the old topic stops being current before the new one is
     new = Topic(
-        customer_id=old.customer_id, group_id=old.group_id, message_thread_id=thread_id,
-        name=old.name, status=TopicStatus.OPEN,
-    )  # fmt: skip
+        customer_id=old.customer_id,
+        group_id=old.group_id,
+        message_thread_id=thread_id,
+        name=old.name,
+        status=TopicStatus.OPEN,
+    )
     session.add(new)
     await session.flush()
     old.replaced_by_id = new.id
@@ -112,7 +122,7 @@ async def move_after_context(
     behind it."""
     old = await session.get(Topic, proto.create_topic.replaces_topic_id)
     if old is not None and old.replaced_by_id is not None:
-        new = await session.get(Topic, old.replaced_by_id)
+        new = await session.get_one(Topic, old.replaced_by_id)
         await _move(session, destination_key(old.group_id, old.message_thread_id), new, now=now)
 
 
@@ -133,10 +143,12 @@ async def on_create_failed(
         update(JOBS)
         .where(*waiting)
         .values(
-            status=JobStatus.FAILED, finished_at=now, error_code=400,
+            status=JobStatus.FAILED,
+            finished_at=now,
+            error_code=400,
             error_description=f"topic deleted and not recreated: {description}"[:1024],
         )
-    )  # fmt: skip
+    )
     await session.execute(
         update(DEST).where(DEST.c.destination_key == key).values(head_seq=None, ready_at=None)
     )
@@ -173,3 +185,40 @@ async def _move(session: AsyncSession, old_key: str, new: Topic, *, now: datetim
         )
         seq += 1
     log.info("jobs moved to a recreated topic", extra={"count": len(rows), "to": new_key})
+
+
+# --- outcome handlers (registered by wiring) ---------------------------------------
+
+
+def replaces_a_topic(job: job_pb2.DeliveryJob) -> bool:
+    """A create_topic job written here: it replaces a deleted topic (onboarding's name
+    the customer the topic is for instead)."""
+    return not job.create_topic.customer_id
+
+
+async def topic_deleted(session: AsyncSession, outcome: Outcome) -> Effects:
+    """The "topic_deleted" obstacle: the job waits while its topic is recreated."""
+    planned = await on_gone(session, outcome.job_id, outcome.job, now=outcome.now)
+    return Effects(jobs=(Outgoing(None, planned, outcome.correlation_id),))
+
+
+async def replacement_created(session: AsyncSession, outcome: Outcome) -> Effects:
+    """A replacement topic's create_topic was sent: the context line first in the new
+    topic, then the old topic's jobs moved behind it."""
+    thread_id = outcome.report.created_thread_id
+    if not thread_id:
+        return NOTHING
+    context = await on_created(session, outcome.job, thread_id, now=outcome.now)
+
+    async def move(session: AsyncSession) -> None:
+        await move_after_context(session, outcome.job, now=outcome.now)
+
+    return Effects(jobs=(Outgoing(None, context, outcome.correlation_id),), after_writing=(move,))
+
+
+async def replacement_failed(session: AsyncSession, outcome: Outcome) -> Effects:
+    """A replacement topic's create_topic failed for good: the jobs waiting for it fail."""
+    lanes = await on_create_failed(
+        session, outcome.job, outcome.report.description, now=outcome.now
+    )
+    return Effects(finished=tuple(Finished(lane, "failed", "topic_deleted") for lane in lanes))

@@ -198,7 +198,7 @@ async def activate(
     bot_id = await people.client_bot_id(session)
     conversation = known.conversation(bot_id or 0)
     card = plan.Content("text", await card_text(session, customer, texts), ())
-    out = [Outgoing(None, plan.into_topics(card, known.places), correlation)]
+    out = [Outgoing(None, plan.into_topics(card, known.topics), correlation)]
     kept = (
         await session.scalars(
             select(Message)
@@ -208,7 +208,7 @@ async def activate(
         )
     ).all()
     for message in kept:
-        planned = plan.into_topics(kept_content(message), known.places)
+        planned = plan.into_topics(kept_content(message), known.topics)
         if message.reply_to_message_id:
             planned = [replace(p, refers_to=message.reply_to_message_id) for p in planned]
         out.append(
@@ -230,7 +230,7 @@ async def activate(
         )
     log.info(
         "customer active",
-        extra={"customer_id": customer.id, "kept_lines": len(kept), "topics": len(known.places)},
+        extra={"customer_id": customer.id, "kept_lines": len(kept), "topics": len(known.topics)},
     )
     return out
 

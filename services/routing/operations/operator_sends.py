@@ -66,7 +66,7 @@ async def send(
     shown = plan.attributed(content, author or SYSTEM, style=style)
     # The system speaks to the client as the bot itself; staff lines carry their name.
     to_client = plan.to_client(shown if author else content, known.conversation(bot_id or 0))
-    planned = [to_client, *plan.into_topics(shown, known.places)]
+    planned = [to_client, *plan.into_topics(shown, known.topics)]
     sent_as = author.name if author else "system"
     audit_customer(
         session,

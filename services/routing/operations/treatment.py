@@ -78,6 +78,6 @@ async def set_treatment(
     return lines
 
 
-async def _places(session: AsyncSession, customer_id: int) -> tuple[plan.Place, ...]:
+async def _places(session: AsyncSession, customer_id: int) -> tuple[plan.StaffTopic, ...]:
     known = (await people.by_ids(session, {customer_id})).get(customer_id)
-    return known.places if known else ()
+    return known.topics if known else ()

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import CursorResult, Row, Table, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
-from services.routing.records import copies
+from services.routing.records.message_destinations import Reference, resolve
 
-JOBS = Job.__table__
+JOBS = cast(Table, Job.__table__)
+# A row of `jobs` as a select of some of its columns answers it.
+JobRow = Row[*tuple[Any, ...]]
 # A claim holds a job for this long; a worker that dies mid-send loses it after that.
 LEASE = timedelta(seconds=60)
 
@@ -22,8 +25,8 @@ LEASE = timedelta(seconds=60)
 class Claimed:
     claim: str  # proceed, done, wait, unknown
     retry_after: float = 0.0
-    # With proceed: the messages the job refers to in its chat (copies.find).
-    targets: tuple[int, ...] = ()
+    # With proceed: the message ids the job refers to in its chat (`resolve`).
+    referred_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class ClaimRequest:
     job_id: int
     attempt: int
     # What the job refers to (a reply, an edit...): answered with the claim.
-    refers_to: copies.Wanted | None = None
+    refers_to: Reference | None = None
 
 
 async def claim(
@@ -66,11 +69,12 @@ async def claim_many(
         .values(claimed_until=until)
     )
     wait = Claimed("wait", retry_after=lease.total_seconds())
-    if won.rowcount == len(first):
+    # An UPDATE's result is a cursor's: it says how many rows matched.
+    if cast(CursorResult[Any], won).rowcount == len(first):
         answers = [
             Claimed("proceed") if first[r.job_id] == n else wait for n, r in enumerate(requests)
         ]
-        return await _with_targets(session, requests, answers)
+        return await _with_referred_ids(session, requests, answers)
     found = {
         row.id: row
         for row in (
@@ -90,20 +94,21 @@ async def claim_many(
             answers.append(Claimed("proceed"))
         else:
             answers.append(_without_winning(row, request, now, lease) or wait)
-    return await _with_targets(session, requests, answers)
+    return await _with_referred_ids(session, requests, answers)
 
 
-async def _with_targets(
+async def _with_referred_ids(
     session: AsyncSession, requests: list[ClaimRequest], answers: list[Claimed]
 ) -> list[Claimed]:
     """Add what each winning job refers to (one lookup for all, only when any does)."""
-    wanted = [
-        r.refers_to for r, a in zip(requests, answers, strict=True)
+    references = [
+        r.refers_to
+        for r, a in zip(requests, answers, strict=True)
         if a.claim == "proceed" and r.refers_to is not None
-    ]  # fmt: skip
-    if not wanted:
+    ]
+    if not references:
         return answers
-    found = await copies.find(session, wanted)
+    found = await resolve(session, references)
     return [
         Claimed(a.claim, a.retry_after, found.get(r.refers_to, ()))
         if a.claim == "proceed" and r.refers_to is not None
@@ -112,7 +117,9 @@ async def _with_targets(
     ]
 
 
-def _without_winning(row, request: ClaimRequest, now: datetime, lease: timedelta) -> Claimed | None:
+def _without_winning(
+    row: JobRow | None, request: ClaimRequest, now: datetime, lease: timedelta
+) -> Claimed | None:
     """The answer when the job cannot be claimed now; None when this push may try."""
     if row is None:
         return Claimed("unknown")

@@ -14,16 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import TextClause, func, select, text, tuple_, update
+from sqlalchemy import Table, TextClause, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job, JobDestination
 
-DEST = JobDestination.__table__
-JOBS = Job.__table__
+DEST = cast(Table, JobDestination.__table__)
+JOBS = cast(Table, Job.__table__)
 
 
 class Head(NamedTuple):
@@ -86,9 +86,10 @@ async def take_out(session: AsyncSession, *, now: datetime, limit: int) -> list[
 
 async def next_due(session: AsyncSession, *, after: datetime) -> datetime | None:
     """When the next head that is waiting (a retry_after, a backoff) becomes due."""
-    return (
+    due: datetime | None = (
         await session.execute(select(func.min(DEST.c.ready_at)).where(DEST.c.ready_at > after))
     ).scalar()
+    return due
 
 
 async def hold(session: AsyncSession, keys: Iterable[str]) -> None:
@@ -139,7 +140,7 @@ async def hand_out_next(session: AsyncSession, keys: Iterable[str], *, now: date
             )
         )
         heads = [Head(*row) for row in rows.all()]
-    params: dict = {}
+    params: dict[str, Any] = {}
     for n, key in enumerate(keys):
         params[f"k{n}"], params[f"h{n}"] = key, following.get(key)
     await session.execute(_set_heads(session.get_bind().dialect.name, len(keys)), params)

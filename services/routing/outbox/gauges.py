@@ -9,18 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
-from services.routing.metrics import Backlog, RoutingMetrics
 
 log = logging.getLogger(__name__)
-JOBS = Job.__table__
+JOBS = cast(Table, Job.__table__)
 UNFINISHED = (JobStatus.PENDING, JobStatus.DISPATCHED)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """One lane's unfinished jobs: how many, and when the oldest was written."""
+
+    pending: int
+    oldest: datetime | None
+
+
+class BacklogGauges(Protocol):
+    """Where the counts go (routing's metrics, handed in by wiring)."""
+
+    def backlog(self, lanes: Mapping[str, Backlog], *, now: datetime) -> None: ...
 
 
 async def backlog(session: AsyncSession) -> dict[str, Backlog]:
@@ -39,7 +55,7 @@ class OutboxGauges:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        metrics: RoutingMetrics,
+        metrics: BacklogGauges,
         *,
         interval: float,
     ) -> None:

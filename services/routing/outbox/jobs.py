@@ -4,23 +4,26 @@ destination, carrying the protobuf job that the queue will push to delivery."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus
+from services.routing.db.inserts import insert_returning
 from services.routing.db.models import Job
+from services.routing.domain.destinations import destination_key
 from services.routing.domain.plan import Action, Content, Notice, Planned
 from services.routing.outbox.destination_heads import Head
 from services.routing.outbox.sequences import take
 from switchboard.common.v1 import common_pb2
 from switchboard.delivery.v1 import job_pb2
 
-JOBS = Job.__table__
-INSERT_RETURNING = insert(JOBS).returning(JOBS.c.id, JOBS.c.destination_key, JOBS.c.seq)
+JOBS = cast(Table, Job.__table__)
 LANES = {
     "client-to-staff": common_pb2.LANE_CLIENT_TO_STAFF,
     "staff-to-client": common_pb2.LANE_STAFF_TO_CLIENT,
@@ -30,10 +33,6 @@ LANES = {
 }
 
 LANE_NAMES = {number: name for name, number in LANES.items()}
-
-
-def destination_key(chat_id: int, thread_id: int | None) -> str:
-    return f"chat:{chat_id}:thread:{thread_id or 0}"
 
 
 def key_of(plan: Planned) -> str:
@@ -47,10 +46,136 @@ def key_of(plan: Planned) -> str:
     return destination_key(plan.chat_id, plan.thread_id)
 
 
-def _formatted(target: common_pb2.FormattedText, text: str, entities) -> None:
-    target.text = text
+# --- the payload: what each kind of content or action puts on the job ---------------
+# Each filler puts its content on the job and answers the job kind the outbox stores
+# (what delivery's dispatch and the outcome handlers key on).
+
+ContentFiller = Callable[[job_pb2.DeliveryJob, Content], str]
+ActionFiller = Callable[[job_pb2.DeliveryJob, Action], str]
+
+
+def fill_action(job: job_pb2.DeliveryJob, content: Content | Action) -> str:
+    """Put the content on the job; answer the job kind stored in the outbox."""
+    if isinstance(content, Action):
+        filler = ACTION_FILLERS.get(content.kind)
+        if filler is None:
+            raise ValueError(f"unknown action {content.kind}")
+        return filler(job, content)
+    return CONTENT_FILLERS.get(content.kind, _send_media)(job, content)
+
+
+def _send_text(job: job_pb2.DeliveryJob, content: Content) -> str:
+    _formatted(job.send_text.text, content.text, content.entities)
+    _keyboard(job.send_text.reply_markup, content.keyboard)
+    return "send_text"
+
+
+def _send_location(job: job_pb2.DeliveryJob, content: Content) -> str:
+    fields = dict(content.fields)
+    job.send_location.latitude = _number(fields["latitude"])
+    job.send_location.longitude = _number(fields["longitude"])
+    return "send_location"
+
+
+def _number(value: object) -> float:
+    if not isinstance(value, int | float | str):
+        raise TypeError(f"not a number: {value!r}")
+    return float(value)
+
+
+def _send_contact(job: job_pb2.DeliveryJob, content: Content) -> str:
+    fields = dict(content.fields)
+    job.send_contact.phone_number = str(fields.get("phone_number", ""))
+    job.send_contact.first_name = str(fields.get("first_name", ""))
+    job.send_contact.last_name = str(fields.get("last_name") or "")
+    return "send_contact"
+
+
+def _send_media(job: job_pb2.DeliveryJob, content: Content) -> str:
+    """Any other content kind is media (photo, document, sticker...)."""
+    _fill_media(job.send_media, content)
+    return "send_media"
+
+
+def _album(job: job_pb2.DeliveryJob, action: Action) -> str:
+    if not action.items:
+        return "send_album"  # held: the items come when it is released
+    if len(action.items) == 1:  # Telegram's albums have 2 to 10 items
+        _fill_media(job.send_media, action.items[0])
+        return "send_media"
+    for item in action.items:
+        _fill_media(job.send_album.items.add(), item)
+    return "send_album"
+
+
+def _edit_text(job: job_pb2.DeliveryJob, action: Action) -> str:
+    _formatted(job.edit_text.text, action.text, action.entities)
+    # A bot's own message, addressed directly (a prompt whose buttons go).
+    job.edit_text.message_id = action.message_ids[0] if action.message_ids else 0
+    return "edit_text"
+
+
+def _edit_caption(job: job_pb2.DeliveryJob, action: Action) -> str:
+    _formatted(job.edit_caption.caption, action.text, action.entities)
+    return "edit_caption"
+
+
+def _set_reaction(job: job_pb2.DeliveryJob, action: Action) -> str:
+    job.set_reaction.emoji.extend(action.emoji)
+    job.set_reaction.SetInParent()
+    return "set_reaction"
+
+
+def _delete_messages(job: job_pb2.DeliveryJob, action: Action) -> str:
+    job.delete_messages.message_ids.extend(action.message_ids)
+    job.delete_messages.SetInParent()
+    return "delete_messages"
+
+
+def _create_topic(job: job_pb2.DeliveryJob, action: Action) -> str:
+    job.create_topic.name = action.name
+    job.create_topic.replaces_topic_id = action.replaces_topic_id
+    job.create_topic.customer_id = action.customer_id
+    return "create_topic"
+
+
+def _close_topic(job: job_pb2.DeliveryJob, action: Action) -> str:
+    job.close_topic.SetInParent()
+    return "close_topic"
+
+
+def _answer_callback(job: job_pb2.DeliveryJob, action: Action) -> str:
+    job.answer_callback.callback_query_id = action.callback_query_id
+    job.answer_callback.text = action.text
+    job.answer_callback.show_alert = action.show_alert
+    return "answer_callback"
+
+
+# Content by its kind; a kind not here is media.
+CONTENT_FILLERS: dict[str, ContentFiller] = {
+    "text": _send_text,
+    "location": _send_location,
+    "contact": _send_contact,
+}
+# Actions by their kind; a kind not here is a mistake (ValueError).
+ACTION_FILLERS: dict[str, ActionFiller] = {
+    "album": _album,
+    "edit_text": _edit_text,
+    "edit_caption": _edit_caption,
+    "set_reaction": _set_reaction,
+    "delete_messages": _delete_messages,
+    "create_topic": _create_topic,
+    "close_topic": _close_topic,
+    "answer_callback": _answer_callback,
+}
+
+
+def _formatted(
+    formatted: common_pb2.FormattedText, text: str, entities: Iterable[dict[str, Any]]
+) -> None:
+    formatted.text = text
     for e in entities:
-        target.entities.add(
+        formatted.entities.add(
             type=e["type"],
             offset=e["offset"],
             length=e["length"],
@@ -61,31 +186,9 @@ def _formatted(target: common_pb2.FormattedText, text: str, entities) -> None:
         )
 
 
-def fill_action(job: job_pb2.DeliveryJob, content: Content | Action) -> str:
-    """Put the content on the job; answer the job kind stored in the outbox."""
-    if isinstance(content, Action):
-        return _fill_other(job, content)
-    fields = dict(content.fields)
-    if content.kind == "text":
-        _formatted(job.send_text.text, content.text, content.entities)
-        _keyboard(job.send_text.reply_markup, content.keyboard)
-        return "send_text"
-    if content.kind == "location":
-        job.send_location.latitude = float(fields["latitude"])
-        job.send_location.longitude = float(fields["longitude"])
-        return "send_location"
-    if content.kind == "contact":
-        job.send_contact.phone_number = str(fields.get("phone_number", ""))
-        job.send_contact.first_name = str(fields.get("first_name", ""))
-        job.send_contact.last_name = str(fields.get("last_name") or "")
-        return "send_contact"
-    _fill_media(job.send_media, content)
-    return "send_media"
-
-
-def _keyboard(target: job_pb2.InlineKeyboard, rows) -> None:
+def _keyboard(markup: job_pb2.InlineKeyboard, rows: Iterable[Iterable[tuple[str, str]]]) -> None:
     for row in rows:
-        buttons = target.rows.add().buttons
+        buttons = markup.rows.add().buttons
         for label, data in row:
             buttons.add(text=label, callback_data=data)
 
@@ -99,43 +202,6 @@ def _fill_media(media: job_pb2.SendMedia, content: Content) -> None:
     media.source_message_id = content.source_message_id
     if content.text:
         _formatted(media.caption, content.text, content.entities)
-
-
-def _fill_other(job: job_pb2.DeliveryJob, action: Action) -> str:
-    if action.kind == "album":
-        if not action.items:
-            return "send_album"  # held: the items come when it is released
-        if len(action.items) == 1:  # Telegram's albums have 2 to 10 items
-            _fill_media(job.send_media, action.items[0])
-            return "send_media"
-        for item in action.items:
-            _fill_media(job.send_album.items.add(), item)
-        return "send_album"
-    if action.kind == "edit_text":
-        _formatted(job.edit_text.text, action.text, action.entities)
-        # A bot's own message, addressed directly (a prompt whose buttons go).
-        job.edit_text.message_id = action.message_ids[0] if action.message_ids else 0
-    elif action.kind == "edit_caption":
-        _formatted(job.edit_caption.caption, action.text, action.entities)
-    elif action.kind == "set_reaction":
-        job.set_reaction.emoji.extend(action.emoji)
-        job.set_reaction.SetInParent()
-    elif action.kind == "delete_messages":
-        job.delete_messages.message_ids.extend(action.message_ids)
-        job.delete_messages.SetInParent()
-    elif action.kind == "create_topic":
-        job.create_topic.name = action.name
-        job.create_topic.replaces_topic_id = action.replaces_topic_id
-        job.create_topic.customer_id = action.customer_id
-    elif action.kind == "close_topic":
-        job.close_topic.SetInParent()
-    elif action.kind == "answer_callback":
-        job.answer_callback.callback_query_id = action.callback_query_id
-        job.answer_callback.text = action.text
-        job.answer_callback.show_alert = action.show_alert
-    else:
-        raise ValueError(f"unknown action {action.kind}")
-    return action.kind
 
 
 def _fill_notice(job: job_pb2.DeliveryJob, notice: Notice) -> None:
@@ -171,8 +237,8 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> list[list[
     next_seq = dict(taken.first)
     created = Timestamp()
     created.FromDatetime(now)
-    rows = []
-    line_of_row = []
+    rows: list[dict[str, Any]] = []
+    line_of_row: list[int] = []
     for n, (line, line_keys) in enumerate(zip(lines, keys, strict=True)):
         for plan, key in zip(line.planned, line_keys, strict=True):
             seq, next_seq[key] = next_seq[key], next_seq[key] + 1
@@ -220,8 +286,7 @@ async def write_jobs(session: AsyncSession, lines: list[Outgoing]) -> list[list[
         return heads
     # The heads' ids are needed to hand them out: one insert still, answering the ids
     # by (destination, seq) — asking for parameter order would cost a statement a row.
-    result = await session.execute(INSERT_RETURNING, rows)
-    ids = {(key, seq): job_id for job_id, key, seq in result.all()}
+    ids = await insert_returning(session, JOBS, rows, key=("destination_key", "seq"))
     for row, n in zip(rows, line_of_row, strict=True):
         if row["status"] == JobStatus.DISPATCHED:
             key = row["destination_key"]

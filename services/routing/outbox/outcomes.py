@@ -1,36 +1,44 @@
 """Delivery's verdicts: recording what happened to a job — the copies Telegram made, a
-retry time, or a permanent failure — and what that sets off."""
+retry time, or a permanent failure — and what that sets off.
+
+What an outcome sets off beyond the job's own row belongs to the features: each
+registers its handlers in an `OutcomeHandlers` table (in `wiring.build()`), by what
+happened and to which kind of job, and the outbox looks them up here. The outbox
+itself knows no feature."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.conversation import outcome_effects, topics_gone
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job
 from services.routing.domain.failures import failure_reason
-from services.routing.domain.onboarding import Texts
-from services.routing.domain.plan import Planned
-from services.routing.onboarding import topic_setup
 from services.routing.outbox import destination_heads
 from services.routing.outbox.jobs import Outgoing, write_jobs
-from services.routing.records.whereabouts import SEND_KINDS
+from services.routing.records.message_destinations import SEND_KINDS
 from switchboard.delivery.v1 import job_pb2
 
-JOBS = Job.__table__
-COPIES = Copy.__table__
+JOBS = cast(Table, Job.__table__)
+# A row of `jobs` as a select of some of its columns answers it.
+JobRow = Row[*tuple[Any, ...]]
+COPIES = cast(Table, Copy.__table__)
 
+# A job's own retries (delivery answered "retry" without a wait of Telegram's): one
+# policy for every lane, doubling from BACKOFF_BASE up to BACKOFF_CAP seconds.
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 300.0
 
 
 def backoff(attempts: int) -> float:
-    """Seconds before the next try after `attempts` transient failures (full jitter)."""
+    """Seconds before the next try after `attempts` transient failures: equal jitter,
+    between half the doubled delay and all of it (never sooner than half)."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
     return random.uniform(ceiling / 2, ceiling)
 
@@ -71,135 +79,299 @@ class Recorded:
     retried_lanes: list[str] = field(default_factory=list)  # one per retry reported
 
 
-async def record_outcome(session: AsyncSession, report: Report) -> bool:
+# --- the handler table ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A job's outcome as a handler sees it: the job as it was written, and the report."""
+
+    job_id: int
+    job: job_pb2.DeliveryJob
+    report: Report
+    correlation_id: str
+    now: datetime
+
+
+AfterWriting = Callable[[AsyncSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What a handler answers: jobs to write, other jobs it finished, and steps that
+    need those jobs written first (each may make waiting jobs ready: the relay looks)."""
+
+    jobs: tuple[Outgoing, ...] = ()
+    finished: tuple[Finished, ...] = ()
+    after_writing: tuple[AfterWriting, ...] = ()
+
+
+NOTHING = Effects()
+Handler = Callable[[AsyncSession, Outcome], Awaitable[Effects]]
+JobTest = Callable[[job_pb2.DeliveryJob], bool]
+
+
+def every_job(job: job_pb2.DeliveryJob) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class _ForKind:
+    handler: Handler
+    applies: JobTest
+
+
+@dataclass
+class OutcomeHandlers:
+    """What an outcome of a kind of job does, registered by the features.
+
+    - `on_sent(kind, handler, applies=...)`: a job of that kind was sent;
+    - `on_failed(kind, ...)`: it failed for good;
+    - `on_obstacle(obstacle, handler, job_waits=...)`: delivery named what stood in the
+      way; a waiting obstacle puts the job back to wait (not a failure), another one
+      runs after the kind's failure handler;
+    - `on_every_failure(handler)`: after all of those, for any job that failed.
+    Of several handlers for one kind, the first whose `applies` holds runs.
+    """
+
+    sent: dict[str, list[_ForKind]] = field(default_factory=dict)
+    failed: dict[str, list[_ForKind]] = field(default_factory=dict)
+    obstacles: dict[str, Handler] = field(default_factory=dict)
+    waiting_obstacles: set[str] = field(default_factory=set)
+    every_failure: list[Handler] = field(default_factory=list)
+
+    def on_sent(self, kind: str, handler: Handler, *, applies: JobTest = every_job) -> None:
+        self.sent.setdefault(kind, []).append(_ForKind(handler, applies))
+
+    def on_failed(self, kind: str, handler: Handler, *, applies: JobTest = every_job) -> None:
+        self.failed.setdefault(kind, []).append(_ForKind(handler, applies))
+
+    def on_obstacle(self, obstacle: str, handler: Handler, *, job_waits: bool = False) -> None:
+        self.obstacles[obstacle] = handler
+        if job_waits:
+            self.waiting_obstacles.add(obstacle)
+
+    def on_every_failure(self, handler: Handler) -> None:
+        self.every_failure.append(handler)
+
+    def for_kind(
+        self, table: dict[str, list[_ForKind]], kind: str, job: job_pb2.DeliveryJob
+    ) -> Handler | None:
+        return next((h.handler for h in table.get(kind, ()) if h.applies(job)), None)
+
+
+# --- recording ---------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """What the reports of one transaction add up to, written at the end."""
+
+    now: datetime
+    applied: list[bool] = field(default_factory=list)
+    taken: set[int] = field(default_factory=set)
+    sent: dict[bool, list[int]] = field(default_factory=lambda: {False: [], True: []})
+    finished_keys: set[str] = field(default_factory=set)  # destinations whose head finished
+    copies: list[dict[str, Any]] = field(default_factory=list)
+    retried: bool = False
+    finished: list[Finished] = field(default_factory=list)
+    retried_lanes: list[str] = field(default_factory=list)
+    jobs: list[Outgoing] = field(default_factory=list)  # the jobs the outcomes call for
+    after_writing: list[AfterWriting] = field(default_factory=list)
+
+    def add(self, effects: Effects) -> None:
+        self.jobs.extend(effects.jobs)
+        self.finished.extend(effects.finished)
+        self.after_writing.extend(effects.after_writing)
+
+
+async def record_outcome(session: AsyncSession, report: Report, handlers: OutcomeHandlers) -> bool:
     """Apply delivery's verdict; False when the job is unknown or already finished."""
-    return (await record_outcomes(session, [report])).applied[0]
+    return (await record_outcomes(session, [report], handlers)).applied[0]
 
 
 async def record_outcomes(
-    session: AsyncSession, reports: list[Report], *, texts: Texts | None = None
+    session: AsyncSession, reports: list[Report], handlers: OutcomeHandlers
 ) -> Recorded:
     """`record_outcome` for several reports in one transaction: a handful of statements
     for all of them, one more for each retry or failure (they carry their own values)."""
     ids = list({r.job_id for r in reports})
-    if session.get_bind().dialect.name != "sqlite":
-        keys = await session.scalars(select(JOBS.c.destination_key).where(JOBS.c.id.in_(ids)))
-        # The destination rows first (the order the relay and writers lock in); under
-        # them no one else moves these jobs. (SQLite's one writer holds everything.)
-        await destination_heads.lock(session, sorted(set(keys)))
-    rows = {
-        row.id: row
-        for row in (
-            await session.execute(
-                select(
-                    JOBS.c.id, JOBS.c.destination_key, JOBS.c.status, JOBS.c.attempts,
-                    JOBS.c.message_id, JOBS.c.payload, JOBS.c.kind, JOBS.c.correlation_id,
-                    JOBS.c.lane,
-                ).where(JOBS.c.id.in_(ids))
-            )
-        ).all()
-    }  # fmt: skip
-    now = datetime.now(UTC)
-    applied: list[bool] = []
-    taken: set[int] = set()
-    sent: dict[bool, list[int]] = {False: [], True: []}  # by plain-text fallback
-    finished: set[str] = set()
-    copies: list[dict] = []
-    retried = False
-    finals: list[Finished] = []
-    retried_lanes: list[str] = []
-    follow: list[tuple[int | None, list[Planned], str]] = []  # jobs the outcomes call for
-    after_writing: list = []  # steps that need those jobs written first
+    await _lock_destinations(session, ids)
+    rows = await _jobs(session, ids)
+    batch = _Batch(now=datetime.now(UTC))
     for report in reports:
         row = rows.get(report.job_id)
-        ok = (
-            row is not None
-            and report.job_id not in taken
-            and row.status == JobStatus.DISPATCHED
-            and row.attempts == report.attempt
-        )
-        applied.append(ok)
-        if not ok:
+        if row is None or not _applies(row, report, batch):
+            batch.applied.append(False)
             continue
-        taken.add(report.job_id)
-        proto = job_pb2.DeliveryJob.FromString(row.payload)
-        correlation = row.correlation_id or ""
-        if report.outcome == "sent":
-            sent[report.plain_text_fallback].append(report.job_id)
-            finals.append(Finished(row.lane, "succeeded"))
-            finished.add(row.destination_key)
-            copies.extend(_copies(row, proto, report, now))
-            if row.kind == "delete_messages":
-                await outcome_effects.deleted(session, proto, report.sent, now)
-            elif row.kind == "create_topic" and proto.create_topic.customer_id:
-                # Without its thread the topic cannot be used: as if it failed, so the
-                # customer is not left waiting for it.
-                made = report.created_thread_id
-                lines = await (
-                    topic_setup.on_created(session, proto, made, now=now, texts=texts or Texts())
-                    if made
-                    else topic_setup.on_failed(session, proto, now=now, texts=texts or Texts())
-                )
-                follow.extend(
-                    (line.message_id, line.planned, line.correlation_id) for line in lines
-                )
-            elif row.kind == "create_topic" and report.created_thread_id:
-                context = await topics_gone.on_created(
-                    session, proto, report.created_thread_id, now=now
-                )
-                follow.append((None, context, correlation))
-                after_writing.append(proto)
-        elif report.outcome == "retry":
-            wait = report.retry_after if report.retry_after is not None else backoff(report.attempt)
-            retry_at = now + timedelta(seconds=wait)
-            await _set(session, [report.job_id], status=JobStatus.PENDING, not_before=retry_at,
-                       **_error(report))  # fmt: skip
-            await destination_heads.due(session, row.destination_key, retry_at)
-            retried = True
-            retried_lanes.append(row.lane)
-        elif report.obstacle == "topic_deleted":
-            # Not a failure: the job waits, its destination parked, for the new topic.
-            await _set(session, [report.job_id], status=JobStatus.PENDING, **_error(report))
-            planned = await topics_gone.on_gone(session, row.id, proto, now=now)
-            follow.append((None, planned, correlation))
-        else:
-            await _set(session, [report.job_id], status=JobStatus.FAILED, finished_at=now,
-                       **_error(report))  # fmt: skip
-            finished.add(row.destination_key)
-            reason = failure_reason(report.error_code, report.description, report.obstacle)
-            finals.append(Finished(row.lane, "failed", reason))
-            if row.kind == "create_topic" and proto.create_topic.customer_id:
-                for line in await topic_setup.on_failed(
-                    session, proto, now=now, texts=texts or Texts()
-                ):
-                    follow.append((line.message_id, line.planned, line.correlation_id))
-            elif row.kind == "create_topic":
-                lanes = await topics_gone.on_create_failed(
-                    session, proto, report.description, now=now
-                )
-                finals.extend(Finished(lane, "failed", "topic_deleted") for lane in lanes)
-            if report.obstacle == "client_blocked":
-                blocked = await outcome_effects.client_blocked(session, proto, correlation)
-                follow.append((None, blocked, correlation))
-            follow.append((None, outcome_effects.notice(proto, report.description), correlation))
-    for fallback, job_ids in sent.items():
+        batch.applied.append(True)
+        batch.taken.add(report.job_id)
+        outcome = Outcome(
+            job_id=report.job_id,
+            job=job_pb2.DeliveryJob.FromString(row.payload),
+            report=report,
+            correlation_id=row.correlation_id or "",
+            now=batch.now,
+        )
+        step = OUTCOME_STEPS.get(report.outcome, _failed_or_waiting)
+        await step(session, row, outcome, handlers, batch)
+    return await _write(session, batch)
+
+
+async def _lock_destinations(session: AsyncSession, ids: list[int]) -> None:
+    """The destination rows first (the order the relay and writers lock in); under them
+    no one else moves these jobs. (SQLite's one writer holds everything.)"""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    keys = await session.scalars(select(JOBS.c.destination_key).where(JOBS.c.id.in_(ids)))
+    await destination_heads.lock(session, sorted(set(keys)))
+
+
+async def _jobs(session: AsyncSession, ids: list[int]) -> dict[int, JobRow]:
+    query = select(
+        JOBS.c.id,
+        JOBS.c.destination_key,
+        JOBS.c.status,
+        JOBS.c.attempts,
+        JOBS.c.message_id,
+        JOBS.c.payload,
+        JOBS.c.kind,
+        JOBS.c.correlation_id,
+        JOBS.c.lane,
+    ).where(JOBS.c.id.in_(ids))
+    rows: Sequence[JobRow] = (await session.execute(query)).all()
+    return {row.id: row for row in rows}
+
+
+def _applies(row: JobRow, report: Report, batch: _Batch) -> bool:
+    """The report is for the attempt out now, and the first in this batch for its job."""
+    return (
+        report.job_id not in batch.taken
+        and row.status == JobStatus.DISPATCHED
+        and row.attempts == report.attempt
+    )
+
+
+async def _sent(
+    session: AsyncSession,
+    row: JobRow,
+    outcome: Outcome,
+    handlers: OutcomeHandlers,
+    batch: _Batch,
+) -> None:
+    batch.sent[outcome.report.plain_text_fallback].append(outcome.job_id)
+    batch.finished.append(Finished(row.lane, "succeeded"))
+    batch.finished_keys.add(row.destination_key)
+    batch.copies.extend(_copies(row, outcome))
+    handler = handlers.for_kind(handlers.sent, row.kind, outcome.job)
+    if handler is not None:
+        batch.add(await handler(session, outcome))
+
+
+async def _retry(
+    session: AsyncSession,
+    row: JobRow,
+    outcome: Outcome,
+    handlers: OutcomeHandlers,
+    batch: _Batch,
+) -> None:
+    report = outcome.report
+    wait = report.retry_after if report.retry_after is not None else backoff(report.attempt)
+    retry_at = outcome.now + timedelta(seconds=wait)
+    await _set(
+        session,
+        [outcome.job_id],
+        status=JobStatus.PENDING,
+        not_before=retry_at,
+        **_error(report),
+    )
+    await destination_heads.due(session, row.destination_key, retry_at)
+    batch.retried = True
+    batch.retried_lanes.append(row.lane)
+
+
+async def _failed_or_waiting(
+    session: AsyncSession,
+    row: JobRow,
+    outcome: Outcome,
+    handlers: OutcomeHandlers,
+    batch: _Batch,
+) -> None:
+    obstacle = outcome.report.obstacle
+    if obstacle in handlers.waiting_obstacles:
+        await _waiting(session, outcome, handlers.obstacles[obstacle], batch)
+    else:
+        await _failed(session, row, outcome, handlers, batch)
+
+
+async def _waiting(
+    session: AsyncSession, outcome: Outcome, handler: Handler, batch: _Batch
+) -> None:
+    """Not a failure: the job waits, its destination parked, for what the handler does
+    (a deleted topic recreated)."""
+    await _set(session, [outcome.job_id], status=JobStatus.PENDING, **_error(outcome.report))
+    batch.add(await handler(session, outcome))
+
+
+async def _failed(
+    session: AsyncSession,
+    row: JobRow,
+    outcome: Outcome,
+    handlers: OutcomeHandlers,
+    batch: _Batch,
+) -> None:
+    report = outcome.report
+    await _set(
+        session,
+        [outcome.job_id],
+        status=JobStatus.FAILED,
+        finished_at=outcome.now,
+        **_error(report),
+    )
+    batch.finished_keys.add(row.destination_key)
+    reason = failure_reason(report.error_code, report.description, report.obstacle)
+    batch.finished.append(Finished(row.lane, "failed", reason))
+    chosen = [
+        handlers.for_kind(handlers.failed, row.kind, outcome.job),
+        handlers.obstacles.get(report.obstacle),
+        *handlers.every_failure,
+    ]
+    for handler in chosen:
+        if handler is not None:
+            batch.add(await handler(session, outcome))
+
+
+Step = Callable[[AsyncSession, JobRow, Outcome, OutcomeHandlers, _Batch], Awaitable[None]]
+# By the report's outcome; any other (failed, skipped) fails the job or makes it wait.
+OUTCOME_STEPS: dict[str, Step] = {"sent": _sent, "retry": _retry}
+
+
+async def _write(session: AsyncSession, batch: _Batch) -> Recorded:
+    """The batch's statements: the sent jobs finished, the next heads handed out, the
+    copies kept, the jobs the outcomes called for written, then what waited for them."""
+    for fallback, job_ids in batch.sent.items():
         if job_ids:
-            await _set(session, job_ids, status=JobStatus.SUCCEEDED, finished_at=now,
-                       fallback_used=fallback)  # fmt: skip
-    heads = await destination_heads.hand_out_next(session, finished, now=now)
-    if copies:
-        await session.execute(insert(COPIES), copies)
-    outgoing = [Outgoing(m, planned, c) for m, planned, c in follow if planned]
+            await _set(
+                session,
+                job_ids,
+                status=JobStatus.SUCCEEDED,
+                finished_at=batch.now,
+                fallback_used=fallback,
+            )
+    heads = await destination_heads.hand_out_next(session, batch.finished_keys, now=batch.now)
+    if batch.copies:
+        await session.execute(insert(COPIES), batch.copies)
+    outgoing = [line for line in batch.jobs if line.planned]
     if outgoing:
         heads.extend(h for line in await write_jobs(session, outgoing) for h in line)
-    for proto in after_writing:
-        # The context line went first in the new topic; the old topic's jobs follow it.
-        await topics_gone.move_after_context(session, proto, now=now)
-        retried = True  # a moved job may be ready now: the relay's to hand out
-    return Recorded(applied, heads, retried, finals, retried_lanes)
+    retried = batch.retried
+    for step in batch.after_writing:
+        await step(session)
+        retried = True  # a job it made ready is the relay's to hand out
+    return Recorded(batch.applied, heads, retried, batch.finished, batch.retried_lanes)
 
 
-async def _set(session: AsyncSession, job_ids: list[int], **values) -> None:
+async def _set(session: AsyncSession, job_ids: list[int], **values: Any) -> None:
     """Finish (or put back) dispatched jobs: their claim and in-flight mark go too."""
     await session.execute(
         update(JOBS)
@@ -208,29 +380,30 @@ async def _set(session: AsyncSession, job_ids: list[int], **values) -> None:
     )
 
 
-def _copies(row, proto: job_pb2.DeliveryJob, report: Report, now: datetime) -> list[dict]:
+def _copies(row: JobRow, outcome: Outcome) -> list[dict[str, Any]]:
     """The messages a send made, mapped to their source: each album item to its own
     message, each part of a split message to its part."""
     if row.message_id is None or row.kind not in SEND_KINDS:
         return []
-    thread = proto.destination.message_thread_id or None
-    items = [i.source_message_id for i in proto.send_album.items]
+    job = outcome.job
+    thread = job.destination.message_thread_id or None
+    items = [i.source_message_id for i in job.send_album.items]
     return [
         {
             "message_id": (items[n] if n < len(items) and items[n] else row.message_id),
-            "bot_id": proto.bot_id,
+            "bot_id": job.bot_id,
             "dest_chat_id": chat_id,
             "dest_thread_id": thread,
             "dest_message_id": sent_id,
-            "part": proto.part,
-            "job_id": report.job_id,
-            "created_at": now,
+            "part": job.part,
+            "job_id": outcome.job_id,
+            "created_at": outcome.now,
         }
-        for n, (chat_id, sent_id) in enumerate(report.sent)
+        for n, (chat_id, sent_id) in enumerate(outcome.report.sent)
     ]
 
 
-def _error(report: Report) -> dict:
+def _error(report: Report) -> dict[str, Any]:
     return {
         "error_code": report.error_code or None,
         "error_description": report.description[:1024],

@@ -12,22 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import CursorResult, Table, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.routing.conversation import albums
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
-from services.routing.domain.plan import Style
 from services.routing.outbox import destination_heads
 from switchboard.delivery.v1 import job_pb2
 
 log = logging.getLogger(__name__)
-JOBS = Job.__table__
+JOBS = cast(Table, Job.__table__)
 # A push the dispatcher could not take goes back to the outbox for this long.
 GIVE_BACK_DELAY = timedelta(seconds=5)
 
@@ -47,6 +46,16 @@ class Handout:
 Dispatch = Callable[[Handout], Awaitable[None]]
 
 
+class DueWork(Protocol):
+    """Work a feature holds back until a time of its own and then writes as ready jobs
+    (an album whose items stopped coming). Handed to the relay by wiring: each pass
+    releases what is due before taking heads out, and wakes for the next one."""
+
+    async def release_due(self, session: AsyncSession, *, now: datetime) -> None: ...
+
+    async def next_due(self, session: AsyncSession) -> datetime | None: ...
+
+
 class Relay:
     def __init__(
         self,
@@ -57,7 +66,7 @@ class Relay:
         idle_seconds: float = 1.0,
         stale_after: timedelta = timedelta(minutes=10),
         min_interval: float = 0.01,
-        style: Style | None = None,
+        due_work: Sequence[DueWork] = (),
     ) -> None:
         self.sessions = sessions
         self.dispatch = dispatch
@@ -65,7 +74,7 @@ class Relay:
         self.idle_seconds = idle_seconds
         self.stale_after = stale_after
         self.min_interval = min_interval
-        self.style = style or Style()
+        self.due_work = tuple(due_work)
         self._wake = asyncio.Event()
         self._next_due: datetime | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -153,19 +162,21 @@ class Relay:
                 .where(condition, JOBS.c.destination_key.in_(keys))
                 .values(status=JobStatus.PENDING, in_flight=None, claimed_until=None)
             )
-        log.warning("jobs handed out again", extra={"count": result.rowcount})
-        return result.rowcount
+        count = cast(CursorResult[Any], result).rowcount
+        log.warning("jobs handed out again", extra={"count": count})
+        return count
 
     async def pass_once(self) -> int:
         """Hand out the ready head jobs; answer how many."""
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
-            # Albums whose items stopped coming go first: their jobs are ready at once.
-            await albums.release_due(session, now=now, style=self.style)
+            # Work released now goes first (an album's jobs are ready at once).
+            for work in self.due_work:
+                await work.release_due(session, now=now)
             heads = await destination_heads.take_out(session, now=now, limit=self.batch)
             if len(heads) < self.batch:
                 due = [await destination_heads.next_due(session, after=now)]
-                due.append(await albums.next_due(session))
+                due.extend([await work.next_due(session) for work in self.due_work])
                 self._next_due = min((d for d in due if d is not None), default=None)
         await self.send(heads)
         return len(heads)
@@ -219,7 +230,7 @@ class Relay:
                 .where(JOBS.c.id == handout.job_id, JOBS.c.status == JobStatus.DISPATCHED)
                 .values(status=JobStatus.PENDING, in_flight=None)
             )
-            if result.rowcount:
+            if cast(CursorResult[Any], result).rowcount:
                 await destination_heads.due(session, handout.destination_key, again)
 
 
@@ -229,6 +240,10 @@ def _handout(head: destination_heads.Head) -> Handout:
     proto.job_id = str(head.job_id)
     proto.attempt = head.attempts
     return Handout(
-        head.job_id, head.lane, head.attempts, proto.SerializeToString(), None,
+        head.job_id,
+        head.lane,
+        head.attempts,
+        proto.SerializeToString(),
+        None,
         head.destination_key,
-    )  # fmt: skip
+    )

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy import Table, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.column_types import UTCDateTime, utcnow
 from services.routing.db.models import JobDestination
 
-TABLE = JobDestination.__table__
+TABLE = cast(Table, JobDestination.__table__)
 COUNTERS = select(TABLE.c.destination_key, TABLE.c.last_seq, TABLE.c.head_seq).where(
     TABLE.c.destination_key.in_(bindparam("keys", expanding=True))
 )
@@ -42,7 +42,7 @@ async def take(
     keys = sorted(k for k, n in counts.items() if n > 0)
     if not keys:
         return Taken({}, set())
-    params: dict = {"ready": None if hand_out else now}
+    params: dict[str, Any] = {"ready": None if hand_out else now}
     for n, key in enumerate(keys):
         params[f"k{n}"], params[f"n{n}"] = key, counts[key]
     # Rows as VALUES of one statement: the MySQL drivers' executemany rewriting does

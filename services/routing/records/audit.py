@@ -18,13 +18,23 @@ class Actor:
 
 
 def audit_customer(
-    session: AsyncSession, actor: Actor, action: str, customer_id: int, correlation: str = "",
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    customer_id: int,
+    correlation: str = "",
     **details: object,
-) -> None:  # fmt: skip
+) -> None:
+    """The audit entry of a change `actor` made to a customer (the entry's subject)."""
     session.add(
         AuditEntry(
-            actor_kind=actor.kind, actor_id=actor.id[:64], action=action, target_kind="customer",
-            target_id=str(customer_id), details={"by": actor.name, **details}, result="ok",
+            actor_kind=actor.kind,
+            actor_id=actor.id[:64],
+            action=action,
+            target_kind="customer",
+            target_id=str(customer_id),
+            details={"by": actor.name, **details},
+            result="ok",
             correlation_id=correlation or None,
         )
-    )  # fmt: skip
+    )

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import BotRole, CustomerStatus, TopicStatus
 from services.routing.db.models import Bot, Customer, Staff, StaffGroup, Topic
-from services.routing.domain.plan import Author, Conversation, Place
+from services.routing.domain.plan import Author, Conversation, StaffTopic
 
 log = logging.getLogger(__name__)
 # Jobs are written CS first, then CR, then Treatment (the order staff expect).
@@ -29,11 +30,11 @@ class Known:
     customer_id: int
     telegram_user_id: int
     active: bool
-    places: tuple[Place, ...]
+    topics: tuple[StaffTopic, ...]
     blocked: bool = False
 
     def conversation(self, client_bot_id: int) -> Conversation:
-        return Conversation(self.customer_id, self.telegram_user_id, client_bot_id, self.places)
+        return Conversation(self.customer_id, self.telegram_user_id, client_bot_id, self.topics)
 
 
 CLIENT_BOT = select(Bot.id).where(Bot.role == BotRole.CLIENT, Bot.active.is_(True)).limit(1)
@@ -67,29 +68,29 @@ async def client_bot_id(session: AsyncSession) -> int | None:
 
 
 async def _customers(
-    session: AsyncSession, query: Select, ids: Collection[int]
+    session: AsyncSession, query: Select[*tuple[Any, ...]], ids: Collection[int]
 ) -> dict[int, Known]:
     """Customers found by `query` for `ids`, with their open topics, by customer id."""
     rows = await session.execute(query, {"ids": list(ids)})
-    found: dict[int, tuple[int, str, list[Place]]] = {}
+    found: dict[int, tuple[int, str, list[StaffTopic]]] = {}
     for cid, user_id, status, topic_id, thread, group_id, role, bot_id in rows.all():
-        _, _, places = found.setdefault(cid, (user_id, status, []))
+        _, _, topics = found.setdefault(cid, (user_id, status, []))
         if topic_id is not None and group_id is not None:
-            places.append(Place(str(role), group_id, thread, bot_id, topic_id))
+            topics.append(StaffTopic(str(role), group_id, thread, bot_id, topic_id))
     return {
         cid: Known(
             cid,
             user_id,
             status == CustomerStatus.ACTIVE,
-            _ordered(places),
+            _ordered(topics),
             blocked=status == CustomerStatus.BLOCKED,
         )
-        for cid, (user_id, status, places) in found.items()
+        for cid, (user_id, status, topics) in found.items()
     }
 
 
-def _ordered(places: list[Place]) -> tuple[Place, ...]:
-    return tuple(sorted(places, key=lambda p: ROLE_ORDER.get(p.role, len(ROLE_ORDER))))
+def _ordered(topics: list[StaffTopic]) -> tuple[StaffTopic, ...]:
+    return tuple(sorted(topics, key=lambda p: ROLE_ORDER.get(p.role, len(ROLE_ORDER))))
 
 
 async def for_clients(session: AsyncSession, user_ids: Collection[int]) -> dict[int, Known]:
@@ -109,7 +110,7 @@ async def by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, Known
 
 async def for_topics(
     session: AsyncSession, threads: Collection[tuple[int, int]]
-) -> dict[tuple[int, int], tuple[Known, Place]]:
+) -> dict[tuple[int, int], tuple[Known, StaffTopic]]:
     """The conversation whose current topic each (group, thread) is, and that topic."""
     if not threads:
         return {}
@@ -121,7 +122,7 @@ async def for_topics(
     for group_id, thread, topic_id, customer_id in topics:
         customer = known.get(customer_id)
         source = (
-            next((p for p in customer.places if p.topic_id == topic_id), None) if customer else None
+            next((p for p in customer.topics if p.topic_id == topic_id), None) if customer else None
         )
         if customer is not None and source is not None:
             out[(group_id, thread)] = (customer, source)

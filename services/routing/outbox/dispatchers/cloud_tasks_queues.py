@@ -8,11 +8,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
+from typing import Any
 
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry_async import AsyncRetry, if_exception_type
 from google.cloud import tasks_v2
-from google.protobuf import field_mask_pb2
+from google.protobuf import duration_pb2, field_mask_pb2
 
 from servicekit.lanes import LaneSettings
 from services.routing.outbox.dispatchers.cloud_tasks import queue_path
@@ -96,7 +97,7 @@ class LaneQueue:
     def ok(self) -> bool:
         return self.result not in ("failed", "not applied")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "lane": self.lane,
             "queue": self.queue,
@@ -215,8 +216,13 @@ class Provisioner:
         return LaneQueue(lane, queue.name, state, QueueSettings.of_queue(queue), result, detail)
 
 
-def _seconds(duration: timedelta | None) -> float:
-    return duration.total_seconds() if duration is not None else 0.0
+def _seconds(duration: timedelta | duration_pb2.Duration | None) -> float:
+    """proto-plus hands a Duration field over as a timedelta (its stubs say Duration)."""
+    if duration is None:
+        return 0.0
+    if isinstance(duration, timedelta):
+        return duration.total_seconds()
+    return duration.ToTimedelta().total_seconds()
 
 
 def _same(name: str, wanted: float, actual: float) -> bool:

@@ -37,10 +37,10 @@ class LocalDispatcher:
         self.lanes = lanes
         self.audience = audience
         self._queues: dict[str, asyncio.Queue[Handout]] = {}
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
         self._next_slot: dict[str, float] = {}
-        self._pushing: set[asyncio.Task] = set()  # workers with a push on the wire
+        self._pushing: set[asyncio.Task[None]] = set()  # workers with a push on the wire
         self._draining = False
         self._unpushed: list[Handout] = []
 

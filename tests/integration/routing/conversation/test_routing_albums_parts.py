@@ -16,7 +16,7 @@ from services.routing.domain.attribution import utf16_len
 from services.routing.outbox import destination_heads
 from services.routing.outbox.claims import ClaimRequest, claim_many
 from services.routing.outbox.outcomes import Report
-from services.routing.records.copies import Wanted
+from services.routing.records.message_destinations import Reference
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.world import (
     ANN,
@@ -226,8 +226,10 @@ async def test_a_reply_to_an_album_item_finds_that_items_copy(db_sessions: Sessi
     second = (await _ids(db_sessions, 11))[0]
     assert to_client.job.refers_to == second
     async with db_sessions() as session, session.begin():
-        (claimed,) = await claim_many(session, [ClaimRequest(to_client.id, 1, Wanted(second, ANN))])
-    assert (claimed.claim, claimed.targets) == ("proceed", (11,))
+        (claimed,) = await claim_many(
+            session, [ClaimRequest(to_client.id, 1, Reference(second, ANN))]
+        )
+    assert (claimed.claim, claimed.referred_ids) == ("proceed", (11,))
 
 
 async def test_an_item_after_its_album_went_does_not_send_the_album_again(
@@ -299,9 +301,9 @@ async def test_each_part_sent_maps_to_its_own_copy(db_sessions: Sessions) -> Non
     cr = next(j for j in jobs if j.place == (CR_GROUP, CR_THREAD) and j.job.part == 0)
     async with db_sessions() as session, session.begin():
         (claimed,) = await claim_many(
-            session, [ClaimRequest(cr.id, 1, Wanted(source.id, ANN, all_parts=True))]
+            session, [ClaimRequest(cr.id, 1, Reference(source.id, ANN, all_parts=True))]
         )
-    assert claimed.targets == (300, 301)
+    assert claimed.referred_ids == (300, 301)
 
 
 async def test_a_long_client_text_goes_as_parts_without_a_name(db_sessions: Sessions) -> None:

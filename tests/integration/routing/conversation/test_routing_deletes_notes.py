@@ -11,7 +11,7 @@ from services.routing.db.models import Copy, InboundUpdate, Message
 from services.routing.domain.plan import NOTE_TEMPLATE
 from services.routing.outbox.claims import ClaimRequest, claim_many
 from services.routing.outbox.outcomes import Report
-from services.routing.records.copies import Wanted
+from services.routing.records.message_destinations import Reference
 from switchboard.common.v1 import common_pb2
 from tests.integration.routing.world import (
     ANN,
@@ -205,12 +205,12 @@ async def test_delete_flow_claims_the_copies_and_tells_a_refusal_in_the_topic(
         claims = await claim_many(
             session,
             [
-                ClaimRequest(j.id, 1, Wanted(j.job.refers_to, chat, all_parts=True))
+                ClaimRequest(j.id, 1, Reference(j.job.refers_to, chat, all_parts=True))
                 for chat, j in sorted(jobs.items())
             ],
         )
     chats = sorted(jobs)
-    assert dict(zip(chats, (c.targets for c in claims), strict=True)) == {
+    assert dict(zip(chats, (c.referred_ids for c in claims), strict=True)) == {
         ANN: (300,),
         CS_GROUP: (40,),  # the original itself
         CR_GROUP: (500,),

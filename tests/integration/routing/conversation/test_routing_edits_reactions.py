@@ -12,7 +12,7 @@ from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Message
 from services.routing.outbox.claims import ClaimRequest, claim_many
 from services.routing.outbox.outcomes import Report
-from services.routing.records.copies import Wanted
+from services.routing.records.message_destinations import Reference
 from tests.integration.routing.world import (
     ANN,
     ANNA,
@@ -67,7 +67,7 @@ async def _deliver(sessions: Sessions) -> None:
             chat = job.job.destination.chat_id
             wanted = None
             if job.job.refers_to:
-                wanted = Wanted(
+                wanted = Reference(
                     job.job.refers_to, chat, job.job.refers_to_part, job.job.refers_to_all_parts
                 )
             async with sessions() as session, session.begin():
@@ -76,10 +76,10 @@ async def _deliver(sessions: Sessions) -> None:
             if job.kind in SEND_KINDS:
                 sent = [(chat, next(NEW_IDS))]
             elif job.kind == "delete_messages":
-                ids = [*job.job.delete_messages.message_ids, *claimed.targets]
+                ids = [*job.job.delete_messages.message_ids, *claimed.referred_ids]
                 sent = [(chat, i) for i in ids]
             else:
-                sent = [(chat, t) for t in claimed.targets[:1]]
+                sent = [(chat, t) for t in claimed.referred_ids[:1]]
             assert (await report(sessions, Report(job.id, job.attempts, "sent", sent=sent))).applied
 
 

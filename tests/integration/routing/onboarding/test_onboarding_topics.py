@@ -15,7 +15,7 @@ from services.routing.operations import treatment
 from services.routing.outbox.claims import ClaimRequest, claim_many
 from services.routing.outbox.jobs import Outgoing, write_jobs
 from services.routing.outbox.outcomes import Report
-from services.routing.records.copies import Wanted
+from services.routing.records.message_destinations import Reference
 from tests.integration.routing.onboarding_world import (
     ANNA,
     BOB,
@@ -138,9 +138,9 @@ async def test_the_customer_goes_live_with_the_last_topic(db_sessions: Sessions)
     made = await _deliver(db_sessions, CS_GROUP, 101, upto=replies[0].id)
     assert len(made) == 4  # the card and three lines before the reply
     async with db_sessions() as session, session.begin():
-        wanted = Wanted(kept["My invoice is wrong"], CS_GROUP)
+        wanted = Reference(kept["My invoice is wrong"], CS_GROUP)
         (claimed,) = await claim_many(session, [ClaimRequest(replies[0].id, 1, wanted)])
-    assert (claimed.claim, claimed.targets) == ("proceed", (made[1],))
+    assert (claimed.claim, claimed.referred_ids) == ("proceed", (made[1],))
 
     # Live now: the next line goes straight to the three topics.
     before = await last_job_id(db_sessions)

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from services.routing.db.models import Copy, Message
 from services.routing.outbox.claims import Claimed, ClaimRequest, claim_many
-from services.routing.records.copies import Wanted
+from services.routing.records.message_destinations import Reference
 from tests.integration.routing.world import (
     ANN,
     CR_BOT,
@@ -76,12 +76,12 @@ async def test_the_latest_live_copy_of_each_part_is_the_target(db_sessions: Sess
     )
     claims = await _claim(
         db_sessions,
-        ClaimRequest(job[CS_GROUP], 1, Wanted(line, CS_GROUP, part=0)),
-        ClaimRequest(job[CR_GROUP], 1, Wanted(line, CR_GROUP, all_parts=True)),
+        ClaimRequest(job[CS_GROUP], 1, Reference(line, CS_GROUP, part=0)),
+        ClaimRequest(job[CR_GROUP], 1, Reference(line, CR_GROUP, all_parts=True)),
         # The original counts, as part 0, in the chat it was written in.
-        ClaimRequest(job[ANN], 1, Wanted(line, ANN, all_parts=True)),
+        ClaimRequest(job[ANN], 1, Reference(line, ANN, all_parts=True)),
     )
-    assert [(c.claim, c.targets) for c in claims] == [
+    assert [(c.claim, c.referred_ids) for c in claims] == [
         ("proceed", (101,)),
         ("proceed", (201, 202)),  # every live part, in part order
         ("proceed", (5,)),
@@ -98,11 +98,11 @@ async def test_a_part_or_a_chat_with_nothing_answers_no_target(db_sessions: Sess
     )
     claims = await _claim(
         db_sessions,
-        ClaimRequest(job[CS_GROUP], 1, Wanted(line, CS_GROUP, part=1)),  # no such part
-        ClaimRequest(job[CR_GROUP], 1, Wanted(line, CR_GROUP, all_parts=True)),  # all deleted
+        ClaimRequest(job[CS_GROUP], 1, Reference(line, CS_GROUP, part=1)),  # no such part
+        ClaimRequest(job[CR_GROUP], 1, Reference(line, CR_GROUP, all_parts=True)),  # all deleted
         ClaimRequest(job[ANN], 1),  # refers to nothing
     )
-    assert [(c.claim, c.targets) for c in claims] == [
+    assert [(c.claim, c.referred_ids) for c in claims] == [
         ("proceed", ()),
         ("proceed", ()),
         ("proceed", ()),
@@ -112,18 +112,18 @@ async def test_a_part_or_a_chat_with_nothing_answers_no_target(db_sessions: Sess
 async def test_only_the_winning_push_is_told_the_targets(db_sessions: Sessions) -> None:
     line, job = await _stage_three_heads(db_sessions)
     await _copies(db_sessions, line, (CS_BOT, CS_GROUP, CS_THREAD, 101, 0, False))
-    wanted = Wanted(line, CS_GROUP)
+    wanted = Reference(line, CS_GROUP)
     first, twice, early = await _claim(
         db_sessions,
         ClaimRequest(job[CS_GROUP], 1, wanted),
         ClaimRequest(job[CS_GROUP], 1, wanted),  # the same attempt pushed twice
-        ClaimRequest(job[CR_GROUP], 2, Wanted(line, CR_GROUP)),  # not handed out yet
+        ClaimRequest(job[CR_GROUP], 2, Reference(line, CR_GROUP)),  # not handed out yet
     )
-    assert (first.claim, first.targets) == ("proceed", (101,))
-    assert (twice.claim, twice.targets) == ("wait", ())
-    assert (early.claim, early.targets) == ("wait", ())
+    assert (first.claim, first.referred_ids) == ("proceed", (101,))
+    assert (twice.claim, twice.referred_ids) == ("wait", ())
+    assert (early.claim, early.referred_ids) == ("wait", ())
     (again,) = await _claim(db_sessions, ClaimRequest(job[CS_GROUP], 1, wanted))
-    assert (again.claim, again.targets) == ("wait", ())
+    assert (again.claim, again.referred_ids) == ("wait", ())
 
 
 async def test_targets_are_read_at_the_claim_not_when_the_job_was_written(
@@ -138,7 +138,7 @@ async def test_targets_are_read_at_the_claim_not_when_the_job_was_written(
         )
     claims = await _claim(
         db_sessions,
-        ClaimRequest(job[CS_GROUP], 1, Wanted(line, CS_GROUP)),
-        ClaimRequest(job[ANN], 1, Wanted(line, ANN)),
+        ClaimRequest(job[CS_GROUP], 1, Reference(line, CS_GROUP)),
+        ClaimRequest(job[ANN], 1, Reference(line, ANN)),
     )
-    assert [(c.claim, c.targets) for c in claims] == [("proceed", (150,)), ("proceed", ())]
+    assert [(c.claim, c.referred_ids) for c in claims] == [("proceed", (150,)), ("proceed", ())]
