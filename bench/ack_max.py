@@ -39,16 +39,30 @@ async def step_rates(url: str, pids, database_url: str | None, args, work: Path,
     next_update = 1
     failures = 0
     result, _ = await asyncio.to_thread(
-        drive, url, [("warmup", args.warmup_rate, args.warmup)], first_update=next_update,
-        pids=pids, measure="warmup", out=work / "warm.json", tag=tag, drain=args.drain,
-    )  # fmt: skip
+        drive,
+        url,
+        [("warmup", args.warmup_rate, args.warmup)],
+        first_update=next_update,
+        pids=pids,
+        measure="warmup",
+        out=work / "warm.json",
+        tag=tag,
+        drain=args.drain,
+    )
     next_update = result["next_update"]
     for rate in args.rates:
         await asyncio.sleep(args.pause)
         result, shares = await asyncio.to_thread(
-            drive, url, [("step", rate, args.step)], first_update=next_update, pids=pids,
-            measure="step", out=work / f"step-{rate:g}.json", tag=tag, drain=args.drain,
-        )  # fmt: skip
+            drive,
+            url,
+            [("step", rate, args.step)],
+            first_update=next_update,
+            pids=pids,
+            measure="step",
+            out=work / f"step-{rate:g}.json",
+            tag=tag,
+            drain=args.drain,
+        )
         next_update = result["next_update"]
         phase = result["phases"]["step"]
         stats = latency_stats(phase, args.bound)
@@ -72,10 +86,15 @@ async def max_switchboard(backend: str, delivery: bool, args) -> list[dict]:
     work = workdir(args.keep)
     try:
         async with switchboard_stack(
-            backend, customers=CUSTOMERS, delivery=delivery, log_level=args.log_level,
-            workdir=work, keep=args.keep is not None, lane_rate=args.lane_rate,
+            backend,
+            customers=CUSTOMERS,
+            delivery=delivery,
+            log_level=args.log_level,
+            workdir=work,
+            keep=args.keep is not None,
+            lane_rate=args.lane_rate,
             shape=args.shape,
-        ) as (stack, sandbox, _world):  # fmt: skip
+        ) as (stack, sandbox, _world):
             pids = system_pids(stack, sandbox, backend)
             return await step_rates(
                 f"{stack.ingress_url}/webhook/client", pids, stack.database_url, args, work, "max"
@@ -88,8 +107,10 @@ async def max_naive(args) -> list[dict]:
     work = workdir(args.keep)
     try:
         async with naive_stack(customers=CUSTOMERS, workdir=work, client=args.naive_client) as (
-            naive, sandbox, _world,
-        ):  # fmt: skip
+            naive,
+            sandbox,
+            _world,
+        ):
             pids = {"naive": naive.proc.pid, "sandbox": sandbox.proc.pid}
             return await step_rates(f"{naive.url}/webhook/client", pids, None, args, work, "naive")
     finally:

@@ -19,8 +19,18 @@ from stack_stats import cpu_cell, fmt_ms, percentile
 LOAD = ROOT / "bench" / "pipeline_load.py"
 CUSTOMERS = 200
 SERVICE_NAMES = ["ingress", "routing", "delivery", "naive", "sandbox", "mariadb", "loadgen"]
-CPU_NAMES = ["ingress", "routing", "delivery", "naive", "sandbox", "mariadb", "loadgen",
-             "bench", "py-spy", "others"]  # fmt: skip
+CPU_NAMES = [
+    "ingress",
+    "routing",
+    "delivery",
+    "naive",
+    "sandbox",
+    "mariadb",
+    "loadgen",
+    "bench",
+    "py-spy",
+    "others",
+]
 
 
 # --- running the generator -------------------------------------------------------------
@@ -40,9 +50,24 @@ def drive(
 ) -> tuple[dict, dict[str, float]]:
     """Run the generator through `phases`; answer its results and the CPU shares of
     every process during the phase named `measure`."""
-    command = [PY, str(LOAD), "--url", url, "--secret", SECRETS["client"],
-               "--users", f"{USER_BASE}:{CUSTOMERS}", "--first-update", str(first_update),
-               "--tag", tag, "--drain", str(drain), "--out", str(out)]  # fmt: skip
+    command = [
+        PY,
+        str(LOAD),
+        "--url",
+        url,
+        "--secret",
+        SECRETS["client"],
+        "--users",
+        f"{USER_BASE}:{CUSTOMERS}",
+        "--first-update",
+        str(first_update),
+        "--tag",
+        tag,
+        "--drain",
+        str(drain),
+        "--out",
+        str(out),
+    ]
     for name, rate, seconds in phases:
         command += ["--phase", f"{name}:{rate:g}:{seconds:g}"]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -38,11 +38,15 @@ THREAD_BASE = 10  # the seeded customer i has thread 10 + i in each group
 
 def _staff(update_id: int, text: str, customer: int, **extra) -> bytes:
     message = {
-        "message_id": update_id, "from": {"id": STAFF, "is_bot": False, "first_name": "Anna"},
+        "message_id": update_id,
+        "from": {"id": STAFF, "is_bot": False, "first_name": "Anna"},
         "chat": {"id": CS_GROUP, "type": "supergroup", "is_forum": True},
-        "date": int(time.time()), "text": text, "is_topic_message": True,
-        "message_thread_id": THREAD_BASE + customer, **extra,
-    }  # fmt: skip
+        "date": int(time.time()),
+        "text": text,
+        "is_topic_message": True,
+        "message_thread_id": THREAD_BASE + customer,
+        **extra,
+    }
     return json.dumps({"update_id": update_id, "message": message}).encode()
 
 
@@ -55,29 +59,40 @@ def _edit(update_id: int, source_id: int) -> bytes:
 
 def _reaction(update_id: int, source_id: int) -> bytes:
     user = USER_BASE + source_id % 200
-    return json.dumps({"update_id": update_id, "message_reaction": {
-        "chat": {"id": user, "type": "private"}, "message_id": source_id,
-        "user": {"id": user, "is_bot": False, "first_name": "C"}, "date": 1,
-        "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": "👍"}],
-    }}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "update_id": update_id,
+            "message_reaction": {
+                "chat": {"id": user, "type": "private"},
+                "message_id": source_id,
+                "user": {"id": user, "is_bot": False, "first_name": "C"},
+                "date": 1,
+                "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+            },
+        }
+    ).encode()
 
 
 KINDS = {
     "client line": lambda uid, src, cust: (CLIENT_BOT, update_body(uid)),
     "staff line": lambda uid, src, cust: (CS_BOT, _staff(uid, "On it", cust)),
     "staff line, 5,000 characters": lambda uid, src, cust: (
-        CS_BOT, _staff(uid, "word " * 1000, cust)
+        CS_BOT,
+        _staff(uid, "word " * 1000, cust),
     ),
     "staff reply": lambda uid, src, cust: (
-        CS_BOT, _staff(uid, "Refunded", cust, reply_to_message={"message_id": 900_000 + src})
+        CS_BOT,
+        _staff(uid, "Refunded", cust, reply_to_message={"message_id": 900_000 + src}),
     ),
     "client edit": lambda uid, src, cust: (CLIENT_BOT, _edit(uid, src)),
     "client reaction": lambda uid, src, cust: (CLIENT_BOT, _reaction(uid, src)),
     "staff /delete": lambda uid, src, cust: (
-        CS_BOT, _staff(uid, "/delete", cust, reply_to_message={"message_id": 900_000 + src})
+        CS_BOT,
+        _staff(uid, "/delete", cust, reply_to_message={"message_id": 900_000 + src}),
     ),
     "staff /note": lambda uid, src, cust: (CS_BOT, _staff(uid, "/note check billing", cust)),
-}  # fmt: skip
+}
 
 
 async def profile(backend: str, events: int) -> dict:
@@ -107,9 +122,16 @@ async def profile(backend: str, events: int) -> dict:
                             )
                         )
                     ).all()
-                    s.add_all(Copy(message_id=m, bot_id=CS_BOT, dest_chat_id=CS_GROUP,
-                                   dest_thread_id=THREAD_BASE + o % 200,
-                                   dest_message_id=900_000 + o) for m, o in rows)  # fmt: skip
+                    s.add_all(
+                        Copy(
+                            message_id=m,
+                            bot_id=CS_BOT,
+                            dest_chat_id=CS_GROUP,
+                            dest_thread_id=THREAD_BASE + o % 200,
+                            dest_message_id=900_000 + o,
+                        )
+                        for m, o in rows
+                    )
                 counter.reset()
                 c0, d0, w0 = clock.read()
                 for source in sources:
@@ -122,9 +144,11 @@ async def profile(backend: str, events: int) -> dict:
                     next_id += 1
                 c1, d1, w1 = clock.read()
                 out["kinds"][kind] = {
-                    "cpu_ms": (c1 - c0) / events * 1000, "db_ms": (d1 - d0) / events * 1000,
-                    "wall_ms": (w1 - w0) / events * 1000, "statements": counter.statements / events,
-                }  # fmt: skip
+                    "cpu_ms": (c1 - c0) / events * 1000,
+                    "db_ms": (d1 - d0) / events * 1000,
+                    "wall_ms": (w1 - w0) / events * 1000,
+                    "statements": counter.statements / events,
+                }
                 print(f"{backend} {kind}: {out['kinds'][kind]}", flush=True)
             out["claims"] = await _claims(sessions, counter, clock, events)
     finally:
@@ -135,9 +159,16 @@ async def profile(backend: str, events: int) -> dict:
 async def _claims(sessions, counter: Counter, clock: Clock, events: int) -> dict:
     """Claim handed-out jobs one per transaction, with and without a message to find."""
     async with sessions() as s:
-        jobs = (await s.execute(select(Job.id, Job.attempts, Job.message_id).where(
-            Job.status == "dispatched", Job.message_id.is_not(None),
-        ).limit(2 * events))).all()  # fmt: skip
+        jobs = (
+            await s.execute(
+                select(Job.id, Job.attempts, Job.message_id)
+                .where(
+                    Job.status == "dispatched",
+                    Job.message_id.is_not(None),
+                )
+                .limit(2 * events)
+            )
+        ).all()
     out = {}
     for name, chunk, refers in (
         ("plain", jobs[:events], False),
@@ -152,9 +183,12 @@ async def _claims(sessions, counter: Counter, clock: Clock, events: int) -> dict
             assert answer.claim == "proceed", answer
         c1, _, w1 = clock.read()
         n = max(1, len(chunk))
-        out[name] = {"jobs": len(chunk), "cpu_ms": (c1 - c0) / n * 1000,
-                     "wall_ms": (w1 - w0) / n * 1000,
-                     "statements": counter.statements / n}  # fmt: skip
+        out[name] = {
+            "jobs": len(chunk),
+            "cpu_ms": (c1 - c0) / n * 1000,
+            "wall_ms": (w1 - w0) / n * 1000,
+            "statements": counter.statements / n,
+        }
         print(f"claim ({name}): {out[name]}", flush=True)
     return out
 
@@ -167,18 +201,23 @@ def table(results: list[dict]) -> str:
     ]
     for r in results:
         for kind, m in r["kinds"].items():
-            lines.append(f"| {r['backend']} | {kind} | {m['cpu_ms']:.2f} | {m['db_ms']:.2f} "
-                         f"| {m['wall_ms']:.2f} | {m['statements']:.1f} |")  # fmt: skip
+            lines.append(
+                f"| {r['backend']} | {kind} | {m['cpu_ms']:.2f} | {m['db_ms']:.2f} "
+                f"| {m['wall_ms']:.2f} | {m['statements']:.1f} |"
+            )
         for name, m in r["claims"].items():
-            lines.append(f"| {r['backend']} | ClaimJob, {name} | {m['cpu_ms']:.2f} | – "
-                         f"| {m['wall_ms']:.2f} | {m['statements']:.1f} |")  # fmt: skip
+            lines.append(
+                f"| {r['backend']} | ClaimJob, {name} | {m['cpu_ms']:.2f} | – "
+                f"| {m['wall_ms']:.2f} | {m['statements']:.1f} |"
+            )
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", type=lambda t: [x for x in t.split(",") if x],
-                        default=["sqlite", "mariadb"])  # fmt: skip
+    parser.add_argument(
+        "--backend", type=lambda t: [x for x in t.split(",") if x], default=["sqlite", "mariadb"]
+    )
     parser.add_argument("--events", type=int, default=200)
     args = parser.parse_args()
     configure_logging("bench", level="INFO", stream=open("/dev/null", "w"))  # noqa: SIM115

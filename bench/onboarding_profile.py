@@ -42,17 +42,37 @@ NEW_BASE = 800_000
 
 def _line(update_id: int, user: int, text: str) -> bytes:
     who = {"id": user, "is_bot": False, "first_name": "New", "last_name": str(user)}
-    return json.dumps({"update_id": update_id, "message": {
-        "message_id": update_id, "from": who, "chat": {"id": user, "type": "private"},
-        "date": int(time.time()), "text": text}}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "from": who,
+                "chat": {"id": user, "type": "private"},
+                "date": int(time.time()),
+                "text": text,
+            },
+        }
+    ).encode()
 
 
 def _press(update_id: int, assignment_id: int, team_id: int, presser: int) -> bytes:
-    return json.dumps({"update_id": update_id, "callback_query": {
-        "id": f"q{update_id}", "from": {"id": presser, "is_bot": False, "first_name": "Anna"},
-        "message": {"message_id": 1, "date": 1, "text": "prompt",
-                    "chat": {"id": CS_GROUP, "type": "supergroup", "is_forum": True}},
-        "data": f"ob:{assignment_id}:t:{team_id}"}}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "update_id": update_id,
+            "callback_query": {
+                "id": f"q{update_id}",
+                "from": {"id": presser, "is_bot": False, "first_name": "Anna"},
+                "message": {
+                    "message_id": 1,
+                    "date": 1,
+                    "text": "prompt",
+                    "chat": {"id": CS_GROUP, "type": "supergroup", "is_forum": True},
+                },
+                "data": f"ob:{assignment_id}:t:{team_id}",
+            },
+        }
+    ).encode()
 
 
 async def profile(backend: str, clients: int) -> dict:
@@ -63,8 +83,10 @@ async def profile(backend: str, clients: int) -> dict:
             engine, sessions = await seeded(url)
             counter = Counter(engine)
             async with sessions() as s, s.begin():
-                s.add_all(DirectoryUser(email=f"new{i}@example.com", full_name=f"New {i}")
-                          for i in range(clients))  # fmt: skip
+                s.add_all(
+                    DirectoryUser(email=f"new{i}@example.com", full_name=f"New {i}")
+                    for i in range(clients)
+                )
             update_id = 10_000_000
 
             async def step(name: str, run, *args) -> object:
@@ -84,8 +106,10 @@ async def profile(backend: str, clients: int) -> dict:
 
             for i in range(clients):
                 user = NEW_BASE + i
-                for name, text in (("first contact (/start)", "/start"),
-                                   ("email try", f"new{i}@example.com")):  # fmt: skip
+                for name, text in (
+                    ("first contact (/start)", "/start"),
+                    ("email try", f"new{i}@example.com"),
+                ):
                     update_id += 1
                     await step(name, record, CLIENT_BOT, _line(update_id, user, text))
                 async with sessions() as s:
@@ -102,21 +126,30 @@ async def profile(backend: str, clients: int) -> dict:
                     body = _press(update_id, assignment.id, team_id, STAFF)
                     await step(name, record, CS_BOT, body)
                 async with sessions() as s:
-                    creates = list(await s.scalars(
-                        select(Job).where(Job.kind == "create_topic").order_by(Job.id.desc())
-                        .limit(2)))  # fmt: skip
+                    creates = list(
+                        await s.scalars(
+                            select(Job)
+                            .where(Job.kind == "create_topic")
+                            .order_by(Job.id.desc())
+                            .limit(2)
+                        )
+                    )
                 last = "last topic created: activation"
-                for name, job, thread in (("topic created (not the last)", creates[1], 1),
-                                          (last, creates[0], 2)):  # fmt: skip
+                for name, job, thread in (
+                    ("topic created (not the last)", creates[1], 1),
+                    (last, creates[0], 2),
+                ):
                     proto = job_pb2.DeliveryJob.FromString(job.payload)
                     await step(name, _created, proto, 10_000 * i + thread)
     finally:
         cleanup_workdir(work, None)
     return {
-        name: {"wall_ms": round(statistics.median(w for w, _ in runs), 2),
-               "statements": statistics.median(n for _, n in runs)}
+        name: {
+            "wall_ms": round(statistics.median(w for w, _ in runs), 2),
+            "statements": statistics.median(n for _, n in runs),
+        }
         for name, runs in steps.items()
-    }  # fmt: skip
+    }
 
 
 async def _resolve(s, check):

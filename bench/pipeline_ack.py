@@ -14,7 +14,7 @@ afterwards), a fresh Bot API sandbox (rate limits off) with 200 client users and
 and a CR topic for each, the registry loaded with routing's registry CLI, routing,
 ingress (and delivery, unless `--delivery off`) as processes with production settings
 except delivery's pacing and the lane dispatch rates (raised: see pipeline_stack.py),
-and 200 customers created through routing's CreateCustomer. So each update is routed
+and 200 customers written into the database (no API creates one). So each update is routed
 like production: one inbound_updates row, one message row, two jobs (CS and CR).
 
 The load comes from bench/pipeline_load.py, an open-loop generator in its own process:
@@ -73,10 +73,15 @@ async def latency_switchboard(backend: str, delivery: bool, args, run: int) -> d
     work = workdir(args.keep)
     try:
         async with switchboard_stack(
-            backend, customers=CUSTOMERS, delivery=delivery, log_level=args.log_level,
-            workdir=work, keep=args.keep is not None, lane_rate=args.lane_rate,
+            backend,
+            customers=CUSTOMERS,
+            delivery=delivery,
+            log_level=args.log_level,
+            workdir=work,
+            keep=args.keep is not None,
+            lane_rate=args.lane_rate,
             shape=args.shape,
-        ) as (stack, sandbox, _world):  # fmt: skip
+        ) as (stack, sandbox, _world):
             pids = system_pids(stack, sandbox, backend)
             phases = [
                 ("warmup", args.warmup_rate, args.warmup),
@@ -92,10 +97,17 @@ async def latency_switchboard(backend: str, delivery: bool, args, run: int) -> d
                     {k: v for k, v in pids.items() if k in ("ingress", "routing", "delivery")},
                 )
             result, shares = await asyncio.to_thread(
-                drive, f"{stack.ingress_url}/webhook/client", phases, first_update=1,
-                pids=pids, measure="measure", out=work / "load.json", tag="latency",
-                drain=args.drain, profile=profile,
-            )  # fmt: skip
+                drive,
+                f"{stack.ingress_url}/webhook/client",
+                phases,
+                first_update=1,
+                pids=pids,
+                measure="measure",
+                out=work / "load.json",
+                tag="latency",
+                drain=args.drain,
+                profile=profile,
+            )
             phase = result["phases"]["measure"]
             stats = latency_stats(phase, args.bound)
             integrity(stats, stack.database_url, phase)
@@ -115,17 +127,26 @@ async def latency_naive(args) -> dict:
     work = workdir(args.keep)
     try:
         async with naive_stack(customers=CUSTOMERS, workdir=work, client=args.naive_client) as (
-            naive, sandbox, _world,
-        ):  # fmt: skip
+            naive,
+            sandbox,
+            _world,
+        ):
             pids = {"naive": naive.proc.pid, "sandbox": sandbox.proc.pid}
             phases = [
                 ("warmup", args.warmup_rate, args.warmup),
                 ("measure", args.rate, args.duration),
             ]
             result, shares = await asyncio.to_thread(
-                drive, f"{naive.url}/webhook/client", phases, first_update=1, pids=pids,
-                measure="measure", out=work / "load.json", tag="naive", drain=args.drain,
-            )  # fmt: skip
+                drive,
+                f"{naive.url}/webhook/client",
+                phases,
+                first_update=1,
+                pids=pids,
+                measure="measure",
+                out=work / "load.json",
+                tag="naive",
+                drain=args.drain,
+            )
             stats = latency_stats(result["phases"]["measure"], args.bound)
             integrity(stats, None, result["phases"]["measure"])
             per_update(shares, sum(p["status"].count(200) for p in result["phases"].values()))
@@ -136,8 +157,11 @@ async def latency_naive(args) -> dict:
 
 
 def per_update_cell(runs: list[dict]) -> str:
-    names = [n for n in SERVICE_NAMES if n != "loadgen"
-             and any(n in r["cpu"].get("ms_per_update", {}) for r in runs)]  # fmt: skip
+    names = [
+        n
+        for n in SERVICE_NAMES
+        if n != "loadgen" and any(n in r["cpu"].get("ms_per_update", {}) for r in runs)
+    ]
     return " · ".join(
         f"{n} {med([r['cpu']['ms_per_update'].get(n, 0.0) for r in runs]):.2f}" for n in names
     )
@@ -256,13 +280,17 @@ def main() -> int:
     common.add_argument("--naive-client", choices=("aiogram", "aiohttp"), default="aiogram")
     common.add_argument("--log-level", default="INFO", help="the services' log level")
     common.add_argument(
-        "--lane-rate", type=float, default=50.0,
+        "--lane-rate",
+        type=float,
+        default=50.0,
         help="dispatches/s per lane with delivery on (50: the production default)",
-    )  # fmt: skip
+    )
     common.add_argument(
-        "--shape", choices=("embedded", "production"), default="embedded",
+        "--shape",
+        choices=("embedded", "production"),
+        default="embedded",
         help="production: calls between services signed (token mode), /metrics on every service",
-    )  # fmt: skip
+    )
     common.add_argument("--markdown", type=Path, help="append the tables to this file")
     common.add_argument("--keep", type=Path, help="keep logs and databases in this folder")
     lat = sub.add_parser("latency", parents=[common], help="ack latency at a fixed rate")

@@ -6,7 +6,7 @@ customer's staff topics, through the whole stack — Switchboard against the nai
 
 Every run starts from nothing (fresh database, dropped afterwards; fresh Bot API
 sandbox with rate limits off; routing, delivery and ingress as processes; customers
-created through routing's CreateCustomer, each with a CS and a CR topic) and sets the
+written into the database (no API creates one), each with a CS and a CR topic) and sets the
 client bot's webhook to ingress, as Telegram would be told.
 
 Clients then write to the client bot through the sandbox's driver API
@@ -164,9 +164,13 @@ async def run_switchboard(backend: str, args, run: int) -> dict:
     work = workdir(args.keep)
     try:
         async with switchboard_stack(
-            backend, customers=args.customers, delivery=True, log_level=args.log_level,
-            workdir=work, keep=args.keep is not None,
-        ) as (stack, sandbox, world):  # fmt: skip
+            backend,
+            customers=args.customers,
+            delivery=True,
+            log_level=args.log_level,
+            workdir=work,
+            keep=args.keep is not None,
+        ) as (stack, sandbox, world):
             await sandbox.set_webhook("client", f"{stack.ingress_url}/webhook/client")
             return await measure(
                 sandbox.url, world, args, system_pids(stack, sandbox, backend), f"sb{run}"
@@ -180,7 +184,7 @@ async def run_naive(args, run: int) -> dict:
     try:
         async with naive_stack(
             customers=args.customers, workdir=work, client=args.naive_client
-        ) as (naive, sandbox, world):  # fmt: skip
+        ) as (naive, sandbox, world):
             await sandbox.set_webhook("client", f"{naive.url}/webhook/client")
             pids = {"naive": naive.proc.pid, "sandbox": sandbox.proc.pid}
             return await measure(sandbox.url, world, args, pids, f"naive{run}")
@@ -241,8 +245,9 @@ async def main_async(args) -> list[tuple[str, list[dict]]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", type=lambda t: [x for x in t.split(",") if x],
-                        default=["sqlite", "mariadb"])  # fmt: skip
+    parser.add_argument(
+        "--backend", type=lambda t: [x for x in t.split(",") if x], default=["sqlite", "mariadb"]
+    )
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--rate", type=float, default=50.0, help="client messages per second")
     parser.add_argument("--duration", type=float, default=30.0)

@@ -76,8 +76,10 @@ def make_sender(kind: str, base: str):
 
 
 def build(args: argparse.Namespace) -> web.Application:
-    routes = {int(k): [tuple(v) for v in places] for k, places in
-              json.loads(Path(args.routes).read_text()).items()}  # fmt: skip
+    routes = {
+        int(k): [tuple(v) for v in places]
+        for k, places in json.loads(Path(args.routes).read_text()).items()
+    }
     secret = args.secret.encode()
     send, close = make_sender(args.client, args.sandbox.rstrip("/"))
 

@@ -70,16 +70,20 @@ async def profile(backend: str, args) -> dict:
                 n = args.updates
                 # A short warm-up for this batch size (statement caches).
                 for _ in range(3):
-                    batch = [Incoming(CLIENT_BOT, next_id + k, update_body(next_id + k), "c")
-                             for k in range(size)]  # fmt: skip
+                    batch = [
+                        Incoming(CLIENT_BOT, next_id + k, update_body(next_id + k), "c")
+                        for k in range(size)
+                    ]
                     next_id += size
                     async with sessions() as s, s.begin():
                         await record_batch(s, batch, OPTIONS)
                 counter.reset()
                 c0, d0, w0 = clock.read()
                 for _ in range(n // size):
-                    batch = [Incoming(CLIENT_BOT, next_id + k, update_body(next_id + k), "c")
-                             for k in range(size)]  # fmt: skip
+                    batch = [
+                        Incoming(CLIENT_BOT, next_id + k, update_body(next_id + k), "c")
+                        for k in range(size)
+                    ]
                     next_id += size
                     async with sessions() as s, s.begin():
                         results = await record_batch(s, batch, OPTIONS)
@@ -117,8 +121,10 @@ async def profile(backend: str, args) -> dict:
             for level in PENDING_LEVELS:
                 while pending < level:
                     size = min(100, (level - pending) // 2 or 1)
-                    batch = [Incoming(CLIENT_BOT, next_id + k, update_body(next_id + k), "c")
-                             for k in range(size)]  # fmt: skip
+                    batch = [
+                        Incoming(CLIENT_BOT, next_id + k, update_body(next_id + k), "c")
+                        for k in range(size)
+                    ]
                     next_id += size
                     async with sessions() as s, s.begin():
                         await record_batch(s, batch, OPTIONS)
@@ -133,8 +139,9 @@ async def profile(backend: str, args) -> dict:
                     "db_ms": (d1 - d0) / RELAY_PASSES * 1000,
                     "wall_ms": (w1 - w0) / RELAY_PASSES * 1000,
                 }
-                print(f"{backend} relay pass, {pending} pending: {out['relay'][pending]}",
-                      flush=True)  # fmt: skip
+                print(
+                    f"{backend} relay pass, {pending} pending: {out['relay'][pending]}", flush=True
+                )
 
             # 3. Claim + report for the dispatched heads.
             async with sessions() as s:
@@ -262,8 +269,9 @@ def tables(results: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", type=lambda t: [x for x in t.split(",") if x],
-                        default=["sqlite", "mariadb"])  # fmt: skip
+    parser.add_argument(
+        "--backend", type=lambda t: [x for x in t.split(",") if x], default=["sqlite", "mariadb"]
+    )
     parser.add_argument("--updates", type=int, default=2000, help="updates per batch size")
     parser.add_argument("--log-level", default="INFO", help="as the services log")
     parser.add_argument("--flow-seconds", type=float, default=15.0, help="per flow rate")

@@ -22,9 +22,8 @@ from stack_sandbox import Sandbox, World
 
 # stack_procs (imported above) put the repository root on sys.path.
 from deploy.launcher import Launcher, Ports, one_machine
-from servicekit.grpc_client import channel as grpc_channel
 from servicekit.internal_auth import keyset
-from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+from services.routing.operations import new_customers
 
 PUSH_SECRET = "bench-push-secret-0123456789abcdef"
 
@@ -116,10 +115,19 @@ class Switchboard:
         path = self.logs / "registry.json"
         path.write_text(json.dumps(REGISTRY))
         subprocess.run(
-            [PY, "-m", "services.routing.api.registry_cli", "--file", str(path), "--url",
-             self.database_url],
-            cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                PY,
+                "-m",
+                "services.routing.api.registry_cli",
+                "--file",
+                str(path),
+                "--url",
+                self.database_url,
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
 
     def start(self, service: str) -> None:
         self._launcher().start(service)
@@ -136,25 +144,25 @@ class Switchboard:
         await self._launcher().wait_ready(service, timeout=timeout)
 
     async def create_customers(self, world: World) -> None:
-        credential = None if self.keys is None else self.keys.credential("admin", "routing")
-        async with grpc_channel(self.routing_target, credential=credential) as channel:
-            stub = routing_pb2_grpc.RoutingServiceStub(channel)
-            for c in world.customers:
-                await stub.CreateCustomer(
-                    routing_pb2.CreateCustomerRequest(
-                        telegram_user_id=c.user_id,
-                        display_name=f"Client {c.user_id}",
-                        email=f"client{c.user_id}@example.com",
-                        cr_team="CR One",
-                        topics=[
-                            routing_pb2.NewTopic(
-                                chat_id=chat, message_thread_id=thread, name=f"Client {c.user_id}"
-                            )
-                            for chat, thread in c.threads.items()
-                        ],
-                    ),
-                    timeout=10,
+        """Every customer already set up, with their topics: written into the database as
+        the registry is (no API creates a customer; the runs without delivery could not
+        create topics through onboarding anyway)."""
+        await new_customers.add(
+            self.database_url,
+            [
+                new_customers.NewCustomer(
+                    telegram_user_id=c.user_id,
+                    display_name=f"Client {c.user_id}",
+                    email=f"client{c.user_id}@example.com",
+                    cr_team="CR One",
+                    topics=[
+                        new_customers.NewTopic(chat, thread, f"Client {c.user_id}")
+                        for chat, thread in c.threads.items()
+                    ],
                 )
+                for c in world.customers
+            ],
+        )
 
     def pids(self) -> dict[str, int]:
         return self._launcher().pids()
@@ -209,13 +217,26 @@ class Naive:
         routes = self.logs / "naive-routes.json"
         routes.write_text(
             json.dumps(
-                {str(c.user_id): [[chat, thread] for chat, thread in c.threads.items()]
-                 for c in self.world.customers}
+                {
+                    str(c.user_id): [[chat, thread] for chat, thread in c.threads.items()]
+                    for c in self.world.customers
+                }
             )
-        )  # fmt: skip
-        command = [PY, str(ROOT / "bench" / "pipeline_naive.py"), "--port", "0",
-                   "--sandbox", self.sandbox_url, "--routes", str(routes),
-                   "--secret", SECRETS["client"], "--client", self.client]  # fmt: skip
+        )
+        command = [
+            PY,
+            str(ROOT / "bench" / "pipeline_naive.py"),
+            "--port",
+            "0",
+            "--sandbox",
+            self.sandbox_url,
+            "--routes",
+            str(routes),
+            "--secret",
+            SECRETS["client"],
+            "--client",
+            self.client,
+        ]
         self.proc, self.url = start_listening(command, self.logs / "naive.log")
 
     def stop(self) -> None:

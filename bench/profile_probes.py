@@ -24,10 +24,18 @@ def update_body(update_id: int) -> bytes:
     person = {"id": user, "is_bot": False, "first_name": "Client", "last_name": str(user)}
     chat = {"id": user, "type": "private", "first_name": "Client", "last_name": str(user)}
     return json.dumps(
-        {"update_id": update_id, "message": {"message_id": update_id, "from": person,
-         "chat": chat, "date": int(time.time()), "text": f"profile {update_id}: hello"}},
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "from": person,
+                "chat": chat,
+                "date": int(time.time()),
+                "text": f"profile {update_id}: hello",
+            },
+        },
         separators=(",", ":"),
-    ).encode()  # fmt: skip
+    ).encode()
 
 
 class Counter:
@@ -83,9 +91,15 @@ async def seeded(url: str):
     async with sessions() as s, s.begin():
         for i in range(CUSTOMERS):
             await new_customers.create(
-                s, telegram_user_id=USER_BASE + i, display_name=f"Client {i}", email="",
-                cr_team="CR One", treatment=False,
-                topics=[new_customers.NewTopic(CS_GROUP, 10 + i, "t"),
-                        new_customers.NewTopic(CR_GROUP, 10 + i, "t")],
-            )  # fmt: skip
+                s,
+                telegram_user_id=USER_BASE + i,
+                display_name=f"Client {i}",
+                email="",
+                cr_team="CR One",
+                treatment=False,
+                topics=[
+                    new_customers.NewTopic(CS_GROUP, 10 + i, "t"),
+                    new_customers.NewTopic(CR_GROUP, 10 + i, "t"),
+                ],
+            )
     return engine, sessions

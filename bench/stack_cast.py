@@ -26,12 +26,16 @@ def scenario(n_users: int) -> dict:
         ],
         "users": [*users, {"id": STAFF, "first_name": "Anna"}],
         "groups": [
-            {"id": CS_GROUP, "title": "CS", "forum": True, "members": [STAFF],
-             "admins": [CS_TOKEN, STAFF]},
-            {"id": CR_GROUP, "title": "CR One", "forum": True, "members": [],
-             "admins": [CR_TOKEN]},
+            {
+                "id": CS_GROUP,
+                "title": "CS",
+                "forum": True,
+                "members": [STAFF],
+                "admins": [CS_TOKEN, STAFF],
+            },
+            {"id": CR_GROUP, "title": "CR One", "forum": True, "members": [], "admins": [CR_TOKEN]},
         ],
-    }  # fmt: skip
+    }
 
 
 REGISTRY = {

@@ -162,12 +162,18 @@ def check_overlay(overlay: str) -> None:
         names = ", ".join(f"{doc['kind']}/{doc['metadata']['name']}" for doc in custom)
         print(f"custom resources, kept out of the schema validation: {names}")
     said = run(
-        [VENV_BIN / "kubernetes-validate", "--strict", "--quiet", "-k", KUBERNETES_VERSION,
-         core_file],
+        [
+            VENV_BIN / "kubernetes-validate",
+            "--strict",
+            "--quiet",
+            "-k",
+            KUBERNETES_VERSION,
+            core_file,
+        ],
         what=f"kubernetes-validate on overlays/{overlay}",
         capture=True,
         stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    )
     if said.strip():
         # It only warns, and exits 0, for a kind it has no schema for.
         print(said, file=sys.stderr)
@@ -303,11 +309,18 @@ def check_image_install() -> None:
         )
         run([python, "-m", "venv", "--without-pip", venv], what="python -m venv (runtime)")
         run(
-            [build / "bin/pip", "--python", venv / "bin/python", "install", *strict,
-             "-r", locks[0]],
+            [
+                build / "bin/pip",
+                "--python",
+                venv / "bin/python",
+                "install",
+                *strict,
+                "-r",
+                locks[0],
+            ],
             what="installing requirements.lock (is it up to date? `make lock`)",
             env=env,
-        )  # fmt: skip
+        )
         (deps / "ok").touch()
     else:
         print(f"(dependencies: the venv for these locks is already in {_shown(deps)})")
@@ -330,19 +343,35 @@ def _install_project(deps: Path, env: dict[str, str]) -> None:
                 shutil.copy2(source, context / name)
         wheels = tmp / "wheels"
         run(
-            [build_pip, "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-             "--wheel-dir", wheels, context],
+            [
+                build_pip,
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--wheel-dir",
+                wheels,
+                context,
+            ],
             what="building the project's wheel",
             env=env,
-        )  # fmt: skip
+        )
         wheel = next(wheels.glob("switchboard-*.whl"))
         # --force-reinstall: the kept venv gets this tree's code, not last run's.
         run(
-            [build_pip, "--python", venv / "bin/python", "install", "--quiet", "--no-deps",
-             "--force-reinstall", wheel],
+            [
+                build_pip,
+                "--python",
+                venv / "bin/python",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--force-reinstall",
+                wheel,
+            ],
             what="installing the project's wheel",
             env=env,
-        )  # fmt: skip
+        )
         run(
             [build_pip, "--python", venv / "bin/python", "check"],
             what="pip check: a requirement of pyproject.toml is missing from requirements.lock "

@@ -59,8 +59,9 @@ async def _always() -> Verdict:
 class Readiness:
     """One service's readiness: the latest verdict of its check, published to health."""
 
-    def __init__(self, check: Check = _always, *, interval: float = INTERVAL,
-                 timeout: float = TIMEOUT) -> None:  # fmt: skip
+    def __init__(
+        self, check: Check = _always, *, interval: float = INTERVAL, timeout: float = TIMEOUT
+    ) -> None:
         self._check = check
         self.interval = interval
         self.timeout = timeout
@@ -173,8 +174,9 @@ class DependencyCheck:
             self._channel = None
 
 
-async def serving_status(link: grpc.aio.Channel, *, service: str = "",
-                         timeout: float = TIMEOUT) -> str:  # fmt: skip
+async def serving_status(
+    link: grpc.aio.Channel, *, service: str = "", timeout: float = TIMEOUT
+) -> str:
     """The health status `link`'s server reports for `service` ("SERVING",
     "NOT_SERVING"…), or the gRPC error code's name when it cannot be asked."""
     try:

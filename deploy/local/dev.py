@@ -25,7 +25,8 @@ import grpc
 from deploy.launcher import SERVICES, Launcher, Ports, one_machine
 from servicekit.grpc_client import channel
 from services.ingress.polling import ALLOWED_UPDATES
-from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
+from services.routing.operations import new_customers
+from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "dev"
@@ -164,10 +165,23 @@ class Dev:
         first one (routing's keys_cli; only its hash is stored)."""
         made = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "services.routing.api.keys_cli", "--url", self.database,
-             "create", "--name", "make dev", "--scopes", "admin"],
-            check=True, cwd=ROOT, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "services.routing.api.keys_cli",
+                "--url",
+                self.database,
+                "create",
+                "--name",
+                "make dev",
+                "--scopes",
+                "admin",
+            ],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         return next(line for line in made.stdout.split() if line.startswith("sbk_"))
 
     def _registry(self) -> Path:
@@ -206,10 +220,10 @@ class Dev:
         if not client_id:
             return
         async with channel(f"127.0.0.1:{ROUTING_GRPC}") as link:
-            routing = routing_pb2_grpc.RoutingServiceStub(link)
+            operations = operations_pb2_grpc.OperationsServiceStub(link)
             try:
-                known = await routing.GetCustomer(
-                    routing_pb2.GetCustomerRequest(telegram_user_id=client_id)
+                known = await operations.GetCustomer(
+                    operations_pb2.GetCustomerRequest(telegram_user_id=client_id)
                 )
                 roles = {chat: role for role, chat in self.groups.items()}
                 self.topics = {
@@ -221,7 +235,7 @@ class Dev:
             except grpc.aio.AioRpcError as error:
                 if error.code() != grpc.StatusCode.NOT_FOUND:
                     raise
-            topics = []
+            topics: list[new_customers.NewTopic] = []
             for role in ("cs", "cr"):
                 made = await self.bot_api(
                     self.tokens[role],
@@ -231,21 +245,21 @@ class Dev:
                 )
                 self.topics[role] = made["message_thread_id"]
                 topics.append(
-                    routing_pb2.NewTopic(
-                        chat_id=self.groups[role],
-                        message_thread_id=made["message_thread_id"],
-                        name=made["name"],
+                    new_customers.NewTopic(
+                        self.groups[role], made["message_thread_id"], made["name"]
                     )
                 )
-            await routing.CreateCustomer(
-                routing_pb2.CreateCustomerRequest(
-                    telegram_user_id=client_id,
-                    display_name="Ann Client",
-                    email="ann@example.com",
-                    cr_team="CR Team 1",
-                    topics=topics,
-                )
+            # Ann is already assigned, her conversation open, so the demo starts there
+            # (a client who writes first goes through onboarding instead). No API creates
+            # a customer: she is written into the database, as the registry is.
+            ann = new_customers.NewCustomer(
+                telegram_user_id=client_id,
+                display_name="Ann Client",
+                email="ann@example.com",
+                cr_team="CR Team 1",
+                topics=topics,
             )
+            await new_customers.add(self.database, [ann])
 
     def write_stack_file(self) -> None:
         """var/dev/stack.json: what scripts need to talk to this stack."""

@@ -99,9 +99,13 @@ def _refusing(
         # Logged here, inside the call, so the line carries the correlation id.
         log.warning(
             "internal call refused",
-            extra={"caller": caller, "grpc_method": method, "grpc_code": code.name,
-                   "reason": reason},
-        )  # fmt: skip
+            extra={
+                "caller": caller,
+                "grpc_method": method,
+                "grpc_code": code.name,
+                "reason": reason,
+            },
+        )
         await context.abort(code, f"internal auth: {reason}")
 
     for kind, make_handler in _KINDS.items():

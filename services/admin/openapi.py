@@ -119,8 +119,9 @@ def _open(summary: str, operation_id: str) -> dict[str, Any]:
 
 def _ready() -> dict[str, Any]:
     operation = _open("Readiness: 200 while routing answers, else 503", "readyz")
-    operation["responses"]["503"] = {"description": "Not ready: routing does not answer, or "
-                                     "admin is shutting down"}  # fmt: skip
+    operation["responses"]["503"] = {
+        "description": "Not ready: routing does not answer, or admin is shutting down"
+    }
     return operation
 
 

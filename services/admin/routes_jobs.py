@@ -51,18 +51,50 @@ async def summary(call: Call) -> ops_pb2.Summary:
 
 ROUTES = [
     # Before /v1/jobs/{id}, which would otherwise take "failed" for an id.
-    Route("GET", "/v1/jobs/failed", "ListFailedJobs", list_failed,
-          "Jobs that failed for good, newest first", ops_pb2.JobList.DESCRIPTOR,
-          query=FailedJobQuery),
-    Route("POST", "/v1/jobs/retry", "RetryJobs", retry_many,
-          "Retry failed jobs by id, or every failed job (of a lane)",
-          ops_pb2.RetryJobsResponse.DESCRIPTOR, body=JobRetry),
-    Route("GET", "/v1/jobs/{id}", "GetJob", get_job, "One job with its outcome",
-          ops_pb2.Job.DESCRIPTOR, target=JOB),
-    Route("POST", "/v1/jobs/{id}/retry", "RetryJobs", retry_one,
-          "Retry one failed job, in its destination's order",
-          ops_pb2.RetryJobsResponse.DESCRIPTOR, target=JOB),
-    Route("GET", "/v1/summary", "GetSummary", summary,
-          "Sends, success rate, errors, peak daily volume and failures in a window "
-          "(the last 7 days by default)", ops_pb2.Summary.DESCRIPTOR, query=SummaryQuery),
-]  # fmt: skip
+    Route(
+        "GET",
+        "/v1/jobs/failed",
+        "ListFailedJobs",
+        list_failed,
+        "Jobs that failed for good, newest first",
+        ops_pb2.JobList.DESCRIPTOR,
+        query=FailedJobQuery,
+    ),
+    Route(
+        "POST",
+        "/v1/jobs/retry",
+        "RetryJobs",
+        retry_many,
+        "Retry failed jobs by id, or every failed job (of a lane)",
+        ops_pb2.RetryJobsResponse.DESCRIPTOR,
+        body=JobRetry,
+    ),
+    Route(
+        "GET",
+        "/v1/jobs/{id}",
+        "GetJob",
+        get_job,
+        "One job with its outcome",
+        ops_pb2.Job.DESCRIPTOR,
+        target=JOB,
+    ),
+    Route(
+        "POST",
+        "/v1/jobs/{id}/retry",
+        "RetryJobs",
+        retry_one,
+        "Retry one failed job, in its destination's order",
+        ops_pb2.RetryJobsResponse.DESCRIPTOR,
+        target=JOB,
+    ),
+    Route(
+        "GET",
+        "/v1/summary",
+        "GetSummary",
+        summary,
+        "Sends, success rate, errors, peak daily volume and failures in a window "
+        "(the last 7 days by default)",
+        ops_pb2.Summary.DESCRIPTOR,
+        query=SummaryQuery,
+    ),
+]

@@ -41,10 +41,13 @@ async def edit_text(
     edit = job.edit_text
     try:
         await senders.bots[job.bot_id].edit_message_text(
-            chat_id=chat_id, message_id=target, text=edit.text.text,
-            entities=entities(edit.text, plain=plain), parse_mode=None,
+            chat_id=chat_id,
+            message_id=target,
+            text=edit.text.text,
+            entities=entities(edit.text, plain=plain),
+            parse_mode=None,
             reply_markup=keyboard(edit.reply_markup),
-        )  # fmt: skip
+        )
     except TelegramBadRequest as exc:
         if not is_not_modified(exc):
             raise
@@ -59,9 +62,10 @@ async def edit_caption(
     chat_id, target = job.destination.chat_id, targets[0]
     try:
         await senders.bots[job.bot_id].edit_message_caption(
-            chat_id=chat_id, message_id=target,
+            chat_id=chat_id,
+            message_id=target,
             **caption_fields(job.edit_caption.caption, plain=plain),
-        )  # fmt: skip
+        )
     except TelegramBadRequest as exc:
         if not is_not_modified(exc):
             raise
@@ -77,9 +81,10 @@ async def set_reaction(
     chat_id, target = job.destination.chat_id, targets[0]
     try:
         await senders.bots[job.bot_id].set_message_reaction(
-            chat_id=chat_id, message_id=target,
+            chat_id=chat_id,
+            message_id=target,
             reaction=[ReactionTypeEmoji(emoji=e) for e in job.set_reaction.emoji],
-        )  # fmt: skip
+        )
     except TelegramBadRequest as exc:
         if is_reaction_target_gone(exc):
             return _nothing()  # the copy is gone: nothing to mirror onto

@@ -65,9 +65,11 @@ class DeliveryMetrics:
             ["bot", "method"],
         )
         self.too_many = counter(
-            r, "telegram_429", "Bot API calls answered 429, by bot role and method",
+            r,
+            "telegram_429",
+            "Bot API calls answered 429, by bot role and method",
             ["bot", "method"],
-        )  # fmt: skip
+        )
         self.retry_after = histogram(
             r,
             "telegram_retry_after_seconds",

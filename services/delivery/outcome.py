@@ -83,8 +83,12 @@ def classify(exc: Exception) -> Result:
     description = getattr(exc, "message", "") or type(exc).__name__
     code = error_code(exc)
     if isinstance(exc, TelegramRetryAfter):
-        return Result(Verdict.RETRY, error_code=429, description=description,
-                      retry_after=float(exc.retry_after))  # fmt: skip
+        return Result(
+            Verdict.RETRY,
+            error_code=429,
+            description=description,
+            retry_after=float(exc.retry_after),
+        )
     if isinstance(exc, TelegramServerError | TelegramNetworkError):
         return Result(Verdict.RETRY, error_code=code, description=description)
     if isinstance(exc, TelegramAPIError):

@@ -31,8 +31,11 @@ from .pacing import Pacer, Slot
 from .telegram_send import Senders, execute
 
 log = logging.getLogger(__name__)
-LANE_OF = {common_pb2.Lane.Name(v).removeprefix("LANE_").lower().replace("_", "-"): v
-           for v in common_pb2.Lane.values() if v}  # fmt: skip
+LANE_OF = {
+    common_pb2.Lane.Name(v).removeprefix("LANE_").lower().replace("_", "-"): v
+    for v in common_pb2.Lane.values()
+    if v
+}
 LANE_NAMES = {number: name for name, number in LANE_OF.items()}
 OUTCOMES = {
     Verdict.SENT: routing_pb2.OUTCOME_SENT,
@@ -130,10 +133,16 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     worker.metrics.taken(LANE_NAMES[job.lane], job)
     action = job.WhichOneof("action")
     count = len(job.send_album.items) if action == "send_album" else 1
-    slot = NOW if action in UNPACED else worker.pacer.reserve(
-        bot_id=job.bot_id, chat_id=job.destination.chat_id, count=count,
-        max_wait=worker.max_pace_wait,
-    )  # fmt: skip
+    slot = (
+        NOW
+        if action in UNPACED
+        else worker.pacer.reserve(
+            bot_id=job.bot_id,
+            chat_id=job.destination.chat_id,
+            count=count,
+            max_wait=worker.max_pace_wait,
+        )
+    )
     if slot.deferred:
         # Too long to hold the push: the job goes back to the outbox until then.
         result = Result(Verdict.RETRY, description="paced", retry_after=slot.wait)
@@ -161,10 +170,14 @@ async def _report(worker: Worker, job: job_pb2.DeliveryJob, result: Result) -> w
     )
     log.info(
         "job delivered" if result.verdict is Verdict.SENT else "job not delivered",
-        extra={"job_id": job.job_id, "verdict": result.verdict.value,
-               "error_code": result.error_code, "description": result.description,
-               "obstacle": result.obstacle.value if result.obstacle else None},
-    )  # fmt: skip
+        extra={
+            "job_id": job.job_id,
+            "verdict": result.verdict.value,
+            "error_code": result.error_code,
+            "description": result.description,
+            "obstacle": result.obstacle.value if result.obstacle else None,
+        },
+    )
     for attempt in range(REPORT_TRIES):
         try:
             await worker.routing.ReportOutcome(report)

@@ -106,9 +106,12 @@ async def send(
     if action == "send_text":
         text = job.send_text.text
         sent = await bot.send_message(
-            text=text.text, entities=entities(text, plain=plain), parse_mode=None,
-            reply_markup=keyboard(job.send_text.reply_markup), **common,
-        )  # fmt: skip
+            text=text.text,
+            entities=entities(text, plain=plain),
+            parse_mode=None,
+            reply_markup=keyboard(job.send_text.reply_markup),
+            **common,
+        )
         return _made([(sent.chat.id, sent.message_id)])
     if action == "copy":
         copy = job.copy

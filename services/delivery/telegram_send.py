@@ -85,9 +85,12 @@ async def _into_open_topic(
             raise
     log.info(
         "reopening a closed topic",
-        extra={"job_id": job.job_id, "chat_id": job.destination.chat_id,
-               "thread_id": job.destination.message_thread_id},
-    )  # fmt: skip
+        extra={
+            "job_id": job.job_id,
+            "chat_id": job.destination.chat_id,
+            "thread_id": job.destination.message_thread_id,
+        },
+    )
     await reopen(senders.bots[job.bot_id], job.destination)
     return await _formatted(action, senders, job, targets)
 

@@ -50,9 +50,11 @@ class Delivery:
 
 
 def make_bot(token: str, *, base: str, timeout: float) -> Bot:
-    api = PRODUCTION if base.rstrip("/") == "https://api.telegram.org" else (
-        TelegramAPIServer.from_base(base.rstrip("/"))
-    )  # fmt: skip
+    api = (
+        PRODUCTION
+        if base.rstrip("/") == "https://api.telegram.org"
+        else (TelegramAPIServer.from_base(base.rstrip("/")))
+    )
     return Bot(token, session=AiohttpSession(api=api, timeout=timeout))
 
 

@@ -15,17 +15,27 @@ from .tables import record, table
 Shown = tuple[Any, str]
 CUSTOMER_COLUMNS = ("id", "display_name", "email", "status", "cr_team", "treatment", "assignment")
 TOPIC_COLUMNS = ("role", "chat_id", "message_thread_id", "status", "name")
-JOB_COLUMNS = ("id", "lane", "kind", "chat_id", "attempts", "error_code", "error_description",
-               "finished_at")  # fmt: skip
-KEY_COLUMNS = ("key_id", "name", "scopes", "created_at", "expires_at", "revoked_at",
-               "last_used_at")  # fmt: skip
+JOB_COLUMNS = (
+    "id",
+    "lane",
+    "kind",
+    "chat_id",
+    "attempts",
+    "error_code",
+    "error_description",
+    "finished_at",
+)
+KEY_COLUMNS = ("key_id", "name", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at")
 AUDIT_COLUMNS = ("occurred_at", "actor", "action", "target", "result")
 REGISTRY = {
     "teams": ("/v1/teams", "teams", ("id", "name", "active")),
     "groups": ("/v1/groups", "groups", ("chat_id", "role", "title", "team", "bot_id", "active")),
-    "staff": ("/v1/staff", "staff", ("telegram_user_id", "display_name", "role_label", "team",
-                                     "active")),
-}  # fmt: skip
+    "staff": (
+        "/v1/staff",
+        "staff",
+        ("telegram_user_id", "display_name", "role_label", "team", "active"),
+    ),
+}
 
 
 def _paged(body: dict[str, Any], text: str) -> str:
@@ -34,8 +44,14 @@ def _paged(body: dict[str, Any], text: str) -> str:
 
 
 def customers_list(api: Api, a: argparse.Namespace) -> Shown:
-    body = api.get("/v1/customers", query=a.query, status=a.status, team=a.team,
-                   limit=a.limit, after_id=a.after_id)  # fmt: skip
+    body = api.get(
+        "/v1/customers",
+        query=a.query,
+        status=a.status,
+        team=a.team,
+        limit=a.limit,
+        after_id=a.after_id,
+    )
     return body, _paged(body, table(body["customers"], CUSTOMER_COLUMNS))
 
 
@@ -80,13 +96,27 @@ def registry_put(api: Api, a: argparse.Namespace) -> Shown:
         fields = {"name": a.name}
         body = api.put(f"/v1/teams/{a.id}", fields) if a.id else api.post("/v1/teams", fields)
     elif a.kind == "groups":
-        body = api.post("/v1/groups", {"chat_id": a.chat_id, "role": a.role, "title": a.title,
-                                       "bot_id": a.bot_id, "team": a.team,
-                                       "intake_thread_id": a.intake_thread_id})  # fmt: skip
+        body = api.post(
+            "/v1/groups",
+            {
+                "chat_id": a.chat_id,
+                "role": a.role,
+                "title": a.title,
+                "bot_id": a.bot_id,
+                "team": a.team,
+                "intake_thread_id": a.intake_thread_id,
+            },
+        )
     else:
-        body = api.post("/v1/staff", {"telegram_user_id": a.telegram_user_id,
-                                      "display_name": a.name, "role_label": a.role_label,
-                                      "team": a.team})  # fmt: skip
+        body = api.post(
+            "/v1/staff",
+            {
+                "telegram_user_id": a.telegram_user_id,
+                "display_name": a.name,
+                "role_label": a.role_label,
+                "team": a.team,
+            },
+        )
     return body, record(body)
 
 
@@ -108,8 +138,9 @@ def directory_import(api: Api, a: argparse.Namespace) -> Shown:
 
 
 def jobs_failed(api: Api, a: argparse.Namespace) -> Shown:
-    body = api.get("/v1/jobs/failed", since=a.since, lane=a.lane, limit=a.limit,
-                   after_id=a.after_id)  # fmt: skip
+    body = api.get(
+        "/v1/jobs/failed", since=a.since, lane=a.lane, limit=a.limit, after_id=a.after_id
+    )
     return body, _paged(body, table(body["jobs"], JOB_COLUMNS))
 
 
@@ -142,8 +173,9 @@ def keys_list(api: Api, a: argparse.Namespace) -> Shown:
 
 def keys_create(api: Api, a: argparse.Namespace) -> Shown:
     scopes = [s.strip() for s in a.scopes.split(",") if s.strip()]
-    body = api.post("/v1/keys", {"name": a.name, "scopes": scopes,
-                                 "expires_in_days": a.expires_in_days})  # fmt: skip
+    body = api.post(
+        "/v1/keys", {"name": a.name, "scopes": scopes, "expires_in_days": a.expires_in_days}
+    )
     return body, (
         f"{record(body['key'])}\n\ntoken: {body['token']}\n"
         "(shown this once: store it now; only its hash is kept)"
@@ -156,11 +188,20 @@ def keys_revoke(api: Api, a: argparse.Namespace) -> Shown:
 
 
 def audit(api: Api, a: argparse.Namespace) -> Shown:
-    body = api.get("/v1/audit", target_kind=a.target_kind, target_id=a.target_id,
-                   actor_id=a.actor_id, action=a.action, limit=a.limit)  # fmt: skip
+    body = api.get(
+        "/v1/audit",
+        target_kind=a.target_kind,
+        target_id=a.target_id,
+        actor_id=a.actor_id,
+        action=a.action,
+        limit=a.limit,
+    )
     rows = [
-        {**e, "actor": f"{e['actor']['kind']}:{e['actor']['id']}" if e.get("actor") else "",
-         "target": f"{e['target_kind']}:{e['target_id']}" if e.get("target_kind") else ""}
+        {
+            **e,
+            "actor": f"{e['actor']['kind']}:{e['actor']['id']}" if e.get("actor") else "",
+            "target": f"{e['target_kind']}:{e['target_id']}" if e.get("target_kind") else "",
+        }
         for e in body["entries"]
-    ]  # fmt: skip
+    ]
     return body, table(rows, AUDIT_COLUMNS)
