@@ -249,7 +249,8 @@ async def _route(session: AsyncSession, items: list[_Read], options: Options) ->
         planned = tuple(plan.from_client(line, conversation))
         carried = _Carried(line, SenderKind.CLIENT, known.customer_id, planned)
         act = item.event
-        if known.blocked and act is None:  # writing again: the client has unblocked the bot
+        # Writing again: the client has unblocked the bot.
+        if known.blocked and act is None and Kind.UNBLOCKED in options.handlers.events:
             act = Event(
                 Kind.UNBLOCKED,
                 inbound.Other(0, Kind.UNBLOCKED, {}),
