@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 from sqlalchemy.exc import IntegrityError
@@ -46,7 +47,7 @@ from switchboard.operations.v1 import operations_pb2 as pb
 from switchboard.operations.v1 import operations_pb2_grpc
 
 log = logging.getLogger(__name__)
-Context = grpc.aio.ServicerContext
+Context = grpc.aio.ServicerContext[Any, Any]
 # A change that writes jobs: it runs in the transaction and answers the jobs to write.
 Step = Callable[[AsyncSession], Awaitable[list[Outgoing]]]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import grpc
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -45,6 +46,7 @@ OBSTACLES = {
     routing_pb2.OBSTACLE_CLIENT_BLOCKED: "client_blocked",
 }
 log = logging.getLogger(__name__)
+Context = grpc.aio.ServicerContext[Any, Any]
 DATABASE_DOWN = (OperationalError, DBAPIError, OSError, ConnectionError)
 
 
@@ -74,7 +76,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         self._reports = Coalescer(self._report_batch)
 
     async def RecordUpdates(
-        self, request: routing_pb2.RecordUpdatesRequest, context: grpc.aio.ServicerContext
+        self, request: routing_pb2.RecordUpdatesRequest, context: Context
     ) -> routing_pb2.RecordUpdatesResponse:
         """Record a batch of updates: acknowledged only once committed."""
         batch = [
@@ -121,7 +123,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         return results
 
     async def ClaimJob(
-        self, request: routing_pb2.ClaimJobRequest, context: grpc.aio.ServicerContext
+        self, request: routing_pb2.ClaimJobRequest, context: Context
     ) -> routing_pb2.ClaimJobResponse:
         """Let one push of a job's attempt send it; a completed job is done."""
         if not request.job_id.isdigit():
@@ -144,7 +146,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         )
 
     async def ReportOutcome(
-        self, request: routing_pb2.ReportOutcomeRequest, context: grpc.aio.ServicerContext
+        self, request: routing_pb2.ReportOutcomeRequest, context: Context
     ) -> routing_pb2.ReportOutcomeResponse:
         """Record delivery's verdict and let the destination's next job go."""
         if not request.job_id.isdigit():

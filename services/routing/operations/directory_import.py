@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,16 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _EMAIL = re.compile(
     rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[a-z]{{2,63}}|xn--[a-z0-9-]{{1,59}})$"
 )
+
+
+class DirectoryRow(TypedDict):
+    """One entry's checked columns, as a DirectoryUser row takes them."""
+
+    email: str
+    full_name: str
+    external_id: str | None
+    treatment: bool
+    active: bool
 
 
 @dataclass
@@ -57,7 +68,7 @@ async def import_directory(
     if len(entries) > MAX_ENTRIES:
         raise InvalidArgument(f"entries: at most {MAX_ENTRIES} per call (got {len(entries)})")
     result = Imported()
-    good: dict[str, dict] = {}
+    good: dict[str, DirectoryRow] = {}
     first_seen: dict[str, int] = {}
     for index, entry in enumerate(entries, start=1):
         try:
@@ -89,7 +100,7 @@ async def import_directory(
     return result
 
 
-def _checked(entry: operations_pb2.DirectoryEntry) -> dict:
+def _checked(entry: operations_pb2.DirectoryEntry) -> DirectoryRow:
     return {
         "email": normal_email(entry.email),
         "full_name": fields.text(entry.full_name, field="full_name", max_length=255),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.errors import InvalidArgument, NotFound
@@ -17,7 +18,7 @@ from services.routing.operations.timestamps import stamp
 from switchboard.delivery.v1 import job_pb2
 from switchboard.operations.v1 import operations_pb2
 
-JOBS = Job.__table__
+JOBS = cast(Table, Job.__table__)
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 # "chat:<id>:thread:<id>" for messages, "chat:<id>:topics" for creating topics.
 _KEY = re.compile(r"^chat:(-?\d+):(?:thread:(\d+)|topics)$")
@@ -86,7 +87,7 @@ async def get_job(session: AsyncSession, job_id: int) -> operations_pb2.Job:
     return await _view(session, row)
 
 
-async def _view(session: AsyncSession, row) -> operations_pb2.Job:
+async def _view(session: AsyncSession, row: Row[*tuple[Any, ...]]) -> operations_pb2.Job:
     chat_id, thread_id = await _where(session, row.id, row.destination_key)
     return operations_pb2.Job(
         id=row.id,

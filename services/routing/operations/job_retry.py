@@ -28,8 +28,9 @@ counts the jobs that met an error, whatever became of them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, Table, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.errors import InvalidArgument, NotFound
@@ -40,8 +41,8 @@ from services.routing.operations.failed_jobs import lane_filter
 from services.routing.outbox import destination_heads
 from switchboard.operations.v1 import operations_pb2
 
-JOBS = Job.__table__
-DEST = JobDestination.__table__
+JOBS = cast(Table, Job.__table__)
+DEST = cast(Table, JobDestination.__table__)
 MAX_IDS = 1000
 
 
@@ -89,7 +90,9 @@ async def retry_jobs(
     return len(retried)
 
 
-async def _which(session: AsyncSession, ids: list[int], all_failed: bool, lane: str):
+async def _which(
+    session: AsyncSession, ids: list[int], all_failed: bool, lane: str
+) -> ColumnElement[bool]:
     """The condition that picks the failed jobs asked for."""
     if ids and all_failed:
         raise InvalidArgument("give ids or all_failed, not both")

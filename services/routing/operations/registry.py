@@ -7,7 +7,9 @@ are keyed by Telegram user id, teams by name, groups by chat id."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.errors import AlreadyExists, InvalidArgument, NotFound
@@ -16,10 +18,11 @@ from services.routing.operations import fields
 from services.routing.operations.audit_log import audit
 from switchboard.operations.v1 import operations_pb2
 
+# What can be deactivated: the model, the column its id is in, and its active flag.
 KINDS = {
-    "team": (Team, Team.id),
-    "group": (StaffGroup, StaffGroup.id),
-    "staff": (Staff, Staff.telegram_user_id),
+    "team": (Team, Team.id, Team.active),
+    "group": (StaffGroup, StaffGroup.id, StaffGroup.active),
+    "staff": (Staff, Staff.telegram_user_id, Staff.active),
 }
 
 
@@ -108,16 +111,15 @@ async def deactivate(
     """Mark a team, group or staff member inactive; False when it already was."""
     if kind not in KINDS:
         raise InvalidArgument(f"kind must be one of team, group, staff (got {kind!r})")
-    model, key = KINDS[kind]
+    model, key, active = KINDS[kind]
     exists = await session.scalar(select(key).where(key == target_id))
     if exists is None:
         raise NotFound(f"no {kind} with id {target_id}")
     # Conditional, so two deactivations at once report one change between them.
-    changed = (
-        await session.execute(
-            update(model).where(key == target_id, model.active.is_(True)).values(active=False)
-        )
-    ).rowcount > 0
+    result = await session.execute(
+        update(model).where(key == target_id, active.is_(True)).values(active=False)
+    )
+    changed = cast(CursorResult[Any], result).rowcount > 0
     audit(session, actor, f"{kind}.deactivate", kind, target_id, details={"changed": changed})
     return changed
 

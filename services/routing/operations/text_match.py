@@ -8,28 +8,42 @@ each connection under a name of its own (the built-in lower stays as it was).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 SQLITE_LOWER = "sb_unicode_lower"
+
+
+class Lower(Protocol):
+    """A SQL function that lower-cases its one argument (func.lower or ours)."""
+
+    def __call__(self, column: ColumnExpressionArgument[Any]) -> ColumnElement[Any]: ...
 
 
 def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-async def lower_function(session: AsyncSession):
+async def lower_function(session: AsyncSession) -> Lower:
     """The SQL lower-casing function for this session's backend (func.lower or ours)."""
     if session.get_bind().dialect.name != "sqlite":
         return func.lower
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     if not raw.info.get(SQLITE_LOWER):
-        await raw.driver_connection.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
+        driver = raw.driver_connection  # aiosqlite's connection; None once invalidated
+        if driver is None:
+            raise RuntimeError("the SQLite connection was invalidated")
+        await driver.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
         raw.info[SQLITE_LOWER] = True
-    return getattr(func, SQLITE_LOWER)
+    ours: Lower = getattr(func, SQLITE_LOWER)
+    return ours
 
 
-def contains(lower, column: ColumnElement, needle: str) -> ColumnElement[bool]:
+def contains(
+    lower: Lower, column: ColumnExpressionArgument[Any], needle: str
+) -> ColumnElement[bool]:
     """`column` contains `needle`, ignoring case; % and _ in the needle are literal."""
     return lower(column).contains(needle.lower(), autoescape=True)
