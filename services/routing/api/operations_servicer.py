@@ -27,6 +27,7 @@ from services.routing.operations import (
     api_keys,
     assignment,
     audit_log,
+    customer_import,
     customers,
     failed_jobs,
     fields,
@@ -114,6 +115,20 @@ class OperationsServicer(operations_pb2_grpc.OperationsServiceServicer):
             if key == "telegram_user_id":
                 return await customers.customer_by_telegram_user(session, request.telegram_user_id)
         raise InvalidArgument("give id or telegram_user_id")
+
+    async def ImportCustomer(
+        self, request: pb.ImportCustomerRequest, context: Context
+    ) -> pb.Customer:
+        """A customer already served elsewhere, active with the topics they have."""
+        actor = _actor(request.actor)
+        conflict = (
+            f"Telegram user {request.telegram_user_id} or one of the topics was taken meanwhile"
+        )
+        async with self._change(conflict) as session:
+            customer_id = await customer_import.import_customer(
+                session, request, actor, correlation=_correlation()
+            )
+        return await self._view(customer_id)
 
     async def Assign(self, request: pb.AssignRequest, context: Context) -> pb.Customer:
         """Confirm the customer with a CR team, as a CS member's button does."""

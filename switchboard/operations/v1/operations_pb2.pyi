@@ -222,6 +222,77 @@ class GetCustomerRequest(_message.Message):
 Global___GetCustomerRequest: _TypeAlias = GetCustomerRequest  # noqa: Y015
 
 @_typing.final
+class ImportCustomerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TELEGRAM_USER_ID_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    CR_TEAM_FIELD_NUMBER: _builtins.int
+    TREATMENT_FIELD_NUMBER: _builtins.int
+    TOPICS_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    telegram_user_id: _builtins.int
+    display_name: _builtins.str
+    email: _builtins.str
+    cr_team: _builtins.str
+    """The CR team's name; empty = none yet."""
+    treatment: _builtins.bool
+    @_builtins.property
+    def topics(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExistingTopic]:
+        """At most one per staff group: CS, the CR team's group, Treatment (with treatment)."""
+
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        telegram_user_id: _builtins.int = ...,
+        display_name: _builtins.str = ...,
+        email: _builtins.str = ...,
+        cr_team: _builtins.str = ...,
+        treatment: _builtins.bool = ...,
+        topics: _abc.Iterable[Global___ExistingTopic] | None = ...,
+        actor: Global___Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "cr_team", b"cr_team", "display_name", b"display_name", "email", b"email", "telegram_user_id", b"telegram_user_id", "topics", b"topics", "treatment", b"treatment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportCustomerRequest: _TypeAlias = ImportCustomerRequest  # noqa: Y015
+
+@_typing.final
+class ExistingTopic(_message.Message):
+    """A forum topic a staff group already has for the customer being imported."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHAT_ID_FIELD_NUMBER: _builtins.int
+    MESSAGE_THREAD_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    chat_id: _builtins.int
+    """The staff group's chat id (registered with PutGroup)."""
+    message_thread_id: _builtins.int
+    name: _builtins.str
+    """Empty: the customer's display name."""
+    def __init__(
+        self,
+        *,
+        chat_id: _builtins.int = ...,
+        message_thread_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "message_thread_id", b"message_thread_id", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExistingTopic: _TypeAlias = ExistingTopic  # noqa: Y015
+
+@_typing.final
 class AssignRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

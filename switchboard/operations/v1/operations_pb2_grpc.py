@@ -44,6 +44,11 @@ class OperationsServiceStub:
                 request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetCustomerRequest.SerializeToString,
                 response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
                 _registered_method=True)
+        self.ImportCustomer = channel.unary_unary(
+                '/switchboard.operations.v1.OperationsService/ImportCustomer',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportCustomerRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+                _registered_method=True)
         self.Assign = channel.unary_unary(
                 '/switchboard.operations.v1.OperationsService/Assign',
                 request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AssignRequest.SerializeToString,
@@ -173,6 +178,18 @@ class OperationsServiceServicer:
 
     def GetCustomer(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportCustomer(self, request, context):
+        """Bring in a customer already served elsewhere (moving to Switchboard): active at
+        once, with an optional CR team and Treatment, and the forum topics the staff groups
+        already have for them. Nothing is sent and no topic is created: their conversation
+        simply goes on here. INVALID_ARGUMENT for a bad field (named); NOT_FOUND for an
+        unknown or inactive CR team or staff group; ALREADY_EXISTS when the Telegram user
+        is a customer already or a topic belongs to another customer.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -341,6 +358,11 @@ def add_OperationsServiceServicer_to_server(servicer, server):
             'GetCustomer': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCustomer,
                     request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetCustomerRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.SerializeToString,
+            ),
+            'ImportCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportCustomer,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportCustomerRequest.FromString,
                     response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.SerializeToString,
             ),
             'Assign': grpc.unary_unary_rpc_method_handler(
@@ -512,6 +534,33 @@ class OperationsService:
             target,
             '/switchboard.operations.v1.OperationsService/GetCustomer',
             switchboard_dot_operations_dot_v1_dot_operations__pb2.GetCustomerRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.operations.v1.OperationsService/ImportCustomer',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ImportCustomerRequest.SerializeToString,
             switchboard_dot_operations_dot_v1_dot_operations__pb2.Customer.FromString,
             options,
             channel_credentials,

@@ -22,6 +22,14 @@ class OperationsServiceStub:
     ListCustomers: _aio.UnaryUnaryMultiCallable[_operations_pb2.ListCustomersRequest, _operations_pb2.CustomerList]
     """Customers"""
     GetCustomer: _aio.UnaryUnaryMultiCallable[_operations_pb2.GetCustomerRequest, _operations_pb2.Customer]
+    ImportCustomer: _aio.UnaryUnaryMultiCallable[_operations_pb2.ImportCustomerRequest, _operations_pb2.Customer]
+    """Bring in a customer already served elsewhere (moving to Switchboard): active at
+    once, with an optional CR team and Treatment, and the forum topics the staff groups
+    already have for them. Nothing is sent and no topic is created: their conversation
+    simply goes on here. INVALID_ARGUMENT for a bad field (named); NOT_FOUND for an
+    unknown or inactive CR team or staff group; ALREADY_EXISTS when the Telegram user
+    is a customer already or a topic belongs to another customer.
+    """
     Assign: _aio.UnaryUnaryMultiCallable[_operations_pb2.AssignRequest, _operations_pb2.Customer]
     """Confirm a customer's pending assignment with a CR team (as a CS member's button
     press does): topics are created, welcomes sent. NOT_FOUND for an unknown
@@ -79,6 +87,20 @@ class OperationsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _operations_pb2.GetCustomerRequest,
         context: _aio.ServicerContext[_operations_pb2.GetCustomerRequest, _abc.Awaitable[_operations_pb2.Customer]],
     ) -> _abc.Awaitable[_operations_pb2.Customer]: ...
+
+    @_abc_1.abstractmethod
+    def ImportCustomer(
+        self,
+        request: _operations_pb2.ImportCustomerRequest,
+        context: _aio.ServicerContext[_operations_pb2.ImportCustomerRequest, _abc.Awaitable[_operations_pb2.Customer]],
+    ) -> _abc.Awaitable[_operations_pb2.Customer]:
+        """Bring in a customer already served elsewhere (moving to Switchboard): active at
+        once, with an optional CR team and Treatment, and the forum topics the staff groups
+        already have for them. Nothing is sent and no topic is created: their conversation
+        simply goes on here. INVALID_ARGUMENT for a bad field (named); NOT_FOUND for an
+        unknown or inactive CR team or staff group; ALREADY_EXISTS when the Telegram user
+        is a customer already or a topic belongs to another customer.
+        """
 
     @_abc_1.abstractmethod
     def Assign(
