@@ -18,8 +18,9 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,10 +86,11 @@ def _list(url: str, everything: bool) -> str:
 
 
 def _line(key: operations_pb2.ApiKey) -> str:
-    def when(field: str) -> str:
+    def when(field: Literal["created_at", "expires_at", "last_used_at", "revoked_at"]) -> str:
         if not key.HasField(field):
             return "-"
-        return getattr(key, field).ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
+        stamp: Timestamp = getattr(key, field)
+        return stamp.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
 
     return (
         f"{key.key_id}  {key.name!r}  scopes={','.join(key.scopes)}  created={when('created_at')}"

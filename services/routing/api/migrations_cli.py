@@ -121,7 +121,7 @@ def _describe(error: Exception, url: str) -> str:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         return "the database URL cannot be read (e.g. mysql+pymysql://user:password@host/db)"
-    if not isinstance(error, DBAPIError):
+    if not isinstance(error, DBAPIError) or error.orig is None:
         return str(error).splitlines()[0] if str(error) else type(error).__name__
     # The driver's own words: SQLAlchemy's rendering adds the statement and a link.
     reason = str(error.orig.args[-1] if error.orig.args else error.orig)

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from services.routing.db.engine import make_engine, session_factory
 from services.routing.db.migrate import upgrade
@@ -20,7 +21,7 @@ from services.routing.operations import registry_document
 DEFAULT_URL = "sqlite+aiosqlite:///var/switchboard.db"
 
 
-async def _load(url: str, doc: dict) -> dict[str, int]:
+async def _load(url: str, doc: dict[str, Any]) -> dict[str, int]:
     engine = make_engine(url)
     try:
         async with session_factory(engine)() as session, session.begin():
