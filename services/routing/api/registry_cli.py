@@ -1,7 +1,9 @@
 """python -m services.routing.api.registry_cli --file registry_document.json [--url DB]
 
 Loads bots, teams, staff groups and staff into routing's database (migrating it
-first), for the embedded mode and tests until the operations API manages them."""
+first) from one document: how the embedded mode, deployments and tests set up the
+registry in one step. Bots are loaded only this way; teams, groups and staff can also
+be changed through OperationsService."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The registry through the operations API: teams and staff members (staff groups are
-in group_ops), listing them, and deactivating any of the three. Nothing is deleted:
+in staff_groups), listing them, and deactivating any of the three. Nothing is deleted:
 customers, topics and the audit keep pointing at what was.
 
 Kept consistent with the document loader (services.routing.operations.registry_document): staff

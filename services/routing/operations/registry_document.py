@@ -1,5 +1,6 @@
-"""The registry of bots, staff groups, teams and staff, loaded from a document until
-the operations API manages it. Loading again updates what exists."""
+"""The registry of bots, staff groups, teams and staff, loaded from a document (the
+only way bots get in; the operations API changes the rest too). Loading again updates
+what exists."""
 
 from __future__ import annotations
 
