@@ -14,7 +14,7 @@ afterwards), a fresh Bot API sandbox (rate limits off) with 200 client users and
 and a CR topic for each, the registry loaded with routing's registry CLI, routing,
 ingress (and delivery, unless `--delivery off`) as processes with production settings
 except delivery's pacing and the lane dispatch rates (raised: see pipeline_stack.py),
-and 200 customers written into the database (no API creates one). So each update is routed
+and 200 customers imported through the operations API (ImportCustomer). So each update is routed
 like production: one inbound_updates row, one message row, two jobs (CS and CR).
 
 The load comes from bench/pipeline_load.py, an open-loop generator in its own process:

@@ -6,7 +6,7 @@ customer's staff topics, through the whole stack — Switchboard against the nai
 
 Every run starts from nothing (fresh database, dropped afterwards; fresh Bot API
 sandbox with rate limits off; routing, delivery and ingress as processes; customers
-written into the database (no API creates one), each with a CS and a CR topic) and sets the
+imported through the operations API (ImportCustomer), each with a CS and a CR topic) and sets the
 client bot's webhook to ingress, as Telegram would be told.
 
 Clients then write to the client bot through the sandbox's driver API

@@ -22,8 +22,9 @@ from stack_sandbox import Sandbox, World
 
 # stack_procs (imported above) put the repository root on sys.path.
 from deploy.launcher import Launcher, Ports, one_machine
+from servicekit.grpc_client import channel
 from servicekit.internal_auth import keyset
-from services.routing.operations import new_customers
+from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 
 PUSH_SECRET = "bench-push-secret-0123456789abcdef"
 
@@ -144,25 +145,31 @@ class Switchboard:
         await self._launcher().wait_ready(service, timeout=timeout)
 
     async def create_customers(self, world: World) -> None:
-        """Every customer already set up, with their topics: written into the database as
-        the registry is (no API creates a customer; the runs without delivery could not
-        create topics through onboarding anyway)."""
-        await new_customers.add(
-            self.database_url,
-            [
-                new_customers.NewCustomer(
-                    telegram_user_id=c.user_id,
-                    display_name=f"Client {c.user_id}",
-                    email=f"client{c.user_id}@example.com",
-                    cr_team="CR One",
-                    topics=[
-                        new_customers.NewTopic(chat, thread, f"Client {c.user_id}")
-                        for chat, thread in c.threads.items()
-                    ],
+        """Every customer already served elsewhere, with their topics, imported through
+        the operations API as an operator's tool would (with admin's credential in the
+        production shape); the runs without delivery could not create topics through
+        onboarding anyway."""
+        credential = None if self.keys is None else self.keys.credential("admin", "routing")
+        actor = operations_pb2.Actor(kind="system", id="bench", display_name="the benchmarks")
+        async with channel(self.routing_target, credential=credential) as link:
+            operations = operations_pb2_grpc.OperationsServiceStub(link)
+            for c in world.customers:
+                await operations.ImportCustomer(
+                    operations_pb2.ImportCustomerRequest(
+                        telegram_user_id=c.user_id,
+                        display_name=f"Client {c.user_id}",
+                        email=f"client{c.user_id}@example.com",
+                        cr_team="CR One",
+                        topics=[
+                            operations_pb2.ExistingTopic(
+                                chat_id=chat, message_thread_id=thread, name=f"Client {c.user_id}"
+                            )
+                            for chat, thread in c.threads.items()
+                        ],
+                        actor=actor,
+                    ),
+                    timeout=10,
                 )
-                for c in world.customers
-            ],
-        )
 
     def pids(self) -> dict[str, int]:
         return self._launcher().pids()

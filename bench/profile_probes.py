@@ -14,7 +14,9 @@ from stack_cpu import process_cpu
 from services.routing.db.engine import make_engine, session_factory
 from services.routing.db.migrate import upgrade
 from services.routing.db.urls import sync_url
-from services.routing.operations import new_customers, registry_document
+from services.routing.operations import customer_import, registry_document
+from services.routing.records.audit import Actor
+from switchboard.operations.v1 import operations_pb2
 
 CUSTOMERS = 200
 
@@ -81,25 +83,30 @@ class Clock:
 
 
 async def seeded(url: str):
-    """Migrate the database at `url`, load the bench registry and create the customers
-    (a CS and a CR topic each); answer the engine and its sessions."""
+    """Migrate the database at `url`, load the bench registry and import the customers
+    (a CS and a CR topic each) as OperationsService.ImportCustomer does — its own step,
+    called in-process, as the profiles call the routing servicer's methods; answer the
+    engine and its sessions."""
     upgrade(sync_url(url))
     engine = make_engine(url)
     sessions = session_factory(engine)
     async with sessions() as s, s.begin():
         await registry_document.load(s, REGISTRY)
+    bench = Actor("system", "bench", "the benchmarks")
     async with sessions() as s, s.begin():
         for i in range(CUSTOMERS):
-            await new_customers.create(
-                s,
+            request = operations_pb2.ImportCustomerRequest(
                 telegram_user_id=USER_BASE + i,
                 display_name=f"Client {i}",
-                email="",
                 cr_team="CR One",
-                treatment=False,
                 topics=[
-                    new_customers.NewTopic(CS_GROUP, 10 + i, "t"),
-                    new_customers.NewTopic(CR_GROUP, 10 + i, "t"),
+                    operations_pb2.ExistingTopic(
+                        chat_id=CS_GROUP, message_thread_id=10 + i, name="t"
+                    ),
+                    operations_pb2.ExistingTopic(
+                        chat_id=CR_GROUP, message_thread_id=10 + i, name="t"
+                    ),
                 ],
             )
+            await customer_import.import_customer(s, request, bench)
     return engine, sessions

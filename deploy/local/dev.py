@@ -25,7 +25,6 @@ import grpc
 from deploy.launcher import SERVICES, Launcher, Ports, one_machine
 from servicekit.grpc_client import channel
 from services.ingress.polling import ALLOWED_UPDATES
-from services.routing.operations import new_customers
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,7 +234,7 @@ class Dev:
             except grpc.aio.AioRpcError as error:
                 if error.code() != grpc.StatusCode.NOT_FOUND:
                     raise
-            topics: list[new_customers.NewTopic] = []
+            topics: list[operations_pb2.ExistingTopic] = []
             for role in ("cs", "cr"):
                 made = await self.bot_api(
                     self.tokens[role],
@@ -245,21 +244,27 @@ class Dev:
                 )
                 self.topics[role] = made["message_thread_id"]
                 topics.append(
-                    new_customers.NewTopic(
-                        self.groups[role], made["message_thread_id"], made["name"]
+                    operations_pb2.ExistingTopic(
+                        chat_id=self.groups[role],
+                        message_thread_id=made["message_thread_id"],
+                        name=made["name"],
                     )
                 )
             # Ann is already assigned, her conversation open, so the demo starts there
-            # (a client who writes first goes through onboarding instead). No API creates
-            # a customer: she is written into the database, as the registry is.
-            ann = new_customers.NewCustomer(
-                telegram_user_id=client_id,
-                display_name="Ann Client",
-                email="ann@example.com",
-                cr_team="CR Team 1",
-                topics=topics,
+            # (a client who writes first goes through onboarding instead): imported as a
+            # customer already served elsewhere.
+            await operations.ImportCustomer(
+                operations_pb2.ImportCustomerRequest(
+                    telegram_user_id=client_id,
+                    display_name="Ann Client",
+                    email="ann@example.com",
+                    cr_team="CR Team 1",
+                    topics=topics,
+                    actor=operations_pb2.Actor(
+                        kind="system", id="make-dev", display_name="make dev"
+                    ),
+                )
             )
-            await new_customers.add(self.database, [ann])
 
     def write_stack_file(self) -> None:
         """var/dev/stack.json: what scripts need to talk to this stack."""

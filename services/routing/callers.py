@@ -17,7 +17,7 @@ POLICY: Policy = {
     f"/{_ROUTING}/ClaimJob": {"delivery"},
     f"/{_ROUTING}/ReportOutcome": {"delivery"},
     # The operations API: admin checks the API key and its scope, routing trusts admin.
-    # The tools that seed customers (make dev, the e2e tests, the benchmarks) act as the
-    # operator here, with admin's credential.
+    # The tools that import customers (ImportCustomer: make dev, the e2e tests, the
+    # benchmarks) act as the operator here, with admin's credential.
     f"/{_OPERATIONS}/*": {"admin"},
 }

@@ -27,7 +27,7 @@ def moment(value: Timestamp, *, field: str) -> datetime:
 
 
 def window(since: Timestamp | None, until: Timestamp | None) -> tuple[datetime, datetime]:
-    """A reporting window: both ends required, until after since (as GetDeliverySummary)."""
+    """A reporting window (GetSummary's): both ends required, until after since."""
     if since is None or until is None:
         raise InvalidArgument("since and until are required")
     start, end = moment(since, field="since"), moment(until, field="until")
