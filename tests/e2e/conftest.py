@@ -12,13 +12,17 @@ import pytest
 from aiogram import Bot
 
 from sandbox.client import SandboxClient
+from servicekit.grpc_client import channel
 from servicekit.lanes import LANES
-from services.routing.operations import new_customers, registry_document
+from services.routing.operations import registry_document
+from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 from tests.e2e.onboarding_world import world  # noqa: F401 — a fixture for onboarding tests
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN, SECRETS, TOKENS, Stack
 from tests.integration.routing.databases import Sessions
 
 ANN, ANNA, RAVI = 5001, 6001, 6002
+# Who the e2e fixtures' operations calls name as their actor (the audit shows it).
+SEEDER = operations_pb2.Actor(kind="system", id="e2e", display_name="the e2e fixtures")
 CS_GROUP, CR_GROUP = -1002001, -1002002
 SCENARIO = {
     "bots": [
@@ -142,24 +146,24 @@ async def running(
             CS_GROUP: (await make_bot(CS_TOKEN).create_forum_topic(CS_GROUP, "Ann Client")),
             CR_GROUP: (await make_bot(CR_TOKEN).create_forum_topic(CR_GROUP, "Ann Client")),
         }
-        # Ann is a customer already set up (no API creates one: onboarding would put its
-        # own messages in her chat and topics): written into the database, as the
-        # registry is.
-        await new_customers.add(
-            database_url,
-            [
-                new_customers.NewCustomer(
+        # Ann is a customer already served elsewhere, her topics made: imported as an
+        # operator would (onboarding would put its own messages in her chat and topics).
+        async with channel(stack.routing_target) as routing:
+            await operations_pb2_grpc.OperationsServiceStub(routing).ImportCustomer(
+                operations_pb2.ImportCustomerRequest(
                     telegram_user_id=ANN,
                     display_name="Ann Client",
                     email="ann@example.com",
                     cr_team="CR One",
                     topics=[
-                        new_customers.NewTopic(chat, t.message_thread_id, t.name)
+                        operations_pb2.ExistingTopic(
+                            chat_id=chat, message_thread_id=t.message_thread_id, name=t.name
+                        )
                         for chat, t in topics.items()
                     ],
+                    actor=SEEDER,
                 )
-            ],
-        )
+            )
         yield Running(stack, sandbox, {c: t.message_thread_id for c, t in topics.items()})
     finally:
         stack.stop_all()
