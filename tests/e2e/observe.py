@@ -12,9 +12,8 @@ from services.routing.db.models import Copy, InboundUpdate, Job, Message
 from services.routing.domain.destinations import destination_key
 from tests.e2e.conftest import ANN as ANN_ID
 from tests.e2e.conftest import Running
+from tests.e2e.waiting import WAIT, eventually
 from tests.integration.routing.databases import Sessions
-
-WAIT = 20.0  # seconds: generous for a loaded machine; a passing test takes far less
 
 
 async def topic_lines(running: Running, group: int) -> list[dict]:
@@ -32,7 +31,7 @@ async def wait_topic(
     what: str,
     timeout: float = WAIT,
 ) -> list[dict]:
-    return await running.sandbox.wait_for(
+    return await eventually(
         lambda: topic_lines(running, group), condition, timeout=timeout, what=what
     )
 
@@ -110,7 +109,7 @@ async def wait_settled(running: Running, sessions: Sessions, *, timeout: float =
     """Wait until every job in the outbox has its final outcome recorded. A copy shows
     in the chat as soon as Telegram made it, a moment before delivery's report reaches
     routing: assert on jobs and copies only after this."""
-    await running.sandbox.wait_for(
+    await eventually(
         lambda: unfinished_jobs(sessions),
         lambda jobs: not jobs,
         timeout=timeout,
@@ -127,9 +126,7 @@ async def client_lines(running: Running) -> list[dict]:
 async def wait_client(
     running: Running, condition: Callable[[list[dict]], bool], *, what: str, timeout: float = WAIT
 ) -> list[dict]:
-    return await running.sandbox.wait_for(
-        lambda: client_lines(running), condition, timeout=timeout, what=what
-    )
+    return await eventually(lambda: client_lines(running), condition, timeout=timeout, what=what)
 
 
 def shown_text(message: dict) -> str:

@@ -9,6 +9,7 @@ from services.routing.db.enums import CustomerStatus, JobStatus, TopicStatus
 from services.routing.db.models import Customer, Job, Topic
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, Running
 from tests.e2e.observe import texts, wait_settled, wait_topic
+from tests.e2e.waiting import eventually
 from tests.integration.routing.databases import Sessions
 
 BLOCKED = "⛔ Ann Client blocked the bot. Replies are kept but not delivered until they unblock it."
@@ -62,14 +63,14 @@ async def test_a_deleted_topic_is_recreated_on_the_next_client_message(
 
     await sandbox.send(ANN, "@client_bot", "second")
     await sandbox.send(ANN, "@client_bot", "third")
-    topics = await sandbox.wait_for(
+    topics = await eventually(
         lambda: sandbox.topics(CS_GROUP),
         lambda found: any(t["name"] == "Ann Client" and not t["deleted"] for t in found),
         what="a new topic for Ann", timeout=20,
     )  # fmt: skip
     (new,) = [t for t in topics if t["name"] == "Ann Client" and not t["deleted"]]
     assert new["message_thread_id"] != old_thread
-    shown = await sandbox.wait_for(
+    shown = await eventually(
         lambda: sandbox.messages(CS_GROUP, thread_id=new["message_thread_id"]),
         lambda seen: "third" in [m.get("text") for m in seen],
         what="the lines in the new topic", timeout=20,
@@ -92,7 +93,7 @@ async def test_a_deleted_topic_is_recreated_on_the_next_client_message(
 
     # Staff answer in the new topic and it reaches the client.
     await sandbox.send(ANNA, CS_GROUP, "Found you", message_thread_id=new["message_thread_id"])
-    await sandbox.wait_for(
+    await eventually(
         lambda: sandbox.messages(ANN, bot="client_bot"),
         lambda seen: any(m.get("text") == "Anna · CS\nFound you" for m in seen),
         what="the answer from the new topic", timeout=20,

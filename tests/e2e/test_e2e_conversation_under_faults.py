@@ -12,6 +12,7 @@ from services.routing.db.models import Copy, Job, Message
 from services.routing.records.message_destinations import SEND_KINDS
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, RAVI, Running
 from tests.e2e.observe import unfinished_jobs
+from tests.e2e.waiting import eventually
 from tests.integration.routing.databases import Sessions
 
 LINES = 197  # and an album of 3
@@ -95,7 +96,7 @@ async def test_every_destination_matches_its_sources_under_faults(
     for copy in ann_copies[:5]:
         await sandbox.react(ANN, "@client_bot", copy["message_id"], "❤")
 
-    await sandbox.wait_for(
+    await eventually(
         lambda: unfinished_jobs(db_sessions), lambda jobs: not jobs, timeout=SETTLE,
         what="every job finished despite the faults",
     )  # fmt: skip
@@ -168,7 +169,7 @@ async def _wait_lines(running: Running, chat: int, count: int) -> None:
         probe = lambda: running.sandbox.messages(ANN, bot="client_bot")  # noqa: E731
     else:
         probe = lambda: running.sandbox.messages(chat, thread_id=running.topics[chat])  # noqa: E731
-    await running.sandbox.wait_for(
+    await eventually(
         probe, lambda seen: sum(m["from"]["is_bot"] for m in seen) >= count, timeout=SETTLE,
         what=f"{count} lines in {chat}",
     )  # fmt: skip

@@ -15,6 +15,7 @@ from tests.e2e.observe import (
     wait_settled,
     wait_topic,
 )
+from tests.e2e.waiting import eventually
 from tests.integration.routing.databases import Sessions
 
 
@@ -34,7 +35,7 @@ async def test_delete_removes_the_message_its_copies_and_the_command(
     await wait_client(running, lambda lines: lines == [], what="the client's copy gone")
     await wait_topic(running, CR_GROUP, lambda lines: texts(lines) == ["Hi"], what="CR copy gone")
     gone = {wrong["message_id"], command["message_id"]}
-    cs = await sandbox.wait_for(
+    cs = await eventually(
         lambda: sandbox.messages(CS_GROUP, thread_id=thread),
         lambda seen: not gone & {m["message_id"] for m in seen},
         what="the original and the command gone",

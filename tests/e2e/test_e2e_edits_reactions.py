@@ -7,6 +7,7 @@ import pytest
 
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, Running
 from tests.e2e.observe import ann_opens_the_chat, client_lines, wait_client, wait_topic
+from tests.e2e.waiting import eventually
 
 CLIENT_BOT, CS_BOT, CR_BOT = 1001, 1002, 1003
 
@@ -66,7 +67,7 @@ async def test_reactions_mirror_both_ways_and_go_when_removed(running: Running) 
     # Staff react on the copy in their topic: the client's own message and the other
     # topic's copy get the same reaction, from their bots.
     await sandbox.react(ANNA, CS_GROUP, cs_copy["message_id"], "❤")
-    await sandbox.wait_for(
+    await eventually(
         lambda: sandbox.messages(ANN, bot="client_bot"),
         lambda seen: _reactions(seen, ann_line["message_id"]) == [("❤", CLIENT_BOT)],
         what="the reaction on Ann's message", timeout=20,
@@ -77,7 +78,7 @@ async def test_reactions_mirror_both_ways_and_go_when_removed(running: Running) 
     assert [(r["emoji"], r["by"]) for r in cr[0]["reactions"]] == [("❤", CR_BOT)]
 
     await sandbox.react(ANNA, CS_GROUP, cs_copy["message_id"], [])
-    await sandbox.wait_for(
+    await eventually(
         lambda: sandbox.messages(ANN, bot="client_bot"),
         lambda seen: _reactions(seen, ann_line["message_id"]) == [],
         what="the reaction gone from Ann's message", timeout=20,
@@ -88,7 +89,7 @@ async def test_reactions_mirror_both_ways_and_go_when_removed(running: Running) 
     anna_line = await sandbox.send(ANNA, CS_GROUP, "Refund sent", message_thread_id=thread)
     (copy,) = list(await wait_client(running, lambda lines: lines, what="copy"))
     await sandbox.react(ANN, "@client_bot", copy["message_id"], "👍")
-    await sandbox.wait_for(
+    await eventually(
         lambda: sandbox.messages(CS_GROUP, thread_id=thread),
         lambda seen: _reactions(seen, anna_line["message_id"]) == [("👍", CS_BOT)],
         what="the reaction on Anna's line", timeout=20,

@@ -21,6 +21,7 @@ from tests.e2e.observe import (
     wait_settled,
     wait_text,
 )
+from tests.e2e.waiting import eventually
 from tests.integration.routing.databases import Sessions
 
 CLIENT_BOT = 1001
@@ -97,7 +98,7 @@ async def test_routing_down_the_update_is_refused_kept_and_carried_once_back(
     stack.stop("routing")
     line = "Anyone there?"
     await sandbox.send(ANN, "@client_bot", line)
-    seen = await sandbox.wait_for(
+    seen = await eventually(
         lambda: sandbox.updates("client_bot"),
         lambda box: sum(d.get("status") == 503 for d in box["deliveries"]) >= 2,
         timeout=20,

@@ -7,6 +7,7 @@ import json
 
 from tests.e2e.conftest import ANN, CR_GROUP, CS_GROUP, Running
 from tests.e2e.stack import PUSH_SECRET, SECRETS, TOKENS
+from tests.e2e.waiting import eventually
 
 
 def _events(running: Running, service: str) -> list[dict]:
@@ -18,7 +19,7 @@ async def test_a_correlation_id_follows_the_line_to_every_send(running: Running)
     sandbox = running.sandbox
     await sandbox.send(ANN, "@client_bot", "trace me")
     for group in (CS_GROUP, CR_GROUP):
-        await sandbox.wait_for(
+        await eventually(
             lambda g=group: sandbox.messages(g, thread_id=running.topics[g]),
             lambda lines: any(m.get("text") == "trace me" for m in lines),
             timeout=20,
@@ -38,12 +39,12 @@ async def test_a_correlation_id_follows_the_line_to_every_send(running: Running)
             if e["message"] == "job delivered" and e["correlation_id"] == cid
         ]  # fmt: skip
 
-    await sandbox.wait_for(delivered, lambda sends: len(sends) == 2, timeout=10)
+    await eventually(delivered, lambda sends: len(sends) == 2, timeout=10)
 
 
 async def test_no_secret_reaches_a_log(running: Running) -> None:
     await running.sandbox.send(ANN, "@client_bot", "hello")
-    await running.sandbox.wait_for(
+    await eventually(
         lambda: running.sandbox.messages(CS_GROUP, thread_id=running.topics[CS_GROUP]),
         lambda lines: any(m.get("text") == "hello" for m in lines),
         timeout=20,

@@ -13,12 +13,12 @@ from this checkout. Kubernetes' networking is replaced by a checked port map
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +29,12 @@ from aiogram import Bot
 
 from deploy.launcher import SERVICES, Launcher, Ports, check, command, grpc_serving
 from sandbox.client import SandboxClient
+from servicekit.grpc_client import channel
 from servicekit.internal_auth import keyset
 from servicekit.internal_auth.keyset import KeySet
 from services.routing.db.urls import async_url
-from services.routing.operations import new_customers
-from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, REGISTRY, SCENARIO
+from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
+from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, REGISTRY, SCENARIO, SEEDER
 from tests.e2e.manifests import (
     Container,
     Manifests,
@@ -45,6 +46,7 @@ from tests.e2e.manifests import (
     render,
 )
 from tests.e2e.stack import SECRETS, TOKENS
+from tests.e2e.waiting import eventually
 from tests.integration.cloud_tasks.emulator import running_emulator
 from tests.integration.routing.databases import render as url_text
 from tests.integration.routing.databases import scratch_database
@@ -209,7 +211,6 @@ def _migrate(manifests: Manifests, ports: PortMap, *, secrets: dict[str, str], l
 
 async def _probes_answer(deployed: Deployed) -> None:
     """Wait until every declared probe of every service answers as the kubelet wants."""
-    deadline = time.monotonic() + START_TIMEOUT
     pending = {
         (service, probe.kind): probe
         for service, c in deployed.containers.items()
@@ -217,14 +218,25 @@ async def _probes_answer(deployed: Deployed) -> None:
     }
     assert {kind for _service, kind in pending} >= {"liveness", "readiness"}
     async with aiohttp.ClientSession() as http:
-        while pending and time.monotonic() < deadline:
+
+        async def still_pending() -> dict[tuple[str, str], Probe]:
             for (service, kind), probe in list(pending.items()):
                 port = deployed.ports.local[service][probe.port]
                 if await _answers(http, port, probe):
                     del pending[(service, kind)]
             for service, proc in deployed.launcher.procs.items():
                 assert proc.poll() is None, deployed.launcher.tail(service)
-            await asyncio.sleep(0.1)
+            return pending
+
+        # On timeout, the assertion below names what never answered, with the services' logs.
+        with contextlib.suppress(TimeoutError):
+            await eventually(
+                still_pending,
+                lambda left: not left,
+                what="every probe answering",
+                timeout=START_TIMEOUT,
+                interval=0.1,
+            )
     assert not pending, {key: deployed.launcher.tail(key[0], 10) for key in pending}
 
 
@@ -284,14 +296,14 @@ async def test_overlays_local_runs_as_its_manifests_say_and_carries_a_conversati
     topics = await _seed_ann(deployed, make_bot)
 
     await sandbox.send(ANN, "@client_bot", "Is my parcel on its way?")
-    await sandbox.wait_for(
+    await eventually(
         lambda: sandbox.messages(CS_GROUP, thread_id=topics[CS_GROUP]),
         lambda lines: any(m.get("text") == "Is my parcel on its way?" for m in lines),
         timeout=20,
         what="the client's line in the CS topic",
     )
     await sandbox.send(ANNA, CS_GROUP, "Yes, it left today", message_thread_id=topics[CS_GROUP])
-    await sandbox.wait_for(
+    await eventually(
         lambda: sandbox.messages(ANN, bot="client_bot"),
         lambda lines: any(m.get("text") == "Anna · CS\nYes, it left today" for m in lines),
         timeout=20,
@@ -341,17 +353,20 @@ async def test_overlays_production_runs_as_its_manifests_say(
 async def _wait_for_metric(deployed: Deployed, service: str, sample: str) -> None:
     """Until `service`'s /metrics shows `sample` at 1 or more."""
     url = f"http://127.0.0.1:{deployed.local(service, 'metrics')}/metrics"
-    deadline = time.monotonic() + 20
-    seen = ""
     async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
+
+        async def value() -> float:
             async with http.get(url) as resp:
                 seen = await resp.text()
             values = [line.rsplit(" ", 1) for line in seen.splitlines() if line.startswith(sample)]
-            if values and float(values[0][1]) >= 1:
-                return
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{service} never counted {sample}")
+            return float(values[0][1]) if values else 0.0
+
+        try:
+            await eventually(
+                value, lambda v: v >= 1, what=f"{sample} counted", timeout=20, interval=0.1
+            )
+        except TimeoutError:
+            raise AssertionError(f"{service} never counted {sample}") from None
 
 
 async def _register_webhooks(deployed: Deployed) -> None:
@@ -368,19 +383,29 @@ async def _register_webhooks(deployed: Deployed) -> None:
 
 
 async def _seed_ann(deployed: Deployed, make_bot: Callable[..., Bot]) -> dict[int, int]:
-    """Ann as a customer already set up, with topics in CS and CR: written into the
-    deployment's database as the registry is (no API creates a customer; onboarding
-    makes one when a client writes)."""
+    """Ann as a customer already served elsewhere, with topics in CS and CR, imported as
+    an operator's tool would: through the operations API with admin's credential
+    (routing refuses anyone else)."""
     made = {
         CS_GROUP: await make_bot(TOKENS["cs"]).create_forum_topic(CS_GROUP, "Ann Client"),
         CR_GROUP: await make_bot(TOKENS["cr"]).create_forum_topic(CR_GROUP, "Ann Client"),
     }
-    ann = new_customers.NewCustomer(
-        telegram_user_id=ANN,
-        display_name="Ann Client",
-        email="ann@example.com",
-        cr_team="CR One",
-        topics=[new_customers.NewTopic(c, t.message_thread_id, t.name) for c, t in made.items()],
-    )
-    await new_customers.add(deployed.envs["routing"]["SWITCHBOARD_ROUTING_DATABASE_URL"], [ann])
+    credential = deployed.keys.credential("admin", "routing")
+    async with channel(deployed.launcher.target("routing"), credential=credential) as link:
+        await operations_pb2_grpc.OperationsServiceStub(link).ImportCustomer(
+            operations_pb2.ImportCustomerRequest(
+                telegram_user_id=ANN,
+                display_name="Ann Client",
+                email="ann@example.com",
+                cr_team="CR One",
+                topics=[
+                    operations_pb2.ExistingTopic(
+                        chat_id=chat, message_thread_id=t.message_thread_id, name=t.name
+                    )
+                    for chat, t in made.items()
+                ],
+                actor=SEEDER,
+            ),
+            timeout=10,
+        )
     return {chat: t.message_thread_id for chat, t in made.items()}

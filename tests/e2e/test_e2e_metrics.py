@@ -17,10 +17,10 @@ from services.routing.operations import api_keys as stored_keys
 from switchboard.operations.v1 import operations_pb2
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, Running
 from tests.e2e.observe import wait_text
+from tests.e2e.waiting import WAIT, eventually
 from tests.integration.routing.databases import Sessions
 from tests.unit.test_metrics_documented import in_doc
 
-WAIT = 20.0
 # The outbox gauges are counted often enough to see them settle within the test.
 pytestmark = pytest.mark.stack_env(routing={"OUTBOX_METRICS_INTERVAL_SECONDS": "0.2"})
 
@@ -98,7 +98,7 @@ async def test_every_service_counts_a_conversation(running: Running, db_sessions
     for group in (CS_GROUP, CR_GROUP):
         await wait_text(running, group, "Where is my parcel?")
     await sandbox.send(ANNA, CS_GROUP, "On its way", message_thread_id=running.topics[CS_GROUP])
-    await sandbox.wait_for(
+    await eventually(
         lambda: sandbox.messages(ANN, bot="client_bot"),
         lambda lines: any(m.get("text", "").endswith("On its way") for m in lines),
         timeout=WAIT,
@@ -137,7 +137,7 @@ async def test_every_service_counts_a_conversation(running: Running, db_sessions
         return (await scrape(running, "routing")).value("switchboard_outbox_pending_jobs")
 
     # Everything was delivered: the periodic count comes down to nothing left.
-    await sandbox.wait_for(outbox_pending, lambda n: n == 0, timeout=WAIT, what="an empty outbox")
+    await eventually(outbox_pending, lambda n: n == 0, timeout=WAIT, what="an empty outbox")
 
     admin = await scrape(running, "admin")
     assert_documented(admin, "admin")

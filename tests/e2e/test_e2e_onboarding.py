@@ -24,9 +24,8 @@ from tests.e2e.onboarding_world import (
     ZOE,
     World,
 )
+from tests.e2e.waiting import WAIT, eventually
 from tests.integration.routing.databases import Sessions
-
-WAIT = 20.0
 
 
 async def client_sees(w: World, user: int) -> list[str]:
@@ -36,7 +35,7 @@ async def client_sees(w: World, user: int) -> list[str]:
 
 
 async def wait_client(w: World, user: int, fragment: str, *, count: int = 1) -> list[str]:
-    return await w.sandbox.wait_for(
+    return await eventually(
         lambda: client_sees(w, user),
         lambda said: sum(fragment in s for s in said) >= count,
         timeout=WAIT, what=f"{fragment!r} said to {user} ({count}x)",
@@ -49,7 +48,7 @@ async def intake_prompts(w: World) -> list[dict]:
 
 
 async def wait_prompt(w: World, name: str) -> dict:
-    found = await w.sandbox.wait_for(
+    found = await eventually(
         lambda: intake_prompts(w),
         lambda ps: any(f"Name: {name}" in p["text"] and "reply_markup" in p for p in ps),
         timeout=WAIT, what=f"the prompt for {name}",
@@ -79,9 +78,7 @@ async def bot_lines(w: World, group: int, thread: int) -> list[str]:
 
 
 async def wait_lines(w: World, group: int, thread: int, condition, what: str) -> list[str]:
-    return await w.sandbox.wait_for(
-        lambda: bot_lines(w, group, thread), condition, timeout=WAIT, what=what
-    )
+    return await eventually(lambda: bot_lines(w, group, thread), condition, timeout=WAIT, what=what)
 
 
 async def wait_customer(
@@ -95,7 +92,7 @@ async def wait_customer(
 
 
 async def _wait(w: World, probe, condition, what: str):
-    return await w.sandbox.wait_for(probe, condition, timeout=WAIT, what=what)
+    return await eventually(probe, condition, timeout=WAIT, what=what)
 
 
 async def onboard(w: World, user: int, email: str, name: str) -> dict:

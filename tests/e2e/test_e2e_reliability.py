@@ -14,6 +14,7 @@ from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
 from tests.e2e.conftest import ANN, CR_GROUP, CS_GROUP, FAST_PACING, Running, lanes_env
 from tests.e2e.observe import job_for, jobs_of, texts, topic_lines, wait_settled, wait_topic
+from tests.e2e.waiting import eventually
 from tests.integration.routing.databases import Sessions
 
 GROUPS = (CS_GROUP, CR_GROUP)
@@ -61,7 +62,7 @@ async def test_delivery_killed_mid_run_loses_nothing_and_keeps_order(
     lines = [f"Message {i:02d}" for i in range(1, 17)]
     for line in lines[:10]:
         await sandbox.send(ANN, "@client_bot", line)
-    calls = await sandbox.wait_for(
+    calls = await eventually(
         lambda: sandbox.calls(method="sendMessage", bot="cs_bot"),
         lambda seen: any(c.get("fault") for c in seen),
         timeout=20,

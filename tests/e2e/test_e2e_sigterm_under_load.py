@@ -8,13 +8,14 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 
-from services.routing.operations import new_customers
-from tests.e2e.conftest import CS_GROUP, CS_TOKEN, FAST_PACING, Running, lanes_env
+from servicekit.grpc_client import channel
+from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
+from tests.e2e.conftest import CS_GROUP, CS_TOKEN, FAST_PACING, SEEDER, Running, lanes_env
 from tests.e2e.observe import inbound_updates, wait_settled
+from tests.e2e.waiting import eventually
 from tests.e2e.webhook_load import FIRST_UPDATE, WebhookLoad, line
 from tests.integration.routing.databases import Sessions
 
@@ -28,27 +29,31 @@ CLIENT_BOT = 1001
 FIRST_USER = 810_000
 
 
-async def add_customers(running: Running, sessions: Sessions, make_bot) -> list[int]:
-    """CUSTOMERS customers, each with a topic in the CS group only (one copy a line)."""
+async def add_customers(running: Running, make_bot) -> list[int]:
+    """CUSTOMERS customers, each with a topic in the CS group only (one copy a line),
+    imported through the operations API."""
     bot = make_bot(CS_TOKEN)
     users = [FIRST_USER + i for i in range(CUSTOMERS)]
     threads = [(await bot.create_forum_topic(CS_GROUP, f"Client {u}")) for u in users]
-    async with sessions() as session, session.begin():
+    async with channel(running.stack.routing_target) as routing:
+        operations = operations_pb2_grpc.OperationsServiceStub(routing)
         for user, thread in zip(users, threads, strict=True):
-            await new_customers.create(
-                session, telegram_user_id=user, display_name=f"Client {user}",
-                email=f"{user}@example.com", cr_team="", treatment=False,
-                topics=[new_customers.NewTopic(CS_GROUP, thread.message_thread_id, thread.name)],
-            )  # fmt: skip
+            await operations.ImportCustomer(
+                operations_pb2.ImportCustomerRequest(
+                    telegram_user_id=user,
+                    display_name=f"Client {user}",
+                    email=f"{user}@example.com",
+                    topics=[
+                        operations_pb2.ExistingTopic(
+                            chat_id=CS_GROUP,
+                            message_thread_id=thread.message_thread_id,
+                            name=thread.name,
+                        )
+                    ],
+                    actor=SEEDER,
+                )
+            )
     return users
-
-
-async def until(condition: Callable[[], bool], *, what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.05)
 
 
 async def cs_copies(running: Running) -> list[str]:
@@ -73,9 +78,11 @@ async def test_sigterm_to_each_service_under_load_loses_and_repeats_nothing_acke
     running: Running, db_sessions: Sessions, make_bot
 ) -> None:
     stack = running.stack
-    load = WebhookLoad(stack, rate=RATE, users=await add_customers(running, db_sessions, make_bot))
+    load = WebhookLoad(stack, rate=RATE, users=await add_customers(running, make_bot))
     load.start()
-    await until(lambda: len(load.acked) >= MORE_AFTER_RESTART, what="the load acked")
+    await eventually(
+        lambda: len(load.acked) >= MORE_AFTER_RESTART, what="the load acked", timeout=WAIT
+    )
     stops: dict[str, tuple[int | None, float]] = {}
     for service in ("ingress", "routing", "delivery", "admin"):
         signalled = time.monotonic()
@@ -84,9 +91,10 @@ async def test_sigterm_to_each_service_under_load_loses_and_repeats_nothing_acke
         stack.start(service)
         await stack.wait_ready(service)
         back = len(load.acked)
-        await until(
+        await eventually(
             lambda back=back: len(load.acked) >= back + MORE_AFTER_RESTART,
             what=f"updates acked again after {service} came back",
+            timeout=WAIT,
         )
     await load.stop()
 
@@ -95,7 +103,7 @@ async def test_sigterm_to_each_service_under_load_loses_and_repeats_nothing_acke
         assert took < GRACE + EXIT_MARGIN, f"{service} took {took:.1f}s to stop"
         assert len(drain_seconds(running, service)) == 1, f"{service} logged no drain"
     acked = {line(k) for k in load.acked}
-    await running.sandbox.wait_for(
+    await eventually(
         lambda: cs_copies(running), lambda seen: acked <= set(seen), timeout=WAIT,
         interval=0.5, what="a copy of every acked line in the CS topics",
     )  # fmt: skip

@@ -12,6 +12,7 @@ from services.routing.db.enums import JobStatus
 from services.routing.outbox.outcomes import BACKOFF_BASE
 from tests.e2e.conftest import ANN, CR_GROUP, CS_GROUP, Running
 from tests.e2e.observe import copies_of, job_for, texts, topic_lines, wait_settled, wait_text
+from tests.e2e.waiting import eventually
 from tests.integration.routing.databases import Sessions
 
 GROUPS = (CS_GROUP, CR_GROUP)
@@ -100,7 +101,7 @@ async def test_a_400_is_recorded_and_not_retried_and_the_other_topic_still_gets_
     line = "Can I change my address?"
     await sandbox.send(ANN, "@client_bot", line)
     await wait_text(running, CS_GROUP, line)
-    failed = await sandbox.wait_for(
+    failed = await eventually(
         lambda: job_for(db_sessions, running, line, CR_GROUP),
         lambda job: job.status == JobStatus.FAILED,
         timeout=20,
