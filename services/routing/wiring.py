@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -17,19 +18,37 @@ from servicekit.readiness import Readiness
 from services.routing.api.operations_servicer import OperationsServicer
 from services.routing.api.routing_servicer import RoutingServicer
 from services.routing.callers import AUDIENCE, POLICY
+from services.routing.conversation import (
+    albums,
+    blocked_clients,
+    deletes,
+    edits,
+    outcome_effects,
+    reactions,
+    staff_commands,
+    topics_gone,
+)
+from services.routing.conversation.handlers import Event, Handlers, Kind, OnEvent
 from services.routing.conversation.record_batch import Options
+from services.routing.db.column_types import utcnow
 from services.routing.db.engine import make_engine, session_factory
+from services.routing.db.enums import BotRole
 from services.routing.db.migrate import upgrade
 from services.routing.db.schema import check_at_start
 from services.routing.db.urls import sync_url
 from services.routing.domain.onboarding import Texts
 from services.routing.domain.plan import Style
 from services.routing.metrics import RoutingMetrics
+from services.routing.onboarding import decisions, intake, presses, prompts, topic_setup
 from services.routing.onboarding.directory import Directory, HttpDirectory, TableDirectory
 from services.routing.onboarding.email_checker import EmailChecker
 from services.routing.onboarding.intake import Rules
+from services.routing.operations import treatment
+from services.routing.operations.onboarding_steps import OnboardingSteps
 from services.routing.outbox.dispatchers.local import LocalDispatcher
 from services.routing.outbox.gauges import OutboxGauges
+from services.routing.outbox.jobs import Outgoing
+from services.routing.outbox.outcomes import OutcomeHandlers
 from services.routing.outbox.relay import Dispatch, Relay
 from services.routing.readiness import CHECK_TIMEOUT, DatabaseCheck
 from services.routing.settings import RoutingSettings
@@ -51,9 +70,9 @@ class Routing:
     directory: Directory
     metrics: RoutingMetrics = field(default_factory=RoutingMetrics)
     server: RunningServer | None = None
-    _relay_task: asyncio.Task | None = field(default=None, repr=False)
-    _checker_task: asyncio.Task | None = field(default=None, repr=False)
-    _gauges_task: asyncio.Task | None = field(default=None, repr=False)
+    _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _checker_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _gauges_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         """Serve; raises SchemaOutdated first when the database's schema is too old."""
@@ -65,11 +84,17 @@ class Routing:
             self.relay,
             claim_lease=timedelta(seconds=self.settings.claim_lease_seconds),
             options=record_options(self.settings),
+            outcomes=outcome_handlers(intake_rules(self.settings).texts),
             checker=self.checker,
             metrics=self.metrics,
         )
-        operations = OperationsServicer(self.sessions, self.relay)
-        operations.options = record_options(self.settings)
+        operations = OperationsServicer(
+            self.sessions,
+            self.relay,
+            onboarding=onboarding_steps(),
+            texts=intake_rules(self.settings).texts,
+            style=style(self.settings),
+        )
 
         def register(server: grpc.aio.Server) -> None:
             routing_pb2_grpc.add_RoutingServiceServicer_to_server(servicer, server)
@@ -152,11 +177,91 @@ def style(settings: RoutingSettings) -> Style:
 
 
 def record_options(settings: RoutingSettings) -> Options:
-    return Options(
+    return conversation_options(
         style=style(settings),
+        rules=intake_rules(settings),
         album_window=timedelta(milliseconds=settings.album_window_ms),
-        intake=intake_rules(settings),
     )
+
+
+def conversation_options(
+    *,
+    style: Style | None = None,
+    rules: Rules | None = None,
+    album_window: timedelta = albums.WINDOW,
+) -> Options:
+    """How a batch is recorded: how lines are shown and gathered, and who handles what
+    (routing's defaults for what is not given)."""
+    style, rules = style or Style(), rules or Rules()
+    return Options(
+        handlers=conversation_handlers(style, rules), style=style, album_window=album_window
+    )
+
+
+def conversation_handlers(style: Style, rules: Rules) -> Handlers:
+    """Which feature's handler acts on each kind of update, on each staff command and
+    on a line from a client not in a conversation: registered here, so that features
+    never import each other."""
+
+    async def on_press(session: AsyncSession, event: Event) -> list[Outgoing]:
+        return await presses.on_press(
+            session,
+            event.update.raw,
+            bot_id=event.bot_id,
+            correlation=event.correlation_id,
+            now=utcnow(),
+            texts=rules.texts,
+        )
+
+    set_treatment = partial(treatment.set_treatment, onboarding=onboarding_steps())
+    return Handlers(
+        events={
+            Kind.EDIT: OnEvent(partial(edits.on_edit, style=style)),
+            Kind.REACTION: OnEvent(reactions.on_reaction),
+            Kind.MEMBERSHIP: OnEvent(blocked_clients.on_membership, frozenset({BotRole.CLIENT})),
+            Kind.UNBLOCKED: OnEvent(blocked_clients.on_wrote_again),
+            Kind.PRESS: OnEvent(on_press, frozenset({BotRole.CS})),
+        },
+        commands={
+            style.delete_command: deletes.on_delete,
+            staff_commands.TREATMENT: partial(
+                staff_commands.on_treatment, set_treatment=set_treatment
+            ),
+        },
+        newcomer=partial(intake.decide, rules=rules),
+    )
+
+
+def outcome_handlers(texts: Texts | None = None) -> OutcomeHandlers:
+    """What an outcome of a kind of job does, beyond the job's own row: each feature's
+    handlers in the outbox's one table (`texts`: onboarding's, the default when None)."""
+    handlers = OutcomeHandlers()
+    # conversation: deletes, a deleted topic recreated, a blocked client, failure notices
+    handlers.on_sent("delete_messages", outcome_effects.messages_deleted)
+    replacement = topics_gone.replaces_a_topic
+    handlers.on_sent("create_topic", topics_gone.replacement_created, applies=replacement)
+    handlers.on_failed("create_topic", topics_gone.replacement_failed, applies=replacement)
+    handlers.on_obstacle("topic_deleted", topics_gone.topic_deleted, job_waits=True)
+    handlers.on_obstacle("client_blocked", outcome_effects.client_blocked)
+    handlers.on_every_failure(outcome_effects.failure_notice)
+    # onboarding: a customer's topics set up
+    topics = topic_setup.TopicOutcomes(texts or Texts())
+    handlers.on_sent("create_topic", topics.sent, applies=topic_setup.for_a_customer)
+    handlers.on_failed("create_topic", topics.failed, applies=topic_setup.for_a_customer)
+    return handlers
+
+
+@dataclass(frozen=True)
+class DueAlbums:
+    """The relay's due work for albums: one whose items stopped coming is released."""
+
+    style: Style
+
+    async def release_due(self, session: AsyncSession, *, now: datetime) -> None:
+        await albums.release_due(session, now=now, style=self.style)
+
+    async def next_due(self, session: AsyncSession) -> datetime | None:
+        return await albums.next_due(session)
 
 
 def intake_rules(settings: RoutingSettings) -> Rules:
@@ -165,6 +270,17 @@ def intake_rules(settings: RoutingSettings) -> Rules:
         welcome_staff=settings.welcome_staff_template,
     )
     return Rules(texts=texts, tries_per_hour=settings.onboarding_tries_per_hour)
+
+
+def onboarding_steps() -> OnboardingSteps:
+    """What operations do as onboarding does (see operations.onboarding_steps)."""
+    return OnboardingSteps(
+        open_assignment=intake.open_assignment,
+        confirm=decisions.confirm,
+        prompt=prompts.prompt,
+        group_of=prompts.group_of,
+        topic_job=topic_setup.create_job,
+    )
 
 
 def directory(settings: RoutingSettings, sessions: async_sessionmaker[AsyncSession]) -> Directory:
@@ -195,7 +311,7 @@ def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Rou
         batch=settings.relay_batch,
         idle_seconds=settings.relay_idle_seconds,
         min_interval=settings.relay_min_interval_ms / 1000,
-        style=style(settings),
+        due_work=[DueAlbums(style(settings))],
     )
     lookups = directory(settings, sessions)
     checker = EmailChecker(sessions, lookups, relay, rules=intake_rules(settings))
