@@ -1,6 +1,6 @@
 """The actions on messages already in the destination: edit a copy's text or caption,
 set the bot's reaction on it, delete messages. Which copy is routing's answer at claim
-time (`targets`); with none there, there is nothing to change and the job is done.
+time (`referred`); with none there, there is nothing to change and the job is done.
 A text edit of the bot's own prompt names the message itself (no copy to look up)."""
 
 from __future__ import annotations
@@ -21,20 +21,20 @@ def _nothing() -> Result:
     return Result(Verdict.SENT)
 
 
-def text_target(job: job_pb2.DeliveryJob, targets: Sequence[int]) -> int:
+def text_target(job: job_pb2.DeliveryJob, referred: Sequence[int]) -> int:
     """The message a text edit changes (0 = none): the copy the claim found; for a job
     that refers to no message, the one it names (a prompt the bot sent itself)."""
-    if targets:
-        return targets[0]
+    if referred:
+        return referred[0]
     return 0 if job.refers_to else job.edit_text.message_id
 
 
 async def edit_text(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int], *, plain: bool
 ) -> Result:
     """The new text, and the buttons the message keeps: an edit without markup takes
     them away (a prompt that has been answered)."""
-    target = text_target(job, targets)
+    target = text_target(job, referred)
     if not target:
         return _nothing()
     chat_id = job.destination.chat_id
@@ -55,11 +55,11 @@ async def edit_text(
 
 
 async def edit_caption(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int], *, plain: bool
 ) -> Result:
-    if not targets:
+    if not referred:
         return _nothing()
-    chat_id, target = job.destination.chat_id, targets[0]
+    chat_id, target = job.destination.chat_id, referred[0]
     try:
         await senders.bots[job.bot_id].edit_message_caption(
             chat_id=chat_id,
@@ -73,12 +73,12 @@ async def edit_caption(
 
 
 async def set_reaction(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int], *, plain: bool
 ) -> Result:
     """The bot's reaction on the copy: the job's emoji, or none (an empty list)."""
-    if not targets:
+    if not referred:
         return _nothing()
-    chat_id, target = job.destination.chat_id, targets[0]
+    chat_id, target = job.destination.chat_id, referred[0]
     try:
         await senders.bots[job.bot_id].set_message_reaction(
             chat_id=chat_id,
@@ -92,13 +92,13 @@ async def set_reaction(
     return Result(Verdict.SENT, sent=[(chat_id, target)])
 
 
-def to_delete(job: job_pb2.DeliveryJob, targets: Sequence[int]) -> list[int]:
+def to_delete(job: job_pb2.DeliveryJob, referred: Sequence[int]) -> list[int]:
     """The job's own message ids and the copies the claim found, each once, in order."""
-    return list(dict.fromkeys([*job.delete_messages.message_ids, *targets]))
+    return list(dict.fromkeys([*job.delete_messages.message_ids, *referred]))
 
 
 async def delete_messages(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int], *, plain: bool
 ) -> Result:
     """One deleteMessage per message: deleteMessages skips, without a word, what it may
     not delete (too old, no right), and staff must hear of that. A message already gone
@@ -107,7 +107,7 @@ async def delete_messages(
     chat_id = job.destination.chat_id
     bot = senders.bots[job.bot_id]
     done, refused = [], None
-    for message_id in to_delete(job, targets):
+    for message_id in to_delete(job, referred):
         try:
             await bot.delete_message(chat_id=chat_id, message_id=message_id)
         except TelegramBadRequest as exc:

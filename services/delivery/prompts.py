@@ -28,7 +28,7 @@ def keyboard(markup: job_pb2.InlineKeyboard) -> InlineKeyboardMarkup | None:
 
 
 async def answer_callback(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int], *, plain: bool
 ) -> Result:
     """Answer a button press. A query Telegram calls too old or invalid raises a Bad
     Request, which fails the job for good: asking again can only get the same answer."""

@@ -106,7 +106,7 @@ async def _take(request: web.Request, worker: Worker, lane: str) -> web.Response
 
 def claim_request(job: job_pb2.DeliveryJob) -> routing_pb2.ClaimJobRequest:
     """The claim; for a job that refers to a message it also asks for that message's
-    ids in the job's chat (the answer's `targets`)."""
+    ids in the job's chat (the answer's `referred`)."""
     request = routing_pb2.ClaimJobRequest(
         job_id=job.job_id, attempt=job.attempt, correlation_id=job.correlation_id
     )
@@ -149,7 +149,7 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     else:
         if slot.wait:
             await asyncio.sleep(slot.wait)
-        result = await execute(worker.senders, job, list(claim.targets))
+        result = await execute(worker.senders, job, list(claim.referred_message_ids))
     worker.metrics.carried_out(job, result, deferred=slot.deferred)
     return await _report(worker, job, result)
 

@@ -78,17 +78,17 @@ def caption_fields(caption: common_pb2.FormattedText, *, plain: bool) -> dict[st
     }
 
 
-def reply_to(job: job_pb2.DeliveryJob, targets: Sequence[int]) -> int:
+def reply_to(job: job_pb2.DeliveryJob, referred: Sequence[int]) -> int:
     """The message to reply to in the destination (0 = none). A job that refers to a
     message replies to its copy there, found at claim time; without a copy there the
     message goes without the reply."""
     if job.refers_to:
-        return targets[0] if targets else 0
+        return referred[0] if referred else 0
     return job.reply_to_message_id
 
 
 async def send(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int], *, plain: bool
 ) -> Result:
     """One try of a send action; the Result lists the (chat, message) ids Telegram made."""
     bot = senders.bots[job.bot_id]
@@ -96,7 +96,7 @@ async def send(
     common: dict[str, Any] = {"chat_id": dest.chat_id}
     if dest.message_thread_id:
         common["message_thread_id"] = dest.message_thread_id
-    replied = reply_to(job, targets)
+    replied = reply_to(job, referred)
     if replied:
         # A reply whose target is gone must not fail the message.
         common["reply_parameters"] = ReplyParameters(

@@ -38,7 +38,7 @@ class Action(Protocol):
         self,
         senders: Senders,
         job: job_pb2.DeliveryJob,
-        targets: Sequence[int],
+        referred: Sequence[int],
         *,
         plain: bool,
     ) -> Awaitable[Result]: ...
@@ -57,10 +57,10 @@ ACTIONS: dict[str, Action] = {
 
 
 async def execute(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int] = ()
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int] = ()
 ) -> Result:
     """Carry the job out once; the Result says what happened and what to do next.
-    `targets`: the message ids in the job's chat that the job refers to (the claim's
+    `referred`: the message ids in the job's chat that the job refers to (the claim's
     answer), parts in order; empty when it refers to nothing or nothing is there."""
     if job.bot_id not in senders.bots:
         return Result(Verdict.FAILED, description=f"no token configured for bot {job.bot_id}")
@@ -69,17 +69,17 @@ async def execute(
         return Result(Verdict.FAILED, description="cannot deliver: the job has no action")
     # Every failure is classified, whatever raised it: a worker never crashes on a job.
     try:
-        return await _into_open_topic(action, senders, job, targets)
+        return await _into_open_topic(action, senders, job, referred)
     except Exception as exc:
         return _failure(job, exc)
 
 
 async def _into_open_topic(
-    action: Action, senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int]
+    action: Action, senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int]
 ) -> Result:
     """A topic that staff closed is reopened and the call made once more."""
     try:
-        return await _formatted(action, senders, job, targets)
+        return await _formatted(action, senders, job, referred)
     except TelegramBadRequest as exc:
         if not (job.destination.message_thread_id and is_closed_topic(exc)):
             raise
@@ -92,19 +92,19 @@ async def _into_open_topic(
         },
     )
     await reopen(senders.bots[job.bot_id], job.destination)
-    return await _formatted(action, senders, job, targets)
+    return await _formatted(action, senders, job, referred)
 
 
 async def _formatted(
-    action: Action, senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int]
+    action: Action, senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int]
 ) -> Result:
     """Rich text first; the same content as plain text when Telegram cannot parse it."""
     try:
-        return await action(senders, job, targets, plain=False)
+        return await action(senders, job, referred, plain=False)
     except TelegramBadRequest as exc:
         if not is_formatting_error(exc):
             raise
-    result = await action(senders, job, targets, plain=True)
+    result = await action(senders, job, referred, plain=True)
     result.plain_text_fallback = True
     return result
 

@@ -17,7 +17,7 @@ from .sends import Senders
 
 
 async def create_topic(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int], *, plain: bool
 ) -> Result:
     made = await senders.bots[job.bot_id].create_forum_topic(
         chat_id=job.destination.chat_id, name=job.create_topic.name
@@ -26,7 +26,7 @@ async def create_topic(
 
 
 async def close_topic(
-    senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int], *, plain: bool
+    senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int], *, plain: bool
 ) -> Result:
     """Close the destination's topic. One already closed is closed; one deleted has
     nothing left to close — not the TOPIC_DELETED obstacle, whose recreation would undo

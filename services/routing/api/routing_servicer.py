@@ -142,7 +142,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         return routing_pb2.ClaimJobResponse(
             claim=CLAIMS[result.claim],
             retry_after_seconds=result.retry_after,
-            targets=result.referred_ids,
+            referred_message_ids=result.referred_ids,
         )
 
     async def ReportOutcome(

@@ -70,7 +70,7 @@ class DeliveryJob(_message.Message):
     refers_to: _builtins.int
     """Routing's id of the backed-up message this job points at: the one replied to (a
     send), or the one edited, reacted to or deleted. Its copy in this destination is
-    looked up when the job is claimed (ClaimJobResponse.targets): only a destination's
+    looked up when the job is claimed (ClaimJobResponse.referred_message_ids): only a destination's
     head is ever out, so every earlier job there has finished and a copy made just
     before is found. 0 = none.
     """

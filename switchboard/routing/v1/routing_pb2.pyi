@@ -253,7 +253,7 @@ class ClaimJobRequest(_message.Message):
     correlation_id: _builtins.str
     refers_to: _builtins.int
     """The job's refers_to, refers_to_part and refers_to_all_parts, and its destination
-    chat: the claim answers the copies there (ClaimJobResponse.targets).
+    chat: the claim answers the copies there (ClaimJobResponse.referred_message_ids).
     """
     refers_to_part: _builtins.int
     refers_to_all_parts: _builtins.bool
@@ -284,12 +284,12 @@ class ClaimJobResponse(_message.Message):
     CLAIM_FIELD_NUMBER: _builtins.int
     LEASE_SECONDS_FIELD_NUMBER: _builtins.int
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _builtins.int
-    TARGETS_FIELD_NUMBER: _builtins.int
+    REFERRED_MESSAGE_IDS_FIELD_NUMBER: _builtins.int
     claim: Global___Claim.ValueType
     lease_seconds: _builtins.float
     retry_after_seconds: _builtins.float
     @_builtins.property
-    def targets(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+    def referred_message_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """With PROCEED, for a job that refers to a message: its message ids in the job's
         chat, parts in order (the original there, or its copies); empty = none there.
         """
@@ -300,11 +300,11 @@ class ClaimJobResponse(_message.Message):
         claim: Global___Claim.ValueType = ...,
         lease_seconds: _builtins.float = ...,
         retry_after_seconds: _builtins.float = ...,
-        targets: _abc.Iterable[_builtins.int] | None = ...,
+        referred_message_ids: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "lease_seconds", b"lease_seconds", "retry_after_seconds", b"retry_after_seconds", "targets", b"targets"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "lease_seconds", b"lease_seconds", "referred_message_ids", b"referred_message_ids", "retry_after_seconds", b"retry_after_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -72,7 +72,7 @@ async def test_an_answered_prompt_is_edited_and_loses_its_buttons(
     cast: SandboxClient, senders: Senders
 ) -> None:
     prompt = await _prompt(senders)
-    # No claim targets: the job refers to no copy, it names the bot's own message.
+    # No claim referred: the job refers to no copy, it names the bot's own message.
     result = await execute(senders, prompt_edit_job(CS_GROUP, prompt, "Confirmed by Anna"), [])
     assert (result.verdict, result.sent) == (Verdict.SENT, [(CS_GROUP, prompt)])
     seen = await _seen(cast, prompt)

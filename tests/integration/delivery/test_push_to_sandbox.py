@@ -24,7 +24,7 @@ async def test_an_edit_reaches_the_copy_routing_found(
         )
         assert (await rig.push(LANE, first.SerializeToString()))[0] == 200
         copy = rig.routing.reports[0].sent[0].message_id
-        rig.routing.targets = [copy]
+        rig.routing.referred = [copy]
         edit = edit_text_job(CS_GROUP, "second words", refers_to=900)
         edit.job_id, edit.lane = "2", common_pb2.LANE_CLIENT_TO_STAFF
         status, body = await rig.push(LANE, edit.SerializeToString())

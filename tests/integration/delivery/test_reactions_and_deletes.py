@@ -64,7 +64,7 @@ async def test_messages_and_their_copies_are_deleted_even_when_one_is_gone(
         made = await execute(senders, text_job(CS_GROUP, f"line {n}", thread=topic))
         ids.append(made.sent[0][1])
     await senders.bots[CS_BOT].delete_message(CS_GROUP, ids[1])  # already gone
-    # The job's own ids and the claim's targets overlap: each is deleted once.
+    # The job's own ids and the claim's referred overlap: each is deleted once.
     result = await execute(senders, _delete(ids[:2]), [ids[1], ids[2]])
     assert result.verdict is Verdict.SENT
     assert result.sent == [(CS_GROUP, m) for m in ids[:3]]
@@ -88,11 +88,11 @@ async def test_a_refused_delete_fails_with_telegrams_words(
     new = await execute(senders, text_job(CS_GROUP, "recent", thread=topic))
     await cast.advance_clock(49 * 3600)  # bots delete their messages for 48 hours
     fresh = await execute(senders, text_job(CS_GROUP, "fresh", thread=topic))
-    targets = [old.sent[0][1], new.sent[0][1], fresh.sent[0][1]]
-    result = await execute(senders, _delete([]), targets)
+    referred = [old.sent[0][1], new.sent[0][1], fresh.sent[0][1]]
+    result = await execute(senders, _delete([]), referred)
     assert (result.verdict, result.error_code, result.description) == (
         Verdict.FAILED, 400, "Bad Request: message can't be deleted",
     )  # fmt: skip
     assert result.sent == [] and result.obstacle is None
     # The refusal did not stop the one that could go.
-    assert [m for m in targets if m in await _shown(cast, topic)] == targets[:2]
+    assert [m for m in referred if m in await _shown(cast, topic)] == referred[:2]

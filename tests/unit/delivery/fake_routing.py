@@ -1,5 +1,5 @@
 """A routing service in the test's process for delivery's push endpoint: it records
-every claim and report, and answers claims with the targets a test gives it."""
+every claim and report, and answers claims with the referred a test gives it."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
 
 class FakeRouting(routing_pb2_grpc.RoutingServiceServicer):
-    def __init__(self, targets: Sequence[int] = ()) -> None:
-        self.targets = list(targets)
+    def __init__(self, referred: Sequence[int] = ()) -> None:
+        self.referred = list(referred)
         self.claims: list[routing_pb2.ClaimJobRequest] = []
         self.reports: list[routing_pb2.ReportOutcomeRequest] = []
 
@@ -28,7 +28,7 @@ class FakeRouting(routing_pb2_grpc.RoutingServiceServicer):
     ) -> routing_pb2.ClaimJobResponse:
         self.claims.append(request)
         return routing_pb2.ClaimJobResponse(
-            claim=routing_pb2.CLAIM_PROCEED, lease_seconds=30.0, targets=self.targets
+            claim=routing_pb2.CLAIM_PROCEED, lease_seconds=30.0, referred_message_ids=self.referred
         )
 
     async def ReportOutcome(

@@ -26,9 +26,9 @@ class Recorder:
         self.calls: list[tuple[job_pb2.DeliveryJob, list[int]]] = []
 
     async def __call__(
-        self, senders: Senders, job: job_pb2.DeliveryJob, targets: Sequence[int] = ()
+        self, senders: Senders, job: job_pb2.DeliveryJob, referred: Sequence[int] = ()
     ) -> Result:
-        self.calls.append((job, list(targets)))
+        self.calls.append((job, list(referred)))
         return self.result
 
 
@@ -49,15 +49,15 @@ async def test_a_job_that_refers_to_a_message_asks_for_its_copies(
     monkeypatch.setattr(push, "execute", sender)
     job = _job(refers_to=900, refers_to_part=1, refers_to_all_parts=True)
     job.edit_text.text.text = "new words"
-    async with push_rig(FakeRouting(targets=[501, 502]), Senders({})) as rig:
+    async with push_rig(FakeRouting(referred=[501, 502]), Senders({})) as rig:
         status, body = await rig.push("client-to-staff", job.SerializeToString())
     assert (status, body) == (200, {"verdict": "sent"})
     (claim,) = rig.routing.claims
     assert (claim.job_id, claim.attempt, claim.correlation_id) == ("41", 2, "c-1")
     assert (claim.refers_to, claim.refers_to_part, claim.refers_to_all_parts) == (900, 1, True)
     assert claim.chat_id == CHAT
-    ((given, targets),) = sender.calls
-    assert given == job and targets == [501, 502]
+    ((given, referred),) = sender.calls
+    assert given == job and referred == [501, 502]
     (report,) = rig.routing.reports
     assert [(m.chat_id, m.message_id) for m in report.sent] == [(CHAT, 501)]
 
