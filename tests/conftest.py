@@ -4,6 +4,15 @@ it imports nothing heavy at module level (aiogram alone takes over 3 s to import
 `make_bot` (aiogram Bots that talk to the sandbox) is here because the integration and
 the end-to-end tests both use it; it imports aiogram when a test first asks for it.
 The fixtures around the sandbox's standard cast are in tests/integration/conftest.py.
+
+Three words name the scaffolding, one idea each:
+- world: the set-up a test runs against and acts through: the rows it seeds, the updates
+  it builds, what it reads back (modules `world.py`, `*_world.py`; `seed_world`, the
+  `world` fixtures; the e2e tests' readings in tests/e2e/world.py);
+- stack: the services running for a test, in process or as processes (`stack.py`);
+- cast: who exists on Telegram's side, the sandbox's scenario of bots, people and groups
+  (tests/cast.py, the `cast` fixture): the same identities in every integration test,
+  whatever world a test then seeds.
 """
 
 from __future__ import annotations

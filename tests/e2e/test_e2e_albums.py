@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, Running
-from tests.e2e.observe import ann_opens_the_chat, wait_client, wait_topic
+from tests.e2e.world import ann_opens_the_chat, wait_client, wait_topic
 
 
 async def _album(running: Running, user: int, chat, group_id: str, **fields) -> list[dict]:

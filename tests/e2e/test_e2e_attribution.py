@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import ANNA, CR_GROUP, CS_GROUP, FAST_PACING, RAVI, Running
-from tests.e2e.observe import ann_opens_the_chat, shown_text, wait_client, wait_topic
+from tests.e2e.world import ann_opens_the_chat, shown_text, wait_client, wait_topic
 
 
 async def _staff_says(running: Running, text: str, **fields) -> None:

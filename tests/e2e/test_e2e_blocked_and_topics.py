@@ -8,8 +8,8 @@ from sqlalchemy import select
 from services.routing.db.enums import CustomerStatus, JobStatus, TopicStatus
 from services.routing.db.models import Customer, Job, Topic
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, Running
-from tests.e2e.observe import texts, wait_settled, wait_topic
 from tests.e2e.waiting import eventually
+from tests.e2e.world import texts, wait_settled, wait_topic
 from tests.integration.routing.databases import Sessions
 
 BLOCKED = "⛔ Ann Client blocked the bot. Replies are kept but not delivered until they unblock it."

@@ -11,8 +11,8 @@ from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job, Message
 from services.routing.records.message_destinations import SEND_KINDS
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, RAVI, Running
-from tests.e2e.observe import unfinished_jobs
 from tests.e2e.waiting import eventually
+from tests.e2e.world import unfinished_jobs
 from tests.integration.routing.databases import Sessions
 
 LINES = 197  # and an album of 3

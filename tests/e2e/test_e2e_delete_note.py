@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from services.routing.db.models import Message
 from tests.e2e.conftest import ANNA, CR_GROUP, CS_GROUP, Running
-from tests.e2e.observe import (
+from tests.e2e.waiting import eventually
+from tests.e2e.world import (
     ann_opens_the_chat,
     client_lines,
     texts,
@@ -15,7 +16,6 @@ from tests.e2e.observe import (
     wait_settled,
     wait_topic,
 )
-from tests.e2e.waiting import eventually
 from tests.integration.routing.databases import Sessions
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, FAST_PACING, Running
-from tests.e2e.observe import ann_opens_the_chat, client_lines, wait_client, wait_topic
 from tests.e2e.waiting import eventually
+from tests.e2e.world import ann_opens_the_chat, client_lines, wait_client, wait_topic
 
 CLIENT_BOT, CS_BOT, CR_BOT = 1001, 1002, 1003
 

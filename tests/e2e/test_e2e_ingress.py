@@ -11,7 +11,8 @@ import pytest
 
 from services.routing.db.enums import UpdateStatus
 from tests.e2e.conftest import ANN, CR_GROUP, CS_GROUP, Running
-from tests.e2e.observe import (
+from tests.e2e.waiting import eventually
+from tests.e2e.world import (
     copies_of,
     inbound_updates,
     jobs_of,
@@ -21,7 +22,6 @@ from tests.e2e.observe import (
     wait_settled,
     wait_text,
 )
-from tests.e2e.waiting import eventually
 from tests.integration.routing.databases import Sessions
 
 CLIENT_BOT = 1001

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import ANN, CR_GROUP, CS_GROUP, FAST_PACING, Running
-from tests.e2e.observe import inbound_updates, topic_lines, wait_topic
+from tests.e2e.world import inbound_updates, topic_lines, wait_topic
 from tests.integration.routing.databases import Sessions
 
 GROUPS = (CS_GROUP, CR_GROUP)

@@ -16,8 +16,8 @@ from servicekit.lanes import LANES
 from services.routing.operations import api_keys as stored_keys
 from switchboard.operations.v1 import operations_pb2
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, Running
-from tests.e2e.observe import wait_text
 from tests.e2e.waiting import WAIT, eventually
+from tests.e2e.world import wait_text
 from tests.integration.routing.databases import Sessions
 from tests.unit.test_metrics_documented import in_doc
 

@@ -13,8 +13,8 @@ from servicekit.lanes import LANES
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
 from tests.e2e.conftest import ANN, CR_GROUP, CS_GROUP, FAST_PACING, Running, lanes_env
-from tests.e2e.observe import job_for, jobs_of, texts, topic_lines, wait_settled, wait_topic
 from tests.e2e.waiting import eventually
+from tests.e2e.world import job_for, jobs_of, texts, topic_lines, wait_settled, wait_topic
 from tests.integration.routing.databases import Sessions
 
 GROUPS = (CS_GROUP, CR_GROUP)

@@ -14,9 +14,9 @@ import pytest
 from servicekit.grpc_client import channel
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 from tests.e2e.conftest import CS_GROUP, CS_TOKEN, FAST_PACING, SEEDER, Running, lanes_env
-from tests.e2e.observe import inbound_updates, wait_settled
 from tests.e2e.waiting import eventually
 from tests.e2e.webhook_load import FIRST_UPDATE, WebhookLoad, line
+from tests.e2e.world import inbound_updates, wait_settled
 from tests.integration.routing.databases import Sessions
 
 RATE = 100.0  # updates a second

@@ -13,8 +13,8 @@ import pytest
 
 from services.admin.cli import main
 from tests.integration.admin.stack import Admin
-from tests.integration.admin.traffic import traffic
-from tests.integration.routing.world import set_stage
+from tests.integration.admin.world import seed_world_with_traffic
+from tests.integration.routing.world import seed_world
 
 
 async def _run(
@@ -30,7 +30,7 @@ async def test_customers_as_a_table_and_as_json(
     admin: Admin, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with admin.sessions() as session:
-        ann = (await set_stage(session)).customer_id
+        ann = (await seed_world(session)).customer_id
     key = await admin.key("read")
     code, out, err = await _run(admin, capsys, key, "customers", "list")
     assert (code, err) == (0, "")
@@ -47,7 +47,7 @@ async def test_customers_as_a_table_and_as_json(
 
 
 async def test_summary_and_failed_jobs(admin: Admin, capsys: pytest.CaptureFixture[str]) -> None:
-    await traffic(admin.sessions)
+    await seed_world_with_traffic(admin.sessions)
     key = await admin.key("read")
     code, out, _ = await _run(admin, capsys, key, "summary")
     assert code == 0

@@ -8,14 +8,14 @@ import pytest
 
 from switchboard.operations.v1 import operations_pb2
 from tests.integration.admin.stack import Admin
-from tests.integration.routing.world import ANN, set_stage
+from tests.integration.routing.world import ANN, seed_world
 
 
 @pytest.fixture
 async def ann(admin: Admin) -> int:
     """The customer Ann (active, CR One, topics in the CS and CR groups): her id."""
     async with admin.sessions() as session:
-        return (await set_stage(session)).customer_id
+        return (await seed_world(session)).customer_id
 
 
 async def test_customers_are_listed_and_found(admin: Admin, ann: int) -> None:

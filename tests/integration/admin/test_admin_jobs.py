@@ -7,11 +7,11 @@ import pytest
 
 from switchboard.operations.v1 import operations_pb2
 from tests.integration.admin.stack import Admin, Answer
-from tests.integration.admin.traffic import traffic
+from tests.integration.admin.world import seed_world_with_traffic
 
 
 async def test_failed_jobs_are_listed_and_shown(admin: Admin) -> None:
-    await traffic(admin.sessions)
+    await seed_world_with_traffic(admin.sessions)
     key = await admin.key("read")
     listed = await admin.call("GET", "/v1/jobs/failed", key)
     assert listed.status == 200, listed.body
@@ -55,7 +55,7 @@ async def test_bad_job_requests(admin: Admin) -> None:
 
 
 async def test_failed_jobs_are_retried(admin: Admin) -> None:
-    await traffic(admin.sessions)
+    await seed_world_with_traffic(admin.sessions)
     key = await admin.key("read", "send")
     failed = (await admin.call("GET", "/v1/jobs/failed", key)).body["jobs"]
     one = await admin.call("POST", f"/v1/jobs/{failed[0]['id']}/retry", key)
@@ -73,7 +73,7 @@ async def test_failed_jobs_are_retried(admin: Admin) -> None:
 
 
 async def test_grpc_job_calls(admin: Admin) -> None:
-    await traffic(admin.sessions)
+    await seed_world_with_traffic(admin.sessions)
     metadata = [("authorization", f"Bearer {await admin.key('read', 'send')}")]
     listed = await admin.grpc.ListFailedJobs(
         operations_pb2.ListFailedJobsRequest(), metadata=metadata

@@ -12,7 +12,7 @@ from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
 from switchboard.operations.v1 import operations_pb2
 from tests.integration.admin.stack import Admin
-from tests.integration.admin.traffic import traffic
+from tests.integration.admin.world import seed_world_with_traffic
 from tests.integration.routing.databases import Sessions
 
 
@@ -25,7 +25,7 @@ async def _count(sessions: Sessions, *statuses: JobStatus) -> int:
 
 
 async def test_the_summary_matches_the_jobs_table(admin: Admin) -> None:
-    await traffic(admin.sessions)
+    await seed_world_with_traffic(admin.sessions)
     succeeded = await _count(admin.sessions, JobStatus.SUCCEEDED)
     failed = await _count(admin.sessions, JobStatus.FAILED)
     assert (succeeded, failed, await _count(admin.sessions)) == (4, 2, 6), "the seeded jobs"
@@ -48,7 +48,7 @@ async def test_the_summary_matches_the_jobs_table(admin: Admin) -> None:
 
 
 async def test_a_window_before_the_traffic_counts_nothing(admin: Admin) -> None:
-    await traffic(admin.sessions)
+    await seed_world_with_traffic(admin.sessions)
     path = "/v1/summary?since=2020-01-01T00:00:00Z&until=2020-01-08T00:00:00Z"
     answer = await admin.call("GET", path, await admin.key("read"))
     assert answer.status == 200
@@ -56,7 +56,7 @@ async def test_a_window_before_the_traffic_counts_nothing(admin: Admin) -> None:
 
 
 async def test_grpc_gives_the_same_figures(admin: Admin) -> None:
-    await traffic(admin.sessions)
+    await seed_world_with_traffic(admin.sessions)
     key = await admin.key("read")
     summary = await admin.grpc.GetSummary(
         operations_pb2.GetSummaryRequest(), metadata=[("authorization", f"Bearer {key}")]

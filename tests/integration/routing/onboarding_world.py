@@ -61,7 +61,7 @@ class World:
     teams: dict[str, int]
 
 
-async def set_world(sessions: Sessions, *, treatment_group: bool = True) -> World:
+async def seed_world(sessions: Sessions, *, treatment_group: bool = True) -> World:
     """Add the world and commit it."""
     async with sessions() as session, session.begin():
         one, two = Team(name="CR One"), Team(name="CR Two")

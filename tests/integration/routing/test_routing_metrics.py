@@ -18,7 +18,7 @@ from services.routing.outbox.relay import Handout, Relay
 from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.routing.databases import Sessions
-from tests.integration.routing.world import CS_GROUP, client_line, set_stage
+from tests.integration.routing.world import CS_GROUP, client_line, seed_world
 
 LANE = "client-to-staff"  # where a client's lines go
 
@@ -78,7 +78,7 @@ class Rig:
 
 async def test_recorded_updates_are_counted_by_status(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     rig = Rig(db_sessions)
     await rig.record("one", "two")
     await rig.record("two", first_id=2)  # Telegram delivers update 2 again
@@ -89,7 +89,7 @@ async def test_recorded_updates_are_counted_by_status(db_sessions: Sessions) -> 
 
 async def test_outcomes_are_counted_by_lane_status_and_reason(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     rig = Rig(db_sessions)
     await rig.record("one")  # a copy for the CS topic and one for the CR topic
     cs, cr = rig.handed
@@ -120,7 +120,7 @@ async def test_outcomes_are_counted_by_lane_status_and_reason(db_sessions: Sessi
 
 async def test_the_outbox_gauges_count_unfinished_jobs_per_lane(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     rig = Rig(db_sessions)
     gauges = OutboxGauges(db_sessions, rig.metrics, interval=60)
     await rig.record("one", "two")  # two topics: two jobs out, two waiting behind them
@@ -150,7 +150,7 @@ async def test_jobs_failed_with_a_topic_that_could_not_be_recreated_are_counted(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     rig = Rig(db_sessions)
     await rig.record("one", "two")  # "one" out to both topics, "two" behind it
     cs_head = next(h for h in rig.handed if f":{CS_GROUP}:" in h.destination_key)

@@ -1,4 +1,10 @@
-"""A customer with open topics in a CS and a CR group, ready for lines to flow."""
+"""The world routing's conversation tests start from and act through, on a real
+database: a customer with open topics in a CS and a CR group, ready for lines to flow
+(`seed_world`); builders for what Telegram sends (`client_line`, `staff_line`…); and
+readings of what routing wrote (`written`, `last_job_id`).
+
+"World" is the one word the tests use for the set-up a test runs against and acts
+through (see tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -25,11 +31,11 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True)
-class Stage:
+class World:
     customer_id: int
 
 
-async def set_stage(session: AsyncSession) -> Stage:
+async def seed_world(session: AsyncSession) -> World:
     team = Team(name="CR One")
     session.add_all(
         [
@@ -63,7 +69,7 @@ async def set_stage(session: AsyncSession) -> Stage:
         ]
     )
     await session.commit()
-    return Stage(customer.id)
+    return World(customer.id)
 
 
 def client_line(text: str, *, message_id: int, reply_to: int | None = None, **extra) -> Incoming:

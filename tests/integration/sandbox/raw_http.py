@@ -1,10 +1,10 @@
 """Speaking to the sandbox over raw HTTP (not aiogram), so tests control the bytes:
 requests to the Bot API and the driver API, the answers as they came, checks that an
 answer is Telegram's error envelope (or the driver's {"ok": false, "error": ...}), and
-a stage of messages, a button press and a photo for bad input to be thrown at.
+a world for bad input to be thrown at: messages, a button press and a photo.
 
-Test modules use the fixtures `http` and `stage` by importing `open_http_session` and
-`set_the_stage` from here."""
+Test modules use the fixtures `http` and `world` by importing `open_http_session` and
+`set_up_world` from here."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def assert_driver_refused(answer: Answer, status: int, error: str) -> None:
 
 
 @dataclass
-class Stage:
+class World:
     """What the garbage is thrown at: Ann's message, the bot's answer with a button she
     pressed, and a photo she sent (the client bot's file_id of it)."""
 
@@ -114,10 +114,10 @@ class Stage:
     file_id: str
 
 
-@pytest.fixture(name="stage")
-async def set_the_stage(
+@pytest.fixture(name="world")
+async def set_up_world(
     http: aiohttp.ClientSession, sandbox_url: str, cast: SandboxClient, ann_started: dict
-) -> Stage:
+) -> World:
     sent = await bot_api(
         http,
         sandbox_url,
@@ -135,4 +135,4 @@ async def set_the_stage(
         if u.get("message", {}).get("message_id") == photo["message_id"]
     )
     file_id = delivered["photo"][-1]["file_id"]
-    return Stage(ann_started["message_id"], bot_message, callback_id, file_id)
+    return World(ann_started["message_id"], bot_message, callback_id, file_id)

@@ -15,13 +15,13 @@ from sandbox.client import SandboxClient
 from tests.cast import ANN, ANNA, BOB, CLIENT_TOKEN, CR_TOKEN, CS_GROUP, CS_TOKEN
 from tests.integration.sandbox.raw_http import (
     NESTED,
-    Stage,
+    World,
     assert_driver_refused,
     bot_api,
     driver,
     open_http_session,  # noqa: F401 (the fixture `http`)
     raw_json,
-    set_the_stage,  # noqa: F401 (the fixture `stage`)
+    set_up_world,  # noqa: F401 (the fixture `world`)
 )
 
 # --- the driver API ---------------------------------------------------------------------------
@@ -173,7 +173,7 @@ async def test_the_clock_only_moves_forward_by_a_number(
 
 
 async def test_pressing_a_button_that_is_not_there_is_404(
-    http: aiohttp.ClientSession, sandbox_url: str, stage: Stage, cast: SandboxClient
+    http: aiohttp.ClientSession, sandbox_url: str, world: World, cast: SandboxClient
 ) -> None:
     path = f"/users/{ANN}/callbacks"
     before = await cast.updates("client_bot")
@@ -182,7 +182,7 @@ async def test_pressing_a_button_that_is_not_there_is_404(
         sandbox_url,
         "POST",
         path,
-        json={"chat_id": "@client_bot", "message_id": stage.bot_message, "data": "no"},
+        json={"chat_id": "@client_bot", "message_id": world.bot_message, "data": "no"},
     )
     assert_driver_refused(missing, 404, "no button with that data or text")
     no_keyboard = await driver(
@@ -190,7 +190,7 @@ async def test_pressing_a_button_that_is_not_there_is_404(
         sandbox_url,
         "POST",
         path,
-        json={"chat_id": "@client_bot", "message_id": stage.ann_message, "data": "yes"},
+        json={"chat_id": "@client_bot", "message_id": world.ann_message, "data": "yes"},
     )
     assert_driver_refused(no_keyboard, 400, "that message has no inline keyboard")
     assert (await cast.updates("client_bot"))["pending"] == before["pending"]

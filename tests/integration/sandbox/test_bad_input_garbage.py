@@ -19,12 +19,12 @@ import pytest
 from tests.cast import ANN, CLIENT_TOKEN, CR_TOKEN, CS_GROUP, CS_TOKEN
 from tests.integration.sandbox.raw_http import (
     NESTED,
-    Stage,
+    World,
     assert_well_formed,
     bot_api,
     form,
     open_http_session,  # noqa: F401 (the fixture `http`)
-    set_the_stage,  # noqa: F401 (the fixture `stage`)
+    set_up_world,  # noqa: F401 (the fixture `world`)
 )
 
 THUMBS_UP = [{"type": "emoji", "emoji": "👍"}]
@@ -33,8 +33,8 @@ THUMBS_UP = [{"type": "emoji", "emoji": "👍"}]
 # --- the Bot API: garbage in every parameter ------------------------------------------------
 
 
-def _album(stage: Stage) -> str:
-    return json.dumps([{"type": "photo", "media": stage.file_id}] * 2)
+def _album(world: World) -> str:
+    return json.dumps([{"type": "photo", "media": world.file_id}] * 2)
 
 
 # method: (token, valid parameters, the parameters to spoil one at a time)
@@ -162,17 +162,17 @@ def _garbage_cases() -> list:
 async def test_garbage_in_any_parameter_never_breaks_the_envelope(
     http: aiohttp.ClientSession,
     sandbox_url: str,
-    stage: Stage,
+    world: World,
     method: str,
     param: str,
     garbage: str,
 ) -> None:
     token, valid, _ = TARGETS[method]
     as_text, as_json = GARBAGE[garbage]
-    spoiled_form = {**{k: str(v) for k, v in valid(stage).items()}, param: as_text}
+    spoiled_form = {**{k: str(v) for k, v in valid(world).items()}, param: as_text}
     by_form = await bot_api(http, sandbox_url, method, token=token, **form(spoiled_form))
     assert_well_formed(by_form)
-    spoiled_json = {**valid(stage), param: as_json}
+    spoiled_json = {**valid(world), param: as_json}
     by_json = await bot_api(http, sandbox_url, method, token=token, json=spoiled_json)
     assert_well_formed(by_json)
     # However the call went, the bot is still served.

@@ -34,7 +34,7 @@ from tests.integration.routing.world import (
     raw_update,
     record,
     report,
-    set_stage,
+    seed_world,
     staff_line,
     written,
 )
@@ -151,7 +151,7 @@ async def _released_album_is_sent_and_mapped(
 
 async def test_an_album_in_one_batch_is_held_then_sent_as_one(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     started = datetime.now(UTC)
     results = await record(db_sessions, _photo(10, caption="receipts"), _photo(11), _photo(12))
     assert [(r.status, r.jobs, r.heads) for r in results] == [
@@ -177,7 +177,7 @@ async def test_an_album_over_three_batches_is_held_by_its_first_item(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     (first,) = await record(db_sessions, _photo(10, caption="receipts"))
     (due_first,) = [p.due_at for p in await _pending(db_sessions)]
     (second,) = await record(db_sessions, _photo(11))
@@ -193,7 +193,7 @@ async def test_an_album_over_three_batches_is_held_by_its_first_item(
 
 async def test_an_album_keeps_its_place_behind_an_earlier_line(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, client_line("Here are the receipts", message_id=9))
     await record(db_sessions, _photo(10, caption="receipts"), _photo(11), _photo(12))
     line, held = [j for j in await written(db_sessions) if j.destination_key == CS_KEY]
@@ -212,7 +212,7 @@ async def test_an_album_keeps_its_place_behind_an_earlier_line(db_sessions: Sess
 
 async def test_a_reply_to_an_album_item_finds_that_items_copy(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, _photo(10, caption="receipts"), _photo(11), _photo(12))
     now = datetime.now(UTC) + timedelta(seconds=5)
     await _release(db_sessions, now)
@@ -236,7 +236,7 @@ async def test_an_item_after_its_album_went_does_not_send_the_album_again(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, _photo(10, caption="receipts"), _photo(11))
     now = datetime.now(UTC) + timedelta(seconds=5)
     assert await _release(db_sessions, now) == 1
@@ -260,7 +260,7 @@ def _text(j: Written) -> str:
 
 async def test_a_long_staff_text_goes_as_two_parts_everywhere(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     (result,) = await record(db_sessions, staff_line(LONG, message_id=40))
     assert result.jobs == 4
     jobs = await written(db_sessions)
@@ -282,7 +282,7 @@ async def test_a_long_staff_text_goes_as_two_parts_everywhere(db_sessions: Sessi
 
 async def test_each_part_sent_maps_to_its_own_copy(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, staff_line(LONG, message_id=40))
     jobs = await written(db_sessions)
     first = next(j for j in jobs if j.place == (ANN, 0) and j.job.part == 0)
@@ -308,7 +308,7 @@ async def test_each_part_sent_maps_to_its_own_copy(db_sessions: Sessions) -> Non
 
 async def test_a_long_client_text_goes_as_parts_without_a_name(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, client_line(LONG, message_id=5))
     jobs = await written(db_sessions)
     assert [(j.place, j.job.part) for j in jobs] == [
@@ -322,7 +322,7 @@ async def test_a_long_client_text_goes_as_parts_without_a_name(db_sessions: Sess
 
 async def test_a_reply_rides_on_the_first_part_only(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, client_line("Refund?", message_id=5))
     (source,) = await _ids(db_sessions, 5)
     async with db_sessions() as session, session.begin():
@@ -346,7 +346,7 @@ async def test_a_reply_rides_on_the_first_part_only(db_sessions: Sessions) -> No
 
 async def test_a_long_staff_caption_goes_as_media_then_text(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     # A photo has a caption, and no text.
     message = json.loads(staff_line("", message_id=40).raw)["message"]
     del message["text"]
@@ -373,7 +373,7 @@ async def test_a_client_message_with_no_text_does_not_fail_its_batch(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     dice = raw_update(
         CLIENT_BOT,
         "message",

@@ -31,7 +31,7 @@ from tests.integration.routing.world import (
     raw_update,
     record,
     report,
-    set_stage,
+    seed_world,
     staff_line,
     written,
 )
@@ -76,7 +76,7 @@ async def test_a_client_who_blocks_the_bot_is_marked_and_staff_told_once(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        stage = await set_stage(session)
+        world = await seed_world(session)
     (result,) = await record(db_sessions, _membership("kicked"))
     assert (result.status, result.jobs) == ("accepted", 2)
     assert (await _customer(db_sessions)).status == CustomerStatus.BLOCKED
@@ -86,7 +86,7 @@ async def test_a_client_who_blocks_the_bot_is_marked_and_staff_told_once(
         (CR_BOT, (CR_GROUP, CR_THREAD), told),
     ]
     assert await _audit(db_sessions) == [
-        ("customer.block", str(stage.customer_id), {"via": "my_chat_member"})
+        ("customer.block", str(world.customer_id), {"via": "my_chat_member"})
     ]
     # Told again (a redelivery under a new update_id): nothing changes, no one is told.
     before = await last_job_id(db_sessions)
@@ -98,7 +98,7 @@ async def test_a_client_who_blocks_the_bot_is_marked_and_staff_told_once(
 
 async def test_unblocking_marks_the_client_active_and_tells_staff(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, _membership("kicked"))
     before = await last_job_id(db_sessions)
     await record(db_sessions, _membership("member"))
@@ -117,7 +117,7 @@ async def test_unblocking_marks_the_client_active_and_tells_staff(db_sessions: S
 
 async def test_membership_changes_elsewhere_are_not_blocks(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(
         db_sessions,
         _membership("kicked", bot_id=CS_BOT),  # not the client bot
@@ -131,7 +131,7 @@ async def test_membership_changes_elsewhere_are_not_blocks(db_sessions: Sessions
 
 async def test_a_blocked_client_who_writes_again_is_unblocked(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, _membership("kicked"))
     before = await last_job_id(db_sessions)
     await record(db_sessions, client_line("I'm back", message_id=9))
@@ -145,7 +145,7 @@ async def test_a_send_refused_as_blocked_marks_the_client_blocked_once(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     first = heads_of(await record(db_sessions, staff_line("Any news?", message_id=40)))
     await record(db_sessions, staff_line("Hello?", message_id=41))
     jobs = {j.id: j for j in await written(db_sessions)}
@@ -185,7 +185,7 @@ async def test_a_send_refused_as_blocked_marks_the_client_blocked_once(
 async def _two_lines_with_the_cs_head_out(sessions: Sessions) -> tuple[Written, Written]:
     """Ann wrote "one" then "two": in the CS topic "one" is out and "two" waits."""
     async with sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(sessions, client_line("one", message_id=1))
     await record(sessions, client_line("two", message_id=2))
     one, two = [j for j in await written(sessions) if j.place == (CS_GROUP, CS_THREAD)]

@@ -28,7 +28,7 @@ from tests.integration.routing.world import (
     last_job_id,
     record,
     report,
-    set_stage,
+    seed_world,
     staff_line,
     written,
 )
@@ -50,7 +50,7 @@ async def _message(sessions: Sessions, chat_id: int, message_id: int) -> Message
 
 async def test_a_note_goes_to_the_other_topics_only(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     assert NOTE_TEMPLATE.format(name="Anna", role="CS").startswith(NOTE_HEAD + "\n")
     note = staff_line(
         "/note check billing",
@@ -81,7 +81,7 @@ async def test_a_note_goes_to_the_other_topics_only(db_sessions: Sessions) -> No
 
 async def test_an_ordinary_staff_line_is_not_internal(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     # Only the command at the start makes a note.
     await record(db_sessions, staff_line("see /note check billing", message_id=42))
     jobs = await written(db_sessions)
@@ -91,7 +91,7 @@ async def test_an_ordinary_staff_line_is_not_internal(db_sessions: Sessions) -> 
 
 async def test_an_edited_note_stays_a_note(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     note = staff_line("/note check billing", message_id=42)
     await record(db_sessions, note)
     before = await last_job_id(db_sessions)
@@ -110,7 +110,7 @@ async def test_delete_removes_a_staff_line_everywhere_and_the_command(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, staff_line("Sent to the wrong customer", message_id=40))
     target = await _message(db_sessions, CS_GROUP, 40)
     before = await last_job_id(db_sessions)
@@ -141,7 +141,7 @@ async def test_delete_removes_a_staff_line_everywhere_and_the_command(
 
 async def test_delete_without_a_reply_answers_with_a_hint(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, staff_line("Hello", message_id=40))
     before = await last_job_id(db_sessions)
     (bare,) = await record(db_sessions, staff_line("/delete", message_id=41))
@@ -159,7 +159,7 @@ async def test_delete_of_a_client_line_reaches_its_original_and_copies(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, client_line("my card number is 1234", message_id=5))
     source = await _message(db_sessions, ANN, 5)
     async with db_sessions() as session, session.begin():
@@ -186,7 +186,7 @@ async def test_delete_flow_claims_the_copies_and_tells_a_refusal_in_the_topic(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     # The line reached the client as 300 and the CR topic as 500.
     await record(db_sessions, staff_line("Sent to the wrong customer", message_id=40))
     target = await _message(db_sessions, CS_GROUP, 40)
@@ -241,7 +241,7 @@ async def test_delete_flow_claims_the_copies_and_tells_a_refusal_in_the_topic(
 
 async def test_the_delete_command_is_recorded_as_accepted(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, staff_line("Hello", message_id=40))
     await record(db_sessions, staff_line("/delete", message_id=41, reply_to=40))
     async with db_sessions() as session:

@@ -31,7 +31,7 @@ from tests.integration.routing.world import (
     raw_update,
     record,
     report,
-    set_stage,
+    seed_world,
     staff_line,
     written,
 )
@@ -98,7 +98,7 @@ def _by_place(jobs: list[Written]) -> dict[tuple[int, int], list[tuple]]:
 
 async def test_an_edited_client_line_is_edited_in_every_topic(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = client_line("Where is my order?", message_id=5)
     await record(db_sessions, line)
     before = await last_job_id(db_sessions)
@@ -120,7 +120,7 @@ async def test_an_edited_client_line_is_edited_in_every_topic(db_sessions: Sessi
 
 async def test_a_line_and_its_edit_in_one_batch(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = client_line("typo", message_id=5)
     results = await record(db_sessions, line, edited(line, "fixed"))
     assert [r.jobs for r in results] == [2, 2]
@@ -137,7 +137,7 @@ async def test_a_line_and_its_edit_in_one_batch(db_sessions: Sessions) -> None:
 
 async def test_an_edited_staff_line_keeps_its_attribution(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = staff_line("On it", message_id=40)
     await record(db_sessions, line)
     before = await last_job_id(db_sessions)
@@ -157,7 +157,7 @@ async def test_an_edited_staff_line_keeps_its_attribution(db_sessions: Sessions)
 
 async def test_an_edit_of_a_message_not_carried_writes_nothing(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(db_sessions, client_line("hello", message_id=5))
     before = await last_job_id(db_sessions)
     unknown = edited(client_line("never seen", message_id=77), "never seen, edited")
@@ -170,7 +170,7 @@ async def test_an_edit_of_a_message_not_carried_writes_nothing(db_sessions: Sess
 
 async def test_an_edit_by_a_bot_is_not_carried(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = client_line("hello", message_id=5)
     await record(db_sessions, line)
     before = await last_job_id(db_sessions)
@@ -189,7 +189,7 @@ async def test_a_long_staff_line_edited_shorter_drops_its_surplus_part(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = staff_line(LONG, message_id=40)
     await record(db_sessions, line)
     before = await last_job_id(db_sessions)
@@ -213,7 +213,7 @@ async def test_a_short_line_edited_longer_sends_the_part_it_now_needs(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = client_line("short", message_id=5)
     await record(db_sessions, line)
     before = await last_job_id(db_sessions)
@@ -230,7 +230,7 @@ async def test_a_short_line_edited_longer_sends_the_part_it_now_needs(
 
 async def test_edits_land_on_the_copies_part_by_part(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = staff_line(LONG, message_id=40)
     await record(db_sessions, line)
     await _deliver(db_sessions)
@@ -250,7 +250,7 @@ async def test_a_line_shortened_then_lengthened_again_sends_its_second_part_anew
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = staff_line(LONG, message_id=40)
     await record(db_sessions, line)
     await _deliver(db_sessions)
@@ -297,7 +297,7 @@ CS_CHAT = {"id": CS_GROUP, "type": "supergroup", "is_forum": True}
 async def _client_line_with_copies(sessions: Sessions) -> int:
     """A client line that reached the CS topic as 101 and the CR topic as 201."""
     async with sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await record(sessions, client_line("Where is my order?", message_id=5))
     source = await _message(sessions, ANN, 5)
     async with sessions() as session, session.begin():

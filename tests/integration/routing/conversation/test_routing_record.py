@@ -21,7 +21,7 @@ from tests.integration.routing.world import (
     CS_GROUP,
     CS_THREAD,
     client_line,
-    set_stage,
+    seed_world,
     staff_line,
 )
 
@@ -46,7 +46,7 @@ async def _count(sessions: Sessions, model) -> int:
 
 async def test_a_client_line_is_backed_up_and_sent_to_both_topics(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     assert await _record(db_sessions, client_line("Where is my order?", message_id=5)) == [
         "accepted"
     ]
@@ -67,7 +67,7 @@ async def test_a_client_line_is_backed_up_and_sent_to_both_topics(db_sessions: S
 
 async def test_the_same_update_twice_is_recorded_once(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     line = client_line("hello", message_id=6)
     assert await _record(db_sessions, line, line) == ["accepted", "duplicate"]
     assert await _record(db_sessions, line) == ["duplicate"]
@@ -77,7 +77,7 @@ async def test_the_same_update_twice_is_recorded_once(db_sessions: Sessions) -> 
 
 async def test_unreadable_and_unknown_updates(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     garbage = Incoming(bot_id=CLIENT_BOT, update_id=0, raw=b"{oops", correlation_id="c")
     stranger = Incoming(bot_id=42, update_id=9, raw=b"{}", correlation_id="c")
     assert await _record(db_sessions, garbage, stranger) == ["rejected", "rejected"]
@@ -92,7 +92,7 @@ async def test_a_staff_line_reaches_the_client_attributed_and_the_cr_topic(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     assert await _record(db_sessions, staff_line("On it", message_id=40)) == ["accepted"]
     jobs = await _jobs(db_sessions)
     assert [(j.bot_id, j.destination.chat_id) for j in jobs] == [
@@ -105,7 +105,7 @@ async def test_a_staff_line_reaches_the_client_attributed_and_the_cr_topic(
 
 async def test_a_reply_maps_to_the_copy_in_each_destination(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     await _record(db_sessions, client_line("My card was charged twice", message_id=7))
     async with db_sessions() as session, session.begin():
         source = (await session.execute(select(Message))).scalar_one()
@@ -131,7 +131,7 @@ async def test_a_reply_maps_to_the_copy_in_each_destination(db_sessions: Session
 
 async def test_sequences_grow_per_destination(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     for n in range(3):
         await _record(db_sessions, client_line(f"line {n}", message_id=50 + n))
     jobs = await _jobs(db_sessions)
@@ -143,7 +143,7 @@ async def test_lines_from_bots_are_recorded_not_routed(db_sessions: Sessions) ->
     """A bot writing to the client bot is no client: recorded, ignored, never onboarded
     (a stranger's line starts onboarding: tests/integration/onboarding)."""
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     robot = client_line(
         "hi", message_id=3, **{"from": {"id": 999, "is_bot": True, "first_name": "X"}}
     )
@@ -158,7 +158,7 @@ async def test_a_line_goes_out_at_once_only_where_nothing_waits_ahead(
     db_sessions: Sessions,
 ) -> None:
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
 
     async def handed_out(line: Incoming) -> list[tuple[int, int]]:
         async with db_sessions() as session, session.begin():

@@ -15,7 +15,7 @@ from services.routing.outbox.relay import Relay
 from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.routing.databases import Sessions
-from tests.integration.routing.world import client_line, set_stage
+from tests.integration.routing.world import client_line, seed_world
 
 
 async def _nothing(_handout) -> None:
@@ -48,7 +48,7 @@ async def test_the_later_of_two_racing_batches_is_a_duplicate(
     if db_backend != "mariadb":
         pytest.skip("SQLite has one writer: a second batch cannot start before the first commits")
     async with db_sessions() as session, session.begin():
-        await set_stage(session)
+        await seed_world(session)
     servicer = RoutingServicer(
         db_sessions,
         Relay(db_sessions, _nothing),

@@ -34,8 +34,8 @@ from tests.integration.routing.onboarding_world import (
     email_checks,
     rows,
     says,
+    seed_world,
     seen,
-    set_world,
 )
 from tests.integration.routing.world import Sessions, last_job_id, record, written
 
@@ -51,7 +51,7 @@ def _unknown(email: str, left: str) -> str:
 
 
 async def test_the_table_directory_knows_an_active_account_only(db_sessions: Sessions) -> None:
-    world = await set_world(db_sessions)
+    world = await seed_world(db_sessions)
     for user, email in (
         (BOB, "bob@example.com"),
         (EVE, "eve@example.com"),
@@ -219,7 +219,7 @@ async def _due_now(sessions: Sessions) -> None:
 async def test_a_directory_that_is_down_is_asked_again_and_the_client_told_once(
     db_sessions: Sessions, service: Service, directory: HttpDirectory
 ) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     await record(db_sessions, says(ZOE, "zoe@example.com", message_id=1))
     handed = Handed()
     checker = EmailChecker(db_sessions, directory, handed)
@@ -265,7 +265,7 @@ async def test_the_checker_is_not_fooled_by_a_second_known_address(
     db_sessions: Sessions,
 ) -> None:
     """Two known addresses given before the first is checked: one request, one prompt."""
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     await record(
         db_sessions,
         says(BOB, "bob@example.com", message_id=1),

@@ -21,8 +21,8 @@ from tests.integration.routing.onboarding_world import (
     photo,
     rows,
     says,
+    seed_world,
     seen,
-    set_world,
 )
 from tests.integration.routing.world import (
     Sessions,
@@ -46,7 +46,7 @@ async def _told(sessions: Sessions, user: int, *, after: int = 0) -> list[str]:
 async def test_a_first_plain_line_makes_a_pending_customer_and_is_kept(
     db_sessions: Sessions,
 ) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     (result,) = await record(
         db_sessions, says(BOB, "My invoice is wrong", message_id=1, name="Bobby", username="bobby")
     )
@@ -72,7 +72,7 @@ async def test_a_first_plain_line_makes_a_pending_customer_and_is_kept(
 async def test_media_before_the_email_is_kept_and_start_asks_every_time(
     db_sessions: Sessions,
 ) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     await record(db_sessions, says(BOB, "/start", message_id=1))
     await record(db_sessions, photo(BOB, "my receipt", message_id=2))
     await record(db_sessions, says(BOB, "/start@client_bot", message_id=3))
@@ -92,7 +92,7 @@ async def test_media_before_the_email_is_kept_and_start_asks_every_time(
 
 
 async def test_lines_from_a_bot_are_ignored(db_sessions: Sessions) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     (result,) = await record(db_sessions, says(BOB, "/start", message_id=1, is_bot=True))
     assert (result.status, result.jobs) == ("accepted", 0)
     assert await customer_of(db_sessions, BOB) is None
@@ -103,7 +103,7 @@ async def test_lines_from_a_bot_are_ignored(db_sessions: Sessions) -> None:
 
 
 async def test_an_email_is_checked_and_a_malformed_one_uses_no_try(db_sessions: Sessions) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     for n, typo in enumerate(("a@", "x@y", "bob@@example.com"), start=1):
         (result,) = await record(db_sessions, says(BOB, typo, message_id=n))
         assert result.check is False
@@ -141,7 +141,7 @@ async def _tried(sessions: Sessions, user: int, *ages: timedelta) -> None:
 async def test_the_limit_counts_the_last_hour_only_and_says_how_long_to_wait(
     db_sessions: Sessions,
 ) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     rules = intake.Rules(tries_per_hour=3)
     options = conversation_options(rules=rules)
     await record(db_sessions, says(EVE, "/start", message_id=1), options=options)
@@ -177,7 +177,7 @@ async def test_the_limit_counts_the_last_hour_only_and_says_how_long_to_wait(
 
 
 async def test_unknown_answers_count_down_the_tries_left(db_sessions: Sessions) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     await record(db_sessions, says(EVE, "hello", message_id=1))
     said = []
     for n, email in enumerate(("eve@example.com", "eve@example.org"), start=2):
@@ -197,7 +197,7 @@ async def test_unknown_answers_count_down_the_tries_left(db_sessions: Sessions) 
 async def test_a_kept_line_edited_is_kept_as_edited_and_the_bots_answer_is_no_copy_of_it(
     db_sessions: Sessions,
 ) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     line = says(BOB, "My invoice is wrong", message_id=1)
     await record(db_sessions, line)
     (answer,) = await written(db_sessions)

@@ -31,8 +31,8 @@ from tests.integration.routing.onboarding_world import (
     query_of,
     rows,
     says,
+    seed_world,
     seen,
-    set_world,
     to_prompt,
 )
 from tests.integration.routing.world import Sessions, Written, last_job_id, record, written
@@ -63,7 +63,7 @@ async def _request(sessions: Sessions, assignment_id: int) -> Assignment:
 async def test_a_double_press_decides_once_and_a_reject_after_it_is_refused(
     db_sessions: Sessions,
 ) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     prompt = await to_prompt(db_sessions, BOB, "bob@example.com", message_id=1)
     confirm = prompt.buttons["✅ CR One"]
     before = await last_job_id(db_sessions)
@@ -113,7 +113,7 @@ async def test_a_double_press_decides_once_and_a_reject_after_it_is_refused(
 
 
 async def test_a_confirm_after_a_reject_is_refused(db_sessions: Sessions) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     prompt = await to_prompt(db_sessions, ZOE, "zoe@example.com", message_id=1)
     before = await last_job_id(db_sessions)
     no = press(ANNA, prompt.buttons["❌ Reject"], text=prompt.text)
@@ -139,7 +139,7 @@ async def test_a_confirm_after_a_reject_is_refused(db_sessions: Sessions) -> Non
 async def test_stale_and_foreign_presses_are_answered_and_change_nothing(
     db_sessions: Sessions,
 ) -> None:
-    world = await set_world(db_sessions)
+    world = await seed_world(db_sessions)
     prompt = await to_prompt(db_sessions, BOB, "bob@example.com", message_id=1)
     confirm = prompt.buttons["✅ CR One"]
     one = world.teams["CR One"]
@@ -172,7 +172,7 @@ async def test_stale_and_foreign_presses_are_answered_and_change_nothing(
 async def test_a_team_deactivated_after_the_prompt_is_refused_and_the_request_stays_open(
     db_sessions: Sessions,
 ) -> None:
-    world = await set_world(db_sessions)
+    world = await seed_world(db_sessions)
     prompt = await to_prompt(db_sessions, BOB, "bob@example.com", message_id=1)
     async with db_sessions() as session, session.begin():
         await session.execute(
@@ -216,7 +216,7 @@ async def test_two_presses_at_once_make_one_assignment(
 ) -> None:
     if db_backend != "mariadb":
         pytest.skip("SQLite has one writer: a second press cannot start before the first commits")
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     prompt = await to_prompt(db_sessions, BOB, "bob@example.com", message_id=1)
     anna = press(ANNA, prompt.buttons["✅ CR One"], text=prompt.text)
     cleo = press(CLEO, prompt.buttons["✅ CR Two"], name="Cleo", text=prompt.text)
@@ -260,7 +260,7 @@ async def test_a_press_and_a_client_line_at_once_both_go_through(
     and the request in the same order, so neither is refused with a deadlock."""
     if db_backend != "mariadb":
         pytest.skip("SQLite has one writer: the line cannot start before the press commits")
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     prompt = await to_prompt(db_sessions, BOB, "bob@example.com", message_id=1)
     decided = asyncio.Event()
     take = decisions._take

@@ -33,8 +33,8 @@ from tests.integration.routing.onboarding_world import (
     press,
     rows,
     says,
+    seed_world,
     seen,
-    set_world,
     to_prompt,
     topic_jobs,
 )
@@ -59,7 +59,7 @@ def text_is(job, text: str) -> bool:
 async def _bob_confirmed(sessions: Sessions) -> dict[str, int]:
     """Bob writes before and after giving his email, then Anna confirms him with CR One.
     Answers the ids of his kept lines by text."""
-    await set_world(sessions)
+    await seed_world(sessions)
     await record(sessions, says(BOB, "My invoice is wrong", message_id=1))
     await record(sessions, photo(BOB, "the invoice", message_id=2))
     prompt = await to_prompt(sessions, BOB, "bob@example.com", message_id=3)
@@ -156,7 +156,7 @@ async def test_the_customer_goes_live_with_the_last_topic(db_sessions: Sessions)
 async def test_a_topic_that_could_not_be_made_is_told_and_the_others_go_live(
     db_sessions: Sessions,
 ) -> None:
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     await record(db_sessions, says(ZOE, "Hello?", message_id=1))
     prompt = await to_prompt(db_sessions, ZOE, "zoe@example.com", message_id=2)
     await record(db_sessions, press(ANNA, prompt.buttons["✅ CR One"], text=prompt.text))
@@ -255,7 +255,7 @@ async def test_a_topic_reported_made_without_its_thread_counts_as_not_made(
 ) -> None:
     """A report of a created topic with no thread id cannot be used: the customer is not
     left waiting for it."""
-    await set_world(db_sessions)
+    await seed_world(db_sessions)
     prompt = await to_prompt(db_sessions, ZOE, "zoe@example.com", message_id=1)
     await record(db_sessions, press(ANNA, prompt.buttons["✅ CR One"], text=prompt.text))
     creating = await topic_jobs(db_sessions)

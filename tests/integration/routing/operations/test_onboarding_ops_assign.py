@@ -25,8 +25,8 @@ from tests.integration.routing.onboarding_world import (
     press,
     rows,
     says,
+    seed_world,
     seen,
-    set_world,
     to_prompt,
 )
 from tests.integration.routing.operations.live_customers import (
@@ -51,7 +51,7 @@ def _welcome(team: str) -> str:
 
 
 async def test_assign_confirms_a_request_cs_was_prompted_for(ops: Ops) -> None:
-    await set_world(ops.sessions)
+    await seed_world(ops.sessions)
     prompt = await to_prompt(ops.sessions, BOB, "bob@example.com", message_id=1)
     bob = await customer_of(ops.sessions, BOB)
     before = await last_job_id(ops.sessions)
@@ -89,7 +89,7 @@ async def test_assign_confirms_a_request_cs_was_prompted_for(ops: Ops) -> None:
 
 
 async def test_a_client_who_gave_no_email_is_assigned_anyway(ops: Ops) -> None:
-    await set_world(ops.sessions)
+    await seed_world(ops.sessions)
     await record(ops.sessions, says(DAN, "I lost my login", message_id=1, name="Dan"))
     dan = await customer_of(ops.sessions, DAN)
     view = await ops.stub.Assign(pb.AssignRequest(customer_id=dan.id, cr_team="CR One", **BY_OLGA))
@@ -105,7 +105,7 @@ async def test_a_client_who_gave_no_email_is_assigned_anyway(ops: Ops) -> None:
 
 
 async def test_assign_refuses_what_it_cannot_do(ops: Ops) -> None:
-    world = await set_world(ops.sessions)
+    world = await seed_world(ops.sessions)
     zoe = await live_customer(ops.sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     await record(ops.sessions, says(DAN, "hello", message_id=1))
     dan = (await customer_of(ops.sessions, DAN)).id
@@ -135,7 +135,7 @@ async def test_assign_refuses_what_it_cannot_do(ops: Ops) -> None:
 
 
 async def test_unassign_closes_the_topics_keeps_lines_and_assign_replays_them(ops: Ops) -> None:
-    world = await set_world(ops.sessions)
+    world = await seed_world(ops.sessions)
     zoe = await live_customer(ops.sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     before = await last_job_id(ops.sessions)
 
@@ -180,7 +180,7 @@ async def test_unassign_closes_the_topics_keeps_lines_and_assign_replays_them(op
 
 
 async def test_change_team_is_recorded_one_move_at_a_time(ops: Ops) -> None:
-    world = await set_world(ops.sessions)
+    world = await seed_world(ops.sessions)
     zoe = await live_customer(ops.sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     await record(ops.sessions, says(DAN, "hello", message_id=1))
     dan = (await customer_of(ops.sessions, DAN)).id

@@ -26,8 +26,8 @@ from tests.integration.routing.onboarding_world import (
     customer_of,
     rows,
     says,
+    seed_world,
     seen,
-    set_world,
 )
 from tests.integration.routing.operations.live_customers import (
     BY_OLGA,
@@ -52,7 +52,7 @@ def _treatment(customer_id: int, on: bool) -> pb.SetTreatmentRequest:
 
 
 async def test_treatment_on_makes_a_topic_and_off_closes_it(ops: Ops) -> None:
-    world = await set_world(ops.sessions)
+    world = await seed_world(ops.sessions)
     zoe = await live_customer(ops.sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     before = await last_job_id(ops.sessions)
 
@@ -101,7 +101,7 @@ async def test_treatment_on_makes_a_topic_and_off_closes_it(ops: Ops) -> None:
 
 
 async def test_treatment_needs_a_treatment_group(ops: Ops) -> None:
-    world = await set_world(ops.sessions, treatment_group=False)
+    world = await seed_world(ops.sessions, treatment_group=False)
     zoe = await live_customer(ops.sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     error = await rpc_error(ops.stub.SetTreatment(_treatment(zoe, True)))
     assert (error.code(), error.details()) == (
@@ -125,7 +125,7 @@ async def _typed(sessions: Sessions, text: str, message_id: int) -> list[str]:
 
 
 async def test_treatment_typed_in_the_cs_topic(db_sessions: Sessions) -> None:
-    world = await set_world(db_sessions)
+    world = await seed_world(db_sessions)
     await live_customer(db_sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     assert await _typed(db_sessions, "/treatment maybe", 1) == [
         "send_text CS: Use /treatment on or /treatment off."
@@ -145,7 +145,7 @@ async def test_treatment_typed_in_the_cs_topic(db_sessions: Sessions) -> None:
 async def test_treatment_typed_with_no_treatment_group_changes_nothing(
     db_sessions: Sessions,
 ) -> None:
-    world = await set_world(db_sessions, treatment_group=False)
+    world = await seed_world(db_sessions, treatment_group=False)
     await live_customer(db_sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     refused = "send_text CS: no Treatment group is set up (add one in the registry)"
     assert await _typed(db_sessions, "/treatment on", 1) == [refused]
@@ -155,7 +155,7 @@ async def test_treatment_typed_with_no_treatment_group_changes_nothing(
 
 
 async def test_send_to_client_as_staff_or_as_the_system(ops: Ops) -> None:
-    world = await set_world(ops.sessions)
+    world = await seed_world(ops.sessions)
     zoe = await live_customer(ops.sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     text = "Your refund is on its way"
 
@@ -199,7 +199,7 @@ async def test_send_to_client_as_staff_or_as_the_system(ops: Ops) -> None:
 
 
 async def test_send_to_client_refuses_what_it_cannot_send(ops: Ops) -> None:
-    world = await set_world(ops.sessions)
+    world = await seed_world(ops.sessions)
     zoe = await live_customer(ops.sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     await record(ops.sessions, says(DAN, "hello", message_id=1))
     dan = (await customer_of(ops.sessions, DAN)).id
@@ -227,7 +227,7 @@ async def test_send_to_client_refuses_what_it_cannot_send(ops: Ops) -> None:
 
 
 async def test_treatment_switched_off_while_its_topic_is_made_gets_no_topic(ops: Ops) -> None:
-    world = await set_world(ops.sessions)
+    world = await seed_world(ops.sessions)
     zoe = await live_customer(ops.sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     await ops.stub.SetTreatment(_treatment(zoe, True))
     await ops.stub.SetTreatment(_treatment(zoe, False))  # before the topic is there
@@ -252,7 +252,7 @@ async def test_treatment_typed_outside_the_cs_topic_is_never_carried(
 ) -> None:
     """In a CR topic the command is answered there and goes nowhere else (never to the
     client as a line)."""
-    world = await set_world(db_sessions)
+    world = await seed_world(db_sessions)
     await live_customer(db_sessions, ZOE, "Zoe Zed", team_id=world.teams["CR One"])
     before = await last_job_id(db_sessions)
     line = staff_line(

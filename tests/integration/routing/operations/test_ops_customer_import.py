@@ -20,8 +20,8 @@ from tests.integration.routing.onboarding_world import (
     audit,
     rows,
     says,
+    seed_world,
     seen,
-    set_world,
 )
 from tests.integration.routing.operations.live_customers import (
     BY_OLGA,
@@ -55,7 +55,7 @@ def _zoe(**changes: object) -> pb.ImportCustomerRequest:
 async def test_an_imported_customer_is_active_with_their_topics_and_the_lines_flow(
     ops: Ops,
 ) -> None:
-    await set_world(ops.sessions)
+    await seed_world(ops.sessions)
     before = await last_job_id(ops.sessions)
 
     view = await ops.stub.ImportCustomer(_zoe())
@@ -91,7 +91,7 @@ async def test_an_imported_customer_is_active_with_their_topics_and_the_lines_fl
 
 
 async def test_a_customer_without_a_team_and_one_in_treatment(ops: Ops) -> None:
-    await set_world(ops.sessions)
+    await seed_world(ops.sessions)
     plain = await ops.stub.ImportCustomer(
         _zoe(
             cr_team="",
@@ -157,7 +157,7 @@ async def test_a_customer_without_a_team_and_one_in_treatment(ops: Ops) -> None:
 async def test_bad_requests_are_refused_naming_the_field_and_nothing_is_added(
     ops: Ops, changes: dict[str, object], code: grpc.StatusCode, words: str
 ) -> None:
-    await set_world(ops.sessions)
+    await seed_world(ops.sessions)
     error = await rpc_error(ops.stub.ImportCustomer(_zoe(**changes)))
     assert error.code() == code
     assert words in error.details()
@@ -167,7 +167,7 @@ async def test_bad_requests_are_refused_naming_the_field_and_nothing_is_added(
 
 
 async def test_a_customer_already_there_or_a_topic_taken_is_already_exists(ops: Ops) -> None:
-    await set_world(ops.sessions)
+    await seed_world(ops.sessions)
     first = await ops.stub.ImportCustomer(_zoe())
 
     again = await rpc_error(ops.stub.ImportCustomer(_zoe(topics=[])))

@@ -22,7 +22,7 @@ from tests.integration.routing.world import (
     client_line,
     heads_of,
     record,
-    set_stage,
+    seed_world,
     staff_line,
     written,
 )
@@ -50,7 +50,7 @@ async def _stage_three_heads(sessions: Sessions) -> tuple[int, dict[int, int]]:
     three jobs handed out at once, one per chat. Answers the client line's message id and
     the handed-out job of each chat."""
     async with sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     heads = heads_of(await record(sessions, client_line("Where is my order?", message_id=5)))
     heads += heads_of(await record(sessions, staff_line("Looking", message_id=40)))
     jobs = {j.id: j for j in await written(sessions)}

@@ -18,7 +18,7 @@ from services.routing.outbox.outcomes import Report, record_outcomes
 from services.routing.outbox.relay import Handout, Relay
 from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.delivery.v1 import job_pb2
-from tests.integration.routing.world import CS_GROUP, client_line, set_stage
+from tests.integration.routing.world import CS_GROUP, client_line, seed_world
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -36,7 +36,7 @@ async def _two_lines(sessions: Sessions, relay: Relay) -> int:
     (recording does that for a destination with nothing waiting) to the relay's
     dispatcher, as RecordUpdates does; answer how many there were."""
     async with sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     heads = []
     for n, text in enumerate(("one", "two"), start=1):
         async with sessions() as session, session.begin():
@@ -190,7 +190,7 @@ async def test_a_hand_over_cut_short_by_shutdown_gives_its_jobs_back_at_once(
 
     relay = Relay(db_sessions, hanging)
     async with db_sessions() as session:
-        await set_stage(session)
+        await seed_world(session)
     async with db_sessions() as session, session.begin():
         results = await record_batch(
             session, [client_line("one", message_id=1)], conversation_options()

@@ -1,4 +1,5 @@
-"""Delivery traffic for the operations figures: six jobs, four sent, two failed."""
+"""The admin tests' world: routing's conversation world with delivery traffic in it for
+the operations figures: six jobs, four sent, two failed."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ from services.routing.outbox.claims import claim
 from services.routing.outbox.outcomes import Report, record_outcomes
 from services.routing.wiring import conversation_options, outcome_handlers
 from tests.integration.routing.databases import Sessions
-from tests.integration.routing.world import Stage, client_line, set_stage
+from tests.integration.routing.world import World, client_line, seed_world
 
 
-async def traffic(sessions: Sessions) -> Stage:
+async def seed_world_with_traffic(sessions: Sessions) -> World:
     """Three client lines (six jobs): four sent, two failed for two reasons. Jobs go out
     as routing hands them out: when recorded (nothing waited) or when the job ahead of
     them finished."""
     async with sessions() as session:
-        stage = await set_stage(session)
+        world = await seed_world(session)
     out = []
     for n in range(3):
         async with sessions() as session, session.begin():
@@ -46,4 +47,4 @@ async def traffic(sessions: Sessions) -> Stage:
             )  # fmt: skip
         out.extend(recorded.heads)
     assert next(verdicts, None) is None, "every job went out once"
-    return stage
+    return world

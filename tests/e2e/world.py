@@ -1,5 +1,6 @@
-"""What the end-to-end tests look at: the lines in Ann's topics as staff see them, and
-routing's record of updates, messages, jobs and copies."""
+"""The end-to-end tests' world as they read it: the lines in Ann's topics as staff see
+them, and routing's record of updates, messages, jobs and copies (waiting through
+tests/e2e/waiting.py)."""
 
 from __future__ import annotations
 
