@@ -1,4 +1,4 @@
-"""The harness the Cloud Tasks emulator tests drive: what the delivery worker saw
+"""What the Cloud Tasks emulator tests run and drive: what the delivery worker saw
 (`Arrivals`, each push as a `Push`), the routing stub it claims and reports to
 (`RoutingStub`), both waitable (`Watched`), the `Stack` that ties them to the emulator
 and the sandbox, and the helpers several tests share (`handout`, `texts`)."""
