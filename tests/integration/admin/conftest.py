@@ -15,7 +15,10 @@ from servicekit.grpc_server import start_server
 from services.admin.settings import AdminSettings
 from services.admin.wiring import build
 from services.routing.api.operations_servicer import OperationsServicer
+from services.routing.domain.onboarding import Texts
+from services.routing.domain.plan import Style
 from services.routing.outbox.relay import Relay
+from services.routing.wiring import onboarding_steps
 from switchboard.admin.v1 import admin_pb2_grpc
 from switchboard.operations.v1 import operations_pb2_grpc
 from tests.integration.admin.stack import Admin
@@ -32,7 +35,10 @@ async def admin(db_sessions: Sessions) -> AsyncIterator[Admin]:
 
     def register(server: Any) -> None:
         operations_pb2_grpc.add_OperationsServiceServicer_to_server(
-            OperationsServicer(db_sessions, relay), server
+            OperationsServicer(
+                db_sessions, relay, onboarding=onboarding_steps(), texts=Texts(), style=Style()
+            ),
+            server,
         )
 
     routing = await start_server(

@@ -22,8 +22,8 @@ from services.delivery.settings import DeliverySettings
 from services.routing.settings import RoutingSettings
 from switchboard.delivery.v1 import delivery_pb2
 from switchboard.operations.v1 import operations_pb2
+from switchboard.operations.v1.operations_pb2_grpc import OperationsServiceStub
 from switchboard.routing.v1 import routing_pb2
-from switchboard.routing.v1.routing_pb2_grpc import RoutingServiceStub
 from tests.integration.internal_auth.conftest import Guarded
 from tests.integration.routing.stack import rpc_error
 
@@ -38,9 +38,6 @@ ROUTING_CALLERS = {
     f"/{ROUTING.full_name}/RecordUpdates": "ingress",
     f"/{ROUTING.full_name}/ClaimJob": "delivery",
     f"/{ROUTING.full_name}/ReportOutcome": "delivery",
-    f"/{ROUTING.full_name}/CreateCustomer": "admin",
-    f"/{ROUTING.full_name}/GetCustomer": "admin",
-    f"/{ROUTING.full_name}/GetDeliverySummary": "admin",
 }
 DELIVERY_CALLERS = {f"/{DELIVERY.full_name}/{m.name}": "admin" for m in DELIVERY.methods}
 REFUSALS = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
@@ -80,13 +77,15 @@ async def test_a_caller_without_a_credential_is_refused_by_every_rpc(
 
 
 async def test_nothing_happens_when_an_anonymous_call_is_refused(guarded: Guarded, connect) -> None:
-    mallory = routing_pb2.CreateCustomerRequest(telegram_user_id=4242, display_name="Mallory")
-    anonymous = RoutingServiceStub(connect(guarded.routing_target))
-    assert (await rpc_error(anonymous.CreateCustomer(mallory))).code() in REFUSALS
+    mallory = operations_pb2.PutTeamRequest(
+        name="Mallory's team", actor=operations_pb2.Actor(kind="system")
+    )
+    anonymous = OperationsServiceStub(connect(guarded.routing_target))
+    assert (await rpc_error(anonymous.PutTeam(mallory))).code() in REFUSALS
     admin = guarded.keys.credential("admin", "routing")
-    as_admin = RoutingServiceStub(connect(guarded.routing_target, admin))
-    lookup = routing_pb2.GetCustomerRequest(telegram_user_id=4242)
-    assert (await rpc_error(as_admin.GetCustomer(lookup))).code() is grpc.StatusCode.NOT_FOUND
+    as_admin = OperationsServiceStub(connect(guarded.routing_target, admin))
+    teams = await as_admin.ListTeams(operations_pb2.ListRequest(include_inactive=True))
+    assert list(teams.teams) == []
 
 
 async def test_each_service_gets_only_its_own_rpcs(guarded: Guarded, connect) -> None:
