@@ -36,12 +36,22 @@ SCENARIO = {
         {"id": RAVI, "first_name": "Ravi"},
     ],
     "groups": [
-        {"id": CS_GROUP, "title": "CS", "forum": True, "members": [ANNA],
-         "admins": [CS_TOKEN, ANNA]},
-        {"id": CR_GROUP, "title": "CR One", "forum": True, "members": [RAVI],
-         "admins": [CR_TOKEN, RAVI]},
+        {
+            "id": CS_GROUP,
+            "title": "CS",
+            "forum": True,
+            "members": [ANNA],
+            "admins": [CS_TOKEN, ANNA],
+        },
+        {
+            "id": CR_GROUP,
+            "title": "CR One",
+            "forum": True,
+            "members": [RAVI],
+            "admins": [CR_TOKEN, RAVI],
+        },
     ],
-}  # fmt: skip
+}
 REGISTRY = {
     "teams": [{"name": "CR One"}],
     "bots": [

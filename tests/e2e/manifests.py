@@ -196,8 +196,12 @@ class PortMap:
                 self.named_ports[(k8s_service["metadata"]["name"], port["name"])] = port["port"]
         name = k8s_service["metadata"]["name"]
         namespace = k8s_service["metadata"].get("namespace", "")
-        for host in {name, f"{name}.{namespace}", f"{name}.{namespace}.svc",
-                     f"{name}.{namespace}.svc.cluster.local"}:  # fmt: skip
+        for host in {
+            name,
+            f"{name}.{namespace}",
+            f"{name}.{namespace}.svc",
+            f"{name}.{namespace}.svc.cluster.local",
+        }:
             self.services[host] = (service, targets)
 
     def address(self, value: str, *, expect: str) -> str:

@@ -39,16 +39,36 @@ SCENARIO = {
         {"id": TARA, "first_name": "Tara"},
     ],
     "groups": [
-        {"id": CS_GROUP, "title": "CS", "forum": True, "members": [ANNA, CLEO],
-         "admins": [CS_TOKEN, ANNA]},
-        {"id": CR_GROUP, "title": "CR One", "forum": True, "members": [RAVI],
-         "admins": [CR_TOKEN, RAVI]},
-        {"id": CR2_GROUP, "title": "CR Two", "forum": True, "members": [RAVI],
-         "admins": [CR_TOKEN, RAVI]},
-        {"id": TREATMENT_GROUP, "title": "Treatment", "forum": True, "members": [TARA],
-         "admins": [TREATMENT_TOKEN, TARA]},
+        {
+            "id": CS_GROUP,
+            "title": "CS",
+            "forum": True,
+            "members": [ANNA, CLEO],
+            "admins": [CS_TOKEN, ANNA],
+        },
+        {
+            "id": CR_GROUP,
+            "title": "CR One",
+            "forum": True,
+            "members": [RAVI],
+            "admins": [CR_TOKEN, RAVI],
+        },
+        {
+            "id": CR2_GROUP,
+            "title": "CR Two",
+            "forum": True,
+            "members": [RAVI],
+            "admins": [CR_TOKEN, RAVI],
+        },
+        {
+            "id": TREATMENT_GROUP,
+            "title": "Treatment",
+            "forum": True,
+            "members": [TARA],
+            "admins": [TREATMENT_TOKEN, TARA],
+        },
     ],
-}  # fmt: skip
+}
 REGISTRY = {
     "teams": [{"name": "CR One"}, {"name": "CR Two"}],
     "bots": [
@@ -116,16 +136,16 @@ async def world(
     env = treatment_env()
     for service, values in stack_env.items():
         env.setdefault(service, {}).update(values)
-    stack = Stack(sandbox_url=sandbox_url, database_url=database_url, logs=tmp_path,
-                  extra_env=env)  # fmt: skip
+    stack = Stack(sandbox_url=sandbox_url, database_url=database_url, logs=tmp_path, extra_env=env)
     try:
         await stack.start_all()
         secrets = {**SECRETS, "treatment": TREATMENT_SECRET}
         for role, token in ROLES.items():
             await make_bot(token).set_webhook(
-                f"{stack.ingress_url}/webhook/{role}", secret_token=secrets[role],
+                f"{stack.ingress_url}/webhook/{role}",
+                secret_token=secrets[role],
                 allowed_updates=ALLOWED,
-            )  # fmt: skip
+            )
         yield World(stack, sandbox, intake.message_thread_id)
     finally:
         stack.stop_all()

@@ -15,10 +15,14 @@ async def _album(running: Running, user: int, chat, group_id: str, **fields) -> 
         caption = {"caption": f"photo {n + 1}"} if n != 1 else {}
         sent.append(
             await running.sandbox.send(
-                user, chat, photo={"file_name": f"p{n}.jpg"}, media_group_id=group_id,
-                **caption, **fields,
+                user,
+                chat,
+                photo={"file_name": f"p{n}.jpg"},
+                media_group_id=group_id,
+                **caption,
+                **fields,
             )
-        )  # fmt: skip
+        )
     return sent
 
 
@@ -37,9 +41,12 @@ async def test_a_client_album_arrives_as_one_album_and_replies_find_its_items(
     # Staff reply to the second photo in their topic: Ann sees a reply to her second photo.
     second_copy = (await wait_topic(running, CS_GROUP, lambda ls: ls, what="album"))[1]
     await sandbox.send(
-        ANNA, CS_GROUP, "This one is blurry", message_thread_id=running.topics[CS_GROUP],
+        ANNA,
+        CS_GROUP,
+        "This one is blurry",
+        message_thread_id=running.topics[CS_GROUP],
         reply_to=second_copy["message_id"],
-    )  # fmt: skip
+    )
     (answer,) = await wait_client(running, lambda lines: len(lines) == 1, what="the answer")
     assert answer["reply_to_message_id"] == originals[1]["message_id"]
     cr = await wait_topic(running, CR_GROUP, lambda lines: len(lines) == 4, what="mirror")

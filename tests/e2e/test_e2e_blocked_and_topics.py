@@ -35,8 +35,12 @@ async def test_block_tells_staff_once_and_unblock_again(
     # Lines written meanwhile are kept, and staff are not told again.
     for text in ("Are you there?", "We refunded you"):
         await sandbox.send(ANNA, CS_GROUP, text, message_thread_id=thread)
-    await wait_topic(running, CR_GROUP, lambda lines: "Anna · CS\nWe refunded you" in texts(lines),
-                     what="mirrored")  # fmt: skip
+    await wait_topic(
+        running,
+        CR_GROUP,
+        lambda lines: "Anna · CS\nWe refunded you" in texts(lines),
+        what="mirrored",
+    )
     await wait_settled(running, db_sessions)
     async with db_sessions() as session:
         failed = (await session.scalars(select(Job).where(Job.status == JobStatus.FAILED))).all()
@@ -66,21 +70,24 @@ async def test_a_deleted_topic_is_recreated_on_the_next_client_message(
     topics = await eventually(
         lambda: sandbox.topics(CS_GROUP),
         lambda found: any(t["name"] == "Ann Client" and not t["deleted"] for t in found),
-        what="a new topic for Ann", timeout=20,
-    )  # fmt: skip
+        what="a new topic for Ann",
+        timeout=20,
+    )
     (new,) = [t for t in topics if t["name"] == "Ann Client" and not t["deleted"]]
     assert new["message_thread_id"] != old_thread
     shown = await eventually(
         lambda: sandbox.messages(CS_GROUP, thread_id=new["message_thread_id"]),
         lambda seen: "third" in [m.get("text") for m in seen],
-        what="the lines in the new topic", timeout=20,
-    )  # fmt: skip
+        what="the lines in the new topic",
+        timeout=20,
+    )
     lines = [m.get("text") for m in shown if m["kind"] == "text"]
     assert lines[0].startswith("This topic was recreated")
     assert lines[1:] == ["second", "third"]
     # The other team's topic was never touched.
-    await wait_topic(running, CR_GROUP, lambda ls: texts(ls) == ["first", "second", "third"],
-                     what="CR in order")  # fmt: skip
+    await wait_topic(
+        running, CR_GROUP, lambda ls: texts(ls) == ["first", "second", "third"], what="CR in order"
+    )
     await wait_settled(running, db_sessions)
     async with db_sessions() as session:
         rows = (await session.scalars(select(Topic).where(Topic.group_id == CS_GROUP))).all()
@@ -96,8 +103,9 @@ async def test_a_deleted_topic_is_recreated_on_the_next_client_message(
     await eventually(
         lambda: sandbox.messages(ANN, bot="client_bot"),
         lambda seen: any(m.get("text") == "Anna · CS\nFound you" for m in seen),
-        what="the answer from the new topic", timeout=20,
-    )  # fmt: skip
+        what="the answer from the new topic",
+        timeout=20,
+    )
 
 
 async def test_a_closed_topic_is_reopened_on_the_next_send(running: Running) -> None:

@@ -40,9 +40,12 @@ async def _converse(running: Running) -> dict[str, dict[int, int]]:
         if n == 100:
             for item in range(3):
                 sent = await sandbox.send(
-                    ANN, "@client_bot", photo={"file_name": f"a{item}.jpg"},
-                    caption=f"album item {item}", media_group_id="ann-album",
-                )  # fmt: skip
+                    ANN,
+                    "@client_bot",
+                    photo={"file_name": f"a{item}.jpg"},
+                    caption=f"album item {item}",
+                    media_group_id="ann-album",
+                )
                 written["ann"][1000 + item] = sent["message_id"]
     for n in sorted(written["ann"])[:20:2]:  # ten edits by the client
         if n < 1000:
@@ -97,9 +100,11 @@ async def test_every_destination_matches_its_sources_under_faults(
         await sandbox.react(ANN, "@client_bot", copy["message_id"], "❤")
 
     await eventually(
-        lambda: unfinished_jobs(db_sessions), lambda jobs: not jobs, timeout=SETTLE,
+        lambda: unfinished_jobs(db_sessions),
+        lambda jobs: not jobs,
+        timeout=SETTLE,
         what="every job finished despite the faults",
-    )  # fmt: skip
+    )
     await sandbox.clear_faults()
     async with db_sessions() as session:
         jobs = (await session.scalars(select(Job).order_by(Job.destination_key, Job.seq))).all()
@@ -118,17 +123,19 @@ async def test_every_destination_matches_its_sources_under_faults(
         sources = [where[(chat, m["message_id"])] for m in shown]
         # What the outbox sent there, in its order — each line once, album items each.
         sent = [
-            j.message_id for j in jobs
+            j.message_id
+            for j in jobs
             if j.destination_key.startswith(f"chat:{chat}:") and j.kind in SEND_KINDS
-        ]  # fmt: skip
+        ]
         expected = []
         for message_id in sent:
             line = lines[message_id]
             if line.media_group_id:
                 expected.extend(
-                    m.id for m in sorted(lines.values(), key=lambda m: m.origin_message_id or 0)
+                    m.id
+                    for m in sorted(lines.values(), key=lambda m: m.origin_message_id or 0)
                     if m.media_group_id == line.media_group_id
-                )  # fmt: skip
+                )
             else:
                 expected.append(message_id)
         assert sources == expected, name
@@ -170,9 +177,11 @@ async def _wait_lines(running: Running, chat: int, count: int) -> None:
     else:
         probe = lambda: running.sandbox.messages(chat, thread_id=running.topics[chat])  # noqa: E731
     await eventually(
-        probe, lambda seen: sum(m["from"]["is_bot"] for m in seen) >= count, timeout=SETTLE,
+        probe,
+        lambda seen: sum(m["from"]["is_bot"] for m in seen) >= count,
+        timeout=SETTLE,
         what=f"{count} lines in {chat}",
-    )  # fmt: skip
+    )
 
 
 def _bots(messages: list[dict]) -> list[dict]:

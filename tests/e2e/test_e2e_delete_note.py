@@ -71,9 +71,11 @@ async def test_a_delete_telegram_refuses_is_reported_in_the_topic(running: Runni
         return sorted(m["text"] for m in lines if "Could not delete" in m.get("text", ""))
 
     await wait_topic(
-        running, CS_GROUP, lambda lines: notices(lines) == expected,
+        running,
+        CS_GROUP,
+        lambda lines: notices(lines) == expected,
         what="each refusal told in the topic",
-    )  # fmt: skip
+    )
 
 
 async def test_a_note_reaches_the_other_topics_and_never_the_client(
@@ -82,9 +84,11 @@ async def test_a_note_reaches_the_other_topics_and_never_the_client(
     sandbox = running.sandbox
     await ann_opens_the_chat(running)
     await sandbox.send(
-        ANNA, CS_GROUP, "/note she was charged twice, check with billing",
+        ANNA,
+        CS_GROUP,
+        "/note she was charged twice, check with billing",
         message_thread_id=running.topics[CS_GROUP],
-    )  # fmt: skip
+    )
     shown = await wait_topic(running, CR_GROUP, lambda lines: len(lines) == 2, what="the note")
     assert (
         shown[1]["text"]

@@ -47,8 +47,9 @@ async def test_a_staff_edit_keeps_the_attribution(running: Running) -> None:
 async def test_an_edit_made_before_the_copies_exist_lands_once_they_do(running: Running) -> None:
     sandbox = running.sandbox
     # The CS bot's next send waits out a 429: the edit is recorded before its copy exists.
-    await sandbox.add_fault(action="retry_after", method="sendMessage", bot=CS_BOT, times=1,
-                            retry_after=2)  # fmt: skip
+    await sandbox.add_fault(
+        action="retry_after", method="sendMessage", bot=CS_BOT, times=1, retry_after=2
+    )
     sent = await sandbox.send(ANN, "@client_bot", "first try")
     await sandbox.edit(ANN, "@client_bot", sent["message_id"], text="second try")
     (line,) = await wait_topic(
@@ -70,8 +71,9 @@ async def test_reactions_mirror_both_ways_and_go_when_removed(running: Running) 
     await eventually(
         lambda: sandbox.messages(ANN, bot="client_bot"),
         lambda seen: _reactions(seen, ann_line["message_id"]) == [("❤", CLIENT_BOT)],
-        what="the reaction on Ann's message", timeout=20,
-    )  # fmt: skip
+        what="the reaction on Ann's message",
+        timeout=20,
+    )
     cr = await wait_topic(
         running, CR_GROUP, lambda lines: lines[0].get("reactions"), what="the reaction in CR"
     )
@@ -81,8 +83,9 @@ async def test_reactions_mirror_both_ways_and_go_when_removed(running: Running) 
     await eventually(
         lambda: sandbox.messages(ANN, bot="client_bot"),
         lambda seen: _reactions(seen, ann_line["message_id"]) == [],
-        what="the reaction gone from Ann's message", timeout=20,
-    )  # fmt: skip
+        what="the reaction gone from Ann's message",
+        timeout=20,
+    )
     await wait_topic(running, CR_GROUP, lambda lines: not lines[0].get("reactions"), what="gone")
 
     # And the other way: Ann reacts to a staff line in her chat.
@@ -92,8 +95,9 @@ async def test_reactions_mirror_both_ways_and_go_when_removed(running: Running) 
     await eventually(
         lambda: sandbox.messages(CS_GROUP, thread_id=thread),
         lambda seen: _reactions(seen, anna_line["message_id"]) == [("👍", CS_BOT)],
-        what="the reaction on Anna's line", timeout=20,
-    )  # fmt: skip
+        what="the reaction on Anna's line",
+        timeout=20,
+    )
     assert not (await client_lines(running))[0].get("reactions") or all(
         r["by"] == ANN for r in (await client_lines(running))[0]["reactions"]
     )  # nothing bounced back onto the copy Ann reacted to

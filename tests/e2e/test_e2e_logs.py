@@ -25,9 +25,10 @@ async def test_a_correlation_id_follows_the_line_to_every_send(running: Running)
             timeout=20,
         )
     routed = [
-        e for e in _events(running, "routing")
+        e
+        for e in _events(running, "routing")
         if e["message"] == "update processed" and e.get("jobs") == 2
-    ]  # fmt: skip
+    ]
     assert len(routed) == 1
     cid = routed[0]["correlation_id"]
     assert cid
@@ -35,9 +36,10 @@ async def test_a_correlation_id_follows_the_line_to_every_send(running: Running)
     async def delivered() -> list[dict]:
         # Delivery logs a send once Telegram answered, a moment after the copy shows.
         return [
-            e for e in _events(running, "delivery")
+            e
+            for e in _events(running, "delivery")
             if e["message"] == "job delivered" and e["correlation_id"] == cid
-        ]  # fmt: skip
+        ]
 
     await eventually(delivered, lambda sends: len(sends) == 2, timeout=10)
 

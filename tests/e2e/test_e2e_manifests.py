@@ -148,8 +148,18 @@ async def _deploy(
         assert image_python(container.command, sys.executable) == command(service)
         check(service, envs[service])  # every variable is a setting, every value valid
     _migrate(manifests, ports, secrets=secrets, logs=logs)
-    _run(["-m", "services.routing.api.registry_cli", "--file", str(_registry(logs)),
-          "--url", database_url], env={}, what="loading the registry")  # fmt: skip
+    _run(
+        [
+            "-m",
+            "services.routing.api.registry_cli",
+            "--file",
+            str(_registry(logs)),
+            "--url",
+            database_url,
+        ],
+        env={},
+        what="loading the registry",
+    )
     if before_start is not None:
         before_start(envs)
     local_ports = {
@@ -182,9 +192,12 @@ def _inherited() -> dict[str, str]:
 
 def _run(args: list[str], *, env: dict[str, str], what: str) -> str:
     done = subprocess.run(
-        [sys.executable, *args], env={**_inherited(), **env},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, *args],
+        env={**_inherited(), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, f"{what} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -204,8 +217,11 @@ def _migrate(manifests: Manifests, ports: PortMap, *, secrets: dict[str, str], l
     with (logs / "migrate.log").open("ab") as log:
         done = subprocess.run(
             image_python(migration_command(job), sys.executable),
-            env={**_inherited(), **env}, stdout=log, stderr=subprocess.STDOUT, timeout=120,
-        )  # fmt: skip
+            env={**_inherited(), **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
     assert done.returncode == 0, (logs / "migrate.log").read_text()
 
 
@@ -327,9 +343,13 @@ async def test_overlays_production_runs_as_its_manifests_say(
     here), and the client's update is acknowledged and recorded."""
     await sandbox.scenario(CAST)
     deployed = await _deploy(
-        "production", database_url=mariadb_url, sandbox_url=sandbox_url, logs=tmp_path,
-        emulator=cloud_tasks_emulator, before_start=_apply_queues,
-    )  # fmt: skip
+        "production",
+        database_url=mariadb_url,
+        sandbox_url=sandbox_url,
+        logs=tmp_path,
+        emulator=cloud_tasks_emulator,
+        before_start=_apply_queues,
+    )
     stopped_at_the_end.append(deployed)
     await _probes_answer(deployed)
     await _metrics_answer(deployed)
@@ -377,8 +397,11 @@ async def _register_webhooks(deployed: Deployed) -> None:
     done = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "services.ingress.webhooks", "register"],
-        env={**_inherited(), **env}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env={**_inherited(), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
 
 

@@ -69,10 +69,14 @@ async def admin_key(sessions: Sessions) -> str:
     new = api_keys.generate()
     async with sessions() as session, session.begin():
         await stored_keys.create_key(
-            session, key_id=new.key_id, name="metrics test", scopes=["read"],
-            secret_sha256=new.secret_sha256, expires_at=None,
+            session,
+            key_id=new.key_id,
+            name="metrics test",
+            scopes=["read"],
+            secret_sha256=new.secret_sha256,
+            expires_at=None,
             actor=operations_pb2.Actor(kind="system", id="test-setup"),
-        )  # fmt: skip
+        )
     return new.token
 
 

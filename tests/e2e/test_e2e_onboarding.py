@@ -38,8 +38,9 @@ async def wait_client(w: World, user: int, fragment: str, *, count: int = 1) -> 
     return await eventually(
         lambda: client_sees(w, user),
         lambda said: sum(fragment in s for s in said) >= count,
-        timeout=WAIT, what=f"{fragment!r} said to {user} ({count}x)",
-    )  # fmt: skip
+        timeout=WAIT,
+        what=f"{fragment!r} said to {user} ({count}x)",
+    )
 
 
 async def intake_prompts(w: World) -> list[dict]:
@@ -51,8 +52,9 @@ async def wait_prompt(w: World, name: str) -> dict:
     found = await eventually(
         lambda: intake_prompts(w),
         lambda ps: any(f"Name: {name}" in p["text"] and "reply_markup" in p for p in ps),
-        timeout=WAIT, what=f"the prompt for {name}",
-    )  # fmt: skip
+        timeout=WAIT,
+        what=f"the prompt for {name}",
+    )
     return next(p for p in found if f"Name: {name}" in p["text"] and "reply_markup" in p)
 
 
@@ -155,10 +157,12 @@ async def test_a_new_client_is_onboarded_and_two_presses_make_one_assignment(
     said = await wait_client(w, BOB, "You are connected with our support team")
     assert sum("You are connected" in s for s in said) == 1
     # The prompt now says who decided, and its buttons are gone.
-    edited = await _wait(w,
+    edited = await _wait(
+        w,
         lambda: intake_prompts(w),
-        lambda ps: any(f"✅ Confirmed by {winner}" in p["text"] for p in ps), "prompt edited",
-    )  # fmt: skip
+        lambda ps: any(f"✅ Confirmed by {winner}" in p["text"] for p in ps),
+        "prompt edited",
+    )
     assert all("reply_markup" not in p for p in edited if p["message_id"] == prompt["message_id"])
     # The audit says who confirmed, when, which team.
     async with db_sessions() as session:
@@ -228,10 +232,16 @@ async def test_treatment_switched_on_and_off_from_the_cs_topic(
     await wait_lines(w, CS_GROUP, cs.message_thread_id, lambda ls: told in ls, "told in CS")
     # Traffic: the client's line reaches Treatment; Treatment's answer reaches the client.
     await w.sandbox.send(ZOE, "client_bot", "How do I take it?")
-    await wait_lines(w, TREATMENT_GROUP, treatment.message_thread_id,
-                     lambda ls: "How do I take it?" in ls, "client line in Treatment")  # fmt: skip
-    await w.sandbox.send(TARA, TREATMENT_GROUP, "Twice a day",
-                         message_thread_id=treatment.message_thread_id)  # fmt: skip
+    await wait_lines(
+        w,
+        TREATMENT_GROUP,
+        treatment.message_thread_id,
+        lambda ls: "How do I take it?" in ls,
+        "client line in Treatment",
+    )
+    await w.sandbox.send(
+        TARA, TREATMENT_GROUP, "Twice a day", message_thread_id=treatment.message_thread_id
+    )
     await wait_client(w, ZOE, "Tara · TREATMENT\nTwice a day")
     mirrored = "Tara · TREATMENT\nTwice a day"
     await wait_lines(w, CS_GROUP, cs.message_thread_id, lambda ls: mirrored in ls, "in CS")

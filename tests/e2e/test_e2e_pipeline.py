@@ -10,9 +10,11 @@ from tests.e2e.waiting import eventually
 async def test_a_client_message_reaches_both_staff_topics(running: Running) -> None:
     sandbox = running.sandbox
     await sandbox.send(
-        ANN, "@client_bot", "Hello, my order is late",
+        ANN,
+        "@client_bot",
+        "Hello, my order is late",
         entities=[{"type": "bold", "offset": 10, "length": 5}],
-    )  # fmt: skip
+    )
     for group in (CS_GROUP, CR_GROUP):
         seen = await eventually(
             lambda g=group: sandbox.messages(g, thread_id=running.topics[g]),

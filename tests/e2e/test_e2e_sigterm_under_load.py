@@ -70,10 +70,16 @@ def drain_seconds(running: Running, service: str) -> list[float]:
 
 @pytest.mark.slow
 @pytest.mark.stack_env(
-    routing={"LANES": lanes_env(max_dispatches_per_second=500, max_concurrent_dispatches=32,
-                                min_backoff_seconds=0.2, max_backoff_seconds=1)},
+    routing={
+        "LANES": lanes_env(
+            max_dispatches_per_second=500,
+            max_concurrent_dispatches=32,
+            min_backoff_seconds=0.2,
+            max_backoff_seconds=1,
+        )
+    },
     delivery=FAST_PACING,
-)  # fmt: skip
+)
 async def test_sigterm_to_each_service_under_load_loses_and_repeats_nothing_acked(
     running: Running, db_sessions: Sessions, make_bot
 ) -> None:
@@ -104,9 +110,12 @@ async def test_sigterm_to_each_service_under_load_loses_and_repeats_nothing_acke
         assert len(drain_seconds(running, service)) == 1, f"{service} logged no drain"
     acked = {line(k) for k in load.acked}
     await eventually(
-        lambda: cs_copies(running), lambda seen: acked <= set(seen), timeout=WAIT,
-        interval=0.5, what="a copy of every acked line in the CS topics",
-    )  # fmt: skip
+        lambda: cs_copies(running),
+        lambda seen: acked <= set(seen),
+        timeout=WAIT,
+        interval=0.5,
+        what="a copy of every acked line in the CS topics",
+    )
     await wait_settled(running, db_sessions, timeout=WAIT)
     copies = Counter(await cs_copies(running))
     stored = {u.update_id for u in await inbound_updates(db_sessions, bot_id=CLIENT_BOT)}

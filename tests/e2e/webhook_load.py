@@ -24,8 +24,13 @@ def line(k: int) -> str:
 def update(k: int, user: int) -> bytes:
     person = {"id": user, "is_bot": False, "first_name": "Client", "last_name": str(user)}
     chat = {"id": user, "type": "private", "first_name": "Client", "last_name": str(user)}
-    message = {"message_id": k + 1, "from": person, "chat": chat, "date": 1_700_000_000,
-               "text": line(k)}  # fmt: skip
+    message = {
+        "message_id": k + 1,
+        "from": person,
+        "chat": chat,
+        "date": 1_700_000_000,
+        "text": line(k),
+    }
     return json.dumps({"update_id": FIRST_UPDATE + k, "message": message}).encode()
 
 
@@ -72,8 +77,10 @@ class WebhookLoad:
 
     async def _post(self, session: aiohttp.ClientSession, k: int) -> None:
         body = update(k, self.users[k % len(self.users)])
-        headers = {"Content-Type": "application/json",
-                   "X-Telegram-Bot-Api-Secret-Token": SECRETS["client"]}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": SECRETS["client"],
+        }
         try:
             async with session.post(self.url, data=body, headers=headers) as resp:
                 await resp.read()

@@ -71,7 +71,10 @@ def test_one_machine_wires_every_service_to_the_others() -> None:
 def test_without_webhook_secrets_ingress_polls() -> None:
     ports = {service: Ports.free(service) for service in launcher.SERVICES}
     settings = one_machine(
-        ports=ports, database_url="sqlite+aiosqlite:///x.db", bot_api_base="http://x:1",
-        tokens={"client": "1001:a"}, push_secret="p" * 32,
-    )  # fmt: skip
+        ports=ports,
+        database_url="sqlite+aiosqlite:///x.db",
+        bot_api_base="http://x:1",
+        tokens={"client": "1001:a"},
+        push_secret="p" * 32,
+    )
     assert launcher.check("ingress", environment("ingress", settings["ingress"])).mode == "polling"

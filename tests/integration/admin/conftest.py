@@ -42,9 +42,11 @@ async def admin(db_sessions: Sessions) -> AsyncIterator[Admin]:
         )
 
     routing = await start_server(
-        host="127.0.0.1", port=0, register=register,
+        host="127.0.0.1",
+        port=0,
+        register=register,
         service_names=["switchboard.operations.v1.OperationsService"],
-    )  # fmt: skip
+    )
     link = channel(f"127.0.0.1:{routing.port}")
     ops = operations_pb2_grpc.OperationsServiceStub(link)
     built = build(AdminSettings(), ops=ops)
@@ -53,10 +55,11 @@ async def admin(db_sessions: Sessions) -> AsyncIterator[Admin]:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     servicer = built.servicer
     grpc_server = await start_server(
-        host="127.0.0.1", port=0,
+        host="127.0.0.1",
+        port=0,
         register=lambda s: admin_pb2_grpc.add_AdminServiceServicer_to_server(servicer, s),
         service_names=["switchboard.admin.v1.AdminService"],
-    )  # fmt: skip
+    )
     admin_link = channel(f"127.0.0.1:{grpc_server.port}")
     try:
         async with aiohttp.ClientSession() as http:

@@ -46,9 +46,14 @@ class Admin:
         new = api_keys.generate()
         async with self.sessions() as session, session.begin():
             await stored_keys.create_key(
-                session, key_id=new.key_id, name=name, scopes=list(scopes),
-                secret_sha256=new.secret_sha256, expires_at=None, actor=SETUP,
-            )  # fmt: skip
+                session,
+                key_id=new.key_id,
+                name=name,
+                scopes=list(scopes),
+                secret_sha256=new.secret_sha256,
+                expires_at=None,
+                actor=SETUP,
+            )
             if revoked:
                 await stored_keys.revoke_key(session, key_id=new.key_id, actor=SETUP)
         if expired:

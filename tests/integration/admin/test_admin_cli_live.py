@@ -36,8 +36,15 @@ async def test_customers_as_a_table_and_as_json(
     assert (code, err) == (0, "")
     header, rule, row = out.splitlines()
     assert set(rule) == {"-", " "}
-    assert header.split() == ["id", "display_name", "email", "status", "cr_team", "treatment",
-                              "assignment"]  # fmt: skip
+    assert header.split() == [
+        "id",
+        "display_name",
+        "email",
+        "status",
+        "cr_team",
+        "treatment",
+        "assignment",
+    ]
     assert row.split()[:2] == [str(ann), "Ann"] and "CR One" in row
     assert row.index("active") == header.index("status"), "columns line up"
     code, out, _ = await _run(admin, capsys, key, "--json", "customers", "show", str(ann))
@@ -51,8 +58,11 @@ async def test_summary_and_failed_jobs(admin: Admin, capsys: pytest.CaptureFixtu
     key = await admin.key("read")
     code, out, _ = await _run(admin, capsys, key, "summary")
     assert code == 0
-    figures = dict(line.split(":", 1) for line in out.splitlines() if ":" in line and
-                   not line.startswith(("since", "until")))  # fmt: skip
+    figures = dict(
+        line.split(":", 1)
+        for line in out.splitlines()
+        if ":" in line and not line.startswith(("since", "until"))
+    )
     assert (figures["sends"].strip(), figures["failed"].strip()) == ("6", "2")
     code, out, _ = await _run(admin, capsys, key, "jobs", "failed", "--json")
     assert code == 0 and len(json.loads(out)["jobs"]) == 2
@@ -60,8 +70,9 @@ async def test_summary_and_failed_jobs(admin: Admin, capsys: pytest.CaptureFixtu
 
 async def test_keys_are_made_and_listed(admin: Admin, capsys: pytest.CaptureFixture[str]) -> None:
     boss = await admin.key("admin")
-    code, out, _ = await _run(admin, capsys, boss, "keys", "create", "--name", "ci",
-                              "--scopes", "read,send")  # fmt: skip
+    code, out, _ = await _run(
+        admin, capsys, boss, "keys", "create", "--name", "ci", "--scopes", "read,send"
+    )
     assert code == 0
     [token] = [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("token: ")]
     code, out, _ = await _run(admin, capsys, token, "teams", "list")
@@ -91,10 +102,16 @@ async def test_a_csv_file_is_imported_and_bad_lines_listed(
 async def test_the_command_runs_as_a_process(admin: Admin) -> None:
     key = await admin.key("read")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.admin.cli", "customers", "show", "999",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "services.admin.cli",
+        "customers",
+        "show",
+        "999",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "SWITCHBOARD_ADMIN_URL": admin.url, "SWITCHBOARD_ADMIN_KEY": key},
-    )  # fmt: skip
+    )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 1
     assert (out, err) == (b"", b"error: no customer with id 999\n")

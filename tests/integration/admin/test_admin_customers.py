@@ -24,8 +24,10 @@ async def test_customers_are_listed_and_found(admin: Admin, ann: int) -> None:
     assert listed.status == 200, listed.body
     [customer] = listed.body["customers"]
     assert (customer["id"], customer["telegram_user_id"], customer["cr_team"]) == (
-        ann, ANN, "CR One"
-    )  # fmt: skip
+        ann,
+        ANN,
+        "CR One",
+    )
     assert listed.body["next_after_id"] == 0
     nobody = await admin.call("GET", "/v1/customers?status=blocked", key)
     assert nobody.body["customers"] == []
@@ -48,8 +50,12 @@ async def test_bad_lookups(admin: Admin, ann: int) -> None:
     bad_status = await admin.call("GET", "/v1/customers?status=happy", key)
     assert bad_status.status == 400 and bad_status.body["error"].startswith("status: ")
     results = [(r.action, r.result) for r in await admin.audit_rows()]
-    assert results == [("customers.get", "not_found"), ("customers.get", "invalid"),
-                       ("customers.list", "invalid"), ("customers.list", "invalid")]  # fmt: skip
+    assert results == [
+        ("customers.get", "not_found"),
+        ("customers.get", "invalid"),
+        ("customers.list", "invalid"),
+        ("customers.list", "invalid"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -76,9 +82,12 @@ async def test_a_malformed_change_is_a_400_naming_the_field(
 async def test_invalid_json_is_a_400(admin: Admin, ann: int) -> None:
     key = await admin.key("assign")
     answer = await admin.call(
-        "POST", f"/v1/customers/{ann}/assign", key, data=b"{cr_team: 1",
+        "POST",
+        f"/v1/customers/{ann}/assign",
+        key,
+        data=b"{cr_team: 1",
         headers={"Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     assert (answer.status, answer.body) == (400, {"error": "body: not valid JSON"})
 
 
@@ -118,8 +127,9 @@ async def test_grpc_lookups_pass_routing_codes_through(admin: Admin, ann: int) -
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await admin.grpc.GetCustomer(operations_pb2.GetCustomerRequest(id=9), metadata=metadata)
     assert (missing.value.code(), missing.value.details()) == (
-        grpc.StatusCode.NOT_FOUND, "no customer with id 9"
-    )  # fmt: skip
+        grpc.StatusCode.NOT_FOUND,
+        "no customer with id 9",
+    )
     with pytest.raises(grpc.aio.AioRpcError) as bad:
         await admin.grpc.ListCustomers(
             operations_pb2.ListCustomersRequest(after_id=-1), metadata=metadata

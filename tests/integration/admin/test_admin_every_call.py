@@ -60,6 +60,7 @@ async def test_every_rpc_checks_scope_and_is_audited(admin: Admin, method: str) 
     assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
     rows = await admin.audit_rows()
     assert [(r.result, r.details) for r in rows] == [
-        ("forbidden", {"via": "grpc"}), ("unauthenticated", {"via": "grpc"})
-    ]  # fmt: skip
+        ("forbidden", {"via": "grpc"}),
+        ("unauthenticated", {"via": "grpc"}),
+    ]
     assert rows[0].action == rows[1].action == OPERATIONS[method].action

@@ -34,16 +34,26 @@ async def test_unknown_routes_and_methods_answer_json(admin: Admin) -> None:
 async def test_a_body_over_1_mib_is_a_413(admin: Admin) -> None:
     key = await admin.key("admin")
     big = json.dumps({"entries": [{"email": "a@example.com", "full_name": "x" * (1 << 20)}]})
-    answer = await admin.call("POST", "/v1/directory/import", key, data=io.BytesIO(big.encode()),
-                              headers={"Content-Type": "application/json"})  # fmt: skip
+    answer = await admin.call(
+        "POST",
+        "/v1/directory/import",
+        key,
+        data=io.BytesIO(big.encode()),
+        headers={"Content-Type": "application/json"},
+    )
     assert answer == Answer(413, {"error": "body: over the limit of 1 MiB"})
 
     async def chunks():  # no Content-Length: the limit holds while reading
         for _ in range(17):
             yield b" " * (1 << 16)
 
-    answer = await admin.call("POST", "/v1/directory/import", key, data=chunks(),
-                              headers={"Content-Type": "application/json"})  # fmt: skip
+    answer = await admin.call(
+        "POST",
+        "/v1/directory/import",
+        key,
+        data=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status == 413
     rows = await admin.audit_rows(action="directory.import")
     assert [r.result for r in rows] == ["invalid", "invalid"]

@@ -17,8 +17,9 @@ async def test_failed_jobs_are_listed_and_shown(admin: Admin) -> None:
     assert listed.status == 200, listed.body
     jobs = listed.body["jobs"]
     assert sorted(j["error_description"] for j in jobs) == [
-        "Bad Request: TOPIC_CLOSED", "Bad Request: chat not found"
-    ]  # fmt: skip
+        "Bad Request: TOPIC_CLOSED",
+        "Bad Request: chat not found",
+    ]
     assert {(j["status"], j["error_code"], j["lane"]) for j in jobs} == {
         ("failed", 400, "client-to-staff")
     }
@@ -48,10 +49,12 @@ async def test_bad_job_requests(admin: Admin) -> None:
     assert unknown == Answer(404, {"error": "no job with id 777"})
     results = [(r.action, r.target_id or "", r.result) for r in await admin.audit_rows()]
     assert results == [
-        ("jobs.get", "777", "not_found"), ("jobs.get", "abc", "invalid"),
-        ("jobs.list_failed", "", "invalid"), ("jobs.retry", "", "invalid"),
+        ("jobs.get", "777", "not_found"),
+        ("jobs.get", "abc", "invalid"),
+        ("jobs.list_failed", "", "invalid"),
+        ("jobs.retry", "", "invalid"),
         ("jobs.retry", "777", "not_found"),
-    ]  # fmt: skip
+    ]
 
 
 async def test_failed_jobs_are_retried(admin: Admin) -> None:
@@ -61,14 +64,16 @@ async def test_failed_jobs_are_retried(admin: Admin) -> None:
     one = await admin.call("POST", f"/v1/jobs/{failed[0]['id']}/retry", key)
     assert one == Answer(200, {"retried": 1})
     assert (await admin.call("GET", f"/v1/jobs/{failed[0]['id']}", key)).body["status"] != "failed"
-    rest = await admin.call("POST", "/v1/jobs/retry", key,
-                            json={"all_failed": True, "lane": "client-to-staff"})  # fmt: skip
+    rest = await admin.call(
+        "POST", "/v1/jobs/retry", key, json={"all_failed": True, "lane": "client-to-staff"}
+    )
     assert rest == Answer(200, {"retried": 1})
     assert (await admin.call("GET", "/v1/jobs/failed", key)).body["jobs"] == []
     rows = await admin.audit_rows(action="jobs.retry")
     assert [(r.target_id, r.result) for r in rows] == [
-        (str(failed[0]["id"]), "ok"), ("all_failed", "ok")
-    ]  # fmt: skip
+        (str(failed[0]["id"]), "ok"),
+        ("all_failed", "ok"),
+    ]
     assert rows[1].details == {"via": "rest", "lane": "client-to-staff"}
 
 
@@ -79,8 +84,9 @@ async def test_grpc_job_calls(admin: Admin) -> None:
         operations_pb2.ListFailedJobsRequest(), metadata=metadata
     )
     assert len(listed.jobs) == 2
-    job = await admin.grpc.GetJob(operations_pb2.GetJobRequest(id=listed.jobs[0].id),
-                                  metadata=metadata)  # fmt: skip
+    job = await admin.grpc.GetJob(
+        operations_pb2.GetJobRequest(id=listed.jobs[0].id), metadata=metadata
+    )
     assert job.error_description == listed.jobs[0].error_description
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await admin.grpc.GetJob(operations_pb2.GetJobRequest(id=777), metadata=metadata)

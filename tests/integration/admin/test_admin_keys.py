@@ -75,8 +75,9 @@ async def test_a_missing_scope_is_a_403_naming_it(
 ) -> None:
     key = await admin.key(*scopes)
     answer = await admin.call(method, path, key, json=body)
-    assert answer == Answer(403, {"error": f"this API key lacks the '{needed}' scope this "
-                                           "operation needs"})  # fmt: skip
+    assert answer == Answer(
+        403, {"error": f"this API key lacks the '{needed}' scope this operation needs"}
+    )
     [row] = await admin.audit_rows(actor_id=_id(key))
     assert (row.result, row.actor_kind) == ("forbidden", "api_key")
     if "/customers/1" in path:
@@ -101,8 +102,11 @@ async def test_revocation_takes_effect_on_the_next_call(admin: Admin) -> None:
     assert await admin.call("GET", "/v1/customers", token) == REFUSED
     [row] = await admin.audit_rows(action="keys.revoke")
     assert (row.actor_id, row.target_kind, row.target_id, row.result) == (
-        _id(boss), "api_key", key_id, "ok"
-    )  # fmt: skip
+        _id(boss),
+        "api_key",
+        key_id,
+        "ok",
+    )
 
 
 async def test_a_new_key_is_shown_once_and_stored_only_as_its_hash(
@@ -111,9 +115,11 @@ async def test_a_new_key_is_shown_once_and_stored_only_as_its_hash(
     caplog.set_level(logging.DEBUG)
     boss = await admin.key("admin")
     made = await admin.call(
-        "POST", "/v1/keys", boss,
+        "POST",
+        "/v1/keys",
+        boss,
         json={"name": "night ops", "scopes": ["send", "read"], "expires_in_days": 30},
-    )  # fmt: skip
+    )
     assert made.status == 201, made.body
     token = made.body["token"]
     secret = secret_of(token)
@@ -135,8 +141,10 @@ async def test_a_new_key_is_shown_once_and_stored_only_as_its_hash(
     audit = await admin.call("GET", "/v1/audit?action=keys.create", boss)
     [entry] = audit.body["entries"]
     assert (entry["actor"]["id"], entry["target_id"], entry["result"]) == (
-        _id(boss), key["key_id"], "ok"
-    )  # fmt: skip
+        _id(boss),
+        key["key_id"],
+        "ok",
+    )
     everything = str(await admin.audit_rows()) + str(
         (await admin.call("GET", "/v1/audit", boss)).body
     )
@@ -162,8 +170,9 @@ async def test_grpc_takes_the_same_keys(admin: Admin) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await admin.grpc.ListTeams(operations_pb2.ListRequest())
     assert (refused.value.code(), refused.value.details()) == (
-        grpc.StatusCode.UNAUTHENTICATED, UNAUTHENTICATED
-    )  # fmt: skip
+        grpc.StatusCode.UNAUTHENTICATED,
+        UNAUTHENTICATED,
+    )
     for token in (await admin.key("read", revoked=True), await admin.key("read", expired=True)):
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await admin.grpc.ListTeams(operations_pb2.ListRequest(), metadata=_bearer(token))
@@ -176,9 +185,11 @@ async def test_grpc_takes_the_same_keys(admin: Admin) -> None:
     assert list(teams.teams) == []
     rows = await admin.audit_rows(action="teams.list")
     assert [(r.actor_id, r.result) for r in rows] == [
-        ("none", "unauthenticated"), (rows[1].actor_id, "unauthenticated"),
-        (rows[2].actor_id, "unauthenticated"), (_id(reader), "ok"),
-    ]  # fmt: skip
+        ("none", "unauthenticated"),
+        (rows[1].actor_id, "unauthenticated"),
+        (rows[2].actor_id, "unauthenticated"),
+        (_id(reader), "ok"),
+    ]
 
 
 async def test_grpc_acts_as_the_key_whatever_actor_the_request_names(admin: Admin) -> None:

@@ -31,8 +31,10 @@ async def test_rest_and_grpc_calls_are_counted_as_they_are_audited(admin: Admin)
     assert calls(admin, "teams.put", "forbidden") == 1
     rows = await admin.audit_rows()
     assert sorted((r.action, r.result) for r in rows) == [
-        ("teams.list", "ok"), ("teams.list", "unauthenticated"), ("teams.put", "forbidden"),
-    ]  # fmt: skip
+        ("teams.list", "ok"),
+        ("teams.list", "unauthenticated"),
+        ("teams.put", "forbidden"),
+    ]
     assert admin.metrics is not None
     duration = admin.metrics.registry.get_sample_value(
         "switchboard_admin_call_seconds_count", {"action": "teams.list"}

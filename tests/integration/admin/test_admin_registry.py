@@ -18,8 +18,12 @@ CS_BOT, CR_BOT = 7_100_000_002, 7_100_000_003
 async def boss(admin: Admin) -> str:
     """An admin key, with the CS and CR bots registered (groups need their bot)."""
     async with admin.sessions() as session, session.begin():
-        session.add_all([Bot(id=CS_BOT, role=BotRole.CS, username="cs_bot"),
-                         Bot(id=CR_BOT, role=BotRole.CR, username="cr_bot")])  # fmt: skip
+        session.add_all(
+            [
+                Bot(id=CS_BOT, role=BotRole.CS, username="cs_bot"),
+                Bot(id=CR_BOT, role=BotRole.CR, username="cr_bot"),
+            ]
+        )
     return await admin.key("admin")
 
 
@@ -42,15 +46,22 @@ async def test_teams_are_created_renamed_and_deactivated(admin: Admin, boss: str
     assert missing.status == 404
     unnamed = await admin.call("POST", "/v1/teams", boss, json={})
     assert unnamed == Answer(400, {"error": "name: field required"})
-    rows = [(r.action, r.target_id or "", r.result) for r in await admin.audit_rows()
-            if r.action.startswith("teams.")]  # fmt: skip
+    rows = [
+        (r.action, r.target_id or "", r.result)
+        for r in await admin.audit_rows()
+        if r.action.startswith("teams.")
+    ]
     assert rows == [
-        ("teams.put", str(team_id), "ok"), ("teams.put", "", "conflict"),
-        ("teams.put", str(team_id), "ok"), ("teams.deactivate", str(team_id), "ok"),
-        ("teams.deactivate", str(team_id), "ok"), ("teams.list", "", "ok"),
-        ("teams.list", "", "ok"), ("teams.deactivate", "999", "not_found"),
+        ("teams.put", str(team_id), "ok"),
+        ("teams.put", "", "conflict"),
+        ("teams.put", str(team_id), "ok"),
+        ("teams.deactivate", str(team_id), "ok"),
+        ("teams.deactivate", str(team_id), "ok"),
+        ("teams.list", "", "ok"),
+        ("teams.list", "", "ok"),
+        ("teams.deactivate", "999", "not_found"),
         ("teams.put", "", "invalid"),
-    ]  # fmt: skip
+    ]
 
 
 async def test_groups_are_registered_and_updated(admin: Admin, boss: str) -> None:
@@ -77,11 +88,14 @@ async def test_staff_are_added_updated_and_deactivated(admin: Admin, boss: str) 
     anna = {"telegram_user_id": 6001, "display_name": "Anna", "role_label": "CS"}
     made = await admin.call("POST", "/v1/staff", boss, json=anna)
     assert (made.status, made.body["display_name"], made.body["active"]) == (201, "Anna", True)
-    put = await admin.call("PUT", "/v1/staff/6001", boss,
-                           json={"display_name": "Anna K.", "role_label": "CS lead"})  # fmt: skip
+    put = await admin.call(
+        "PUT", "/v1/staff/6001", boss, json={"display_name": "Anna K.", "role_label": "CS lead"}
+    )
     assert (put.status, put.body["display_name"], put.body["role_label"]) == (
-        200, "Anna K.", "CS lead"
-    )  # fmt: skip
+        200,
+        "Anna K.",
+        "CS lead",
+    )
     nameless = await admin.call("POST", "/v1/staff", boss, json={"telegram_user_id": 6002})
     assert nameless.status == 400
     assert nameless.body["error"].startswith("display_name: field required")
@@ -109,8 +123,9 @@ async def test_the_directory_imports_json(admin: Admin, boss: str) -> None:
     assert again.body == {"created": 0, "updated": 1, "rejected": []}
     users = await _directory(admin)
     assert (users["ann@example.com"].treatment, users["bob@example.com"].active) == (True, False)
-    bad = await admin.call("POST", "/v1/directory/import", boss,
-                           json={"entries": [{"email": "x@example.com"}]})  # fmt: skip
+    bad = await admin.call(
+        "POST", "/v1/directory/import", boss, json={"entries": [{"email": "x@example.com"}]}
+    )
     assert bad == Answer(400, {"error": "entries.0.full_name: field required"})
 
 
@@ -123,16 +138,26 @@ async def test_the_directory_imports_csv_and_reports_bad_lines(admin: Admin, bos
         "dee@example.com,Dee,u-4,no,yes\n"
         "ann@example.com,Ann Again,u-1,no,1\n"
     )
-    done = await admin.call("POST", "/v1/directory/import", boss, data=csv.encode(),
-                            headers={"Content-Type": "text/csv"})  # fmt: skip
+    done = await admin.call(
+        "POST",
+        "/v1/directory/import",
+        boss,
+        data=csv.encode(),
+        headers={"Content-Type": "text/csv"},
+    )
     assert done.status == 200, done.body
     assert (done.body["created"], done.body["updated"]) == (2, 0)
     assert [r["line"] for r in done.body["rejected"]] == [3, 4, 6]
     assert done.body["rejected"][0]["reason"] == "email: not an email address"
     assert "repeats" in done.body["rejected"][2]["reason"], "routing's refusal, by line"
     assert set(await _directory(admin)) == {"ann@example.com", "dee@example.com"}
-    headless = await admin.call("POST", "/v1/directory/import", boss, data=b"ann@example.com\n",
-                                headers={"Content-Type": "text/csv"})  # fmt: skip
+    headless = await admin.call(
+        "POST",
+        "/v1/directory/import",
+        boss,
+        data=b"ann@example.com\n",
+        headers={"Content-Type": "text/csv"},
+    )
     assert headless.status == 400 and headless.body["error"].startswith("csv: unknown column")
     [*_, last] = await admin.audit_rows(action="directory.import")
     assert last.result == "invalid"
@@ -156,11 +181,16 @@ async def test_grpc_registry_calls(admin: Admin, boss: str) -> None:
         )
     assert odd.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     imported = await admin.grpc.ImportDirectory(
-        operations_pb2.ImportDirectoryRequest(entries=[
-            operations_pb2.DirectoryEntry(email="eve@example.com", full_name="Eve", active=True),
-            operations_pb2.DirectoryEntry(email="nope", full_name="Nope"),
-        ]), metadata=metadata,
-    )  # fmt: skip
+        operations_pb2.ImportDirectoryRequest(
+            entries=[
+                operations_pb2.DirectoryEntry(
+                    email="eve@example.com", full_name="Eve", active=True
+                ),
+                operations_pb2.DirectoryEntry(email="nope", full_name="Nope"),
+            ]
+        ),
+        metadata=metadata,
+    )
     assert (imported.created, [r.index for r in imported.rejected]) == (1, [2])
     member = operations_pb2.StaffMember(telegram_user_id=6003, display_name="Ravi", role_label="CR")
     await admin.grpc.PutStaff(operations_pb2.PutStaffRequest(member=member), metadata=metadata)
@@ -171,10 +201,15 @@ async def test_grpc_registry_calls(admin: Admin, boss: str) -> None:
     groups = await admin.grpc.ListGroups(operations_pb2.ListRequest(), metadata=metadata)
     assert [g.chat_id for g in groups.groups] == [-1009]
     ours = ("teams", "registry", "directory")
-    actions = [(r.action, r.target_kind or "", r.result) for r in await admin.audit_rows()
-               if r.action.split(".")[0] in ours]  # fmt: skip
+    actions = [
+        (r.action, r.target_kind or "", r.result)
+        for r in await admin.audit_rows()
+        if r.action.split(".")[0] in ours
+    ]
     assert actions == [
-        ("teams.put", "", "ok"), ("teams.put", "", "conflict"),
-        ("teams.deactivate", "team", "ok"), ("registry.deactivate", "planet", "invalid"),
+        ("teams.put", "", "ok"),
+        ("teams.put", "", "conflict"),
+        ("teams.deactivate", "team", "ok"),
+        ("registry.deactivate", "planet", "invalid"),
         ("directory.import", "", "ok"),
-    ]  # fmt: skip
+    ]

@@ -33,8 +33,11 @@ async def test_the_summary_matches_the_jobs_table(admin: Admin) -> None:
     assert answer.status == 200, answer.body
     body = answer.body
     assert (body["sends"], body["succeeded"], body["failed"], body["pending"]) == (
-        succeeded + failed, succeeded, failed, 0
-    )  # fmt: skip
+        succeeded + failed,
+        succeeded,
+        failed,
+        0,
+    )
     assert body["success_rate"] == pytest.approx(succeeded / (succeeded + failed))
     assert body["peak_daily_volume"] == 6
     assert sorted((f["reason"], f["count"]) for f in body["failures_by_reason"]) == [

@@ -41,10 +41,18 @@ async def seed_world_with_traffic(sessions: Sessions) -> World:
             await claim(session, job_id=head.job_id, attempt=head.attempts)
             recorded = await record_outcomes(
                 session,
-                [Report(head.job_id, head.attempts, outcome, sent=[(1, head.job_id)],
-                        error_code=400 if reason else 0, description=reason)],
+                [
+                    Report(
+                        head.job_id,
+                        head.attempts,
+                        outcome,
+                        sent=[(1, head.job_id)],
+                        error_code=400 if reason else 0,
+                        description=reason,
+                    )
+                ],
                 outcome_handlers(),
-            )  # fmt: skip
+            )
         out.extend(recorded.heads)
     assert next(verdicts, None) is None, "every job went out once"
     return world

@@ -61,10 +61,17 @@ async def stack(
             audience=AUDIENCE, service_account=SERVICE_ACCOUNT, certs=CertCache(fetch_certs)
         )
         settings = DeliverySettings(
-            grpc_port=0, http_port=0, cs_token=CS_TOKEN, bot_api_base=sandbox_url,
-            push_auth="google", push_audience=AUDIENCE, push_service_account=SERVICE_ACCOUNT,
-            telegram_timeout_seconds=5.0, chat_burst=50, group_burst=50,
-        )  # fmt: skip
+            grpc_port=0,
+            http_port=0,
+            cs_token=CS_TOKEN,
+            bot_api_base=sandbox_url,
+            push_auth="google",
+            push_audience=AUDIENCE,
+            push_service_account=SERVICE_ACCOUNT,
+            telegram_timeout_seconds=5.0,
+            chat_burst=50,
+            group_burst=50,
+        )
         delivery = build(
             settings,
             verifier=verifier,

@@ -89,10 +89,21 @@ def running_emulator(log: Path, *, with_lanes: bool = True) -> Iterator[str]:
     queues = [arg for lane in LANES for arg in ("-d", f"{LOCATION_PATH}/queues/{lane}")]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", LOOPBACK_LAUNCHER, "start", "-p", str(port),
-             "-r", str(MAX_RETRIES), *(queues if with_lanes else [])],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                LOOPBACK_LAUNCHER,
+                "start",
+                "-p",
+                str(port),
+                "-r",
+                str(MAX_RETRIES),
+                *(queues if with_lanes else []),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         address = f"127.0.0.1:{port}"
         wait_until_serving(proc, address, log, with_lanes=with_lanes)

@@ -74,11 +74,15 @@ async def client(
 def settings_for(emulator: str, location: str, rates: dict[str, float]) -> RoutingSettings:
     lanes = {
         lane: LaneSettings(
-            max_dispatches_per_second=rate, max_concurrent_dispatches=3, max_attempts=7,
-            min_backoff_seconds=2, max_backoff_seconds=90, max_doublings=4,
+            max_dispatches_per_second=rate,
+            max_concurrent_dispatches=3,
+            max_attempts=7,
+            min_backoff_seconds=2,
+            max_backoff_seconds=90,
+            max_doublings=4,
         )
         for lane, rate in rates.items()
-    }  # fmt: skip
+    }
     return RoutingSettings(
         cloud_tasks_project=PROJECT,
         cloud_tasks_location=location,
@@ -154,8 +158,11 @@ def test_the_command_line_applies_then_lists_every_lane(emulator: str, location:
     def queues(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "services.routing.api.queues_cli", *args],
-            env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     applied = queues("apply")
     again = queues("apply")

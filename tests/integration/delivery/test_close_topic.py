@@ -48,8 +48,13 @@ async def test_a_deleted_topic_counts_as_closed_and_is_no_obstacle(
     never = await execute(senders, close_job(CS_GROUP, topic + 500))
     assert (never.verdict, never.obstacle) == (Verdict.SENT, None)
     # Telegram's own word for a deleted topic on some paths.
-    await cast.add_fault(action="error", method="closeForumTopic", error_code=400,
-                         description="Bad Request: TOPIC_DELETED", times=1)  # fmt: skip
+    await cast.add_fault(
+        action="error",
+        method="closeForumTopic",
+        error_code=400,
+        description="Bad Request: TOPIC_DELETED",
+        times=1,
+    )
     said = await execute(senders, close_job(CS_GROUP, topic))
     assert (said.verdict, said.obstacle) == (Verdict.SENT, None)
     calls = await cast.calls(method="closeForumTopic")
@@ -65,12 +70,16 @@ async def test_a_refused_close_fails_with_telegrams_words(
     cast: SandboxClient, senders: Senders, topic: int
 ) -> None:
     refused = "Bad Request: not enough rights to close or open the topic"
-    await cast.add_fault(action="error", method="closeForumTopic", error_code=400,
-                         description=refused, times=1)  # fmt: skip
+    await cast.add_fault(
+        action="error", method="closeForumTopic", error_code=400, description=refused, times=1
+    )
     result = await execute(senders, close_job(CS_GROUP, topic))
     assert (result.verdict, result.error_code, result.description, result.obstacle) == (
-        Verdict.FAILED, 400, refused, None,
-    )  # fmt: skip
+        Verdict.FAILED,
+        400,
+        refused,
+        None,
+    )
     assert not (await _topic(cast, topic))["closed"]
 
 
@@ -90,8 +99,7 @@ async def test_429_and_5xx_on_a_close_are_retried(
     await cast.add_fault(action="retry_after", method="closeForumTopic", retry_after=6, times=1)
     flood = await execute(senders, close_job(CS_GROUP, topic))
     assert (flood.verdict, flood.retry_after, flood.error_code) == (Verdict.RETRY, 6.0, 429)
-    await cast.add_fault(action="server_error", method="closeForumTopic", error_code=500,
-                         times=1)  # fmt: skip
+    await cast.add_fault(action="server_error", method="closeForumTopic", error_code=500, times=1)
     down = await execute(senders, close_job(CS_GROUP, topic))
     assert (down.verdict, down.retry_after) == (Verdict.RETRY, None)
     assert not (await _topic(cast, topic))["closed"]

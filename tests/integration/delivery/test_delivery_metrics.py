@@ -111,5 +111,9 @@ async def test_a_send_pacing_holds_too_long_is_deferred_and_counted(
     assert rig.value("switchboard_delivery_pacing_deferred_total", scope="chat") == 1
     sends = {"bot": "cs", "method": "send_text"}
     assert rig.value("switchboard_delivery_sends_total", **sends, outcome="deferred") == 1
-    assert rig.value("switchboard_telegram_requests_total", bot="cs", method="sendMessage",
-                     result="ok") == 1  # fmt: skip
+    assert (
+        rig.value(
+            "switchboard_telegram_requests_total", bot="cs", method="sendMessage", result="ok"
+        )
+        == 1
+    )

@@ -154,11 +154,11 @@ async def test_429_and_5xx_on_each_prompt_action_are_retried(
 
     query = await cast.press(ANNA, CS_GROUP, prompt, data="confirm:7")
     answer = answer_job(CS_GROUP, query, "Confirmed")
-    await cast.add_fault(action="retry_after", method="answerCallbackQuery", retry_after=2,
-                         times=1)  # fmt: skip
+    await cast.add_fault(action="retry_after", method="answerCallbackQuery", retry_after=2, times=1)
     assert (await execute(senders, answer)).retry_after == 2.0
-    await cast.add_fault(action="server_error", method="answerCallbackQuery", error_code=502,
-                         times=1)  # fmt: skip
+    await cast.add_fault(
+        action="server_error", method="answerCallbackQuery", error_code=502, times=1
+    )
     assert (await execute(senders, answer)).verdict is Verdict.RETRY
     assert (await execute(senders, answer)).verdict is Verdict.SENT
     assert (await cast.callback(query))["answer"]["text"] == "Confirmed"

@@ -67,8 +67,10 @@ async def test_a_stale_press_is_reported_failed_with_telegrams_words(
     assert (status, body) == (200, {"verdict": "failed"})
     report = rig.routing.reports[1]
     assert (report.outcome, report.error_code, report.error_description) == (
-        routing_pb2.OUTCOME_FAILED, 400, STALE,
-    )  # fmt: skip
+        routing_pb2.OUTCOME_FAILED,
+        400,
+        STALE,
+    )
     assert (report.retry_after_seconds, report.obstacle) == (0.0, routing_pb2.OBSTACLE_UNSPECIFIED)
 
 

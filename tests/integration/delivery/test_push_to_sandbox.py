@@ -52,5 +52,7 @@ async def test_a_topic_made_for_routing_and_a_blocked_client_are_reported(
     assert made.outcome == routing_pb2.OUTCOME_SENT and made.created_thread_id > 0
     assert made.created_thread_id in [t["message_thread_id"] for t in await cast.topics(CS_GROUP)]
     assert (refused.outcome, refused.obstacle, refused.error_code) == (
-        routing_pb2.OUTCOME_FAILED, routing_pb2.OBSTACLE_CLIENT_BLOCKED, 403,
-    )  # fmt: skip
+        routing_pb2.OUTCOME_FAILED,
+        routing_pb2.OBSTACLE_CLIENT_BLOCKED,
+        403,
+    )

@@ -91,8 +91,10 @@ async def test_a_refused_delete_fails_with_telegrams_words(
     referred = [old.sent[0][1], new.sent[0][1], fresh.sent[0][1]]
     result = await execute(senders, _delete([]), referred)
     assert (result.verdict, result.error_code, result.description) == (
-        Verdict.FAILED, 400, "Bad Request: message can't be deleted",
-    )  # fmt: skip
+        Verdict.FAILED,
+        400,
+        "Bad Request: message can't be deleted",
+    )
     assert result.sent == [] and result.obstacle is None
     # The refusal did not stop the one that could go.
     assert [m for m in referred if m in await _shown(cast, topic)] == referred[:2]

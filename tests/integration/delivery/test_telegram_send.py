@@ -23,9 +23,11 @@ async def test_text_with_entities_lands_in_the_topic(
     cast: SandboxClient, make_bot: Callable[..., Bot], senders: Senders, topic: int
 ) -> None:
     job = _text_job(
-        CS_GROUP, "Anna · CS\nhello", thread=topic,
+        CS_GROUP,
+        "Anna · CS\nhello",
+        thread=topic,
         entities=[{"type": "bold", "offset": 0, "length": 9}],
-    )  # fmt: skip
+    )
     result = await execute(senders, job)
     assert result.verdict is Verdict.SENT and len(result.sent) == 1
     seen = (await cast.messages(CS_GROUP, thread_id=topic))[-1]

@@ -47,8 +47,13 @@ async def test_a_closed_topic_that_someone_reopened_meanwhile_is_fine(
     cast: SandboxClient, senders: Senders, topic: int
 ) -> None:
     # The first try sees TOPIC_CLOSED; by the time delivery reopens it, it is open.
-    await cast.add_fault(action="error", method="sendMessage", error_code=400,
-                         description="Bad Request: TOPIC_CLOSED", times=1)  # fmt: skip
+    await cast.add_fault(
+        action="error",
+        method="sendMessage",
+        error_code=400,
+        description="Bad Request: TOPIC_CLOSED",
+        times=1,
+    )
     result = await execute(senders, text_job(CS_GROUP, "after all", thread=topic))
     assert result.verdict is Verdict.SENT and len(result.sent) == 1
     (reopen,) = await cast.calls(method="reopenForumTopic")
@@ -69,8 +74,13 @@ async def test_a_send_to_a_deleted_topic_names_the_obstacle(
 async def test_an_edit_in_a_deleted_topic_names_the_obstacle(
     cast: SandboxClient, senders: Senders, topic: int
 ) -> None:
-    await cast.add_fault(action="error", method="editMessageText", error_code=400,
-                         description="Bad Request: TOPIC_DELETED", times=1)  # fmt: skip
+    await cast.add_fault(
+        action="error",
+        method="editMessageText",
+        error_code=400,
+        description="Bad Request: TOPIC_DELETED",
+        times=1,
+    )
     edit = edit_text_job(CS_GROUP, "new words")
     edit.destination.message_thread_id = topic
     result = await execute(senders, edit, [topic + 1])
@@ -93,12 +103,15 @@ async def test_a_closed_topic_that_cannot_be_reopened_fails_with_telegrams_words
 ) -> None:
     await make_bot(CS_TOKEN).close_forum_topic(CS_GROUP, topic)
     refused = "Bad Request: not enough rights to close or open the topic"
-    await cast.add_fault(action="error", method="reopenForumTopic", error_code=400,
-                         description=refused, times=1)  # fmt: skip
+    await cast.add_fault(
+        action="error", method="reopenForumTopic", error_code=400, description=refused, times=1
+    )
     result = await execute(senders, text_job(CS_GROUP, "x", thread=topic))
     assert (result.verdict, result.description, result.obstacle) == (
-        Verdict.FAILED, refused, None,
-    )  # fmt: skip
+        Verdict.FAILED,
+        refused,
+        None,
+    )
 
 
 async def test_a_topic_that_cannot_be_reopened_for_now_is_retried(

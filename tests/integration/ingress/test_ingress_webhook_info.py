@@ -15,11 +15,16 @@ async def test_updates_telegram_cannot_deliver_show_as_pending(
 ) -> None:
     ingress = await start_ingress(
         ingress_settings(
-            routing_target, client_token=CLIENT_TOKEN, client_webhook_secret="hook",
-            cs_token=None, cs_webhook_secret=None, bot_api_base=sandbox_url,
-            metrics_port=0, webhook_info_interval_seconds=0.1,
+            routing_target,
+            client_token=CLIENT_TOKEN,
+            client_webhook_secret="hook",
+            cs_token=None,
+            cs_webhook_secret=None,
+            bot_api_base=sandbox_url,
+            metrics_port=0,
+            webhook_info_interval_seconds=0.1,
         )
-    )  # fmt: skip
+    )
     # The webhook points where nothing listens: Telegram keeps the update and retries.
     await make_bot(CLIENT_TOKEN).set_webhook(
         f"http://127.0.0.1:{free_port()}/webhook/client", secret_token="hook"
@@ -36,9 +41,11 @@ async def test_updates_telegram_cannot_deliver_show_as_pending(
         )
 
     _, last_error = await cast.wait_for(
-        seen, lambda got: got[0] == 1 and got[1] is not None, timeout=10,
+        seen,
+        lambda got: got[0] == 1 and got[1] is not None,
+        timeout=10,
         what="the pending update and the delivery error on /metrics",
-    )  # fmt: skip
+    )
     assert last_error is not None and abs(time.time() - last_error) < 600
     failures = registry.get_sample_value(
         "switchboard_telegram_webhook_info_failures_total", {"role": "client"}

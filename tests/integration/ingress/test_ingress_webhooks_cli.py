@@ -155,9 +155,14 @@ async def test_the_command_line_registers_and_reports_a_bad_token_without_printi
     }
 
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.ingress.webhooks", "register", env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "services.ingress.webhooks",
+        "register",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     async with asyncio.timeout(60):
         stdout, stderr = await process.communicate()
 

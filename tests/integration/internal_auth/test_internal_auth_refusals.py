@@ -113,8 +113,10 @@ async def test_a_permission_refusal_names_the_caller_and_method_but_not_the_toke
     assert error.details() == f"internal auth: ingress may not call {method}"
     (logged,) = [r for r in caplog.records if r.getMessage() == "internal call refused"]
     assert (logged.caller, logged.grpc_method, logged.grpc_code) == (
-        "ingress", method, "PERMISSION_DENIED"
-    )  # fmt: skip
+        "ingress",
+        method,
+        "PERMISSION_DENIED",
+    )
     token = ingress.authorization().removeprefix("Bearer ")
     assert all(part not in caplog.text for part in token.split("."))
 

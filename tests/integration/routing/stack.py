@@ -107,9 +107,11 @@ async def add_jobs(
         ids = []
         for seq in range(first, first + count):
             job = job_pb2.DeliveryJob(
-                lane=common_pb2.LANE_CLIENT_TO_STAFF, bot_id=CS_BOT, sequence=seq,
+                lane=common_pb2.LANE_CLIENT_TO_STAFF,
+                bot_id=CS_BOT,
+                sequence=seq,
                 destination=common_pb2.Destination(chat_id=chat_id, message_thread_id=thread_id),
-            )  # fmt: skip
+            )
             job.send_text.text.text = f"line {seq}"
             result = await session.execute(
                 insert(JOBS).values(
@@ -133,8 +135,11 @@ async def report(
     ops: Ops, handout: Handout, outcome: str, *, code: int = 0, retry_after: float = 0.0
 ) -> bool:
     """Delivery's verdict on a hand-out, through RoutingService as delivery sends it."""
-    outcomes = {"sent": routing_pb2.OUTCOME_SENT, "failed": routing_pb2.OUTCOME_FAILED,
-                "retry": routing_pb2.OUTCOME_RETRY}  # fmt: skip
+    outcomes = {
+        "sent": routing_pb2.OUTCOME_SENT,
+        "failed": routing_pb2.OUTCOME_FAILED,
+        "retry": routing_pb2.OUTCOME_RETRY,
+    }
     reply = await ops.routing_stub.ReportOutcome(
         routing_pb2.ReportOutcomeRequest(
             job_id=str(handout.job_id),

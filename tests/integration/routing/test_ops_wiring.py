@@ -40,9 +40,11 @@ def _stored(url: str) -> list[tuple]:
     try:
         with engine.connect() as connection:
             return connection.execute(
-                text("SELECT key_id, name, scopes, secret_sha256, expires_at, revoked_at"
-                     " FROM api_keys")
-            ).all()  # fmt: skip
+                text(
+                    "SELECT key_id, name, scopes, secret_sha256, expires_at, revoked_at"
+                    " FROM api_keys"
+                )
+            ).all()
     finally:
         engine.dispose()
 

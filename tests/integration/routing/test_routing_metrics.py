@@ -93,12 +93,18 @@ async def test_outcomes_are_counted_by_lane_status_and_reason(db_sessions: Sessi
     rig = Rig(db_sessions)
     await rig.record("one")  # a copy for the CS topic and one for the CR topic
     cs, cr = rig.handed
-    assert await rig.report(cs, outcome=routing_pb2.OUTCOME_SENT,
-                            sent=[routing_pb2.SentMessage(chat_id=1, message_id=9)])  # fmt: skip
     assert await rig.report(
-        cr, outcome=routing_pb2.OUTCOME_RETRY, error_code=429, retry_after_seconds=0.01,
+        cs,
+        outcome=routing_pb2.OUTCOME_SENT,
+        sent=[routing_pb2.SentMessage(chat_id=1, message_id=9)],
+    )
+    assert await rig.report(
+        cr,
+        outcome=routing_pb2.OUTCOME_RETRY,
+        error_code=429,
+        retry_after_seconds=0.01,
         error_description="Too Many Requests: retry after 1",
-    )  # fmt: skip
+    )
     jobs = "switchboard_outbox_jobs_total"
     assert rig.value(jobs, lane=LANE, status="succeeded") == 1
     assert rig.value(jobs, lane=LANE, status="failed") == 0
@@ -108,9 +114,11 @@ async def test_outcomes_are_counted_by_lane_status_and_reason(db_sessions: Sessi
     again = rig.handed[-1]
     assert (again.job_id, again.attempt) == (cr.job_id, 2)
     assert await rig.report(
-        again, outcome=routing_pb2.OUTCOME_FAILED, error_code=403,
+        again,
+        outcome=routing_pb2.OUTCOME_FAILED,
+        error_code=403,
         error_description="Forbidden: bot was kicked from the supergroup chat",
-    )  # fmt: skip
+    )
     assert rig.value(jobs, lane=LANE, status="failed") == 1
     failures = "switchboard_outbox_permanent_failures_total"
     assert rig.value(failures, lane=LANE, reason="bot_removed") == 1
@@ -155,18 +163,22 @@ async def test_jobs_failed_with_a_topic_that_could_not_be_recreated_are_counted(
     await rig.record("one", "two")  # "one" out to both topics, "two" behind it
     cs_head = next(h for h in rig.handed if f":{CS_GROUP}:" in h.destination_key)
     assert await rig.report(
-        cs_head, outcome=routing_pb2.OUTCOME_FAILED, error_code=400,
+        cs_head,
+        outcome=routing_pb2.OUTCOME_FAILED,
+        error_code=400,
         error_description="Bad Request: message thread not found",
         obstacle=routing_pb2.OBSTACLE_TOPIC_DELETED,
-    )  # fmt: skip
+    )
     failures = "switchboard_outbox_permanent_failures_total"
     assert rig.value(failures) == 0, "a deleted topic parks its jobs; nothing failed yet"
     create = rig.handed[-1]
     assert create.destination_key == f"chat:{CS_GROUP}:topics"
     assert await rig.report(
-        create, outcome=routing_pb2.OUTCOME_FAILED, error_code=400,
+        create,
+        outcome=routing_pb2.OUTCOME_FAILED,
+        error_code=400,
         error_description="Bad Request: not enough rights to create a topic",
-    )  # fmt: skip
+    )
     assert rig.value(failures, lane=create.lane, reason="no_rights") == 1
     # "one" and "two" waited for the new topic: they fail with it.
     assert rig.value(failures, lane=LANE, reason="topic_deleted") == 2

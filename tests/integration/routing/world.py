@@ -167,10 +167,19 @@ async def written(sessions: Sessions, *, after: int = 0) -> list[Written]:
     async with sessions() as session:
         rows = await session.scalars(select(Job).where(Job.id > after).order_by(Job.id))
         return [
-            Written(row.id, row.kind, row.status, row.attempts, row.held, row.destination_key,
-                    row.seq, row.message_id, job_pb2.DeliveryJob.FromString(row.payload))
+            Written(
+                row.id,
+                row.kind,
+                row.status,
+                row.attempts,
+                row.held,
+                row.destination_key,
+                row.seq,
+                row.message_id,
+                job_pb2.DeliveryJob.FromString(row.payload),
+            )
             for row in rows
-        ]  # fmt: skip
+        ]
 
 
 async def last_job_id(sessions: Sessions) -> int:

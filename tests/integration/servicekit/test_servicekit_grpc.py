@@ -151,9 +151,12 @@ async def test_reflection_is_off_unless_turned_on(client, probe: Probe) -> None:
     assert off.value.code() is grpc.StatusCode.UNIMPLEMENTED
 
     running = await start_server(
-        host="127.0.0.1", port=0, register=probe.register, service_names=[SERVICE],
+        host="127.0.0.1",
+        port=0,
+        register=probe.register,
+        service_names=[SERVICE],
         reflection=True,
-    )  # fmt: skip
+    )
     try:
         async with channel(f"127.0.0.1:{running.port}") as reflected:
             assert {SERVICE, "grpc.health.v1.Health"} <= await list_services(reflected)

@@ -41,9 +41,12 @@ def switch() -> Switch:
 async def server(switch: Switch) -> AsyncIterator[RunningServer]:
     readiness = Readiness(switch, interval=0.05, timeout=0.2)
     running = await start_server(
-        host="127.0.0.1", port=0, register=lambda _s: None, service_names=[SERVICE],
+        host="127.0.0.1",
+        port=0,
+        register=lambda _s: None,
+        service_names=[SERVICE],
         readiness=readiness,
-    )  # fmt: skip
+    )
     yield running
     await running.stop(0)
 

@@ -81,8 +81,10 @@ def test_the_audit_names_the_key_only_when_it_parses() -> None:
 def test_every_refusal_reads_the_same() -> None:
     failure = unauthenticated()
     assert (failure.code, failure.http_status, failure.result) == (
-        grpc.StatusCode.UNAUTHENTICATED, 401, "unauthenticated"
-    )  # fmt: skip
+        grpc.StatusCode.UNAUTHENTICATED,
+        401,
+        "unauthenticated",
+    )
     assert failure.message == UNAUTHENTICATED
 
 

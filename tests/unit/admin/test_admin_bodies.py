@@ -31,19 +31,28 @@ def _refusal(model: type[BaseModel], data: Any) -> str:
         (bodies.ClientMessage, {"as_staff": 5}, "text: field required"),
         (bodies.ClientMessage, {"text": "hi", "as_staff": "Anna"}, "as_staff: input should be"),
         (bodies.NewGroup, {"chat_id": -1, "role": "boss", "bot_id": 1}, "role: input should be"),
-        (bodies.NewStaff, {"display_name": "Anna", "role_label": "CS"},
-         "telegram_user_id: field required"),
+        (
+            bodies.NewStaff,
+            {"display_name": "Anna", "role_label": "CS"},
+            "telegram_user_id: field required",
+        ),
         (bodies.DirectoryImport, {"entries": []}, "entries: list should have at least 1 item"),
-        (bodies.DirectoryImport, {"entries": [{"email": "nope", "full_name": "N"}]},
-         "entries.0.email: not an email address"),
+        (
+            bodies.DirectoryImport,
+            {"entries": [{"email": "nope", "full_name": "N"}]},
+            "entries.0.email: not an email address",
+        ),
         (bodies.JobRetry, {}, "body: give either ids or all_failed: true"),
         (bodies.JobRetry, {"ids": [1], "all_failed": True}, "body: give either ids or all_failed"),
         (bodies.NewKey, {"name": "ci", "scopes": []}, "scopes: list should have at least 1 item"),
         (bodies.NewKey, {"name": "ci", "scopes": ["root"]}, "scopes.0: input should be"),
-        (bodies.NewKey, {"name": "ci", "scopes": ["read"], "expires_in_days": 0},
-         "expires_in_days: input should be greater than or equal to 1"),
+        (
+            bodies.NewKey,
+            {"name": "ci", "scopes": ["read"], "expires_in_days": 0},
+            "expires_in_days: input should be greater than or equal to 1",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_body_names_its_field(model: type[BaseModel], data: Any, message: str) -> None:
     assert _refusal(model, data).startswith(message)
 

@@ -16,13 +16,29 @@ from services.admin.cli.tables import cell, record, table
 KEY = "sbk_0123456789ab_" + "s" * 43
 CUSTOMERS = {
     "customers": [
-        {"id": 1, "display_name": "Ann Client", "email": "ann@example.com", "status": "active",
-         "cr_team": "CR Team 1", "treatment": False, "assignment": "none", "topics": []},
-        {"id": 12, "display_name": "Bo", "email": "bo@example.com", "status": "pending",
-         "cr_team": "", "treatment": True, "assignment": "pending", "topics": []},
+        {
+            "id": 1,
+            "display_name": "Ann Client",
+            "email": "ann@example.com",
+            "status": "active",
+            "cr_team": "CR Team 1",
+            "treatment": False,
+            "assignment": "none",
+            "topics": [],
+        },
+        {
+            "id": 12,
+            "display_name": "Bo",
+            "email": "bo@example.com",
+            "status": "pending",
+            "cr_team": "",
+            "treatment": True,
+            "assignment": "pending",
+            "topics": [],
+        },
     ],
     "next_after_id": 12,
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -51,8 +67,15 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any]]:
 def test_a_list_is_an_aligned_table(answers: list, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["customers", "list", "--status", "active"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["id", "display_name", "email", "status", "cr_team", "treatment",
-                                "assignment"]  # fmt: skip
+    assert lines[0].split() == [
+        "id",
+        "display_name",
+        "email",
+        "status",
+        "cr_team",
+        "treatment",
+        "assignment",
+    ]
     assert set(lines[1]) == {"-", " "}
     assert lines[2].split()[:3] == ["1", "Ann", "Client"]
     assert lines[0].index("email") == lines[2].index("ann@") == lines[3].index("bo@")

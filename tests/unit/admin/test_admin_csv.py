@@ -22,13 +22,19 @@ def test_good_rows_are_kept_and_bad_rows_reported_by_line() -> None:
         "hal@example.com,,u-8,1,1\n"  # 11: no name
     )
     assert [e.email for e in parsed.entries] == [
-        "ann@example.com", "cy@example.com", "fay@example.com", "gus@example.com"
-    ]  # fmt: skip
+        "ann@example.com",
+        "cy@example.com",
+        "fay@example.com",
+        "gus@example.com",
+    ]
     assert parsed.lines == [2, 5, 8, 10]
     ann, cy, fay, gus = parsed.entries
     assert (ann.full_name, ann.external_id, ann.treatment, ann.active) == (
-        "Ann Client", "u-1", True, True
-    )  # fmt: skip
+        "Ann Client",
+        "u-1",
+        True,
+        True,
+    )
     assert (cy.full_name, cy.treatment, cy.active) == ("Cy, Jr.", False, True)
     assert (fay.treatment, fay.active) == (False, False)
     assert (gus.treatment, gus.active) == (False, True)
@@ -65,8 +71,16 @@ def test_a_file_wrong_as_a_whole_is_refused(text: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("word", "value"),
-    [("true", True), ("TRUE", True), ("1", True), ("Yes", True),
-     ("false", False), ("0", False), ("no", False), ("NO", False)],
-)  # fmt: skip
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("Yes", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("NO", False),
+    ],
+)
 def test_flags_read_as_people_write_them(word: str, value: bool) -> None:
     assert flag("active", word) is value

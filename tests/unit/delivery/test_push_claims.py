@@ -34,9 +34,13 @@ class Recorder:
 
 def _job(**fields) -> job_pb2.DeliveryJob:
     job = job_pb2.DeliveryJob(
-        job_id="41", lane=common_pb2.LANE_CLIENT_TO_STAFF, bot_id=1002, attempt=2,
-        correlation_id="c-1", **fields,
-    )  # fmt: skip
+        job_id="41",
+        lane=common_pb2.LANE_CLIENT_TO_STAFF,
+        bot_id=1002,
+        attempt=2,
+        correlation_id="c-1",
+        **fields,
+    )
     job.destination.chat_id = CHAT
     job.destination.message_thread_id = 7
     return job
@@ -87,8 +91,7 @@ async def test_a_job_that_refers_to_nothing_leaves_the_claims_fields_empty(
 async def test_an_obstacle_is_reported(
     monkeypatch: pytest.MonkeyPatch, obstacle: Obstacle, reported: int
 ) -> None:
-    failed = Result(Verdict.FAILED, error_code=400, description="Bad Request: x",
-                    obstacle=obstacle)  # fmt: skip
+    failed = Result(Verdict.FAILED, error_code=400, description="Bad Request: x", obstacle=obstacle)
     monkeypatch.setattr(push, "execute", Recorder(failed))
     job = _job()
     job.send_text.text.text = "hello"
@@ -109,6 +112,8 @@ async def test_a_created_topic_is_reported(monkeypatch: pytest.MonkeyPatch) -> N
     assert status == 200
     (report,) = rig.routing.reports
     assert (report.outcome, report.created_thread_id, list(report.sent)) == (
-        routing_pb2.OUTCOME_SENT, 88, [],
-    )  # fmt: skip
+        routing_pb2.OUTCOME_SENT,
+        88,
+        [],
+    )
     assert report.obstacle == routing_pb2.OBSTACLE_UNSPECIFIED

@@ -44,49 +44,95 @@ def test_mentions(text: str, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("/abc", ["/abc"]), (" /abc ", ["/abc"]), ("/a@abc", ["/a@abc"]), ("/a@b", []),
-     ("/@bfdsa", []), ("/test/", []), ("a/b", []), ("x /start@my_bot y", ["/start@my_bot"]),
-     ("<b>/x", [])],
-)  # fmt: skip
+    [
+        ("/abc", ["/abc"]),
+        (" /abc ", ["/abc"]),
+        ("/a@abc", ["/a@abc"]),
+        ("/a@b", []),
+        ("/@bfdsa", []),
+        ("/test/", []),
+        ("a/b", []),
+        ("x /start@my_bot y", ["/start@my_bot"]),
+        ("<b>/x", []),
+    ],
+)
 def test_bot_commands(text: str, expected: list[str]) -> None:
     assert spans(auto._bot_commands, text) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("#", []), ("##", []), ("#a", ["#a"]), (" #я ", ["#я"]), (" я#a ", []), (" #a# ", []),
-     (" #123 ", []), (" #123a ", ["#123a"]), ("#a#b #c #d", ["#c", "#d"]), ("#te·st", ["#te·st"]),
-     (" #" + "1" * 255 + "a", ["#" + "1" * 255 + "a"]), (" #" + "1" * 256 + "a ", []),
-     ("#a\u2122", ["#a"]), ("#aඁං෴ก฿", ["#aඁං෴ก"]), ("#test@abc", ["#test@abc"]),
-     ("#test@ab", ["#test"]), ("#test@" + "x" * 33, ["#test@" + "x" * 32]),
-     ("#tag@bot#", []), ("#tag@ab#", ["#tag"]), ("#tag@botя", ["#tag@bot"]),
-     ("❤️#tag", ["#tag"]), ("e\u0301#tag", ["#tag"]),
-     ("#" + "a" * 256 + "@bot", ["#" + "a" * 256 + "@bot"])],
-)  # fmt: skip
+    [
+        ("#", []),
+        ("##", []),
+        ("#a", ["#a"]),
+        (" #я ", ["#я"]),
+        (" я#a ", []),
+        (" #a# ", []),
+        (" #123 ", []),
+        (" #123a ", ["#123a"]),
+        ("#a#b #c #d", ["#c", "#d"]),
+        ("#te·st", ["#te·st"]),
+        (" #" + "1" * 255 + "a", ["#" + "1" * 255 + "a"]),
+        (" #" + "1" * 256 + "a ", []),
+        ("#a\u2122", ["#a"]),
+        ("#aඁං෴ก฿", ["#aඁං෴ก"]),
+        ("#test@abc", ["#test@abc"]),
+        ("#test@ab", ["#test"]),
+        ("#test@" + "x" * 33, ["#test@" + "x" * 32]),
+        ("#tag@bot#", []),
+        ("#tag@ab#", ["#tag"]),
+        ("#tag@botя", ["#tag@bot"]),
+        ("❤️#tag", ["#tag"]),
+        ("e\u0301#tag", ["#tag"]),
+        ("#" + "a" * 256 + "@bot", ["#" + "a" * 256 + "@bot"]),
+    ],
+)
 def test_hashtags(text: str, expected: list[str]) -> None:
     assert spans(auto._hashtags, text) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("$A", ["$A"]), ("$a", []), ("$ABCDEFGH", ["$ABCDEFGH"]), ("$ABCDEFGHJ", []),
-     (" $$XYZ ", []), (" $XYZ$ ", []), (" 1$ABC ", []), ("$ABC$DEF $GHI $KLM", ["$GHI", "$KLM"]),
-     ("...$1INCH...", ["$1INCH"]), ("$1inch", []), ("$ABC฿", ["$ABC"]), ("$ABCก", []),
-     ("$TEST@abc", ["$TEST@abc"]), ("$TEST@" + "x" * 33, ["$TEST"]), ("$USD@botя", []),
-     ("$USD@bot$", []), ("$USD@bot#", ["$USD@bot"]), ("$USD@ab$", ["$USD"])],
-)  # fmt: skip
+    [
+        ("$A", ["$A"]),
+        ("$a", []),
+        ("$ABCDEFGH", ["$ABCDEFGH"]),
+        ("$ABCDEFGHJ", []),
+        (" $$XYZ ", []),
+        (" $XYZ$ ", []),
+        (" 1$ABC ", []),
+        ("$ABC$DEF $GHI $KLM", ["$GHI", "$KLM"]),
+        ("...$1INCH...", ["$1INCH"]),
+        ("$1inch", []),
+        ("$ABC฿", ["$ABC"]),
+        ("$ABCก", []),
+        ("$TEST@abc", ["$TEST@abc"]),
+        ("$TEST@" + "x" * 33, ["$TEST"]),
+        ("$USD@botя", []),
+        ("$USD@bot$", []),
+        ("$USD@bot#", ["$USD@bot"]),
+        ("$USD@ab$", ["$USD"]),
+    ],
+)
 def test_cashtags(text: str, expected: list[str]) -> None:
     assert spans(auto._cashtags, text) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("tg://a", ["tg://a"]), ("stg://a", ["tg://a"]), ("tg:test/", []),
-     ("ton://resolve TON://_-RESOLVE_-", ["ton://resolve", "TON://_-RESOLVE_-"]),
-     ("tg://test/?", ["tg://test/"]), ("tg://test?as«df", ["tg://test?as"]),
-     ("tg://test/?.:;,('?!`.:;,('?!`", ["tg://test/"]), ("tg://google.com", ["tg://google"]),
-     ("tg://б.а.н.а.на", [])],
-)  # fmt: skip
+    [
+        ("tg://a", ["tg://a"]),
+        ("stg://a", ["tg://a"]),
+        ("tg:test/", []),
+        ("ton://resolve TON://_-RESOLVE_-", ["ton://resolve", "TON://_-RESOLVE_-"]),
+        ("tg://test/?", ["tg://test/"]),
+        ("tg://test?as«df", ["tg://test?as"]),
+        ("tg://test/?.:;,('?!`.:;,('?!`", ["tg://test/"]),
+        ("tg://google.com", ["tg://google"]),
+        ("tg://б.а.н.а.на", []),
+    ],
+)
 def test_tg_urls(text: str, expected: list[str]) -> None:
     assert spans(auto._tg_urls, text) == expected
 
@@ -106,8 +152,11 @@ def found_urls(text: str) -> tuple[list[str], list[str]]:
         (".telegram.org)", [], []),
         ("()telegram.org/?q=()", ["telegram.org/?q=()"], []),
         (" telegram. org. www. com... telegram.org... ...google.com...", ["telegram.org"], []),
-        ("Такой сайт: http://www.google.com или такой telegram.org ",
-         ["http://www.google.com", "telegram.org"], []),
+        (
+            "Такой сайт: http://www.google.com или такой telegram.org ",
+            ["http://www.google.com", "telegram.org"],
+            [],
+        ),
         ("http://telegram.org/?asd=123#123.", ["http://telegram.org/?asd=123#123"], []),
         ("http://@google.com http://a@google.com", ["http://a@google.com"], []),
         ("ftp://telegram.org ftps://telegram.org", ["ftp://telegram.org"], []),
@@ -128,10 +177,13 @@ def found_urls(text: str) -> tuple[list[str], list[str]]:
         ("test@test.software", [], ["test@test.software"]),
         ("https://t.me/abcdef…", ["https://t.me/abcdef"], []),
         ("'views.py' .views.py File '/usr/views.py'", ["views.py"], []),
-        ("<http://www.ics.uci.edu/pub/ietf/uri/historical.html#WARNING>",
-         ["http://www.ics.uci.edu/pub/ietf/uri/historical.html#WARNING"], []),
+        (
+            "<http://www.ics.uci.edu/pub/ietf/uri/historical.html#WARNING>",
+            ["http://www.ics.uci.edu/pub/ietf/uri/historical.html#WARNING"],
+            [],
+        ),
     ],
-)  # fmt: skip
+)
 def test_urls_and_emails(text: str, urls: list[str], emails: list[str]) -> None:
     assert found_urls(text) == (urls, emails)
 
@@ -146,8 +198,13 @@ def test_email_address_rules() -> None:
 
 def test_detect_offsets_are_utf16() -> None:
     found = auto.detect("😀 @durov #tag /start https://t.me x@y.com")
-    assert found == ents(("mention", 3, 6), ("hashtag", 10, 4), ("bot_command", 15, 6),
-                         ("url", 22, 12), ("email", 35, 7))  # fmt: skip
+    assert found == ents(
+        ("mention", 3, 6),
+        ("hashtag", 10, 4),
+        ("bot_command", 15, 6),
+        ("url", 22, 12),
+        ("email", 35, 7),
+    )
 
 
 def test_find_entities_respects_existing() -> None:

@@ -25,10 +25,22 @@ SURROGATE_ERROR = (
 
 @pytest.mark.parametrize(
     ("tag", "kind"),
-    [("b", B), ("strong", B), ("i", IT), ("em", IT), ("u", U), ("ins", U), ("s", S),
-     ("strike", S), ("del", S), ("tg-spoiler", SP), ("code", C), ("pre", P),
-     ("blockquote", BQ)],
-)  # fmt: skip
+    [
+        ("b", B),
+        ("strong", B),
+        ("i", IT),
+        ("em", IT),
+        ("u", U),
+        ("ins", U),
+        ("s", S),
+        ("strike", S),
+        ("del", S),
+        ("tg-spoiler", SP),
+        ("code", C),
+        ("pre", P),
+        ("blockquote", BQ),
+    ],
+)
 def test_html_simple_tags(tag: str, kind: str) -> None:
     assert parse_html(f"a <{tag}>bc</{tag}> d") == ("a bc d", ents((kind, 2, 2)))
     assert parse_html(f"<{tag.upper()}>x</{tag.upper()}>") == ("x", ents((kind, 0, 1)))
@@ -44,13 +56,19 @@ def test_html_span_spoiler_and_its_class() -> None:
 
 def test_html_links() -> None:
     assert parse_html('<a href="https://example.com">x</a>') == (
-        "x", ents(("text_link", 0, 1, "https://example.com/")))  # fmt: skip
+        "x",
+        ents(("text_link", 0, 1, "https://example.com/")),
+    )
     assert parse_html("<a href=telegram.org>\n</a>") == (
-        "\n", ents(("text_link", 0, 1, "http://telegram.org/")))  # fmt: skip
+        "\n",
+        ents(("text_link", 0, 1, "http://telegram.org/")),
+    )
     assert parse_html("<a   href=  'telegram.org?&lt;'   > </a>") == (
         " ", ents(("text_link", 0, 1, "http://telegram.org/?<")))  # fmt: skip
     assert parse_html("<a>telegram.org</a>") == (
-        "telegram.org", ents(("text_link", 0, 12, "http://telegram.org/")))  # fmt: skip
+        "telegram.org",
+        ents(("text_link", 0, 12, "http://telegram.org/")),
+    )
     assert parse_html("<a>telegram.org </a>") == ("telegram.org ", [])
     assert parse_html("<a> </a>") == (" ", [])
     assert parse_html('<a href="asdasd">x</a>') == ("x", [])  # not a link: dropped silently
@@ -59,10 +77,13 @@ def test_html_links() -> None:
 
 def test_html_user_mention_link_is_text_mention() -> None:
     assert parse_html('<a href="tg://user?id=123456">Bob</a>') == (
-        "Bob", ents(("text_mention", 0, 3, 123456)))  # fmt: skip
+        "Bob",
+        ents(("text_mention", 0, 3, 123456)),
+    )
     assert parse_html('<a href="TG:user?ID=7">x</a>')[1] == ents(("text_mention", 0, 1, 7))
     assert parse_html('<a href="tg://resolve?domain=x">x</a>')[1] == ents(
-        ("text_link", 0, 1, "tg://resolve?domain=x"))  # fmt: skip
+        ("text_link", 0, 1, "tg://resolve?domain=x")
+    )
 
 
 def test_html_pre_code_language() -> None:
@@ -89,7 +110,9 @@ def test_html_blockquotes() -> None:
 
 def test_html_custom_emoji() -> None:
     assert parse_html('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>') == (
-        "👍", ents(("custom_emoji", 0, 2, "5368324170671202286")))  # fmt: skip
+        "👍",
+        ents(("custom_emoji", 0, 2, "5368324170671202286")),
+    )
     assert parse_html("🏟 🏟<b aba   =   caba><tg-emoji emoji-id=\"1\">🏟</tg-emoji>1</b>") == (
         "🏟 🏟🏟1", ents((B, 5, 3), ("custom_emoji", 5, 2, "1")))  # fmt: skip
     for emoji_id in ('emoji-id="abc"', "", 'emoji-id="0"', 'emoji-id="01"'):
@@ -102,18 +125,23 @@ def test_html_custom_emoji() -> None:
 
 @pytest.mark.parametrize(
     ("attributes", "expected"),
-    [('unix="1700000000"', [date_time(0, 1, 1700000000)]),
-     ('unix="5" format="wDT"', [date_time(0, 1, 5, "wDT")]),
-     ('unix="5" format="TDw"', [date_time(0, 1, 5, "wDT")]),  # the Bot API's letter order
-     ('unix="5" format="Dd"', [date_time(0, 1, 5, "d")]),  # the short form wins
-     ('unix="5" format="R"', [date_time(0, 1, 5, "r")]),
-     ('unix="5" format=""', [date_time(0, 1, 5)]),
-     ("unix=05 format=DT", [date_time(0, 1, 5, "dt")]),  # unquoted tokens are lower-cased
-     ('unix="4294967301"', [date_time(0, 1, 5)]),  # tdlib's int32 wraps around
-     ('unix="5" unix="6"', [date_time(0, 1, 6)]),
-     ('unix="-1"', []), ('unix="abc"', []), ('unix="+5"', []), ('format="r"', []),
-     ('UNIX="5"', [])],
-)  # fmt: skip
+    [
+        ('unix="1700000000"', [date_time(0, 1, 1700000000)]),
+        ('unix="5" format="wDT"', [date_time(0, 1, 5, "wDT")]),
+        ('unix="5" format="TDw"', [date_time(0, 1, 5, "wDT")]),  # the Bot API's letter order
+        ('unix="5" format="Dd"', [date_time(0, 1, 5, "d")]),  # the short form wins
+        ('unix="5" format="R"', [date_time(0, 1, 5, "r")]),
+        ('unix="5" format=""', [date_time(0, 1, 5)]),
+        ("unix=05 format=DT", [date_time(0, 1, 5, "dt")]),  # unquoted tokens are lower-cased
+        ('unix="4294967301"', [date_time(0, 1, 5)]),  # tdlib's int32 wraps around
+        ('unix="5" unix="6"', [date_time(0, 1, 6)]),
+        ('unix="-1"', []),
+        ('unix="abc"', []),
+        ('unix="+5"', []),
+        ('format="r"', []),
+        ('UNIX="5"', []),
+    ],
+)
 def test_html_tg_time(attributes: str, expected: list) -> None:
     assert parse_html(f"<tg-time {attributes}>x</tg-time>") == ("x", expected)
 
@@ -128,11 +156,19 @@ def test_html_tg_time_format_errors() -> None:
 
 @pytest.mark.parametrize(
     ("html", "text"),
-    [("&lt;&gt;&amp;&quot;", '<>&"'), ("&#60;&#x3C;&#x3c;", "<<<"), ("&lt&gt", "<>"),
-     ("&#128512;", "😀"), ("&#x1F600;", "😀"), ("&nbsp;&copy;&Or;", "&nbsp;&copy;&Or;"),
-     ("&ge;&lt;&gt;&amp;&quot;&laquo;&raquo;&#12345678;", '&ge;<>&"&laquo;&raquo;&#12345678;'),
-     ("&#0;&#;&#x;&#X41;", "&#0;&#;&#x;&#X41;"), ("a & b", "a & b"), ("&amp;lt;", "&lt;")],
-)  # fmt: skip
+    [
+        ("&lt;&gt;&amp;&quot;", '<>&"'),
+        ("&#60;&#x3C;&#x3c;", "<<<"),
+        ("&lt&gt", "<>"),
+        ("&#128512;", "😀"),
+        ("&#x1F600;", "😀"),
+        ("&nbsp;&copy;&Or;", "&nbsp;&copy;&Or;"),
+        ("&ge;&lt;&gt;&amp;&quot;&laquo;&raquo;&#12345678;", '&ge;<>&"&laquo;&raquo;&#12345678;'),
+        ("&#0;&#;&#x;&#X41;", "&#0;&#;&#x;&#X41;"),
+        ("a & b", "a & b"),
+        ("&amp;lt;", "&lt;"),
+    ],
+)
 def test_html_character_references(html: str, text: str) -> None:
     assert parse_html(html) == (text, [])
 
@@ -151,9 +187,14 @@ def test_html_nesting_and_order() -> None:
 
 
 def test_html_attribute_syntax() -> None:
-    for html in ("🏟 🏟&lt;<i    aba  =  190azAz-.   >a</i>", "🏟 🏟&lt;<i    aba  =  190azAz-.>a</i>",
-                 "🏟 🏟&lt;<i    aba  =  \"&lt;&gt;&quot;\">a</i>", "🏟 🏟&lt;<i>a</    >",
-                 "🏟 🏟&lt;<i    aba  =  '&lt;&gt;&quot;'>a</>", "🏟 🏟&lt;<i>a</i   >"):  # fmt: skip
+    for html in (
+        "🏟 🏟&lt;<i    aba  =  190azAz-.   >a</i>",
+        "🏟 🏟&lt;<i    aba  =  190azAz-.>a</i>",
+        '🏟 🏟&lt;<i    aba  =  "&lt;&gt;&quot;">a</i>',
+        "🏟 🏟&lt;<i>a</    >",
+        "🏟 🏟&lt;<i    aba  =  '&lt;&gt;&quot;'>a</>",
+        "🏟 🏟&lt;<i>a</i   >",
+    ):
         assert parse_html(html) == ("🏟 🏟<a", ents((IT, 6, 1))), html
 
 

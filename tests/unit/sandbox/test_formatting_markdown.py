@@ -50,10 +50,17 @@ def test_markdown_v2_plain_ascii_passes() -> None:
         ("`code`", "code", ents((C, 0, 4))),
         ("```\ncode\n```", "code\n", ents((P, 0, 5))),
         ("```python\nprint(1)\n```", "print(1)\n", ents((P, 0, 9, "python"))),
-        ("[link](https://example.com/a\\)b)", "link", ents(("text_link", 0, 4, "https://example.com/a)b"))),
+        (
+            "[link](https://example.com/a\\)b)",
+            "link",
+            ents(("text_link", 0, 4, "https://example.com/a)b")),
+        ),
         ("[Bob](tg://user?id=42)", "Bob", ents(("text_mention", 0, 3, 42))),
-        ("![👍](tg://emoji?id=5368324170671202286)", "👍",
-         ents(("custom_emoji", 0, 2, "5368324170671202286"))),
+        (
+            "![👍](tg://emoji?id=5368324170671202286)",
+            "👍",
+            ents(("custom_emoji", 0, 2, "5368324170671202286")),
+        ),
         ("![👍](tg://emoji?id=-5&id=x)", "👍", ents(("custom_emoji", 0, 2, "-5"))),
         ("![now](tg://time?unix=1700000000)", "now", [date_time(0, 3, 1700000000)]),
         ("![x](TG:TIME/?unix=7&format=r)", "x", [date_time(0, 1, 7, "r")]),
@@ -62,13 +69,15 @@ def test_markdown_v2_plain_ascii_passes() -> None:
         ("[x](tg://time?unix=5)", "x", ents(("text_link", 0, 1, "tg://time?unix=5"))),
         (">quote\n>more", "quote\nmore", ents((BQ, 0, 10))),
         ("**>hidden\n>text||", "hidden\ntext", ents((EBQ, 0, 11))),
-        ("*bold _italic bold ~italic bold strikethrough ||italic bold strikethrough spoiler||~ "
-         "__underline italic bold___ bold*",
-         "bold italic bold italic bold strikethrough italic bold strikethrough spoiler "
-         "underline italic bold bold",
-         ents((B, 0, 103), (IT, 5, 93), (S, 17, 59), (SP, 43, 33), (U, 77, 21))),
+        (
+            "*bold _italic bold ~italic bold strikethrough ||italic bold strikethrough spoiler||~ "
+            "__underline italic bold___ bold*",
+            "bold italic bold italic bold strikethrough italic bold strikethrough spoiler "
+            "underline italic bold bold",
+            ents((B, 0, 103), (IT, 5, 93), (S, 17, 59), (SP, 43, 33), (U, 77, 21)),
+        ),
     ],
-)  # fmt: skip
+)
 def test_markdown_v2_entities(markup: str, text: str, expected: list) -> None:
     assert parse_markdown_v2(markup) == (text, expected)
 
@@ -106,38 +115,65 @@ def test_markdown_v2_entities(markup: str, text: str, expected: list) -> None:
         ("[ ](as)", " ", []),
         ("[telegram\\.org]", "telegram.org", ents(("text_link", 0, 12, "http://telegram.org/"))),
         ("[telegram\\.org]a", "telegram.orga", ents(("text_link", 0, 12, "http://telegram.org/"))),
-        ("[telegram\\.org](telegram.dog)", "telegram.org",
-         ents(("text_link", 0, 12, "http://telegram.dog/"))),
-        ("[telegram\\.org](https://telegram.dog?)", "telegram.org",
-         ents(("text_link", 0, 12, "https://telegram.dog/?"))),
-        ("[telegram\\.org](https://telegram.dog?\\\\\\()", "telegram.org",
-         ents(("text_link", 0, 12, "https://telegram.dog/?\\("))),
+        (
+            "[telegram\\.org](telegram.dog)",
+            "telegram.org",
+            ents(("text_link", 0, 12, "http://telegram.dog/")),
+        ),
+        (
+            "[telegram\\.org](https://telegram.dog?)",
+            "telegram.org",
+            ents(("text_link", 0, 12, "https://telegram.dog/?")),
+        ),
+        (
+            "[telegram\\.org](https://telegram.dog?\\\\\\()",
+            "telegram.org",
+            ents(("text_link", 0, 12, "https://telegram.dog/?\\(")),
+        ),
         ("[telegram\\.org]()", "telegram.org", []),
-        ("[telegram\\.org](tg:user?id=123456)", "telegram.org",
-         ents(("text_mention", 0, 12, 123456))),
-        ("🏟 🏟![👍](TG://EMoJI/?test=1231&id=25#id=32)a", "🏟 🏟👍a",
-         ents(("custom_emoji", 5, 2, "25"))),
+        (
+            "[telegram\\.org](tg:user?id=123456)",
+            "telegram.org",
+            ents(("text_mention", 0, 12, 123456)),
+        ),
+        (
+            "🏟 🏟![👍](TG://EMoJI/?test=1231&id=25#id=32)a",
+            "🏟 🏟👍a",
+            ents(("custom_emoji", 5, 2, "25")),
+        ),
         ("> \n> \n>", " \n \n", ents((BQ, 0, 4))),
         ("abc\n> \n> \n>\ndef", "abc\n \n \n\ndef", ents((BQ, 4, 5))),
         (">", "", []),
         ("\r>a", "\ra", ents((BQ, 1, 1))),
-        (">*b\n>ld \n>bo\n>ld*\nasd\ndef", "b\nld \nbo\nld\nasd\ndef",
-         ents((BQ, 0, 12), (B, 0, 11))),
-        ("*a\n>b\n>ld \n>bo\n>ld\nasd*\ndef", "a\nb\nld \nbo\nld\nasd\ndef",
-         ents((B, 0, 17), (BQ, 2, 12))),
-        (">`b\n>ld \n>bo\nld`\n>asd\ndef", "b\n>ld \n>bo\nld\nasd\ndef",
-         ents((BQ, 0, 18), (C, 0, 13))),
+        (
+            ">*b\n>ld \n>bo\n>ld*\nasd\ndef",
+            "b\nld \nbo\nld\nasd\ndef",
+            ents((BQ, 0, 12), (B, 0, 11)),
+        ),
+        (
+            "*a\n>b\n>ld \n>bo\n>ld\nasd*\ndef",
+            "a\nb\nld \nbo\nld\nasd\ndef",
+            ents((B, 0, 17), (BQ, 2, 12)),
+        ),
+        (
+            ">`b\n>ld \n>bo\nld`\n>asd\ndef",
+            "b\n>ld \n>bo\nld\nasd\ndef",
+            ents((BQ, 0, 18), (C, 0, 13)),
+        ),
         (">\n**>2", "\n2", ents((BQ, 0, 1), (BQ, 1, 1))),
         (">*abcd*\n", "abcd\n", ents((BQ, 0, 5), (B, 0, 4))),
-        ("abc\n>def\n>def\n\r>ghi2\njkl", "abc\ndef\ndef\n\rghi2\njkl",
-         ents((BQ, 4, 8), (BQ, 13, 5))),
+        (
+            "abc\n>def\n>def\n\r>ghi2\njkl",
+            "abc\ndef\ndef\n\rghi2\njkl",
+            ents((BQ, 4, 8), (BQ, 13, 5)),
+        ),
         (">asd\n>q||e||w||\nasdad", "asd\nqew\nasdad", ents((EBQ, 0, 8), (SP, 5, 1))),
         (">asd\n>q||ew||\nasdad", "asd\nqew\nasdad", ents((BQ, 0, 8), (SP, 5, 2))),
         (">asd\r\n>q||e||w||\r\n", "asd\r\nqew\r\n", ents((EBQ, 0, 10), (SP, 6, 1))),
         (">asd\r\n>q||e||w||", "asd\r\nqew", ents((EBQ, 0, 8), (SP, 6, 1))),
         (">||", "", []),
     ],
-)  # fmt: skip
+)
 def test_markdown_v2_tdlib_vectors(markup: str, text: str, expected: list) -> None:
     assert parse_markdown_v2(markup) == (text, expected)
 

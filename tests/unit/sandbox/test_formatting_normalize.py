@@ -45,16 +45,24 @@ def test_normalize_cleans_text_and_shifts_entities() -> None:
     check("x\u2028y\u0333z", ents((IT, 2, 3)), "xyz", ents((IT, 1, 2)))
     check("\u200f\u200f  \u200e\u200e\u200e\u200c \u200f\u200e \u200f a", [],
           "\u200c\u200f  \u200c\u200c\u200e\u200c \u200c\u200e \u200f a", [])  # fmt: skip
-    check("a\rbc\r", ents((IT, 0, 1), (B, 0, 2), (IT, 3, 2), (B, 3, 1)),
-          "abc", ents((B, 0, 1), (IT, 0, 1), (B, 2, 1), (IT, 2, 1)))  # fmt: skip
+    check(
+        "a\rbc\r",
+        ents((IT, 0, 1), (B, 0, 2), (IT, 3, 2), (B, 3, 1)),
+        "abc",
+        ents((B, 0, 1), (IT, 0, 1), (B, 2, 1), (IT, 2, 1)),
+    )
     check("a\rb", ents((B, 0, 1), (IT, 0, 1), (B, 2, 1), (IT, 2, 1)),
           "ab", ents((B, 0, 2), (IT, 0, 2)))  # fmt: skip
 
 
 def test_normalize_sorts_and_drops_empty() -> None:
     # bold around italic is cut where the italic starts, as tdlib's split_entities does
-    check("hello", ents((IT, 1, 2), (B, 0, 5), (U, 3, 0)), "hello",
-          ents((B, 0, 1), (B, 1, 4), (IT, 1, 2)))  # fmt: skip
+    check(
+        "hello",
+        ents((IT, 1, 2), (B, 0, 5), (U, 3, 0)),
+        "hello",
+        ents((B, 0, 1), (B, 1, 4), (IT, 1, 2)),
+    )
     check("a", ents((IT, 0, 1), (B, 0, 1)), "a", ents((B, 0, 1), (IT, 0, 1)))
     check("abc", ents((B, 0, 3), (P, 0, 3, "py")), "abc", ents((P, 0, 3, "py")))
 
@@ -71,26 +79,47 @@ def test_normalize_sorts_and_drops_empty() -> None:
         (ents((P, 0, 3), (S, 1, 1)), ents((P, 0, 3))),
         (ents((P, 0, 3), (BQ, 1, 1)), ents((BQ, 1, 1))),
         (ents((BQ, 0, 3), (P, 1, 1)), ents((BQ, 0, 3), (P, 1, 1))),
-        (ents(("text_link", 0, 2, "http://t.me/"), ("text_link", 1, 2, "http://t.me/")),
-         ents(("text_link", 0, 2, "http://t.me/"))),
+        (
+            ents(("text_link", 0, 2, "http://t.me/"), ("text_link", 1, 2, "http://t.me/")),
+            ents(("text_link", 0, 2, "http://t.me/")),
+        ),
         (ents((C, 0, 3), ("text_link", 1, 1, "http://t.me/")), ents((C, 0, 3))),
     ],
-)  # fmt: skip
+)
 def test_normalize_untangles_entities(entities: list, expected: list) -> None:
     check("abc", entities, "abc", expected)
 
 
 def test_normalize_adds_found_entities_and_splits_around_them() -> None:
-    check("example.com a", ents((IT, 0, 13)), "example.com a",
-          ents(("url", 0, 11), (IT, 0, 11), (IT, 11, 2)), detect=True)  # fmt: skip
-    check("a example.com", ents((IT, 0, 13)), "a example.com",
-          ents((IT, 0, 2), ("url", 2, 11), (IT, 2, 11)), detect=True)  # fmt: skip
-    check("@tests @tests", ents((IT, 0, 13)), "@tests @tests",
-          ents(("mention", 0, 6), (IT, 0, 6), (IT, 6, 1), ("mention", 7, 6), (IT, 7, 6)),
-          detect=True)  # fmt: skip
+    check(
+        "example.com a",
+        ents((IT, 0, 13)),
+        "example.com a",
+        ents(("url", 0, 11), (IT, 0, 11), (IT, 11, 2)),
+        detect=True,
+    )
+    check(
+        "a example.com",
+        ents((IT, 0, 13)),
+        "a example.com",
+        ents((IT, 0, 2), ("url", 2, 11), (IT, 2, 11)),
+        detect=True,
+    )
+    check(
+        "@tests @tests",
+        ents((IT, 0, 13)),
+        "@tests @tests",
+        ents(("mention", 0, 6), (IT, 0, 6), (IT, 6, 1), ("mention", 7, 6), (IT, 7, 6)),
+        detect=True,
+    )
     check("example.com", ents((P, 0, 3)), "example.com", ents((P, 0, 3)), detect=True)
-    check("example.com", ents((BQ, 0, 11)), "example.com", ents((BQ, 0, 11), ("url", 0, 11)),
-          detect=True)  # fmt: skip
+    check(
+        "example.com",
+        ents((BQ, 0, 11)),
+        "example.com",
+        ents((BQ, 0, 11), ("url", 0, 11)),
+        detect=True,
+    )
     check("  /test @abaca #ORD $ABC  telegram.org ", [], "/test @abaca #ORD $ABC  telegram.org",
           ents(("bot_command", 0, 5), ("mention", 6, 6), ("hashtag", 13, 4), ("cashtag", 18, 4),
                ("url", 24, 12)), detect=True)  # fmt: skip
@@ -111,10 +140,18 @@ def test_normalize_converts_links() -> None:
     )
     check("ab", [ent("text_link", 0, 2, "tg://user?id=9")], "ab", [ent("text_mention", 0, 2, 9)])
     user = {"id": 5, "is_bot": False, "first_name": "Ann"}
-    check("ab", [{"type": "text_mention", "offset": 0, "length": 1, "user": user}],
-          "ab", [{"type": "text_mention", "offset": 0, "length": 1, "user": user}])  # fmt: skip
-    check("👍", [{"type": "custom_emoji", "offset": 0, "length": 2, "custom_emoji_id": 42}],
-          "👍", [ent("custom_emoji", 0, 2, "42")])  # fmt: skip
+    check(
+        "ab",
+        [{"type": "text_mention", "offset": 0, "length": 1, "user": user}],
+        "ab",
+        [{"type": "text_mention", "offset": 0, "length": 1, "user": user}],
+    )
+    check(
+        "👍",
+        [{"type": "custom_emoji", "offset": 0, "length": 2, "custom_emoji_id": 42}],
+        "👍",
+        [ent("custom_emoji", 0, 2, "42")],
+    )
     check("ab", [{"type": "bold", "offset": "0", "length": "1"}], "ab", ents((B, 0, 1)))
 
 
@@ -124,8 +161,12 @@ def test_normalize_date_time() -> None:
     check("abc", [{**raw, "date_time_format": ""}], "abc", [date_time(0, 3, 5)])
     # nothing formats the inside of a date; bold around one is cut, as around pre
     check("abc", [raw, ent(B, 0, 3)], "abc", [date_time(0, 3, 5, "wDT")])
-    check("abc", [ent(B, 0, 3), {**raw, "offset": 1, "length": 1}], "abc",
-          [ent(B, 0, 1), date_time(1, 1, 5, "wDT"), ent(B, 2, 1)])  # fmt: skip
+    check(
+        "abc",
+        [ent(B, 0, 3), {**raw, "offset": 1, "length": 1}],
+        "abc",
+        [ent(B, 0, 1), date_time(1, 1, 5, "wDT"), ent(B, 2, 1)],
+    )
     assert find_entities("t.me", [date_time(0, 4, 5)]) == []
 
 
@@ -144,47 +185,79 @@ def test_normalize_emoji_entity_boundaries() -> None:
         ("abc", [{"offset": 0, "length": 1}], missing("type")),
         ("abc", [{"type": "bold", "length": 1}], missing("offset")),
         ("abc", [{"type": "bold", "offset": 0}], missing("length")),
-        ("abc", [{"type": "bold", "offset": "x", "length": 1}],
-         MSG + 'Field "offset" must be a valid Number'),
-        ("abc", [{"type": "bold", "offset": 1.5, "length": 1}],
-         MSG + 'Field "offset" must be a valid Number'),
-        ("abc", [{"type": "bold", "offset": None, "length": 1}],
-         MSG + 'Field "offset" must be a Number'),
-        ("abc", [{"type": "bold", "offset": True, "length": 1}],
-         MSG + 'Field "offset" must be a Number'),
-        ("abc", [{"type": ["bold"], "offset": 0, "length": 1}],
-         MSG + 'Field "type" must be of type String'),
+        (
+            "abc",
+            [{"type": "bold", "offset": "x", "length": 1}],
+            MSG + 'Field "offset" must be a valid Number',
+        ),
+        (
+            "abc",
+            [{"type": "bold", "offset": 1.5, "length": 1}],
+            MSG + 'Field "offset" must be a valid Number',
+        ),
+        (
+            "abc",
+            [{"type": "bold", "offset": None, "length": 1}],
+            MSG + 'Field "offset" must be a Number',
+        ),
+        (
+            "abc",
+            [{"type": "bold", "offset": True, "length": 1}],
+            MSG + 'Field "offset" must be a Number',
+        ),
+        (
+            "abc",
+            [{"type": ["bold"], "offset": 0, "length": 1}],
+            MSG + 'Field "type" must be of type String',
+        ),
         ("abc", [{"type": "", "offset": 0, "length": 1}], MSG + "Type is not specified"),
         ("abc", [ent("blink", 0, 1)], MSG + "Unsupported type specified"),
         ("abc", [ent("text_link", 0, 1)], missing("url")),
         ("abc", [ent("text_mention", 0, 1)], missing("user")),
-        ("abc", [{**ent("text_mention", 0, 1), "user": 7}],
-         MSG + 'Field "user" must be of type Object'),
+        (
+            "abc",
+            [{**ent("text_mention", 0, 1), "user": 7}],
+            MSG + 'Field "user" must be of type Object',
+        ),
         ("abc", [{**ent("text_mention", 0, 1), "user": {}}], missing("id")),
-        ("abc", [ent("custom_emoji", 0, 1)],
-         missing("custom_emoji_id")),
-        ("abc", [{**ent("custom_emoji", 0, 1), "custom_emoji_id": "0"}],
-         "invalid custom emoji identifier specified"),
+        ("abc", [ent("custom_emoji", 0, 1)], missing("custom_emoji_id")),
+        (
+            "abc",
+            [{**ent("custom_emoji", 0, 1), "custom_emoji_id": "0"}],
+            "invalid custom emoji identifier specified",
+        ),
         ("abc", [ent("text_link", 0, 1, "abc")], "entity URL 'abc' is invalid: Wrong HTTP URL"),
-        ("abc", [ent("text_link", 0, 1, "ftp://a.b")],
-         "entity URL 'ftp://a.b' is invalid: Unsupported URL protocol"),
+        (
+            "abc",
+            [ent("text_link", 0, 1, "ftp://a.b")],
+            "entity URL 'ftp://a.b' is invalid: Unsupported URL protocol",
+        ),
         # the Bot API checks every object before tdlib looks at any URL
-        ("abc", [ent("text_link", 0, 1, "abc"), ent("blink", 0, 1)],
-         MSG + "Unsupported type specified"),
+        (
+            "abc",
+            [ent("text_link", 0, 1, "abc"), ent("blink", 0, 1)],
+            MSG + "Unsupported type specified",
+        ),
         ("abc", [date_time(0, 1, 0)], "invalid date specified"),
         ("abc", [{"type": "date_time", "offset": 0, "length": 1}], missing("unix_time")),
         ("abc", ents((B, -1, 2)), "receive an entity with incorrect offset -1"),
         ("abc", ents((B, 0, -2)), "receive an entity with incorrect length -2"),
         ("abc", ents((B, 4, 1)), "entity begins after the end of the text at UTF-16 offset 4"),
-        ("abc", ents((B, 1, 5)),
-         "entity beginning at UTF-16 offset 1 ends after the end of the text at UTF-16 offset 6"),
+        (
+            "abc",
+            ents((B, 1, 5)),
+            "entity beginning at UTF-16 offset 1 ends after the end of the text at UTF-16 offset 6",
+        ),
         ("👉 👉", ents((B, 1, 1)), "entity begins in a middle of a UTF-16 symbol at byte offset 4"),
-        ("👉 👉", ents((B, 0, 1)),
-         "entity beginning at UTF-16 offset 0 ends in a middle of a UTF-16 symbol at "
-         "byte offset 4"),
+        (
+            "👉 👉",
+            ents((B, 0, 1)),
+            "entity beginning at UTF-16 offset 0 ends in a middle of a UTF-16 symbol at "
+            "byte offset 4",
+        ),
         ("bad \ud83d", [], "strings must be encoded in UTF-8"),
     ],
-)  # fmt: skip
+)
 def test_normalize_errors(text: str, entities: list, description: str) -> None:
     with pytest.raises(EntityError) as caught:
         normalize(text, entities)

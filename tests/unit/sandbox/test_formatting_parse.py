@@ -25,9 +25,18 @@ from tests.unit.sandbox.formatting_helpers import IT, B, U, ents
 
 @pytest.mark.parametrize(
     ("text", "units"),
-    [("", 0), ("abc", 3), ("привет", 6), ("日本語", 3), ("😀", 2), ("a😀b", 4), ("e\u0301", 2),
-     ("👍🏽", 4), ("➡️", 2)],
-)  # fmt: skip
+    [
+        ("", 0),
+        ("abc", 3),
+        ("привет", 6),
+        ("日本語", 3),
+        ("😀", 2),
+        ("a😀b", 4),
+        ("e\u0301", 2),
+        ("👍🏽", 4),
+        ("➡️", 2),
+    ],
+)
 def test_utf16_len(text: str, units: int) -> None:
     assert utf16_len(text) == units
 

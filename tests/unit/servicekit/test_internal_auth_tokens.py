@@ -87,8 +87,13 @@ def test_an_unknown_caller_is_refused() -> None:
 
 def test_a_tampered_token_is_refused() -> None:
     header, _claims, signature = token().split(".")
-    claims = {"iss": "admin", "sub": "admin", "aud": "routing", "iat": int(time.time()),
-              "exp": int(time.time()) + 300}  # fmt: skip
+    claims = {
+        "iss": "admin",
+        "sub": "admin",
+        "aud": "routing",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 300,
+    }
     forged_claims = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     found = refusal(routing(), f"{header}.{forged_claims}.{signature}")
     assert found.reason == "the signature does not match a trusted key of admin"

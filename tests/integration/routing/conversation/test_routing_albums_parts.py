@@ -327,9 +327,14 @@ async def test_a_reply_rides_on_the_first_part_only(db_sessions: Sessions) -> No
     (source,) = await _ids(db_sessions, 5)
     async with db_sessions() as session, session.begin():
         session.add(
-            Copy(message_id=source, bot_id=CS_BOT, dest_chat_id=CS_GROUP,
-                 dest_thread_id=CS_THREAD, dest_message_id=1500)
-        )  # fmt: skip
+            Copy(
+                message_id=source,
+                bot_id=CS_BOT,
+                dest_chat_id=CS_GROUP,
+                dest_thread_id=CS_THREAD,
+                dest_message_id=1500,
+            )
+        )
     before = await last_job_id(db_sessions)
     # Anna answers at length, replying to the client's line in the CS topic.
     await record(db_sessions, staff_line(LONG, message_id=41, reply_to=1500))
@@ -365,8 +370,11 @@ async def test_a_long_staff_caption_goes_as_media_then_text(db_sessions: Session
     caption = to_client[0].job.send_media.caption.text
     assert caption.startswith("Anna · CS\n") and utf16_len(caption) <= 1024
     assert (caption + " " + _text(to_client[1])).split() == [
-        "Anna", "·", "CS", *LONG[:3000].split()
-    ]  # fmt: skip
+        "Anna",
+        "·",
+        "CS",
+        *LONG[:3000].split(),
+    ]
 
 
 async def test_a_client_message_with_no_text_does_not_fail_its_batch(

@@ -154,9 +154,10 @@ async def test_a_send_refused_as_blocked_marks_the_client_blocked_once(
     refused = "Forbidden: bot was blocked by the user"
     recorded = await report(
         db_sessions,
-        Report(to_client, 1, "failed", error_code=403, description=refused,
-               obstacle="client_blocked"),
-    )  # fmt: skip
+        Report(
+            to_client, 1, "failed", error_code=403, description=refused, obstacle="client_blocked"
+        ),
+    )
     assert recorded.applied == [True]
     assert (await _customer(db_sessions)).status == CustomerStatus.BLOCKED
     told = BLOCKED.format(name="Ann")
@@ -170,9 +171,10 @@ async def test_a_send_refused_as_blocked_marks_the_client_blocked_once(
     before = await last_job_id(db_sessions)
     await report(
         db_sessions,
-        Report(following, 1, "failed", error_code=403, description=refused,
-               obstacle="client_blocked"),
-    )  # fmt: skip
+        Report(
+            following, 1, "failed", error_code=403, description=refused, obstacle="client_blocked"
+        ),
+    )
     assert await written(db_sessions, after=before) == [], "staff are told once"
     assert [a[0] for a in await _audit(db_sessions)] == ["customer.block"]
     failed = {j.id: j for j in await written(db_sessions) if j.status == JobStatus.FAILED}
@@ -223,9 +225,14 @@ async def test_a_topic_gone_parks_its_jobs_and_asks_for_a_new_topic_once(
     one, two = await _two_lines_with_the_cs_head_out(db_sessions)
     async with db_sessions() as session, session.begin():
         session.add(
-            Copy(message_id=one.message_id, bot_id=CS_BOT, dest_chat_id=CS_GROUP,
-                 dest_thread_id=CS_THREAD, dest_message_id=90)
-        )  # fmt: skip
+            Copy(
+                message_id=one.message_id,
+                bot_id=CS_BOT,
+                dest_chat_id=CS_GROUP,
+                dest_thread_id=CS_THREAD,
+                dest_message_id=90,
+            )
+        )
     before = await last_job_id(db_sessions)
     recorded = await report(db_sessions, _gone(one.id))
     assert recorded.applied == [True]
@@ -234,12 +241,15 @@ async def test_a_topic_gone_parks_its_jobs_and_asks_for_a_new_topic_once(
     assert (jobs[one.id].status, jobs[two.id].status) == (JobStatus.PENDING, JobStatus.PENDING)
     (create,) = [j for j in jobs.values() if j.id > before]
     assert (create.kind, create.destination_key, create.job.bot_id) == (
-        "create_topic", f"chat:{CS_GROUP}:topics", CS_BOT
-    )  # fmt: skip
+        "create_topic",
+        f"chat:{CS_GROUP}:topics",
+        CS_BOT,
+    )
     (old,) = await _topics(db_sessions)
     assert (create.job.create_topic.name, create.job.create_topic.replaces_topic_id) == (
-        "Ann", old.id
-    )  # fmt: skip
+        "Ann",
+        old.id,
+    )
     assert [h.job_id for h in recorded.heads] == [create.id], "the create goes out at once"
     assert (old.status, old.gone_at is not None) == (TopicStatus.OPEN, True)
     async with db_sessions() as session:
@@ -279,18 +289,27 @@ async def test_the_new_topic_takes_over_and_the_waiting_jobs_follow_the_context_
     assert created.applied == [True]
     old, new = await _topics(db_sessions)
     assert (new.message_thread_id, new.status, new.is_current, new.name) == (
-        999, TopicStatus.OPEN, True, "Ann"
-    )  # fmt: skip
+        999,
+        TopicStatus.OPEN,
+        True,
+        "Ann",
+    )
     assert (old.status, old.replaced_by_id, old.is_current, old.gone_at) == (
-        TopicStatus.DELETED, new.id, None, None
-    )  # fmt: skip
+        TopicStatus.DELETED,
+        new.id,
+        None,
+        None,
+    )
     assert old.closed_at is not None
     # The context line is the new topic's first job, out at once; the waiting ones follow.
     new_key = f"chat:{CS_GROUP}:thread:999"
     (context,) = await written(db_sessions, after=before)
     assert (context.kind, context.destination_key, context.seq, context.status) == (
-        "send_text", new_key, 1, JobStatus.DISPATCHED
-    )  # fmt: skip
+        "send_text",
+        new_key,
+        1,
+        JobStatus.DISPATCHED,
+    )
     assert context.job.send_text.text.text == RECREATED
     assert context.job.destination.message_thread_id == 999
     assert [h.job_id for h in created.heads] == [context.id]
@@ -303,8 +322,9 @@ async def test_the_new_topic_takes_over_and_the_waiting_jobs_follow_the_context_
     ]
     for i in (one.id, two.id):
         assert (moved[i].job.destination.chat_id, moved[i].job.destination.message_thread_id) == (
-            CS_GROUP, 999
-        )  # fmt: skip
+            CS_GROUP,
+            999,
+        )
         assert moved[i].job.sequence == moved[i].seq
     old_dest = await _destination(db_sessions, f"chat:{CS_GROUP}:thread:{CS_THREAD}")
     assert (old_dest.head_seq, old_dest.ready_at) == (None, None)

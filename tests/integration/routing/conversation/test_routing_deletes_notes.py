@@ -73,9 +73,11 @@ async def test_a_note_goes_to_the_other_topics_only(db_sessions: Sessions) -> No
         ("bold", 30, 5),
     ]
     row = await _message(db_sessions, CS_GROUP, 42)
-    assert (row.internal, row.text, row.entities) == (True, "check billing", [
-        {"type": "bold", "offset": 0, "length": 5}
-    ])  # fmt: skip
+    assert (row.internal, row.text, row.entities) == (
+        True,
+        "check billing",
+        [{"type": "bold", "offset": 0, "length": 5}],
+    )
     assert not any(j.place[0] == ANN for j in await written(db_sessions)), "never to the client"
 
 
@@ -133,8 +135,10 @@ async def test_delete_removes_a_staff_line_everywhere_and_the_command(
         notice = j.job.failure_notice
         told_in = (notice.destination.chat_id, notice.destination.message_thread_id)
         assert (notice.bot_id, told_in, notice.lane) == (
-            CS_BOT, (CS_GROUP, CS_THREAD), common_pb2.LANE_CLIENT_TO_STAFF
-        )  # fmt: skip
+            CS_BOT,
+            (CS_GROUP, CS_THREAD),
+            common_pb2.LANE_CLIENT_TO_STAFF,
+        )
         assert notice.text.startswith("Could not delete the message in")
     assert await _message(db_sessions, CS_GROUP, 41) is None, "the command is not a line"
 
@@ -164,9 +168,14 @@ async def test_delete_of_a_client_line_reaches_its_original_and_copies(
     source = await _message(db_sessions, ANN, 5)
     async with db_sessions() as session, session.begin():
         session.add(
-            Copy(message_id=source.id, bot_id=CR_BOT, dest_chat_id=CR_GROUP,
-                 dest_thread_id=CR_THREAD, dest_message_id=201)
-        )  # fmt: skip
+            Copy(
+                message_id=source.id,
+                bot_id=CR_BOT,
+                dest_chat_id=CR_GROUP,
+                dest_thread_id=CR_THREAD,
+                dest_message_id=201,
+            )
+        )
     before = await last_job_id(db_sessions)
     # Written in the CR topic, replying to the copy there.
     command = staff_line(
@@ -220,9 +229,14 @@ async def test_delete_flow_claims_the_copies_and_tells_a_refusal_in_the_topic(
         db_sessions,
         Report(jobs[CS_GROUP].id, 1, "sent", sent=[(CS_GROUP, 40), (CS_GROUP, 41)]),
         Report(jobs[CR_GROUP].id, 1, "sent", sent=[(CR_GROUP, 500)]),
-        Report(jobs[ANN].id, 1, "failed", error_code=400,
-               description="Bad Request: message can't be deleted"),
-    )  # fmt: skip
+        Report(
+            jobs[ANN].id,
+            1,
+            "failed",
+            error_code=400,
+            description="Bad Request: message can't be deleted",
+        ),
+    )
     async with db_sessions() as session:
         copies = {c.dest_chat_id: c.deleted_at for c in await session.scalars(select(Copy))}
         original = await session.get(Message, target.id)
@@ -230,8 +244,10 @@ async def test_delete_flow_claims_the_copies_and_tells_a_refusal_in_the_topic(
     assert original.deleted_at is not None
     (notice,) = await written(db_sessions, after=before)
     assert (notice.kind, notice.job.bot_id, notice.place) == (
-        "send_text", CS_BOT, (CS_GROUP, CS_THREAD)
-    )  # fmt: skip
+        "send_text",
+        CS_BOT,
+        (CS_GROUP, CS_THREAD),
+    )
     assert notice.job.send_text.text.text == (
         "Could not delete the message in the client's chat: Bad Request: message can't be deleted"
     )

@@ -263,8 +263,11 @@ async def test_a_line_shortened_then_lengthened_again_sends_its_second_part_anew
         copies = (await session.scalars(select(Copy).where(Copy.deleted_at.is_(None)))).all()
     # The new text is two messages again in each place.
     assert sorted((c.dest_chat_id, c.part) for c in copies) == [
-        (CR_GROUP, 0), (CR_GROUP, 1), (ANN, 0), (ANN, 1)
-    ]  # fmt: skip
+        (CR_GROUP, 0),
+        (CR_GROUP, 1),
+        (ANN, 0),
+        (ANN, 1),
+    ]
     kinds = [
         kind_part[:2] for kind_part in _by_place(await written(db_sessions, after=before))[(ANN, 0)]
     ]
@@ -303,12 +306,22 @@ async def _client_line_with_copies(sessions: Sessions) -> int:
     async with sessions() as session, session.begin():
         session.add_all(
             [
-                Copy(message_id=source.id, bot_id=CS_BOT, dest_chat_id=CS_GROUP,
-                     dest_thread_id=CS_THREAD, dest_message_id=101),
-                Copy(message_id=source.id, bot_id=CR_BOT, dest_chat_id=CR_GROUP,
-                     dest_thread_id=CR_THREAD, dest_message_id=201),
+                Copy(
+                    message_id=source.id,
+                    bot_id=CS_BOT,
+                    dest_chat_id=CS_GROUP,
+                    dest_thread_id=CS_THREAD,
+                    dest_message_id=101,
+                ),
+                Copy(
+                    message_id=source.id,
+                    bot_id=CR_BOT,
+                    dest_chat_id=CR_GROUP,
+                    dest_thread_id=CR_THREAD,
+                    dest_message_id=201,
+                ),
             ]
-        )  # fmt: skip
+        )
     return source.id
 
 

@@ -61,8 +61,10 @@ async def test_a_client_line_is_backed_up_and_sent_to_both_topics(db_sessions: S
     async with db_sessions() as session:
         backup = (await session.execute(select(Message))).scalar_one()
     assert (backup.origin_chat_id, backup.origin_message_id, backup.text) == (
-        ANN, 5, "Where is my order?"
-    )  # fmt: skip
+        ANN,
+        5,
+        "Where is my order?",
+    )
 
 
 async def test_the_same_update_twice_is_recorded_once(db_sessions: Sessions) -> None:
@@ -84,8 +86,10 @@ async def test_unreadable_and_unknown_updates(db_sessions: Sessions) -> None:
     async with db_sessions() as session:
         row = (await session.execute(select(InboundUpdate))).scalar_one()
     assert (row.status, row.reject_reason, row.payload) == (
-        UpdateStatus.REJECTED, "not JSON", b"{oops"
-    )  # fmt: skip
+        UpdateStatus.REJECTED,
+        "not JSON",
+        b"{oops",
+    )
 
 
 async def test_a_staff_line_reaches_the_client_attributed_and_the_cr_topic(
@@ -111,12 +115,22 @@ async def test_a_reply_maps_to_the_copy_in_each_destination(db_sessions: Session
         source = (await session.execute(select(Message))).scalar_one()
         session.add_all(
             [
-                Copy(message_id=source.id, bot_id=CS_BOT, dest_chat_id=CS_GROUP,
-                     dest_thread_id=CS_THREAD, dest_message_id=101),
-                Copy(message_id=source.id, bot_id=CR_BOT, dest_chat_id=CR_GROUP,
-                     dest_thread_id=CR_THREAD, dest_message_id=201),
+                Copy(
+                    message_id=source.id,
+                    bot_id=CS_BOT,
+                    dest_chat_id=CS_GROUP,
+                    dest_thread_id=CS_THREAD,
+                    dest_message_id=101,
+                ),
+                Copy(
+                    message_id=source.id,
+                    bot_id=CR_BOT,
+                    dest_chat_id=CR_GROUP,
+                    dest_thread_id=CR_THREAD,
+                    dest_message_id=201,
+                ),
             ]
-        )  # fmt: skip
+        )
     await _record(db_sessions, staff_line("Refunded", message_id=41, reply_to=101))
     jobs = (await _jobs(db_sessions))[2:]
     # The job names the replied-to line; its message in each chat is found at the claim.

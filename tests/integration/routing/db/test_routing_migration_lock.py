@@ -46,9 +46,15 @@ def a_run_in_progress(url: str) -> Iterator[None]:
 
 async def start_upgrade(url: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.routing.api.migrations_cli", "--url", url, "upgrade",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "services.routing.api.migrations_cli",
+        "--url",
+        url,
+        "upgrade",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def waits_for_the_lock(run: asyncio.subprocess.Process) -> None:

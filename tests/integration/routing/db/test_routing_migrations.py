@@ -88,9 +88,16 @@ def test_destination_heads_are_computed_for_an_existing_outbox(empty_database_ur
                     " in_flight, attempts, not_before, fallback_used, created_at)"
                     " VALUES ('client-to-staff', 'send_text', :k, :s, :p, :st, :f, 0, :nb, 0, :c)"
                 ),
-                {"k": key, "s": seq, "p": b"", "st": status, "nb": not_before, "c": created,
-                 "f": 1 if status == "dispatched" else None},
-            )  # fmt: skip
+                {
+                    "k": key,
+                    "s": seq,
+                    "p": b"",
+                    "st": status,
+                    "nb": not_before,
+                    "c": created,
+                    "f": 1 if status == "dispatched" else None,
+                },
+            )
 
     upgrade(url)
 

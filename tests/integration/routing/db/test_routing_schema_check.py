@@ -43,8 +43,11 @@ def test_routing_started_on_an_older_schema_exits_saying_to_migrate(
 
     run = subprocess.run(
         [sys.executable, "-m", "services.routing"],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     output = run.stdout + run.stderr
     assert run.returncode == 1, output

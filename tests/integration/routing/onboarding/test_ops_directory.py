@@ -64,8 +64,9 @@ async def test_a_second_import_updates_by_email(ops: Ops) -> None:
     directory = await _directory(ops)
     assert directory["ann@example.com"] == ("Ann Smith", "u-1", False, False)  # now inactive
     assert set(directory) == {"ann@example.com", "eve@example.net", "zed@example.com"}
-    (entry,) = (await ops.stub.ListAudit(pb.ListAuditRequest(action="directory.import",
-                                                             limit=1))).entries  # fmt: skip
+    (entry,) = (
+        await ops.stub.ListAudit(pb.ListAuditRequest(action="directory.import", limit=1))
+    ).entries
     assert entry.actor.id == OPERATOR.id and '"created": 1' in entry.details_json
     assert "ann@" not in entry.details_json  # counts, not people
 

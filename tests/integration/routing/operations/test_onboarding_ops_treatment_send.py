@@ -260,7 +260,10 @@ async def test_treatment_typed_outside_the_cs_topic_is_never_carried(
     )
     await record(db_sessions, line)
     assert seen(await written(db_sessions, after=before)) == [
-        ("send_text", (CR_GROUP, CR_THREAD),
-         "Treatment is switched in the customer's CS topic: /treatment on or /treatment off."),
-    ]  # fmt: skip
+        (
+            "send_text",
+            (CR_GROUP, CR_THREAD),
+            "Treatment is switched in the customer's CS topic: /treatment on or /treatment off.",
+        ),
+    ]
     assert (await customer_of(db_sessions, ZOE)).treatment is False

@@ -35,8 +35,10 @@ async def test_a_key_is_created_listed_looked_up_and_revoked(
     request = _create(scopes=["admin", "read", "read"], expires_at=_stamp(later))
     created = await ops.stub.CreateApiKey(request)
     assert (created.key_id, created.name, list(created.scopes)) == (
-        request.key_id, "Ops laptop", ["read", "admin"],
-    )  # fmt: skip
+        request.key_id,
+        "Ops laptop",
+        ["read", "admin"],
+    )
     assert created.HasField("created_at") and created.HasField("expires_at")
     assert not created.HasField("revoked_at") and not created.HasField("last_used_at")
     other = await ops.stub.CreateApiKey(_create("Script", ["send"]))
@@ -66,8 +68,10 @@ async def test_a_key_is_created_listed_looked_up_and_revoked(
 
     audit = await ops.stub.ListAudit(pb.ListAuditRequest(target_kind="api_key"))
     assert [e.action for e in audit.entries if e.target_id == created.key_id] == [
-        "api_key.revoke", "api_key.revoke", "api_key.create",
-    ]  # fmt: skip
+        "api_key.revoke",
+        "api_key.revoke",
+        "api_key.create",
+    ]
     assert request.secret_sha256 not in str(audit)
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert caplog.records, "routing logged nothing: the check below would prove nothing"
@@ -96,11 +100,14 @@ async def test_an_expired_key_is_listed_only_with_inactive_ones(ops: Ops) -> Non
         ({"name": " "}, "INVALID_ARGUMENT", "name is required"),
         ({"scopes": []}, "INVALID_ARGUMENT", "scopes"),
         ({"scopes": ["read", "root"]}, "INVALID_ARGUMENT", "root"),
-        ({"expires_at": _stamp(datetime.now(UTC) - timedelta(days=1))}, "INVALID_ARGUMENT",
-         "expires_at"),
+        (
+            {"expires_at": _stamp(datetime.now(UTC) - timedelta(days=1))},
+            "INVALID_ARGUMENT",
+            "expires_at",
+        ),
         ({"actor": pb.Actor()}, "INVALID_ARGUMENT", "actor.kind"),
     ],
-)  # fmt: skip
+)
 async def test_bad_keys_are_refused(ops: Ops, change: dict, code: str, words: str) -> None:
     request = _create()
     for name, value in change.items():

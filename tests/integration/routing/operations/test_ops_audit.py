@@ -20,8 +20,9 @@ def _entry(action: str, target_id: str, minutes: int, **more) -> pb.AuditEntry:
     when = Timestamp()
     when.FromDatetime(T0 + timedelta(minutes=minutes))
     more.setdefault("actor", OPERATOR)
-    return pb.AuditEntry(action=action, target_kind="customer", target_id=target_id,
-                         occurred_at=when, **more)  # fmt: skip
+    return pb.AuditEntry(
+        action=action, target_kind="customer", target_id=target_id, occurred_at=when, **more
+    )
 
 
 async def _actions(ops: Ops, **request) -> list[str]:
@@ -34,15 +35,21 @@ async def test_entries_come_back_newest_first_and_filtered(ops: Ops) -> None:
     await ops.stub.RecordAudit(_entry("customer.view", "1", 0))
     await ops.stub.RecordAudit(_entry("customer.assign", "1", 2, actor=staff))
     await ops.stub.RecordAudit(_entry("customer.view", "2", 1, result="denied"))
-    await ops.stub.RecordAudit(_entry("customer.view", "1", 3, correlation_id="c-42",
-                                      details_json='{"team": "Alpha ✨"}'))  # fmt: skip
+    await ops.stub.RecordAudit(
+        _entry("customer.view", "1", 3, correlation_id="c-42", details_json='{"team": "Alpha ✨"}')
+    )
 
     assert await _actions(ops) == [
-        "customer.view@1", "customer.assign@1", "customer.view@2", "customer.view@1",
-    ]  # fmt: skip
+        "customer.view@1",
+        "customer.assign@1",
+        "customer.view@2",
+        "customer.view@1",
+    ]
     assert await _actions(ops, target_kind="customer", target_id="1") == [
-        "customer.view@1", "customer.assign@1", "customer.view@1",
-    ]  # fmt: skip
+        "customer.view@1",
+        "customer.assign@1",
+        "customer.view@1",
+    ]
     assert await _actions(ops, actor_id="6001") == ["customer.assign@1"]
     assert await _actions(ops, action="customer.view", target_id="2") == ["customer.view@2"]
     assert await _actions(ops, limit=2) == ["customer.view@1", "customer.assign@1"]
@@ -69,8 +76,9 @@ async def test_the_limit_defaults_to_100_and_stops_at_500(ops: Ops) -> None:
 
 async def test_a_call_from_no_known_key_is_recorded_without_an_actor_id(ops: Ops) -> None:
     stranger = pb.Actor(kind="api_key")
-    await ops.stub.RecordAudit(pb.AuditEntry(actor=stranger, action="customer.list",
-                                             result="unauthenticated"))  # fmt: skip
+    await ops.stub.RecordAudit(
+        pb.AuditEntry(actor=stranger, action="customer.list", result="unauthenticated")
+    )
     (entry,) = (await ops.stub.ListAudit(pb.ListAuditRequest())).entries
     assert (entry.actor.kind, entry.actor.id, entry.result) == ("api_key", "", "unauthenticated")
 

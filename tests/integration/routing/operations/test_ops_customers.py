@@ -40,8 +40,13 @@ async def _people(ops: Ops) -> dict[str, int]:
         ids = {}
         for user_id, name, email, status in PEOPLE:
             first = name.split()[0]
-            customer = Customer(telegram_user_id=user_id, display_name=name, email=email,
-                                status=status, cr_team_id=teams.get(first))  # fmt: skip
+            customer = Customer(
+                telegram_user_id=user_id,
+                display_name=name,
+                email=email,
+                status=status,
+                cr_team_id=teams.get(first),
+            )
             session.add(customer)
             await session.flush()
             ids[first] = customer.id
@@ -120,30 +125,57 @@ async def test_a_customer_by_id_or_telegram_id_with_topics_team_and_assignments(
     ids = await _people(ops)
     async with ops.sessions() as session, session.begin():
         beta = await session.scalar(Team.__table__.select().where(Team.name == "Beta"))
-        session.add_all([
-            StaffGroup(id=CS_GROUP, role=GroupRole.CS, title="CS", bot_id=CS_BOT),
-            StaffGroup(id=CR_GROUP, role=GroupRole.CR, title="CR", bot_id=CR_BOT),
-        ])  # fmt: skip
+        session.add_all(
+            [
+                StaffGroup(id=CS_GROUP, role=GroupRole.CS, title="CS", bot_id=CS_BOT),
+                StaffGroup(id=CR_GROUP, role=GroupRole.CR, title="CR", bot_id=CR_BOT),
+            ]
+        )
         await session.flush()
-        session.add_all([
-            Topic(customer_id=ids["Ann"], group_id=CS_GROUP, message_thread_id=11,
-                  name="Ann S.", status=TopicStatus.OPEN),
-            old := Topic(customer_id=ids["Ann"], group_id=CR_GROUP, message_thread_id=21,
-                         name="Ann (old)", status=TopicStatus.OPEN),
-            Assignment(customer_id=ids["Ann"], kind=AssignmentKind.ONBOARDING,
-                       status=AssignmentStatus.PENDING),
-            Assignment(customer_id=ids["Ann"], kind=AssignmentKind.TEAM_CHANGE,
-                       status=AssignmentStatus.PENDING, cr_team_id=beta),
-            Assignment(customer_id=ids["Eve"], kind=AssignmentKind.ONBOARDING,
-                       status=AssignmentStatus.CONFIRMED),
-        ])  # fmt: skip
+        session.add_all(
+            [
+                Topic(
+                    customer_id=ids["Ann"],
+                    group_id=CS_GROUP,
+                    message_thread_id=11,
+                    name="Ann S.",
+                    status=TopicStatus.OPEN,
+                ),
+                old := Topic(
+                    customer_id=ids["Ann"],
+                    group_id=CR_GROUP,
+                    message_thread_id=21,
+                    name="Ann (old)",
+                    status=TopicStatus.OPEN,
+                ),
+                Assignment(
+                    customer_id=ids["Ann"],
+                    kind=AssignmentKind.ONBOARDING,
+                    status=AssignmentStatus.PENDING,
+                ),
+                Assignment(
+                    customer_id=ids["Ann"],
+                    kind=AssignmentKind.TEAM_CHANGE,
+                    status=AssignmentStatus.PENDING,
+                    cr_team_id=beta,
+                ),
+                Assignment(
+                    customer_id=ids["Eve"],
+                    kind=AssignmentKind.ONBOARDING,
+                    status=AssignmentStatus.CONFIRMED,
+                ),
+            ]
+        )
         await session.flush()
         old.status = TopicStatus.CLOSED  # as a topic closes: open first (its unique key)
 
     ann = await ops.stub.GetCustomer(pb.GetCustomerRequest(id=ids["Ann"]))
     assert (ann.display_name, ann.email, ann.status, ann.cr_team) == (
-        "Ann Smith", "ann@example.com", "active", "Alpha",
-    )  # fmt: skip
+        "Ann Smith",
+        "ann@example.com",
+        "active",
+        "Alpha",
+    )
     assert ann.telegram_user_id == 5_550_001 and ann.HasField("created_at")
     assert [(t.role, t.chat_id, t.message_thread_id, t.status, t.name) for t in ann.topics] == [
         (common_pb2.BOT_ROLE_CS, CS_GROUP, 11, "open", "Ann S."),
@@ -153,8 +185,11 @@ async def test_a_customer_by_id_or_telegram_id_with_topics_team_and_assignments(
 
     eve = await ops.stub.GetCustomer(pb.GetCustomerRequest(telegram_user_id=7_770_005))
     assert (eve.id, eve.assignment, eve.team_change_to, list(eve.topics)) == (
-        ids["Eve"], "", "", [],
-    )  # fmt: skip
+        ids["Eve"],
+        "",
+        "",
+        [],
+    )
     async with ops.sessions() as session:  # the helper the assignment RPCs reuse
         assert await customer_view(session, ids["Ann"]) == ann
 

@@ -38,8 +38,9 @@ async def _fail(ops: Ops, job_ids: list[int], *, at: datetime, code: int = 400) 
 
 async def _customer_message(ops: Ops) -> tuple[int, int]:
     async with ops.sessions() as session, session.begin():
-        customer = Customer(telegram_user_id=5_990_001, display_name="Ann",
-                            status=CustomerStatus.ACTIVE)  # fmt: skip
+        customer = Customer(
+            telegram_user_id=5_990_001, display_name="Ann", status=CustomerStatus.ACTIVE
+        )
         session.add(customer)
         await session.flush()
         message = Message(customer_id=customer.id, sender_kind=SenderKind.CLIENT, kind="text")
@@ -66,11 +67,17 @@ async def test_failed_jobs_with_their_destination_customer_and_error(ops: Ops) -
     assert [j.id for j in listed.jobs] == [old, mine, elsewhere] and listed.next_after_id == 0
     job = listed.jobs[1]
     assert (job.lane, job.kind, job.chat_id, job.message_thread_id, job.status) == (
-        "client-to-staff", "send_text", CHAT, 7, "failed",
-    )  # fmt: skip
+        "client-to-staff",
+        "send_text",
+        CHAT,
+        7,
+        "failed",
+    )
     assert (job.attempts, job.error_code, job.error_description) == (
-        1, 403, "Bad Request: error 403",
-    )  # fmt: skip
+        1,
+        403,
+        "Bad Request: error 403",
+    )
     assert (job.customer_id, job.correlation_id) == (customer_id, "corr-2")
     assert job.HasField("created_at") and job.HasField("finished_at")
     assert listed.jobs[2].chat_id == CHAT - 1 and listed.jobs[2].message_thread_id == 0
@@ -82,8 +89,10 @@ async def test_failed_jobs_with_their_destination_customer_and_error(ops: Ops) -
 
     pending = await ops.stub.GetJob(pb.GetJobRequest(id=waiting))
     assert (pending.status, pending.customer_id, pending.HasField("finished_at")) == (
-        "pending", customer_id, False,
-    )  # fmt: skip
+        "pending",
+        customer_id,
+        False,
+    )
 
 
 async def test_failed_jobs_come_in_pages(ops: Ops) -> None:

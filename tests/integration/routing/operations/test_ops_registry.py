@@ -102,8 +102,12 @@ async def test_groups_are_upserted_by_chat_id(ops: Ops) -> None:
     await _team(ops, "Alpha")
     cs = await ops.stub.PutGroup(_group(CS_GROUP, "cs", CS_BOT, intake_thread_id=5))
     assert (cs.chat_id, cs.role, cs.bot_id, cs.intake_thread_id, cs.active) == (
-        CS_GROUP, "cs", CS_BOT, 5, True,
-    )  # fmt: skip
+        CS_GROUP,
+        "cs",
+        CS_BOT,
+        5,
+        True,
+    )
     cr = await ops.stub.PutGroup(_group(CR_GROUP, "cr", CR_BOT, "Alpha"))
     assert (cr.team, cr.title) == ("Alpha", "cr group")
     retitled = _group(CR_GROUP, "cr", CR_BOT, "Alpha")
@@ -125,8 +129,9 @@ async def test_groups_are_upserted_by_chat_id(ops: Ops) -> None:
     # Put again: active again.
     assert (await ops.stub.PutGroup(_group(CS_GROUP, "cs", CS_BOT))).active
     assert [a for a, *_ in await _audit(ops, target_kind="group", target_id=str(CR_GROUP))] == [
-        "group.update", "group.create",
-    ]  # fmt: skip
+        "group.update",
+        "group.create",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -139,10 +144,13 @@ async def test_groups_are_upserted_by_chat_id(ops: Ops) -> None:
         (_group(CS_GROUP, "cs", 999), "NOT_FOUND", "group.bot_id"),
         (_group(CS_GROUP, "cs", CLIENT_BOT), "INVALID_ARGUMENT", "group.bot_id"),
         (_group(CS_GROUP, "cs", CS_BOT, title=""), "INVALID_ARGUMENT", "group.title"),
-        (_group(CR_GROUP, "cr", CR_BOT, "Alpha", intake_thread_id=3), "INVALID_ARGUMENT",
-         "intake_thread_id"),
+        (
+            _group(CR_GROUP, "cr", CR_BOT, "Alpha", intake_thread_id=3),
+            "INVALID_ARGUMENT",
+            "intake_thread_id",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_groups_are_refused_with_the_field_named(
     ops: Ops, request_: pb.PutGroupRequest, code: str, words: str
 ) -> None:
@@ -171,8 +179,9 @@ async def test_staff_are_upserted_by_telegram_user_id(ops: Ops) -> None:
     anna = pb.StaffMember(telegram_user_id=6_001, display_name="Anna", role_label="CS")
     created = await ops.stub.PutStaff(pb.PutStaffRequest(member=anna, actor=OPERATOR))
     assert (created.display_name, created.team, created.active) == ("Anna", "", True)
-    ravi = pb.StaffMember(telegram_user_id=6_002, display_name="Ravi", role_label="CR",
-                          team="Alpha")  # fmt: skip
+    ravi = pb.StaffMember(
+        telegram_user_id=6_002, display_name="Ravi", role_label="CR", team="Alpha"
+    )
     await ops.stub.PutStaff(pb.PutStaffRequest(member=ravi, actor=OPERATOR))
     await ops.stub.Deactivate(pb.DeactivateRequest(kind="staff", id=6_001, actor=OPERATOR))
     listed = await ops.stub.ListStaff(pb.ListRequest())
@@ -181,26 +190,44 @@ async def test_staff_are_upserted_by_telegram_user_id(ops: Ops) -> None:
     anna.display_name, anna.team = "Anna K.", "Alpha"
     updated = await ops.stub.PutStaff(pb.PutStaffRequest(member=anna, actor=OPERATOR))
     assert (updated.id, updated.display_name, updated.team, updated.active) == (
-        created.id, "Anna K.", "Alpha", True,
-    )  # fmt: skip
+        created.id,
+        "Anna K.",
+        "Alpha",
+        True,
+    )
     assert len((await ops.stub.ListStaff(pb.ListRequest())).staff) == 2
 
 
 @pytest.mark.parametrize(
     ("member", "code", "words"),
     [
-        (pb.StaffMember(display_name="A", role_label="CS"), "INVALID_ARGUMENT",
-         "member.telegram_user_id"),
-        (pb.StaffMember(telegram_user_id=1, role_label="CS"), "INVALID_ARGUMENT",
-         "member.display_name"),
-        (pb.StaffMember(telegram_user_id=1, display_name="A"), "INVALID_ARGUMENT",
-         "member.role_label"),
-        (pb.StaffMember(telegram_user_id=1, display_name="A", role_label="x" * 33),
-         "INVALID_ARGUMENT", "member.role_label is too long"),
-        (pb.StaffMember(telegram_user_id=1, display_name="A", role_label="CS", team="Nope"),
-         "NOT_FOUND", "member.team"),
+        (
+            pb.StaffMember(display_name="A", role_label="CS"),
+            "INVALID_ARGUMENT",
+            "member.telegram_user_id",
+        ),
+        (
+            pb.StaffMember(telegram_user_id=1, role_label="CS"),
+            "INVALID_ARGUMENT",
+            "member.display_name",
+        ),
+        (
+            pb.StaffMember(telegram_user_id=1, display_name="A"),
+            "INVALID_ARGUMENT",
+            "member.role_label",
+        ),
+        (
+            pb.StaffMember(telegram_user_id=1, display_name="A", role_label="x" * 33),
+            "INVALID_ARGUMENT",
+            "member.role_label is too long",
+        ),
+        (
+            pb.StaffMember(telegram_user_id=1, display_name="A", role_label="CS", team="Nope"),
+            "NOT_FOUND",
+            "member.team",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_staff_are_refused_with_the_field_named(
     ops: Ops, member: pb.StaffMember, code: str, words: str
 ) -> None:

@@ -135,22 +135,30 @@ async def test_retrying_what_is_not_failed_changes_nothing(ops: Ops) -> None:
     assert await _retry(ops, all_failed=True) == 0
     audit = await ops.stub.ListAudit(pb.ListAuditRequest(target_kind="job", target_id=str(first)))
     assert [e.details_json for e in audit.entries] == [
-        '{"retried": false}', '{"retried": false}', '{"retried": true}',
-    ]  # fmt: skip
+        '{"retried": false}',
+        '{"retried": false}',
+        '{"retried": true}',
+    ]
 
 
 @pytest.mark.parametrize(
     ("request_", "code", "words"),
     [
         (pb.RetryJobsRequest(actor=OPERATOR), "INVALID_ARGUMENT", "all_failed"),
-        (pb.RetryJobsRequest(ids=[1], all_failed=True, actor=OPERATOR), "INVALID_ARGUMENT",
-         "not both"),
-        (pb.RetryJobsRequest(all_failed=True, lane="slow", actor=OPERATOR), "INVALID_ARGUMENT",
-         "lane"),
+        (
+            pb.RetryJobsRequest(ids=[1], all_failed=True, actor=OPERATOR),
+            "INVALID_ARGUMENT",
+            "not both",
+        ),
+        (
+            pb.RetryJobsRequest(all_failed=True, lane="slow", actor=OPERATOR),
+            "INVALID_ARGUMENT",
+            "lane",
+        ),
         (pb.RetryJobsRequest(ids=[404], actor=OPERATOR), "NOT_FOUND", "no job with id 404"),
         (pb.RetryJobsRequest(all_failed=True), "INVALID_ARGUMENT", "actor.kind"),
     ],
-)  # fmt: skip
+)
 async def test_bad_retries_are_refused(
     ops: Ops, request_: pb.RetryJobsRequest, code: str, words: str
 ) -> None:

@@ -78,8 +78,11 @@ async def test_an_empty_window_is_all_zeros(ops: Ops) -> None:
     window = {"since": _stamp(DAY_1), "until": _stamp(DAY_2)}
     summary = await ops.stub.GetSummary(pb.GetSummaryRequest(**window))
     assert (summary.sends, summary.errors, summary.success_rate, summary.peak_daily_volume) == (
-        0, 0, 0.0, 0,
-    )  # fmt: skip
+        0,
+        0,
+        0.0,
+        0,
+    )
 
 
 @pytest.mark.parametrize(

@@ -39,9 +39,16 @@ async def _copies(sessions: Sessions, message_id: int, *rows: tuple) -> None:
     async with sessions() as session, session.begin():
         for bot, chat, thread, dest_id, part, deleted in rows:
             session.add(
-                Copy(message_id=message_id, bot_id=bot, dest_chat_id=chat, dest_thread_id=thread,
-                     dest_message_id=dest_id, part=part, deleted_at=now if deleted else None)
-            )  # fmt: skip
+                Copy(
+                    message_id=message_id,
+                    bot_id=bot,
+                    dest_chat_id=chat,
+                    dest_thread_id=thread,
+                    dest_message_id=dest_id,
+                    part=part,
+                    deleted_at=now if deleted else None,
+                )
+            )
             await session.flush()  # one at a time: the later row has the higher id
 
 

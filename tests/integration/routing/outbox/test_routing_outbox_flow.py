@@ -83,8 +83,9 @@ async def test_only_heads_go_out_and_a_success_releases_the_next(db_sessions: Se
     report = Report(cs.job_id, 1, "sent", sent=[(CS_GROUP, 77)])
     assert await _report(db_sessions, report, relay)
     # The success handed the CS topic's next line out at once (no relay pass).
-    assert [job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text
-            for h in collect.handed] == ["two"]  # fmt: skip
+    assert [
+        job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text for h in collect.handed
+    ] == ["two"]
     assert await _claim(db_sessions, cs) == "done"
     assert not await _report(db_sessions, Report(cs.job_id, 1, "sent", sent=[(CS_GROUP, 77)]))
     async with db_sessions() as session:

@@ -31,9 +31,16 @@ async def write(sessions: Sessions, *keys: str, lane: str = "client-to-staff") -
         for key in keys:
             seq, first[key] = first[key], first[key] + 1
             rows.append(
-                {"lane": lane, "kind": "send_text", "destination_key": key, "seq": seq,
-                 "payload": f"{key}{seq}".encode(), "status": JobStatus.PENDING, "attempts": 0}
-            )  # fmt: skip
+                {
+                    "lane": lane,
+                    "kind": "send_text",
+                    "destination_key": key,
+                    "seq": seq,
+                    "payload": f"{key}{seq}".encode(),
+                    "status": JobStatus.PENDING,
+                    "attempts": 0,
+                }
+            )
         await session.execute(insert(JOBS), rows)
     return taken.new_heads
 

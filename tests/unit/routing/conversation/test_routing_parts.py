@@ -57,8 +57,9 @@ def test_actions_and_uncaptioned_media_are_never_split() -> None:
 
 def test_a_note_uses_the_note_template() -> None:
     style = Style(note="[note] {name}/{role}\n")
-    shown = attributed(Content("text", "check billing", ()), Author("Anna", "CS"), style=style,
-                       note=True)  # fmt: skip
+    shown = attributed(
+        Content("text", "check billing", ()), Author("Anna", "CS"), style=style, note=True
+    )
     assert shown.text == "[note] Anna/CS\ncheck billing"
     assert shown.entities[0] == {"type": "bold", "offset": 0, "length": 14}
 
@@ -71,8 +72,13 @@ def test_only_plain_emoji_are_mirrored_and_at_most_one() -> None:
 
 def test_membership_changes_in_private_chats_only() -> None:
     def update(status: str, chat_type: str = "private") -> dict:
-        return {"my_chat_member": {"chat": {"id": 5001, "type": chat_type}, "from": {"id": 5001},
-                                   "new_chat_member": {"status": status}}}  # fmt: skip
+        return {
+            "my_chat_member": {
+                "chat": {"id": 5001, "type": chat_type},
+                "from": {"id": 5001},
+                "new_chat_member": {"status": status},
+            }
+        }
 
     assert membership_change(update("kicked")) == (5001, True)
     assert membership_change(update("member")) == (5001, False)

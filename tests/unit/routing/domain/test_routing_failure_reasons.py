@@ -16,8 +16,12 @@ from services.routing.domain.failures import REASONS, failure_reason
         (403, "Forbidden: bot is not a member of the channel chat", "", "bot_removed"),
         (403, "Forbidden: not allowed to post here", "", "forbidden"),
         (400, "Bad Request: message thread not found", "topic_deleted", "topic_deleted"),
-        (400, "topic deleted and not recreated: Bad Request: not enough rights", "",
-         "topic_deleted"),
+        (
+            400,
+            "topic deleted and not recreated: Bad Request: not enough rights",
+            "",
+            "topic_deleted",
+        ),
         (400, "Bad Request: chat not found", "", "chat_not_found"),
         (400, "Bad Request: message to edit not found", "", "message_not_found"),
         (400, "Bad Request: MESSAGE_ID_INVALID", "", "message_not_found"),
@@ -32,7 +36,7 @@ from services.routing.domain.failures import REASONS, failure_reason
         (0, "", "", "other"),
         (418, "I'm a teapot", "", "other"),
     ],
-)  # fmt: skip
+)
 def test_a_failure_is_classified(code: int, description: str, obstacle: str, reason: str) -> None:
     assert failure_reason(code, description, obstacle) == reason
 

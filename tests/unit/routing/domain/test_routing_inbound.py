@@ -10,8 +10,12 @@ from services.routing.domain.inbound import Line, Other, Unreadable, read
 
 
 def _update(**message) -> bytes:
-    base = {"message_id": 10, "date": 1, "chat": {"id": 5001, "type": "private"},
-            "from": {"id": 5001, "is_bot": False, "first_name": "Ann"}}  # fmt: skip
+    base = {
+        "message_id": 10,
+        "date": 1,
+        "chat": {"id": 5001, "type": "private"},
+        "from": {"id": 5001, "is_bot": False, "first_name": "Ann"},
+    }
     return json.dumps({"update_id": 7, "message": {**base, **message}}).encode()
 
 

@@ -26,8 +26,12 @@ CONVERSATION = Conversation(
 
 
 def _line(**message) -> Line:
-    base = {"message_id": 10, "date": 1, "chat": {"id": 5001, "type": "private"},
-            "from": {"id": 5001, "is_bot": False, "first_name": "Ann"}}  # fmt: skip
+    base = {
+        "message_id": 10,
+        "date": 1,
+        "chat": {"id": 5001, "type": "private"},
+        "from": {"id": 5001, "is_bot": False, "first_name": "Ann"},
+    }
     line = read(json.dumps({"update_id": 1, "message": {**base, **message}}).encode())
     assert isinstance(line, Line)
     return line
@@ -52,15 +56,18 @@ def test_a_staff_line_reaches_the_client_attributed_and_the_other_topics() -> No
     line = _line(text="On it", chat={"id": -1001, "type": "supergroup"})
     planned = from_staff(line, CONVERSATION, source=CS, author=Author("Anna", "CS"))
     assert [(p.chat_id, p.lane) for p in planned] == [
-        (5001, STAFF_TO_CLIENT), (-1002, CLIENT_TO_STAFF), (-1003, TREATMENT)
-    ]  # fmt: skip
+        (5001, STAFF_TO_CLIENT),
+        (-1002, CLIENT_TO_STAFF),
+        (-1003, TREATMENT),
+    ]
     assert planned[0].content.text == "Anna · CS\nOn it"
     assert planned[0].bot_id == 1001 and planned[0].thread_id is None
 
 
 def test_attribution_shifts_entities_in_utf16_units() -> None:
-    text, entities = attribute("👋 hi", [{"type": "italic", "offset": 3, "length": 2}],
-                               name="Zoë 🌟", role="CS")  # fmt: skip
+    text, entities = attribute(
+        "👋 hi", [{"type": "italic", "offset": 3, "length": 2}], name="Zoë 🌟", role="CS"
+    )
     prefix = "Zoë 🌟 · CS\n"
     assert text == prefix + "👋 hi"
     assert entities[0] == {"type": "bold", "offset": 0, "length": utf16_len("Zoë 🌟 · CS")}

@@ -281,10 +281,28 @@ def test_entities_over_the_command_are_clipped_to_the_remainder() -> None:
 ATOMS = [
     *"abcdefghij",
     *"中文字",
-    ".", "!", "?", "。", "！",
-    "😀", "👍🏽", "🇺🇦", "👨\u200d👩\u200d👧", "❤\ufe0f", "1\ufe0f\u20e3", "e\u0301", "कि",
-    " ", " ", " ", " ", "\n", "\n\n", "\t", "\u00a0",
-]  # fmt: skip
+    ".",
+    "!",
+    "?",
+    "。",
+    "！",
+    "😀",
+    "👍🏽",
+    "🇺🇦",
+    "👨\u200d👩\u200d👧",
+    "❤\ufe0f",
+    "1\ufe0f\u20e3",
+    "e\u0301",
+    "कि",
+    " ",
+    " ",
+    " ",
+    " ",
+    "\n",
+    "\n\n",
+    "\t",
+    "\u00a0",
+]
 SPLITTABLE_KINDS = ["bold", "italic", "code", "pre", "text_link", "blockquote", "spoiler"]
 UNSPLITTABLE_KINDS = ["url", "mention", "custom_emoji", "text_mention", "hashtag", "email"]
 
