@@ -18,7 +18,7 @@ from services.routing.conversation.record_batch import Incoming, Options, Record
 from services.routing.metrics import RoutingMetrics
 from services.routing.onboarding.email_checker import EmailChecker
 from services.routing.outbox.claims import LEASE, Claimed, ClaimRequest, claim_many
-from services.routing.outbox.group_commit import Coalescer
+from services.routing.outbox.group_commit import GroupCommit
 from services.routing.outbox.outcomes import OutcomeHandlers, Report, record_outcomes
 from services.routing.outbox.relay import Relay
 from services.routing.records.message_destinations import Reference
@@ -72,8 +72,8 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         self.claim_lease = claim_lease
         # Claims and reports arrive one per push in flight; those that arrive together
         # share a transaction.
-        self._claims = Coalescer(self._claim_batch)
-        self._reports = Coalescer(self._report_batch)
+        self._claims = GroupCommit(self._claim_batch)
+        self._reports = GroupCommit(self._report_batch)
 
     async def RecordUpdates(
         self, request: routing_pb2.RecordUpdatesRequest, context: Context

@@ -19,7 +19,7 @@ Request = TypeVar("Request")
 Result = TypeVar("Result")
 
 
-class Coalescer(Generic[Request, Result]):
+class GroupCommit(Generic[Request, Result]):
     def __init__(
         self,
         run: Callable[[list[Request]], Awaitable[Sequence[Result]]],

@@ -1,24 +1,19 @@
 """Speaking to the sandbox over raw HTTP (not aiogram), so tests control the bytes:
 requests to the Bot API and the driver API, the answers as they came, checks that an
 answer is Telegram's error envelope (or the driver's {"ok": false, "error": ...}), and
-a world for bad input to be thrown at: messages, a button press and a photo.
-
-Test modules use the fixtures `http` and `world` by importing `open_http_session` and
-`set_up_world` from here."""
+the world bad input is thrown at (messages, a button press and a photo; the fixture
+`world` in conftest.py sets it up)."""
 
 from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import pytest
 
-from sandbox.client import SandboxClient
-from tests.cast import ANN, CLIENT_TOKEN
+from tests.cast import CLIENT_TOKEN
 
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -36,12 +31,6 @@ class Answer:
     @property
     def body(self) -> Any:
         return json.loads(self.text)
-
-
-@pytest.fixture(name="http")
-async def open_http_session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def bot_api(
@@ -112,27 +101,3 @@ class World:
     bot_message: int
     callback_id: str
     file_id: str
-
-
-@pytest.fixture(name="world")
-async def set_up_world(
-    http: aiohttp.ClientSession, sandbox_url: str, cast: SandboxClient, ann_started: dict
-) -> World:
-    sent = await bot_api(
-        http,
-        sandbox_url,
-        "sendMessage",
-        data={"chat_id": ANN, "text": "Shall we?", "reply_markup": json.dumps(KEYBOARD)},
-    )
-    bot_message = sent.body["result"]["message_id"]
-    callback_id = await cast.press(ANN, "@client_bot", bot_message, data="yes")
-    photo = await cast.send(ANN, "@client_bot", photo={"file_name": "receipt.jpg"})
-    # File ids are per bot: the client bot's is in the update it got for Ann's photo.
-    pending = (await cast.updates("client_bot"))["pending"]
-    delivered = next(
-        u["message"]
-        for u in pending
-        if u.get("message", {}).get("message_id") == photo["message_id"]
-    )
-    file_id = delivered["photo"][-1]["file_id"]
-    return World(ann_started["message_id"], bot_message, callback_id, file_id)

@@ -21,7 +21,6 @@ from tests.integration.sandbox.raw_http import (
     assert_refused,
     assert_well_formed,
     bot_api,
-    open_http_session,  # noqa: F401 (the fixture `http`)
     raw_json,
 )
 

@@ -19,9 +19,7 @@ from tests.integration.sandbox.raw_http import (
     assert_driver_refused,
     bot_api,
     driver,
-    open_http_session,  # noqa: F401 (the fixture `http`)
     raw_json,
-    set_up_world,  # noqa: F401 (the fixture `world`)
 )
 
 # --- the driver API ---------------------------------------------------------------------------

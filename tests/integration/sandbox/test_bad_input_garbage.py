@@ -23,8 +23,6 @@ from tests.integration.sandbox.raw_http import (
     assert_well_formed,
     bot_api,
     form,
-    open_http_session,  # noqa: F401 (the fixture `http`)
-    set_up_world,  # noqa: F401 (the fixture `world`)
 )
 
 THUMBS_UP = [{"type": "emoji", "emoji": "👍"}]

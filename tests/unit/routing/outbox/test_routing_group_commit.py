@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from services.routing.outbox.group_commit import Coalescer
+from services.routing.outbox.group_commit import GroupCommit
 
 
 class Held:
@@ -36,8 +36,8 @@ class Held:
 
 async def test_a_lone_request_runs_at_once() -> None:
     run = Held()
-    coalescer = Coalescer(run)
-    answer = asyncio.create_task(coalescer.submit(1))
+    group_commit = GroupCommit(run)
+    answer = asyncio.create_task(group_commit.submit(1))
     await run.until_batches(1)
     run.release[0].set()
     assert await asyncio.wait_for(answer, 5) == 10
@@ -46,10 +46,10 @@ async def test_a_lone_request_runs_at_once() -> None:
 
 async def test_requests_arriving_during_a_batch_share_the_next() -> None:
     run = Held()
-    coalescer = Coalescer(run)
-    first = asyncio.create_task(coalescer.submit(1))
+    group_commit = GroupCommit(run)
+    first = asyncio.create_task(group_commit.submit(1))
     await run.until_batches(1)
-    later = [asyncio.create_task(coalescer.submit(n)) for n in (2, 3, 4)]
+    later = [asyncio.create_task(group_commit.submit(n)) for n in (2, 3, 4)]
     await asyncio.sleep(0)  # let them queue (no batch can start: one is running)
     assert run.batches == [[1]]
 
@@ -64,10 +64,10 @@ async def test_requests_arriving_during_a_batch_share_the_next() -> None:
 
 async def test_a_batch_is_capped_and_the_rest_follows_in_order() -> None:
     run = Held()
-    coalescer = Coalescer(run, max_items=2)
-    first = asyncio.create_task(coalescer.submit(0))
+    group_commit = GroupCommit(run, max_items=2)
+    first = asyncio.create_task(group_commit.submit(0))
     await run.until_batches(1)
-    later = [asyncio.create_task(coalescer.submit(n)) for n in (1, 2, 3)]
+    later = [asyncio.create_task(group_commit.submit(n)) for n in (1, 2, 3)]
     await asyncio.sleep(0)
     run.release[0].set()
     await run.until_batches(2)
@@ -80,11 +80,11 @@ async def test_a_batch_is_capped_and_the_rest_follows_in_order() -> None:
 
 async def test_a_failed_batch_fails_each_of_its_waiters_and_the_next_batch_runs() -> None:
     run = Held()
-    coalescer = Coalescer(run)
+    group_commit = GroupCommit(run)
     run.fail_with = ConnectionError("database went away")
-    first = asyncio.create_task(coalescer.submit(1))
+    first = asyncio.create_task(group_commit.submit(1))
     await run.until_batches(1)
-    second_batch = [asyncio.create_task(coalescer.submit(n)) for n in (2, 3)]
+    second_batch = [asyncio.create_task(group_commit.submit(n)) for n in (2, 3)]
     await asyncio.sleep(0)
     run.release[0].set()
     with pytest.raises(ConnectionError):
@@ -100,7 +100,7 @@ async def test_a_failed_batch_fails_each_of_its_waiters_and_the_next_batch_runs(
     # One exception object per waiter.
     assert failures[0] is not failures[1]
     run.fail_with = None
-    third = asyncio.create_task(coalescer.submit(5))
+    third = asyncio.create_task(group_commit.submit(5))
     await run.until_batches(3)
     run.release[2].set()
     assert await asyncio.wait_for(third, 5) == 50
