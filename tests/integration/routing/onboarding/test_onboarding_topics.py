@@ -16,6 +16,7 @@ from services.routing.outbox.claims import ClaimRequest, claim_many
 from services.routing.outbox.jobs import Outgoing, write_jobs
 from services.routing.outbox.outcomes import Report
 from services.routing.records.message_destinations import Reference
+from services.routing.wiring import onboarding_steps
 from tests.integration.routing.onboarding_world import (
     ANNA,
     BOB,
@@ -235,7 +236,12 @@ async def test_treatment_switched_off_during_set_up_goes_live_without_its_topic(
     async with db_sessions() as session, session.begin():
         customer = await session.get(type(bob), bob.id, with_for_update=True)
         olga = Actor("api_key", "0123456789ab", "Ops Olga")
-        assert await treatment.set_treatment(session, customer, False, olga) == []
+        assert (
+            await treatment.set_treatment(
+                session, customer, False, olga, onboarding=onboarding_steps()
+            )
+            == []
+        )
     before = await last_job_id(db_sessions)
     await report(db_sessions, created(creating[TREATMENT_GROUP], 301))
     await report(db_sessions, created(creating[CS_GROUP], 101))
