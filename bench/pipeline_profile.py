@@ -42,7 +42,8 @@ from services.routing.conversation.record_batch import Incoming, record_batch
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
 from services.routing.outbox.claims import claim
-from services.routing.outbox.outcomes import Report, record_outcome
+from services.routing.outbox.outcomes import Report
+from services.routing.outbox.record_outcomes import record_outcome
 from services.routing.outbox.relay import Relay
 from services.routing.wiring import conversation_options, outcome_handlers
 

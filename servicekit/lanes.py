@@ -2,7 +2,7 @@
 another. The same names are the Cloud Tasks queue names and the local dispatcher's
 lanes; each has its own dispatch rate and concurrency, and its own policy for pushing
 again when a push does not reach delivery. A job's retries after Telegram answered
-follow one policy for every lane (routing's outbox, `outbox/outcomes.py`)."""
+follow one policy for every lane (routing's outbox, `outbox/record_outcomes.py`)."""
 
 from __future__ import annotations
 

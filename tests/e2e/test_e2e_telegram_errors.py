@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 from services.routing.db.enums import JobStatus
-from services.routing.outbox.outcomes import BACKOFF_BASE
+from services.routing.outbox.record_outcomes import BACKOFF_BASE
 from tests.e2e.conftest import ANN, CR_GROUP, CS_GROUP, Running
 from tests.e2e.waiting import eventually
 from tests.e2e.world import copies_of, job_for, texts, topic_lines, wait_settled, wait_text

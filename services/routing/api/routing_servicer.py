@@ -19,7 +19,8 @@ from services.routing.metrics import RoutingMetrics
 from services.routing.onboarding.email_checker import EmailChecker
 from services.routing.outbox.claims import LEASE, Claimed, ClaimRequest, claim_many
 from services.routing.outbox.group_commit import GroupCommit
-from services.routing.outbox.outcomes import OutcomeHandlers, Report, record_outcomes
+from services.routing.outbox.outcomes import OutcomeHandlers, Report
+from services.routing.outbox.record_outcomes import record_outcomes
 from services.routing.outbox.relay import Relay
 from services.routing.records.message_destinations import Reference
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc

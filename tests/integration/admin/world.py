@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from services.routing.conversation.record_batch import record_batch
 from services.routing.outbox.claims import claim
-from services.routing.outbox.outcomes import Report, record_outcomes
+from services.routing.outbox.outcomes import Report
+from services.routing.outbox.record_outcomes import record_outcomes
 from services.routing.wiring import conversation_options, outcome_handlers
 from tests.integration.routing.databases import Sessions
 from tests.integration.routing.world import World, client_line, seed_world

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.routing.conversation.record_batch import Incoming, Options, Recorded, record_batch
 from services.routing.db.enums import BotRole, CustomerStatus, GroupRole, JobStatus
 from services.routing.db.models import Bot, Customer, Job, Staff, StaffGroup, Team, Topic
-from services.routing.outbox import outcomes
+from services.routing.outbox import outcomes, record_outcomes
 from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.delivery.v1 import job_pb2
 
@@ -190,7 +190,7 @@ async def last_job_id(sessions: Sessions) -> int:
 async def report(sessions: Sessions, *reports: outcomes.Report) -> outcomes.Recorded:
     """Record delivery's reports in one transaction, as ReportOutcome does."""
     async with sessions() as session, session.begin():
-        return await outcomes.record_outcomes(session, list(reports), outcome_handlers())
+        return await record_outcomes.record_outcomes(session, list(reports), outcome_handlers())
 
 
 def heads_of(results: list[Recorded]) -> list[int]:

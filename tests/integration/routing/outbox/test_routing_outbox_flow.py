@@ -14,7 +14,8 @@ from services.routing.conversation.record_batch import record_batch
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, Job
 from services.routing.outbox.claims import ClaimRequest, claim, claim_many
-from services.routing.outbox.outcomes import Report, record_outcomes
+from services.routing.outbox.outcomes import Report
+from services.routing.outbox.record_outcomes import record_outcomes
 from services.routing.outbox.relay import Handout, Relay
 from services.routing.wiring import conversation_options, outcome_handlers
 from switchboard.delivery.v1 import job_pb2
