@@ -25,7 +25,8 @@ from stack_db import fresh_database
 from stack_procs import cleanup_workdir, workdir
 
 from servicekit.logs import configure_logging
-from services.routing.conversation.record_batch import Incoming, record_batch
+from services.routing.conversation.batch import Incoming
+from services.routing.conversation.record_batch import record_batch
 from services.routing.db.models import Copy, Job, Message
 from services.routing.outbox.claims import ClaimRequest, claim_many
 from services.routing.records.message_destinations import Reference

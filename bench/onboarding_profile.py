@@ -27,7 +27,8 @@ from stack_db import fresh_database
 from stack_procs import cleanup_workdir, workdir
 
 from servicekit.logs import configure_logging
-from services.routing.conversation.record_batch import Incoming, record_batch
+from services.routing.conversation.batch import Incoming
+from services.routing.conversation.record_batch import record_batch
 from services.routing.db.models import Assignment, DirectoryUser, Job, StaffGroup
 from services.routing.onboarding import email_checks, topic_setup
 from services.routing.onboarding.intake import Rules

@@ -38,7 +38,8 @@ from stack_db import fresh_database
 from stack_procs import cleanup_workdir, workdir
 
 from servicekit.logs import configure_logging
-from services.routing.conversation.record_batch import Incoming, record_batch
+from services.routing.conversation.batch import Incoming
+from services.routing.conversation.record_batch import record_batch
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
 from services.routing.outbox.claims import claim

@@ -28,8 +28,8 @@ from services.routing.conversation import (
     staff_commands,
     topics_gone,
 )
+from services.routing.conversation.batch import Options
 from services.routing.conversation.handlers import Event, Handlers, Kind, OnEvent
-from services.routing.conversation.record_batch import Options
 from services.routing.db.column_types import utcnow
 from services.routing.db.engine import make_engine, session_factory
 from services.routing.db.enums import BotRole

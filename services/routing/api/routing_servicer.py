@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit.errors import Unavailable
 from servicekit.logs import new_correlation_id
-from services.routing.conversation.record_batch import Incoming, Options, Recorded, record_batch
+from services.routing.conversation.batch import Incoming, Options
+from services.routing.conversation.record_batch import Recorded, record_batch
 from services.routing.metrics import RoutingMetrics
 from services.routing.onboarding.email_checker import EmailChecker
 from services.routing.outbox.claims import LEASE, Claimed, ClaimRequest, claim_many

@@ -1,5 +1,6 @@
-"""Recording what Telegram sent: dedup on (bot, update_id), back the line up, decide
-where it goes and write the jobs — all in the transaction of the batch, so an update
+"""Recording what Telegram sent: dedup on (bot, update_id), decide where each line goes
+(`route_lines.py`), back it up and write its jobs, then act on edits, reactions and
+commands — all in the transaction of the batch, so an update
 is either wholly recorded (and acknowledged) or not at all.
 
 The batch is the unit of work: its lookups are a few queries for all its lines, and
@@ -10,8 +11,8 @@ ORM were what capped routing at ~50 updates/s (docs/benchmarks.md).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, tuple_
@@ -19,17 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.logs import bind_correlation_id
 from services.routing.conversation import albums
-from services.routing.conversation.handlers import Command, Event, Handlers, Kind
+from services.routing.conversation.batch import Carried, Incoming, Options, Read, Routed, Written
+from services.routing.conversation.handlers import Command, Event, Handlers
 from services.routing.conversation.replies import source_of
+from services.routing.conversation.route_lines import route
 from services.routing.db.column_types import utcnow
-from services.routing.db.enums import BotRole, SenderKind, UpdateStatus
+from services.routing.db.enums import UpdateStatus
 from services.routing.db.inserts import insert_returning
 from services.routing.db.models import Bot, InboundUpdate, Message
 from services.routing.domain import inbound, plan
-from services.routing.domain.splitting import strip_command
 from services.routing.outbox.destination_heads import Head
 from services.routing.outbox.jobs import Outgoing, write_jobs
-from services.routing.records import people
 from services.routing.records.message_destinations import media_json
 
 log = logging.getLogger(__name__)
@@ -41,14 +42,6 @@ BOT_ROLES = select(Bot.id, Bot.role).where(Bot.id.in_(bindparam("ids", expanding
 SEEN = select(UPDATES.c.bot_id, UPDATES.c.update_id).where(
     tuple_(UPDATES.c.bot_id, UPDATES.c.update_id).in_(bindparam("keys", expanding=True))
 )
-
-
-@dataclass(frozen=True)
-class Incoming:
-    bot_id: int
-    update_id: int
-    raw: bytes
-    correlation_id: str
 
 
 @dataclass(frozen=True)
@@ -65,68 +58,7 @@ class Recorded:
     check: bool = False
 
 
-@dataclass(frozen=True)
-class Options:
-    """How lines are shown and gathered (routing's settings), and the handler tables
-    (filled in by wiring.build())."""
-
-    handlers: Handlers
-    style: plan.Style = field(default_factory=plan.Style)
-    album_window: timedelta = albums.WINDOW
-
-
-@dataclass(frozen=True)
-class _Read:
-    """An update read, before anything about its sender is looked up."""
-
-    incoming: Incoming
-    bot_role: BotRole | None
-    status: UpdateStatus | None = None  # None: not stored (an unknown bot, a duplicate)
-    reason: str = ""  # why it is rejected
-    line: inbound.Line | None = None  # a new line: carried if it is in a conversation
-    event: Event | None = None  # it acts on what is there (an edit, a reaction...)
-
-
-@dataclass(frozen=True)
-class _Carried:
-    """A line of a conversation: backed up, and carried by its jobs."""
-
-    line: inbound.Line
-    sender: SenderKind
-    customer_id: int
-    planned: tuple[plan.Planned, ...]
-    internal: bool = False  # a staff note
-    # Onboarding: kept (no jobs yet) until the customer's topics exist.
-    kept: bool = False
-
-
-@dataclass(frozen=True)
-class _Routed:
-    """An update with its sender looked up: what it writes."""
-
-    read: _Read
-    status: UpdateStatus | None
-    carried: _Carried | None = None
-    # Acted on after the batch's lines are stored.
-    act: Event | Command | None = None
-    # Onboarding: the bot's own answers, and whether an email waits for the checker.
-    replies: tuple[plan.Planned, ...] = ()
-    check: bool = False
-
-
-@dataclass(frozen=True)
-class _Written:
-    """What an update's jobs came to."""
-
-    jobs: int = 0
-    heads: tuple[Head, ...] = ()
-    wake: bool = False  # it started an album
-
-    def __add__(self, more: _Written) -> _Written:
-        return _Written(self.jobs + more.jobs, self.heads + more.heads, self.wake or more.wake)
-
-
-def _result(routed: _Routed, written: _Written) -> Recorded:
+def _result(routed: Routed, written: Written) -> Recorded:
     read = routed.read
     if read.bot_role is None:
         return Recorded("rejected", "unknown bot")
@@ -144,8 +76,8 @@ async def record_batch(
 ) -> list[Recorded]:
     """Record every update of the batch in the session's transaction (not committed)."""
     roles = dict((await session.execute(BOT_ROLES, {"ids": list({i.bot_id for i in batch})})).all())
-    read = await _read(session, [_Read(i, roles.get(i.bot_id)) for i in batch], options.handlers)
-    routed = await _route(session, read, options)
+    read = await _read(session, [Read(i, roles.get(i.bot_id)) for i in batch], options.handlers)
+    routed = await route(session, read, options)
     stored = await _store(session, routed, options)
     acted = await _act(session, routed, options.handlers)
     results = [_result(r, s + a) for r, s, a in zip(routed, stored, acted, strict=True)]
@@ -165,7 +97,7 @@ async def record_batch(
     return results
 
 
-async def _read(session: AsyncSession, items: list[_Read], handlers: Handlers) -> list[_Read]:
+async def _read(session: AsyncSession, items: list[Read], handlers: Handlers) -> list[Read]:
     """Drop duplicates (stored before, or twice in this batch) and parse the rest."""
     keys = {(i.incoming.bot_id, i.incoming.update_id) for i in items if i.incoming.update_id}
     seen: set[tuple[int, int]] = set()
@@ -198,172 +130,9 @@ async def _read(session: AsyncSession, items: list[_Read], handlers: Handlers) -
     return out
 
 
-def _from_client(item: _Read) -> inbound.Line | None:
-    line = item.line
-    if (
-        line is not None
-        and item.bot_role == BotRole.CLIENT
-        and line.chat_type == "private"
-        and not line.sender_is_bot
-    ):
-        return line
-    return None
-
-
-def _from_staff(item: _Read) -> inbound.Line | None:
-    line = item.line
-    if (
-        line is not None
-        and _from_client(item) is None
-        and line.thread_id is not None
-        and not line.sender_is_bot
-    ):
-        return line
-    return None
-
-
-def _carried(read: _Read, carried: _Carried, act: Event | Command | None = None) -> _Routed:
-    """A line of a conversation, carried when it has jobs (or is kept); a line that
-    goes nowhere is recorded as ignored."""
-    if not carried.planned and not carried.kept:
-        return _Routed(read, read.status, act=act)
-    return _Routed(read, UpdateStatus.ACCEPTED, carried, act=act)
-
-
-async def _route(session: AsyncSession, items: list[_Read], options: Options) -> list[_Routed]:
-    """Plan the jobs of every line that belongs to a conversation."""
-    out = {n: _Routed(item, item.status, act=item.event) for n, item in enumerate(items)}
-    client_lines = {n: line for n, i in enumerate(items) if (line := _from_client(i)) is not None}
-    staff_lines = {n: line for n, i in enumerate(items) if (line := _from_staff(i)) is not None}
-    clients = await people.for_clients(session, {line.sender_id for line in client_lines.values()})
-    # Only a staff line needs the client bot (a client's line came through it).
-    client_bot = await people.client_bot_id(session) if staff_lines else None
-    newcomers = []
-    for n, line in client_lines.items():
-        item = items[n]
-        known = clients.get(line.sender_id)
-        if known is None:
-            newcomers.append(n)
-            continue
-        conversation = known.conversation(item.incoming.bot_id)
-        planned = tuple(plan.from_client(line, conversation))
-        carried = _Carried(line, SenderKind.CLIENT, known.customer_id, planned)
-        act = item.event
-        # Writing again: the client has unblocked the bot.
-        if known.blocked and act is None and Kind.UNBLOCKED in options.handlers.events:
-            act = Event(
-                Kind.UNBLOCKED,
-                inbound.Other(0, Kind.UNBLOCKED, {}),
-                item.incoming.bot_id,
-                item.incoming.correlation_id,
-                user_id=line.sender_id,
-            )
-        out[n] = _carried(item, carried, act)
-    for n in newcomers:
-        out[n] = await _newcomer(session, items[n], client_lines[n], options.handlers)
-    if staff_lines and client_bot is not None:
-        for n, routed in (await _staff(session, items, staff_lines, client_bot, options)).items():
-            out[n] = routed
-    return [out[n] for n in range(len(items))]
-
-
-async def _staff(
-    session: AsyncSession,
-    items: list[_Read],
-    lines: dict[int, inbound.Line],
-    client_bot: int,
-    options: Options,
-) -> dict[int, _Routed]:
-    """Staff lines written in a customer's topic: carried, or acted on as commands."""
-    style = options.style
-    topics = await people.for_topics(session, {_topic_of(line) for line in lines.values()})
-    groups = await people.groups(session, {line.chat_id for line in lines.values()})
-    names = await people.staff_names(session, {line.sender_id for line in lines.values()})
-    out = {}
-    for n, line in lines.items():
-        item = items[n]
-        found = topics.get(_topic_of(line))
-        group = groups.get(line.chat_id)
-        if found is None or group is None or group.bot_id != item.incoming.bot_id:
-            continue
-        known, topic = found
-        author = people.author(
-            names, user_id=line.sender_id, name=line.sender_name, group_role=str(group.role)
-        )
-        command = options.handlers.command_in(line)
-        if command is not None:
-            # Not a line: it acts on the conversation (after the batch's lines are stored).
-            name, argument = command
-            act = Command(
-                name,
-                argument,
-                line,
-                item.incoming.bot_id,
-                item.incoming.correlation_id,
-                topic=topic,
-                author=author,
-                customer_id=known.customer_id,
-            )
-            out[n] = _Routed(item, UpdateStatus.ACCEPTED, act=act)
-            continue
-        note = strip_command(line.text, line.entities, style.note_command)
-        if note is not None:
-            line = replace(line, text=note[0], entities=tuple(note[1]))
-        planned = plan.from_staff(
-            line,
-            known.conversation(client_bot),
-            source=topic,
-            author=author,
-            style=style,
-            note=note is not None,
-        )
-        carried = _Carried(
-            line, SenderKind.STAFF, known.customer_id, tuple(planned), internal=note is not None
-        )
-        out[n] = _carried(item, carried)
-    return out
-
-
-def _topic_of(line: inbound.Line) -> tuple[int, int]:
-    """(the group, the topic's thread) a staff line was written in."""
-    if line.thread_id is None:
-        raise ValueError("a staff line is written in a topic")
-    return line.chat_id, line.thread_id
-
-
-async def _newcomer(
-    session: AsyncSession, item: _Read, line: inbound.Line, handlers: Handlers
-) -> _Routed:
-    """A client not in a conversation: onboarding decides (one line at a time, since
-    two lines of a new client in one batch must see each other's effect)."""
-    decision = await handlers.newcomer(
-        session,
-        line,
-        bot_id=item.incoming.bot_id,
-        correlation_id=item.incoming.correlation_id,
-        now=utcnow(),
-    )
-    routed = _Routed(
-        item,
-        UpdateStatus.ACCEPTED,
-        act=item.event,
-        replies=tuple(decision.replies),
-        check=decision.check,
-    )
-    if decision.route:  # made active since the batch looked: a line like any other
-        known = (await people.for_clients(session, {line.sender_id}))[line.sender_id]
-        planned = plan.from_client(line, known.conversation(item.incoming.bot_id))
-        carried = _Carried(line, SenderKind.CLIENT, decision.customer_id, tuple(planned))
-    elif decision.keep:
-        carried = _Carried(line, SenderKind.CLIENT, decision.customer_id, (), kept=True)
-    else:
-        return routed
-    return replace(routed, carried=carried if carried.planned or carried.kept else None)
-
-
-async def _store(session: AsyncSession, items: list[_Routed], options: Options) -> list[_Written]:
+async def _store(session: AsyncSession, items: list[Routed], options: Options) -> list[Written]:
     """Insert the updates, the backed-up lines and their jobs: one statement each."""
-    written = [_Written() for _ in items]
+    written = [Written() for _ in items]
     stored = [i for i in items if i.status is not None]
     if not stored:
         return written
@@ -436,11 +205,11 @@ async def _store(session: AsyncSession, items: list[_Routed], options: Options) 
     for (n, _, _), line, heads in zip(
         routed, outgoing, await write_jobs(session, outgoing), strict=True
     ):
-        written[n] = _Written(len(line.planned), tuple(heads), wake=started and n in in_albums)
+        written[n] = Written(len(line.planned), tuple(heads), wake=started and n in in_albums)
     return written
 
 
-async def _act(session: AsyncSession, items: list[_Routed], handlers: Handlers) -> list[_Written]:
+async def _act(session: AsyncSession, items: list[Routed], handlers: Handlers) -> list[Written]:
     """Edits, reactions, blocks, presses and staff commands, after the batch's lines are
     stored (an edit may be of a line in this very batch); their jobs go in one write."""
     outgoing: list[tuple[int, Outgoing]] = []
@@ -457,13 +226,13 @@ async def _act(session: AsyncSession, items: list[_Routed], handlers: Handlers) 
         else:
             continue
         outgoing.extend((n, line) for line in lines)
-    written = [_Written() for _ in items]
+    written = [Written() for _ in items]
     if not outgoing:
         return written
     for (n, line), heads in zip(
         outgoing, await write_jobs(session, [o for _, o in outgoing]), strict=True
     ):
-        written[n] += _Written(len(line.planned), tuple(heads))
+        written[n] += Written(len(line.planned), tuple(heads))
     return written
 
 
@@ -477,7 +246,7 @@ async def _replied(session: AsyncSession, bot_id: int, line: inbound.Line) -> Me
 
 def _message_row(
     incoming: Incoming,
-    carried: _Carried,
+    carried: Carried,
     update_row_id: int,
     replied: Message | None,
     now: datetime,

@@ -11,7 +11,7 @@ from itertools import count
 
 from sqlalchemy import select
 
-from services.routing.conversation.record_batch import Incoming
+from services.routing.conversation.batch import Incoming
 from services.routing.db.enums import BotRole, GroupRole, JobStatus
 from services.routing.db.models import (
     Assignment,

@@ -15,7 +15,8 @@ from itertools import count
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.routing.conversation.record_batch import Incoming, Options, Recorded, record_batch
+from services.routing.conversation.batch import Incoming, Options
+from services.routing.conversation.record_batch import Recorded, record_batch
 from services.routing.db.enums import BotRole, CustomerStatus, GroupRole, JobStatus
 from services.routing.db.models import Bot, Customer, Job, Staff, StaffGroup, Team, Topic
 from services.routing.outbox import outcomes, record_outcomes

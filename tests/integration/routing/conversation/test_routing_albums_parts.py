@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from services.routing.conversation import albums
-from services.routing.conversation.record_batch import Incoming
+from services.routing.conversation.batch import Incoming
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Copy, JobDestination, Message, PendingAlbum
 from services.routing.domain.attribution import utf16_len

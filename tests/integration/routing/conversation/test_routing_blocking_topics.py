@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from services.routing.conversation.batch import Incoming
 from services.routing.conversation.blocked_clients import BLOCKED, UNBLOCKED
-from services.routing.conversation.record_batch import Incoming
 from services.routing.conversation.topics_gone import RECREATED
 from services.routing.db.enums import CustomerStatus, JobStatus, TopicStatus
 from services.routing.db.models import AuditEntry, Copy, Customer, JobDestination, Topic

@@ -7,7 +7,7 @@ from itertools import count
 
 from sqlalchemy import select
 
-from services.routing.conversation.record_batch import Incoming
+from services.routing.conversation.batch import Incoming
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Message
 from services.routing.outbox.claims import ClaimRequest, claim_many

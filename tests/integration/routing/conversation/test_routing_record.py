@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.routing.conversation.record_batch import Incoming, record_batch
+from services.routing.conversation.batch import Incoming
+from services.routing.conversation.record_batch import record_batch
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Job, Message
 from services.routing.records import message_destinations
