@@ -46,7 +46,7 @@ from services.routing.outbox.claims import claim
 from services.routing.outbox.outcomes import Report
 from services.routing.outbox.record_outcomes import record_outcome
 from services.routing.outbox.relay import Relay
-from services.routing.wiring import conversation_options, outcome_handlers
+from services.routing.wiring import conversation_options, due_work, outcome_handlers
 
 OPTIONS = conversation_options()  # the handler tables, built once
 
@@ -106,7 +106,7 @@ async def profile(backend: str, args) -> dict:
             async def noop(_handout) -> None:
                 return None
 
-            relay = Relay(sessions, noop, batch=200)
+            relay = Relay(sessions, noop, due_work=due_work(), batch=200)
             handlers = outcome_handlers()
             while await relay.pass_once():
                 pass  # hand out every destination's head

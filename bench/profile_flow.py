@@ -11,7 +11,7 @@ from stack_cast import CLIENT_BOT, CS_GROUP
 
 from services.routing.api.routing_servicer import RoutingServicer
 from services.routing.outbox.relay import Relay
-from services.routing.wiring import conversation_options, outcome_handlers
+from services.routing.wiring import conversation_options, due_work, outcome_handlers
 from switchboard.routing.v1 import routing_pb2
 
 
@@ -27,7 +27,7 @@ async def flow(url: str, rate: float, seconds: float, db_pid: int | None) -> dic
     async def dispatch(handout) -> None:
         queue.put_nowait(handout)
 
-    relay = Relay(sessions, dispatch, batch=200, idle_seconds=1.0)
+    relay = Relay(sessions, dispatch, due_work=due_work(), batch=200, idle_seconds=1.0)
     # The servicer's own methods, called in-process: its group commit of claims and
     # reports and its direct hand-out of ready heads are part of what is measured.
     servicer = RoutingServicer(

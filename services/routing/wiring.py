@@ -49,7 +49,7 @@ from services.routing.outbox.dispatchers.local import LocalDispatcher
 from services.routing.outbox.gauges import OutboxGauges
 from services.routing.outbox.jobs import Outgoing
 from services.routing.outbox.outcomes import OutcomeHandlers
-from services.routing.outbox.relay import Dispatch, Relay
+from services.routing.outbox.relay import Dispatch, DueWork, Relay
 from services.routing.readiness import CHECK_TIMEOUT, DatabaseCheck
 from services.routing.settings import RoutingSettings
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
@@ -79,12 +79,13 @@ class Routing:
         await check_at_start(self.engine)
         if hasattr(self.dispatcher, "start"):
             await self.dispatcher.start()
+        texts = intake_rules(self.settings).texts
         servicer = RoutingServicer(
             self.sessions,
             self.relay,
             claim_lease=timedelta(seconds=self.settings.claim_lease_seconds),
             options=record_options(self.settings),
-            outcomes=outcome_handlers(intake_rules(self.settings).texts),
+            outcomes=outcome_handlers(texts),
             checker=self.checker,
             metrics=self.metrics,
         )
@@ -92,7 +93,7 @@ class Routing:
             self.sessions,
             self.relay,
             onboarding=onboarding_steps(),
-            texts=intake_rules(self.settings).texts,
+            texts=texts,
             style=style(self.settings),
         )
 
@@ -213,6 +214,8 @@ def conversation_handlers(style: Style, rules: Rules) -> Handlers:
             texts=rules.texts,
         )
 
+    if style.delete_command == staff_commands.TREATMENT:
+        raise ValueError(f"the delete command may not be /{staff_commands.TREATMENT}")
     set_treatment = partial(treatment.set_treatment, onboarding=onboarding_steps())
     return Handlers(
         events={
@@ -264,6 +267,11 @@ class DueAlbums:
         return await albums.next_due(session)
 
 
+def due_work(style: Style | None = None) -> list[DueWork]:
+    """What features hold until a time of their own, for the relay to release."""
+    return [DueAlbums(style or Style())]
+
+
 def intake_rules(settings: RoutingSettings) -> Rules:
     texts = Texts(
         welcome_client=settings.welcome_client_template,
@@ -311,7 +319,7 @@ def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Rou
         batch=settings.relay_batch,
         idle_seconds=settings.relay_idle_seconds,
         min_interval=settings.relay_min_interval_ms / 1000,
-        due_work=[DueAlbums(style(settings))],
+        due_work=due_work(style(settings)),
     )
     lookups = directory(settings, sessions)
     checker = EmailChecker(sessions, lookups, relay, rules=intake_rules(settings))

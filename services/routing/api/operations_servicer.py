@@ -412,8 +412,11 @@ class OperationsServicer(operations_pb2_grpc.OperationsServiceServicer):
 
 
 def _actor(given: pb.Actor) -> Actor:
-    """The actor of an assignment change, as routing's audit and messages name them."""
-    if given.kind not in fields.ACTOR_KINDS or not given.id.strip():
+    """The actor of a customer change, as routing's audit and messages name them: the
+    shared checks (kind, lengths, no control characters), and an id even for the system."""
+    if given.kind in fields.ACTOR_KINDS and given.id.strip():
+        fields.actor(given)
+    else:
         raise InvalidArgument("actor: kind (api_key, staff or system) and id are required")
     return Actor(given.kind, given.id, given.display_name or f"{given.kind} {given.id}")
 

@@ -33,17 +33,18 @@ class Kind(StrEnum):
     UNBLOCKED = "unblocked"
 
 
+# Updates that are not lines and may act on what is there. An edit is a Line (an
+# `edited_message` that is not a message object is no edit); UNBLOCKED is made by
+# routing, never read from Telegram.
+OTHER_KINDS = {kind.value: kind for kind in (Kind.REACTION, Kind.MEMBERSHIP, Kind.PRESS)}
+
+
 def kind_of(update: inbound.Line | inbound.Other) -> Kind | None:
     """The kind of an update that may act on what is there; None for a new line (or
     a person's edit of nothing: a bot's own edits are never acted on)."""
     if isinstance(update, inbound.Line):
         return Kind.EDIT if update.edited and not update.sender_is_bot else None
-    if update.kind == Kind.UNBLOCKED:
-        return None  # made by routing, never read from Telegram
-    try:
-        return Kind(update.kind)
-    except ValueError:
-        return None
+    return OTHER_KINDS.get(update.kind)
 
 
 @dataclass(frozen=True)

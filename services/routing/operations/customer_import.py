@@ -4,8 +4,9 @@ onboarding — active at once, in their CR team if they have one, with the forum
 the staff groups already have for them.
 
 Nothing is sent and no topic is created: the next line the client writes goes to these
-topics as any active customer's does. Every refusal names the field; the import is
-audited in its own transaction.
+topics as any active customer's does, so a topic in the CS group is required. Every
+refusal names the field and comes before anything is written; the audit entry goes in
+the import's own transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.errors import AlreadyExists, InvalidArgument, NotFound
 from services.routing.db.enums import CustomerStatus, GroupRole, TopicStatus
 from services.routing.db.models import Customer, StaffGroup, Team, Topic
+from services.routing.domain.onboarding import topic_name
 from services.routing.operations import fields
 from services.routing.operations.directory_import import normal_email
 from services.routing.records.audit import Actor, audit_customer
@@ -42,8 +44,14 @@ async def import_customer(
     taken = await session.scalar(select(Customer.id).where(Customer.telegram_user_id == user_id))
     if taken is not None:
         raise AlreadyExists(f"Telegram user {user_id} is customer {taken} already")
-    team = await _team(session, request.cr_team.strip()) if request.cr_team.strip() else None
+    team_name = request.cr_team.strip()
+    team = await _team(session, team_name) if team_name else None
     groups = await _topic_groups(session, request.topics, team, treatment=request.treatment)
+    topic_names = [
+        fields.text(given.name, field="topics.name", max_length=TOPIC_NAME_LENGTH, required=False)
+        or topic_name(name, email or "")
+        for given in request.topics
+    ]
     customer = Customer(
         telegram_user_id=user_id,
         display_name=name,
@@ -54,16 +62,13 @@ async def import_customer(
     )
     session.add(customer)
     await session.flush()
-    for given, group in zip(request.topics, groups, strict=True):
-        topic_name = fields.text(
-            given.name, field="topics.name", max_length=TOPIC_NAME_LENGTH, required=False
-        )
+    for given, group, named in zip(request.topics, groups, topic_names, strict=True):
         session.add(
             Topic(
                 customer_id=customer.id,
                 group_id=group.id,
                 message_thread_id=given.message_thread_id,
-                name=topic_name or name[:TOPIC_NAME_LENGTH],
+                name=named,
                 status=TopicStatus.OPEN,
             )
         )
@@ -124,4 +129,7 @@ async def _topic_groups(
                 f" customer {owner}'s topic"
             )
         groups.append(group)
+    if not any(g.role == GroupRole.CS for g in groups):
+        # Every client line goes to the CS topic first: without one it would go nowhere.
+        raise InvalidArgument("topics: a topic in the CS group is required")
     return groups

@@ -14,7 +14,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.outbox import destination_heads
 from services.routing.outbox.jobs import Outgoing
 from switchboard.delivery.v1 import job_pb2
 
@@ -42,17 +41,6 @@ class Finished:
     lane: str
     status: str  # succeeded or failed
     reason: str = ""  # failed: one of domain.failures.REASONS
-
-
-@dataclass(frozen=True)
-class Recorded:
-    applied: list[bool]  # per report: False when the job is unknown or already finished
-    # The next jobs of destinations whose head finished, handed out in this transaction:
-    # the caller gives them to the dispatcher once it is committed.
-    heads: list[destination_heads.Head]
-    retried: bool  # a head waits out a retry (the relay's to hand out when due)
-    finished: list[Finished] = field(default_factory=list)
-    retried_lanes: list[str] = field(default_factory=list)  # one per retry reported
 
 
 # --- the handler table ----------------------------------------------------------------
@@ -117,10 +105,10 @@ class OutcomeHandlers:
     every_failure: list[Handler] = field(default_factory=list)
 
     def on_sent(self, kind: str, handler: Handler, *, applies: JobTest = every_job) -> None:
-        self.sent.setdefault(kind, []).append(_ForKind(handler, applies))
+        _register(self.sent, kind, handler, applies)
 
     def on_failed(self, kind: str, handler: Handler, *, applies: JobTest = every_job) -> None:
-        self.failed.setdefault(kind, []).append(_ForKind(handler, applies))
+        _register(self.failed, kind, handler, applies)
 
     def on_obstacle(self, obstacle: str, handler: Handler, *, job_waits: bool = False) -> None:
         self.obstacles[obstacle] = handler
@@ -134,3 +122,14 @@ class OutcomeHandlers:
         self, table: dict[str, list[_ForKind]], kind: str, job: job_pb2.DeliveryJob
     ) -> Handler | None:
         return next((h.handler for h in table.get(kind, ()) if h.applies(job)), None)
+
+
+def _register(
+    table: dict[str, list[_ForKind]], kind: str, handler: Handler, applies: JobTest
+) -> None:
+    """Several features may handle one kind only for jobs they tell apart: the first
+    whose test holds runs, so a handler for every job beside another would shadow it."""
+    taken = table.setdefault(kind, [])
+    if taken and (applies is every_job or any(h.applies is every_job for h in taken)):
+        raise ValueError(f"{kind}: a second handler needs both to say which jobs they take")
+    taken.append(_ForKind(handler, applies))

@@ -25,7 +25,6 @@ from services.routing.outbox.outcomes import (
     Handler,
     Outcome,
     OutcomeHandlers,
-    Recorded,
     Report,
 )
 from services.routing.records.message_destinations import SEND_KINDS
@@ -47,6 +46,17 @@ def backoff(attempts: int) -> float:
     between half the doubled delay and all of it (never sooner than half)."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
     return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    applied: list[bool]  # per report: False when the job is unknown or already finished
+    # The next jobs of destinations whose head finished, handed out in this transaction:
+    # the caller gives them to the dispatcher once it is committed.
+    heads: list[destination_heads.Head]
+    retried: bool  # a head waits out a retry (the relay's to hand out when due)
+    finished: list[Finished] = field(default_factory=list)
+    retried_lanes: list[str] = field(default_factory=list)  # one per retry reported
 
 
 @dataclass

@@ -62,12 +62,14 @@ class Relay:
         sessions: async_sessionmaker[AsyncSession],
         dispatch: Dispatch,
         *,
+        due_work: Sequence[DueWork],
         batch: int = 200,
         idle_seconds: float = 1.0,
         stale_after: timedelta = timedelta(minutes=10),
         min_interval: float = 0.01,
-        due_work: Sequence[DueWork] = (),
     ) -> None:
+        # `due_work` has no default: a relay built without the albums' would never
+        # release an album (wiring.due_work() is what routing runs with).
         self.sessions = sessions
         self.dispatch = dispatch
         self.batch = batch

@@ -12,12 +12,13 @@ from services.admin.wiring import build as build_admin
 from services.ingress.app import METRICS
 from services.ingress.app import build as build_ingress
 from services.ingress.settings import IngressSettings
-from services.routing.db.enums import JobStatus
+from services.routing.db.enums import GroupRole, JobStatus
+from services.routing.db.models import StaffGroup
 from switchboard.delivery.v1 import delivery_pb2, delivery_pb2_grpc
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.internal_auth.conftest import Guarded
-from tests.integration.routing.stack import CLIENT_BOT, add_bots, add_jobs, job_row
+from tests.integration.routing.stack import CLIENT_BOT, CS_BOT, add_bots, add_jobs, job_row
 
 CLIENT_TOKEN = f"{CLIENT_BOT}:AAHclientTokenSecretPart0123456789x"
 CLIENT_SECRET = "client-webhook-secret-Zq9Lm2"
@@ -118,14 +119,23 @@ async def test_admin_runs_the_operations_api_and_asks_delivery(guarded: Guarded,
     assert {lane.queue for lane in lanes.lanes} == set(guarded.delivery_settings.lanes)
 
 
-async def test_a_seeding_tool_changes_and_reads_the_registry_as_admin(
+async def test_a_seeding_tool_imports_and_reads_a_customer_as_admin(
     guarded: Guarded, connect
 ) -> None:
     """Seeding tools (make dev, the e2e tests, the benchmarks) act as the operator:
-    the operations API with admin's credential."""
+    ImportCustomer through the operations API with admin's credential."""
+    await add_bots(guarded.routing.sessions)
+    async with guarded.routing.sessions() as session, session.begin():
+        session.add(StaffGroup(id=-1001, role=GroupRole.CS, title="CS", bot_id=CS_BOT))
     seeding = connect(guarded.routing_target, guarded.keys.credential("admin", "routing"))
     operations = operations_pb2_grpc.OperationsServiceStub(seeding)
-    actor = operations_pb2.Actor(kind="system", display_name="seeding")
-    made = await operations.PutTeam(operations_pb2.PutTeamRequest(name="CR One", actor=actor))
-    found = await operations.ListTeams(operations_pb2.ListRequest())
-    assert [(t.id, t.name) for t in found.teams] == [(made.id, "CR One")]
+    made = await operations.ImportCustomer(
+        operations_pb2.ImportCustomerRequest(
+            telegram_user_id=5001,
+            display_name="Ann Client",
+            topics=[operations_pb2.ExistingTopic(chat_id=-1001, message_thread_id=7)],
+            actor=operations_pb2.Actor(kind="system", id="seeding"),
+        )
+    )
+    found = await operations.GetCustomer(operations_pb2.GetCustomerRequest(telegram_user_id=5001))
+    assert (found.id, found.display_name) == (made.id, "Ann Client")

@@ -77,15 +77,17 @@ async def test_a_caller_without_a_credential_is_refused_by_every_rpc(
 
 
 async def test_nothing_happens_when_an_anonymous_call_is_refused(guarded: Guarded, connect) -> None:
-    mallory = operations_pb2.PutTeamRequest(
-        name="Mallory's team", actor=operations_pb2.Actor(kind="system")
+    mallory = operations_pb2.ImportCustomerRequest(
+        telegram_user_id=4242,
+        display_name="Mallory",
+        actor=operations_pb2.Actor(kind="system", id="mallory"),
     )
     anonymous = OperationsServiceStub(connect(guarded.routing_target))
-    assert (await rpc_error(anonymous.PutTeam(mallory))).code() in REFUSALS
+    assert (await rpc_error(anonymous.ImportCustomer(mallory))).code() in REFUSALS
     admin = guarded.keys.credential("admin", "routing")
     as_admin = OperationsServiceStub(connect(guarded.routing_target, admin))
-    teams = await as_admin.ListTeams(operations_pb2.ListRequest(include_inactive=True))
-    assert list(teams.teams) == []
+    lookup = operations_pb2.GetCustomerRequest(telegram_user_id=4242)
+    assert (await rpc_error(as_admin.GetCustomer(lookup))).code() is grpc.StatusCode.NOT_FOUND
 
 
 async def test_each_service_gets_only_its_own_rpcs(guarded: Guarded, connect) -> None:

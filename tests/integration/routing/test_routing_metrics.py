@@ -15,7 +15,7 @@ from services.routing.db.models import Job
 from services.routing.metrics import RoutingMetrics
 from services.routing.outbox.gauges import OutboxGauges
 from services.routing.outbox.relay import Handout, Relay
-from services.routing.wiring import conversation_options, outcome_handlers
+from services.routing.wiring import conversation_options, due_work, outcome_handlers
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.routing.databases import Sessions
 from tests.integration.routing.world import CS_GROUP, client_line, seed_world
@@ -29,7 +29,7 @@ class Rig:
     def __init__(self, sessions: Sessions) -> None:
         self.metrics = RoutingMetrics(new_registry(process_metrics=False))
         self.handed: list[Handout] = []
-        self.relay = Relay(sessions, self._collect)
+        self.relay = Relay(sessions, self._collect, due_work=due_work())
         self.servicer = RoutingServicer(
             sessions,
             self.relay,

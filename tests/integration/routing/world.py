@@ -188,7 +188,7 @@ async def last_job_id(sessions: Sessions) -> int:
     return jobs[-1].id if jobs else 0
 
 
-async def report(sessions: Sessions, *reports: outcomes.Report) -> outcomes.Recorded:
+async def report(sessions: Sessions, *reports: outcomes.Report) -> record_outcomes.Recorded:
     """Record delivery's reports in one transaction, as ReportOutcome does."""
     async with sessions() as session, session.begin():
         return await record_outcomes.record_outcomes(session, list(reports), outcome_handlers())

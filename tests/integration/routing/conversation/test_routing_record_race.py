@@ -12,7 +12,7 @@ from services.routing.api.routing_servicer import RoutingServicer
 from services.routing.conversation.record_batch import record_batch
 from services.routing.db.models import InboundUpdate
 from services.routing.outbox.relay import Relay
-from services.routing.wiring import conversation_options, outcome_handlers
+from services.routing.wiring import conversation_options, due_work, outcome_handlers
 from switchboard.routing.v1 import routing_pb2
 from tests.integration.routing.databases import Sessions
 from tests.integration.routing.world import client_line, seed_world
@@ -51,7 +51,7 @@ async def test_the_later_of_two_racing_batches_is_a_duplicate(
         await seed_world(session)
     servicer = RoutingServicer(
         db_sessions,
-        Relay(db_sessions, _nothing),
+        Relay(db_sessions, _nothing, due_work=due_work()),
         options=conversation_options(),
         outcomes=outcome_handlers(),
     )

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from sqlalchemy import func, select
 
-from services.routing.db.models import AuditEntry
+from services.routing.db.models import AuditEntry, Customer, Topic
 from switchboard.common.v1 import common_pb2
 from switchboard.operations.v1 import operations_pb2 as pb
 from tests.integration.routing.onboarding_world import (
@@ -69,7 +70,7 @@ async def test_an_imported_customer_is_active_with_their_topics_and_the_lines_fl
     assert topics(view) == [(CS_GROUP, CS_THREAD, "open"), (CR_GROUP, CR_THREAD, "open")]
     assert [(t.role, t.name) for t in view.topics] == [
         (common_pb2.BOT_ROLE_CS, "Zoe · CS"),
-        (common_pb2.BOT_ROLE_CR, "Zoe Zed"),  # no name given: the customer's
+        (common_pb2.BOT_ROLE_CR, "Zoe Zed · zoe@example.com"),  # no name: as onboarding names it
     ]
     assert view.assignment == ""  # no onboarding waiting
     assert await ops.stub.GetCustomer(pb.GetCustomerRequest(telegram_user_id=ZOE)) == view
@@ -104,13 +105,16 @@ async def test_a_customer_without_a_team_and_one_in_treatment(ops: Ops) -> None:
         _zoe(
             telegram_user_id=ZOE + 1,
             treatment=True,
-            topics=[pb.ExistingTopic(chat_id=TREATMENT_GROUP, message_thread_id=31)],
+            topics=[
+                pb.ExistingTopic(chat_id=CS_GROUP, message_thread_id=30),
+                pb.ExistingTopic(chat_id=TREATMENT_GROUP, message_thread_id=31),
+            ],
         )
     )
     assert treated.treatment is True
-    assert [(t.role, t.chat_id) for t in treated.topics] == [
-        (common_pb2.BOT_ROLE_TREATMENT, TREATMENT_GROUP)
-    ]
+    assert sorted((t.role, t.chat_id) for t in treated.topics) == sorted(
+        [(common_pb2.BOT_ROLE_CS, CS_GROUP), (common_pb2.BOT_ROLE_TREATMENT, TREATMENT_GROUP)]
+    )
 
 
 @pytest.mark.parametrize(
@@ -151,19 +155,48 @@ async def test_a_customer_without_a_team_and_one_in_treatment(ops: Ops) -> None:
             grpc.StatusCode.INVALID_ARGUMENT,
             "treatment",
         ),
+        (
+            {"topics": [pb.ExistingTopic(chat_id=CR_GROUP, message_thread_id=CR_THREAD)]},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "a topic in the CS group is required",
+        ),
+        ({"topics": []}, grpc.StatusCode.INVALID_ARGUMENT, "a topic in the CS group"),
+        (
+            {
+                "topics": [
+                    pb.ExistingTopic(chat_id=CS_GROUP, message_thread_id=CS_THREAD, name="z" * 129)
+                ]
+            },
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "topics.name",
+        ),
         ({"actor": pb.Actor()}, grpc.StatusCode.INVALID_ARGUMENT, "actor"),
+        (
+            {"actor": pb.Actor(kind="system", id="x" * 65)},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "actor.id",
+        ),
     ],
 )
 async def test_bad_requests_are_refused_naming_the_field_and_nothing_is_added(
     ops: Ops, changes: dict[str, object], code: grpc.StatusCode, words: str
 ) -> None:
     await seed_world(ops.sessions)
+    before = await _rows(ops)
     error = await rpc_error(ops.stub.ImportCustomer(_zoe(**changes)))
     assert error.code() == code
     assert words in error.details()
     not_found = await rpc_error(ops.stub.GetCustomer(pb.GetCustomerRequest(telegram_user_id=ZOE)))
     assert not_found.code() == grpc.StatusCode.NOT_FOUND
+    assert await _rows(ops) == before  # whatever id the request named: no customer, no topic
     assert await audit(ops.sessions) == []
+
+
+async def _rows(ops: Ops) -> tuple[int, int]:
+    async with ops.sessions() as session:
+        customers = await session.scalar(select(func.count()).select_from(Customer))
+        topics = await session.scalar(select(func.count()).select_from(Topic))
+    return customers or 0, topics or 0
 
 
 async def test_a_customer_already_there_or_a_topic_taken_is_already_exists(ops: Ops) -> None:

@@ -17,7 +17,7 @@ from services.routing.outbox.claims import ClaimRequest, claim, claim_many
 from services.routing.outbox.outcomes import Report
 from services.routing.outbox.record_outcomes import record_outcomes
 from services.routing.outbox.relay import Handout, Relay
-from services.routing.wiring import conversation_options, outcome_handlers
+from services.routing.wiring import conversation_options, due_work, outcome_handlers
 from switchboard.delivery.v1 import job_pb2
 from tests.integration.routing.world import CS_GROUP, client_line, seed_world
 
@@ -66,7 +66,7 @@ async def _report(sessions: Sessions, report: Report, relay: Relay | None = None
 
 async def test_only_heads_go_out_and_a_success_releases_the_next(db_sessions: Sessions) -> None:
     collect = Collect()
-    relay = Relay(db_sessions, collect)
+    relay = Relay(db_sessions, collect, due_work=due_work())
     # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
     assert await _two_lines(db_sessions, relay) == 2
     texts = {job_pb2.DeliveryJob.FromString(h.payload).send_text.text.text for h in collect.handed}
@@ -97,7 +97,7 @@ async def test_only_heads_go_out_and_a_success_releases_the_next(db_sessions: Se
 
 async def test_a_retry_waits_and_holds_back_its_destination(db_sessions: Sessions) -> None:
     collect = Collect()
-    relay = Relay(db_sessions, collect)
+    relay = Relay(db_sessions, collect, due_work=due_work())
     # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
     assert await _two_lines(db_sessions, relay) == 2
     head = collect.handed[0]
@@ -114,7 +114,7 @@ async def test_a_retry_waits_and_holds_back_its_destination(db_sessions: Session
 
 async def test_a_permanent_failure_does_not_block_the_next(db_sessions: Sessions) -> None:
     collect = Collect()
-    relay = Relay(db_sessions, collect)
+    relay = Relay(db_sessions, collect, due_work=due_work())
     # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
     assert await _two_lines(db_sessions, relay) == 2
     firsts, collect.handed = collect.handed, []
@@ -137,11 +137,11 @@ async def test_a_permanent_failure_does_not_block_the_next(db_sessions: Sessions
 
 async def test_after_a_crash_jobs_that_were_out_go_out_again(db_sessions: Sessions) -> None:
     collect = Collect()
-    relay = Relay(db_sessions, collect)
+    relay = Relay(db_sessions, collect, due_work=due_work())
     # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
     assert await _two_lines(db_sessions, relay) == 2
     first = collect.handed[0]
-    restarted = Relay(db_sessions, collect)
+    restarted = Relay(db_sessions, collect, due_work=due_work())
     assert await restarted.recover(everything=True) == 2
     collect.handed.clear()
     assert await restarted.pass_once() == 2
@@ -153,12 +153,12 @@ async def test_after_a_crash_jobs_that_were_out_go_out_again(db_sessions: Sessio
 
 async def test_a_starting_replica_leaves_a_job_a_worker_is_sending(db_sessions: Sessions) -> None:
     collect = Collect()
-    relay = Relay(db_sessions, collect)
+    relay = Relay(db_sessions, collect, due_work=due_work())
     assert await _two_lines(db_sessions, relay) == 2
     sending, idle = collect.handed
     assert await _claim(db_sessions, sending) == "proceed"  # a worker is sending it now
     # Another routing replica starts: only the job nobody holds goes out again.
-    assert await Relay(db_sessions, collect).recover(everything=True) == 1
+    assert await Relay(db_sessions, collect, due_work=due_work()).recover(everything=True) == 1
     async with db_sessions() as session:
         assert (await session.get(Job, sending.job_id)).status == JobStatus.DISPATCHED
         assert (await session.get(Job, idle.job_id)).status == JobStatus.PENDING
@@ -168,7 +168,7 @@ async def test_a_starting_replica_leaves_a_job_a_worker_is_sending(db_sessions: 
 
 async def test_a_job_whose_workers_claim_ran_out_goes_out_again(db_sessions: Sessions) -> None:
     collect = Collect()
-    relay = Relay(db_sessions, collect)
+    relay = Relay(db_sessions, collect, due_work=due_work())
     assert await _two_lines(db_sessions, relay) == 2
     died, _other = collect.handed
     assert await _claim(db_sessions, died) == "proceed"
@@ -190,7 +190,7 @@ async def test_a_hand_over_cut_short_by_shutdown_gives_its_jobs_back_at_once(
         entered.set()
         await asyncio.Event().wait()  # a Cloud Tasks call that never ends
 
-    relay = Relay(db_sessions, hanging)
+    relay = Relay(db_sessions, hanging, due_work=due_work())
     async with db_sessions() as session:
         await seed_world(session)
     async with db_sessions() as session, session.begin():
@@ -209,12 +209,12 @@ async def test_a_hand_over_cut_short_by_shutdown_gives_its_jobs_back_at_once(
     assert [job.status for job in jobs] == [JobStatus.PENDING, JobStatus.PENDING]
     # Due at once, for the next relay (this replica's successor or the other one).
     collect = Collect()
-    assert await Relay(db_sessions, collect).pass_once() == 2
+    assert await Relay(db_sessions, collect, due_work=due_work()).pass_once() == 2
 
 
 async def test_claims_and_reports_in_one_batch_act_as_if_one_by_one(db_sessions: Sessions) -> None:
     collect = Collect()
-    relay = Relay(db_sessions, collect)
+    relay = Relay(db_sessions, collect, due_work=due_work())
     # "one" goes out to the CS and the CR topic at once; "two" waits behind it in both.
     assert await _two_lines(db_sessions, relay) == 2
     cs, cr = sorted(
