@@ -40,6 +40,11 @@ class UpdateStatus(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     IGNORED = "ignored"
+    # It failed on its own for a reason that will not change (a bug, a value routing
+    # cannot hold): kept with the error, answered 200, replayed after a fix.
+    QUARANTINED = "quarantined"
+    # An event on a copy whose delivery is not reported yet: acted on once it is.
+    WAITING = "waiting"
 
 
 class SenderKind(StrEnum):

@@ -42,6 +42,9 @@ class InboundUpdate(Base):
     payload: Mapped[bytes] = mapped_column(BLOB)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[CreatedAt]
+    # Quarantined: what went wrong, for whoever fixes it; when it was last replayed.
+    error: Mapped[str | None] = mapped_column(String(1024))
+    replayed_at: Mapped[datetime | None]
 
 
 class Message(Base):

@@ -56,7 +56,11 @@ class Job(Base):
     # Written before its content is known (an album collecting its items): it keeps its
     # place in the destination's order but is not handed out until released.
     held: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Hand-outs (each is an attempt number that a claim checks) ...
     attempts: Mapped[int] = mapped_column(default=0)
+    # ... and of those, the ones that failed: the backoff counts these, not a send that
+    # pacing held back.
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
     # Not before this time: Telegram's retry_after, or the backoff after a failure.
     not_before: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.routing.db.enums import JobStatus, SenderKind, TopicStatus, UpdateStatus
@@ -159,3 +159,21 @@ async def test_a_sequence_number_is_used_once_per_destination(
 
 async def test_foreign_keys_are_enforced(db_sessions: Sessions, world: World) -> None:
     assert await refused(db_sessions, topic(world, -100_111, 7))
+
+
+async def test_an_update_may_be_quarantined_or_wait_but_hold_no_other_status(
+    db_sessions: Sessions, world: World
+) -> None:
+    """The CHECK that migration 0006 rebuilt admits the new statuses and nothing else."""
+    quarantined = update_from(CLIENT_BOT_ID, 7001)
+    quarantined.status = UpdateStatus.QUARANTINED
+    quarantined.error = "KeyError: 'chat'"
+    waiting = update_from(CLIENT_BOT_ID, 7002)
+    waiting.status = UpdateStatus.WAITING
+    await add(db_sessions, quarantined, waiting)
+    async with db_sessions() as session:
+        with pytest.raises((IntegrityError, OperationalError)):
+            await session.execute(
+                text("UPDATE inbound_updates SET status = 'lost' WHERE update_id = 7001")
+            )
+            await session.commit()
