@@ -55,6 +55,8 @@ class Result:
     obstacle: Obstacle | None = None
     # A create_topic job: the new topic's message_thread_id.
     created_thread_id: int = 0
+    # RETRY without a try: pacing held the job back (no failure for routing to count).
+    held_back: bool = False
 
 
 _CODES: tuple[tuple[type[Exception], int], ...] = (

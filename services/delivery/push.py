@@ -145,7 +145,7 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     )
     if slot.deferred:
         # Too long to hold the push: the job goes back to the outbox until then.
-        result = Result(Verdict.RETRY, description="paced", retry_after=slot.wait)
+        result = Result(Verdict.RETRY, description="paced", retry_after=slot.wait, held_back=True)
     else:
         if slot.wait:
             await asyncio.sleep(slot.wait)
@@ -167,6 +167,7 @@ async def _report(worker: Worker, job: job_pb2.DeliveryJob, result: Result) -> w
         correlation_id=job.correlation_id,
         obstacle=OBSTACLES[result.obstacle],
         created_thread_id=result.created_thread_id,
+        held_back=result.held_back,
     )
     log.info(
         "job delivered" if result.verdict is Verdict.SENT else "job not delivered",

@@ -164,6 +164,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
             plain_text_fallback=request.plain_text_fallback,
             obstacle=OBSTACLES.get(request.obstacle, ""),
             created_thread_id=request.created_thread_id,
+            held_back=request.held_back,
         )
         return routing_pb2.ReportOutcomeResponse(applied=await self._reports.submit(report))
 

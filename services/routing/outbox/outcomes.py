@@ -32,6 +32,8 @@ class Report:
     obstacle: str = ""
     # The new topic's thread, for a create_topic job that was sent.
     created_thread_id: int = 0
+    # With retry: delivery's pacer held the job back; it was not tried (no failure).
+    held_back: bool = False
 
 
 @dataclass(frozen=True)

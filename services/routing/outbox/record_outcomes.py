@@ -41,11 +41,23 @@ BACKOFF_BASE = 1.0
 BACKOFF_CAP = 300.0
 
 
-def backoff(attempts: int) -> float:
-    """Seconds before the next try after `attempts` transient failures: equal jitter,
+def backoff(failures: int) -> float:
+    """Seconds before the next try after `failures` failed tries: equal jitter,
     between half the doubled delay and all of it (never sooner than half)."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, failures - 1))
     return random.uniform(ceiling / 2, ceiling)
+
+
+def is_failure(report: Report) -> bool:
+    """Whether a report's attempt counts as a failed try (`jobs.failures`, which the
+    backoff doubles on). Attempts count every hand-out (claims are fenced on them);
+    failures only the tries Telegram or the network refused or lost: a 5xx, a timeout, a
+    network error, a permanent refusal. Not a job delivery's pacer held back (never
+    tried), nor a 429: that is Telegram's pacing, not the job's fault — its retry_after is
+    honoured as given, and a later 5xx still gets the first failure's short backoff."""
+    if report.outcome == "retry":
+        return not report.held_back and report.error_code != 429
+    return report.outcome == "failed"
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,7 @@ async def _jobs(session: AsyncSession, ids: list[int]) -> dict[int, JobRow]:
         JOBS.c.destination_key,
         JOBS.c.status,
         JOBS.c.attempts,
+        JOBS.c.failures,
         JOBS.c.message_id,
         JOBS.c.payload,
         JOBS.c.kind,
@@ -172,13 +185,15 @@ async def _retry(
     batch: _Batch,
 ) -> None:
     report = outcome.report
-    wait = report.retry_after if report.retry_after is not None else backoff(report.attempt)
+    failures = row.failures + is_failure(report)
+    wait = report.retry_after if report.retry_after is not None else backoff(failures)
     retry_at = outcome.now + timedelta(seconds=wait)
     await _set(
         session,
         [outcome.job_id],
         status=JobStatus.PENDING,
         not_before=retry_at,
+        failures=failures,
         **_error(report),
     )
     await destination_heads.due(session, row.destination_key, retry_at)
@@ -222,6 +237,7 @@ async def _failed(
         [outcome.job_id],
         status=JobStatus.FAILED,
         finished_at=outcome.now,
+        failures=row.failures + is_failure(report),
         **_error(report),
     )
     batch.finished_keys.add(row.destination_key)

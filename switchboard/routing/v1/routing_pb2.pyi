@@ -347,6 +347,7 @@ class ReportOutcomeRequest(_message.Message):
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
     OBSTACLE_FIELD_NUMBER: _builtins.int
     CREATED_THREAD_ID_FIELD_NUMBER: _builtins.int
+    HELD_BACK_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     attempt: _builtins.int
     outcome: Global___Outcome.ValueType
@@ -361,6 +362,10 @@ class ReportOutcomeRequest(_message.Message):
     """With FAILED: what stood in the way, when routing has something to do about it."""
     created_thread_id: _builtins.int
     """With SENT for a create_topic job: the new topic's message_thread_id."""
+    held_back: _builtins.bool
+    """With RETRY: the job was held back, not tried (delivery's pacer had no slot soon
+    enough); it goes back for retry_after_seconds and counts no failure.
+    """
     @_builtins.property
     def sent(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentMessage]: ...
     def __init__(
@@ -377,10 +382,11 @@ class ReportOutcomeRequest(_message.Message):
         correlation_id: _builtins.str = ...,
         obstacle: Global___Obstacle.ValueType = ...,
         created_thread_id: _builtins.int = ...,
+        held_back: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "correlation_id", b"correlation_id", "created_thread_id", b"created_thread_id", "error_code", b"error_code", "error_description", b"error_description", "job_id", b"job_id", "obstacle", b"obstacle", "outcome", b"outcome", "plain_text_fallback", b"plain_text_fallback", "retry_after_seconds", b"retry_after_seconds", "sent", b"sent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "correlation_id", b"correlation_id", "created_thread_id", b"created_thread_id", "error_code", b"error_code", "error_description", b"error_description", "held_back", b"held_back", "job_id", b"job_id", "obstacle", b"obstacle", "outcome", b"outcome", "plain_text_fallback", b"plain_text_fallback", "retry_after_seconds", b"retry_after_seconds", "sent", b"sent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
