@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -12,9 +11,12 @@ from pathlib import Path
 import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from servicekit.grpc_interceptors import TranslatingInterceptor
 from servicekit.grpc_server import RunningServer, start_server
 from servicekit.internal_auth import server_interceptors
 from servicekit.readiness import Readiness
+from servicekit.supervisor import Supervisor
+from services.routing.api.database_errors import unavailable
 from services.routing.api.operations_servicer import OperationsServicer
 from services.routing.api.routing_servicer import RoutingServicer
 from services.routing.callers import AUDIENCE, POLICY
@@ -24,9 +26,9 @@ from services.routing.conversation import (
     deletes,
     edits,
     outcome_effects,
-    reactions,
     staff_commands,
     topics_gone,
+    waiting_reactions,
 )
 from services.routing.conversation.batch import Options
 from services.routing.conversation.handlers import Event, Handlers, Kind, OnEvent
@@ -45,6 +47,7 @@ from services.routing.onboarding.email_checker import EmailChecker
 from services.routing.onboarding.intake import Rules
 from services.routing.operations import treatment
 from services.routing.operations.onboarding_steps import OnboardingSteps
+from services.routing.outbox.destination_heads import Head
 from services.routing.outbox.dispatchers.local import LocalDispatcher
 from services.routing.outbox.gauges import OutboxGauges
 from services.routing.outbox.jobs import Outgoing
@@ -55,6 +58,8 @@ from services.routing.settings import RoutingSettings
 from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
+# The background loops, by the names their metrics and readiness give.
+RELAY, CHECKER, GAUGES = "outbox-relay", "email-checker", "outbox-gauges"
 SERVICE_NAME = routing_pb2.DESCRIPTOR.services_by_name["RoutingService"].full_name
 OPERATIONS_SERVICE_NAME = operations_pb2.DESCRIPTOR.services_by_name["OperationsService"].full_name
 
@@ -70,13 +75,12 @@ class Routing:
     directory: Directory
     metrics: RoutingMetrics = field(default_factory=RoutingMetrics)
     server: RunningServer | None = None
-    _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
-    _checker_task: asyncio.Task[None] | None = field(default=None, repr=False)
-    _gauges_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    loops: Supervisor | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         """Serve; raises SchemaOutdated first when the database's schema is too old."""
         await check_at_start(self.engine)
+        self.loops = loops = Supervisor(self.metrics.loops)
         if hasattr(self.dispatcher, "start"):
             await self.dispatcher.start()
         texts = intake_rules(self.settings).texts
@@ -106,39 +110,42 @@ class Routing:
             port=self.settings.grpc_port,
             register=register,
             service_names=[SERVICE_NAME, OPERATIONS_SERVICE_NAME],
-            interceptors=server_interceptors(self.settings, audience=AUDIENCE, policy=POLICY),
+            interceptors=[
+                *server_interceptors(self.settings, audience=AUDIENCE, policy=POLICY),
+                # The database away or busy: UNAVAILABLE to every caller, never INTERNAL.
+                TranslatingInterceptor(unavailable),
+            ],
             reflection=self.settings.grpc_reflection,
-            readiness=Readiness(DatabaseCheck(self.engine), timeout=CHECK_TIMEOUT),
+            # Ready while the database answers and every background loop runs.
+            readiness=Readiness(
+                loops.with_check(DatabaseCheck(self.engine)), timeout=CHECK_TIMEOUT
+            ),
         )
-        self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
-        self._checker_task = asyncio.create_task(self.checker.run(), name="email-checker")
+        # Each loop outlives the database's trouble by itself; the supervisor restarts
+        # one that ends all the same, and says so in readiness and metrics.
+        loops.start(RELAY, self.relay.run)
+        loops.start(CHECKER, self.checker.run)
         interval = self.settings.outbox_metrics_interval_seconds
         if self.settings.metrics_port is not None and interval > 0:
             # Counted only where someone can scrape it: a query per interval per replica.
             gauges = OutboxGauges(self.sessions, self.metrics, interval=interval)
-            self._gauges_task = asyncio.create_task(gauges.run(), name="outbox-gauges")
+            loops.start(GAUGES, gauges.run)
 
     async def drain(self) -> None:
         """Stop handing out work and finish what is out (at SIGTERM, while gRPC still
         answers: delivery reports the pushes in flight to it). Jobs taken out but not
         pushed go back to the outbox, due at once, for the next relay to hand out."""
         self.relay.stopping = True
-        for task in (self._checker_task, self._relay_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self.loops is not None:
+            await self.loops.stop(CHECKER, RELAY)
         await self.relay.drain()
         if hasattr(self.dispatcher, "drain"):
             unpushed = await self.dispatcher.drain()
             await self.relay.give_back(unpushed, delay=timedelta(0))
 
     async def close(self) -> None:
-        for task in (self._gauges_task, self._checker_task, self._relay_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self.loops is not None:
+            await self.loops.stop()
         await self.directory.close()
         await self.relay.drain()
         if hasattr(self.dispatcher, "close"):
@@ -220,7 +227,7 @@ def conversation_handlers(style: Style, rules: Rules) -> Handlers:
     return Handlers(
         events={
             Kind.EDIT: OnEvent(partial(edits.on_edit, style=style)),
-            Kind.REACTION: OnEvent(reactions.on_reaction),
+            Kind.REACTION: OnEvent(waiting_reactions.on_reaction),
             Kind.MEMBERSHIP: OnEvent(blocked_clients.on_membership, frozenset({BotRole.CLIENT})),
             Kind.UNBLOCKED: OnEvent(blocked_clients.on_wrote_again),
             Kind.PRESS: OnEvent(on_press, frozenset({BotRole.CS})),
@@ -260,8 +267,9 @@ class DueAlbums:
 
     style: Style
 
-    async def release_due(self, session: AsyncSession, *, now: datetime) -> None:
+    async def release_due(self, session: AsyncSession, *, now: datetime) -> Sequence[Head]:
         await albums.release_due(session, now=now, style=self.style)
+        return []  # released albums are made ready: the pass takes them out
 
     async def next_due(self, session: AsyncSession) -> datetime | None:
         return await albums.next_due(session)
@@ -269,7 +277,7 @@ class DueAlbums:
 
 def due_work(style: Style | None = None) -> list[DueWork]:
     """What features hold until a time of their own, for the relay to release."""
-    return [DueAlbums(style or Style())]
+    return [DueAlbums(style or Style()), waiting_reactions.DueReactions()]
 
 
 def intake_rules(settings: RoutingSettings) -> Rules:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.conversation.handlers import Event
 from services.routing.conversation.replies import source_of
 from services.routing.db.models import Message
 from services.routing.domain.inbound import JsonObject
 from services.routing.domain.plan import Action, Planned
-from services.routing.outbox.jobs import Outgoing
 from services.routing.records.message_destinations import destinations_of
 
 
@@ -28,12 +26,21 @@ def emoji_of(reaction: object) -> tuple[str, ...]:
     return tuple(e for e in found if isinstance(e, str))[-1:]
 
 
-async def on_reaction(session: AsyncSession, event: Event) -> list[Outgoing]:
-    """The jobs that mirror a reaction (the REACTION handler)."""
-    source, planned = await plan_reaction(session, event.update.raw, bot_id=event.bot_id)
-    if source is None or not planned:
-        return []
-    return [Outgoing(source.id, planned, event.correlation_id)]
+def reacted_to(update: JsonObject) -> tuple[int, int] | None:
+    """(chat, message) a person's reaction update is on; None when it is no reaction,
+    is malformed, or a bot reacted."""
+    event = update.get("message_reaction")
+    if not isinstance(event, dict):
+        return None
+    user = event.get("user")
+    chat = event.get("chat")
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    message_id = event.get("message_id")
+    if isinstance(user, dict) and user.get("is_bot"):
+        return None
+    if not isinstance(chat_id, int) or not isinstance(message_id, int):
+        return None
+    return chat_id, message_id
 
 
 async def plan_reaction(
@@ -41,14 +48,11 @@ async def plan_reaction(
 ) -> tuple[Message | None, list[Planned]]:
     """The message reacted to and the jobs that mirror the reaction (none when it is not
     a message Switchboard carried, or a bot reacted)."""
-    event = update.get("message_reaction")
-    if not isinstance(event, dict):
+    target = reacted_to(update)
+    if target is None:
         return None, []
-    user = event.get("user") or {}
-    chat_id = (event.get("chat") or {}).get("id")
-    message_id = event.get("message_id")
-    if user.get("is_bot") or not isinstance(chat_id, int) or not isinstance(message_id, int):
-        return None, []
+    chat_id, message_id = target
+    event = update["message_reaction"]
     source = await source_of(session, bot_id=bot_id, chat_id=chat_id, message_id=message_id)
     if source is None:
         return None, []

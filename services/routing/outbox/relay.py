@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
+from services.routing.db.transient import transient
 from services.routing.outbox import destination_heads
 from switchboard.delivery.v1 import job_pb2
 
@@ -48,10 +49,14 @@ Dispatch = Callable[[Handout], Awaitable[None]]
 
 class DueWork(Protocol):
     """Work a feature holds back until a time of its own and then writes as ready jobs
-    (an album whose items stopped coming). Handed to the relay by wiring: each pass
-    releases what is due before taking heads out, and wakes for the next one."""
+    (an album whose items stopped coming, a reaction whose copy became known). Handed
+    to the relay by wiring: each pass releases what is due before taking heads out, and
+    wakes for the next one. Jobs it writes that became heads at once (`write_jobs`) are
+    answered, for the pass to send."""
 
-    async def release_due(self, session: AsyncSession, *, now: datetime) -> None: ...
+    async def release_due(
+        self, session: AsyncSession, *, now: datetime
+    ) -> Sequence[destination_heads.Head]: ...
 
     async def next_due(self, session: AsyncSession) -> datetime | None: ...
 
@@ -83,6 +88,7 @@ class Relay:
         # Set at shutdown: heads still taken out (by a record, a report) go back to the
         # outbox instead of to a dispatcher that is closing.
         self.stopping = False
+        self._recovered_at_start = False
 
     def wake(self) -> None:
         """A head's due time changed (a retry, an album started, a job moved): look again
@@ -90,8 +96,14 @@ class Relay:
         self._wake.set()
 
     async def run(self) -> None:
+        """Hand out due heads until cancelled. The database going away ends nothing: a
+        pass that fails is logged and tried again at the next tick. Run again (by the
+        supervisor, after a bug ended it), it skips the recovery at start: what is out
+        now was handed out by this process and may be on its way."""
         loop = asyncio.get_running_loop()
-        await self._recover_at_start()
+        if not self._recovered_at_start:
+            await self._recover_at_start()
+            self._recovered_at_start = True
         recovered = loop.time()
         while True:
             self._wake.clear()
@@ -100,8 +112,8 @@ class Relay:
                 if await self.pass_once() >= self.batch:
                     continue
                 wait = self._seconds_to_next_due()
-            except Exception:
-                log.exception("relay pass failed; retrying")
+            except Exception as error:
+                _failed("relay pass failed; retrying", error)
                 wait = self.idle_seconds
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
@@ -109,9 +121,9 @@ class Relay:
                 recovered = loop.time()
                 try:
                     await self.recover(everything=False)
-                except Exception:
+                except Exception as error:
                     # The database away for a moment must not end the relay for good.
-                    log.exception("relay recovery failed; retrying")
+                    _failed("relay recovery failed; retrying", error)
             # Wakes come with reported retries; under load, those within min_interval
             # share one pass (each pass is a transaction of its own).
             rest = self.min_interval - (loop.time() - started)
@@ -124,8 +136,8 @@ class Relay:
             try:
                 await self.recover(everything=True)
                 return
-            except Exception:
-                log.exception("relay recovery failed; retrying")
+            except Exception as error:
+                _failed("relay recovery failed; retrying", error)
                 await asyncio.sleep(self.idle_seconds)
 
     def _seconds_to_next_due(self) -> float:
@@ -173,14 +185,15 @@ class Relay:
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             # Work released now goes first (an album's jobs are ready at once).
-            for work in self.due_work:
-                await work.release_due(session, now=now)
+            released = [
+                head for work in self.due_work for head in await work.release_due(session, now=now)
+            ]
             heads = await destination_heads.take_out(session, now=now, limit=self.batch)
             if len(heads) < self.batch:
                 due = [await destination_heads.next_due(session, after=now)]
                 due.extend([await work.next_due(session) for work in self.due_work])
                 self._next_due = min((d for d in due if d is not None), default=None)
-        await self.send(heads)
+        await self.send([*released, *heads])
         return len(heads)
 
     def hand_over(self, heads: list[destination_heads.Head]) -> None:
@@ -189,7 +202,14 @@ class Relay:
         if heads:
             task = asyncio.get_running_loop().create_task(self.send(heads))
             self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            task.add_done_callback(self._handed_over)
+
+    def _handed_over(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # A head the dispatcher refused and that could not go back (the database
+            # away): the stale sweep hands it out again. Never a silent end.
+            _failed("handing heads over failed", task.exception())
 
     async def drain(self) -> None:
         """Wait for heads being handed over (at shutdown, before the dispatcher closes)."""
@@ -234,6 +254,15 @@ class Relay:
             )
             if cast(CursorResult[Any], result).rowcount:
                 await destination_heads.due(session, handout.destination_key, again)
+
+
+def _failed(what: str, error: BaseException | None) -> None:
+    """Log a failed step: the database away is one line (it repeats each tick until it
+    is back); anything else with its traceback."""
+    if error is not None and transient(error) == "down":
+        log.warning(what, extra={"error": type(error).__name__})
+    else:
+        log.error(what, exc_info=error)
 
 
 def _handout(head: destination_heads.Head) -> Handout:

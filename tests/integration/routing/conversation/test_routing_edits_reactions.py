@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from itertools import count
 
 from sqlalchemy import select
 
 from services.routing.conversation.batch import Incoming
+from services.routing.conversation.waiting_reactions import PATIENCE, DueReactions
+from services.routing.db.column_types import utcnow
 from services.routing.db.enums import JobStatus, UpdateStatus
 from services.routing.db.models import Copy, InboundUpdate, Message
 from services.routing.outbox.claims import ClaimRequest, claim_many
@@ -385,3 +388,81 @@ async def test_a_reaction_taken_away_is_taken_away_everywhere(db_sessions: Sessi
 def _message_of(incoming: Incoming) -> dict:
     body = json.loads(incoming.raw)
     return body.get("message") or body["edited_message"]
+
+
+# -- reactions on a copy whose send is not reported yet ------------------------------------
+
+
+async def _release_waiting(sessions: Sessions, *, now: datetime | None = None) -> None:
+    async with sessions() as session, session.begin():
+        await DueReactions().release_due(session, now=now or utcnow())
+
+
+async def _report_cs_copy(sessions: Sessions, message_id: int) -> None:
+    """Delivery's report that the client line's CS copy went out as `message_id`."""
+    (job,) = [
+        j
+        for j in await written(sessions)
+        if j.place == (CS_GROUP, CS_THREAD) and j.status == JobStatus.DISPATCHED
+    ]
+    async with sessions() as session, session.begin():
+        (claimed,) = await claim_many(session, [ClaimRequest(job.id, job.attempts, None)])
+    assert claimed.claim == "proceed"
+    sent = [(CS_GROUP, message_id)]
+    assert (await report(sessions, Report(job.id, job.attempts, "sent", sent=sent))).applied
+
+
+async def test_a_reaction_before_its_copy_is_reported_waits_and_then_is_mirrored(
+    db_sessions: Sessions,
+) -> None:
+    async with db_sessions() as session:
+        await seed_world(session)
+    await record(db_sessions, client_line("Where is my order?", message_id=5))
+    before = await last_job_id(db_sessions)
+    # Staff react to the copy Telegram shows as 777 before delivery's report is in.
+    (result,) = await record(db_sessions, _reaction(CS_BOT, CS_CHAT, 777, "👍", user=ANNA))
+    assert (result.status, result.jobs) == ("accepted", 0)
+    assert (await _statuses(db_sessions))[-1] == UpdateStatus.WAITING
+    await _release_waiting(db_sessions)
+    assert await written(db_sessions, after=before) == [], "still no copy known: it waits"
+
+    await _report_cs_copy(db_sessions, 777)
+    await _release_waiting(db_sessions)
+    jobs = await written(db_sessions, after=before)
+    assert sorted((j.kind, j.place) for j in jobs) == sorted(
+        [("set_reaction", (ANN, 0)), ("set_reaction", (CR_GROUP, CR_THREAD))]
+    )
+    assert [list(j.job.set_reaction.emoji) for j in jobs] == [["👍"]] * 2
+    assert (await _statuses(db_sessions))[-1] == UpdateStatus.ACCEPTED
+    await _release_waiting(db_sessions)
+    assert len(await written(db_sessions, after=before)) == 2, "mirrored once"
+
+
+async def test_a_later_reaction_on_a_waiting_copy_keeps_its_place(db_sessions: Sessions) -> None:
+    async with db_sessions() as session:
+        await seed_world(session)
+    await record(db_sessions, client_line("Where is my order?", message_id=5))
+    before = await last_job_id(db_sessions)
+    await record(db_sessions, _reaction(CS_BOT, CS_CHAT, 778, "👍", user=ANNA))
+    await _report_cs_copy(db_sessions, 778)
+    # The copy is known now, but the first reaction still waits: the second may not
+    # overtake it (it would be overwritten by the older one).
+    (second,) = await record(db_sessions, _reaction(CS_BOT, CS_CHAT, 778, "🔥", user=ANNA))
+    assert second.jobs == 0
+    await _release_waiting(db_sessions)
+    jobs = [j for j in await written(db_sessions, after=before) if j.place == (ANN, 0)]
+    assert [list(j.job.set_reaction.emoji) for j in jobs] == [["👍"], ["🔥"]]
+    assert (await _statuses(db_sessions))[-2:] == [UpdateStatus.ACCEPTED] * 2
+
+
+async def test_a_reaction_on_a_message_never_carried_is_let_go(db_sessions: Sessions) -> None:
+    await _client_line_with_copies(db_sessions)
+    before = await last_job_id(db_sessions)
+    await record(db_sessions, _reaction(CS_BOT, CS_CHAT, 999, "👍", user=ANNA))
+    await _release_waiting(db_sessions)
+    assert (await _statuses(db_sessions))[-1] == UpdateStatus.WAITING
+    await _release_waiting(db_sessions, now=utcnow() + PATIENCE + timedelta(seconds=1))
+    assert (await _statuses(db_sessions))[-1] == UpdateStatus.IGNORED
+    assert await written(db_sessions, after=before) == []
+    async with db_sessions() as session:
+        assert await DueReactions().next_due(session) is None, "nothing waits: no more passes"
