@@ -89,6 +89,32 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         return _wrap(await continuation(handler_call_details), around)
 
 
+class TranslatingInterceptor(grpc.aio.ServerInterceptor):
+    """Turns exceptions a service knows the meaning of into its `ServiceError`s (routing:
+    the database away → Unavailable), for ErrorMappingInterceptor to answer. Installed
+    among a service's own interceptors, inside the standard ones."""
+
+    def __init__(self, translate: Callable[[Exception], ServiceError | None]) -> None:
+        self.translate = translate
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        @asynccontextmanager
+        async def around(_context: Context) -> AsyncIterator[None]:
+            try:
+                yield
+            except ServiceError:
+                raise
+            except Exception as error:
+                translated = self.translate(error)
+                if translated is None:
+                    raise
+                raise translated from error
+
+        return _wrap(await continuation(handler_call_details), around)
+
+
 def incoming_correlation_id(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
     """Answer the caller's correlation id if it sent a well-formed one, else None."""
     for key, value in metadata or ():

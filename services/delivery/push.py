@@ -47,7 +47,15 @@ OBSTACLES = {
     Obstacle.TOPIC_DELETED: routing_pb2.OBSTACLE_TOPIC_DELETED,
     Obstacle.CLIENT_BLOCKED: routing_pb2.OBSTACLE_CLIENT_BLOCKED,
 }
-REPORT_TRIES = 5
+# An outcome's report is tried again for as long as the claim holds (its lease, from
+# routing's claim), less this margin, so that it lands before routing may hand the job
+# out again: a routing or database restart shorter than the lease never makes a sent job
+# be sent twice. DEFAULT_LEASE when routing does not say (as routing's own default).
+DEFAULT_LEASE = 60.0
+LEASE_MARGIN = 1.0
+FIRST_REPORT_PAUSE = 0.2
+MAX_REPORT_PAUSE = 5.0
+REPORT_CALL_TIMEOUT = 10.0
 # An answer to a button press posts no message, so no chat limit applies, and Telegram
 # takes it only for seconds after the press: waiting behind a busy group would lose it.
 UNPACED = frozenset({"answer_callback"})
@@ -119,6 +127,7 @@ def claim_request(job: job_pb2.DeliveryJob) -> routing_pb2.ClaimJobRequest:
 
 
 async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
+    claimed_at = asyncio.get_running_loop().time()
     try:
         claim = await worker.routing.ClaimJob(claim_request(job))
     except grpc.aio.AioRpcError as error:
@@ -151,10 +160,17 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
             await asyncio.sleep(slot.wait)
         result = await execute(worker.senders, job, list(claim.referred_message_ids))
     worker.metrics.carried_out(job, result, deferred=slot.deferred)
-    return await _report(worker, job, result)
+    lease = claim.lease_seconds or DEFAULT_LEASE
+    return await _report(worker, job, result, until=claimed_at + lease - LEASE_MARGIN)
 
 
-async def _report(worker: Worker, job: job_pb2.DeliveryJob, result: Result) -> web.Response:
+async def _report(
+    worker: Worker, job: job_pb2.DeliveryJob, result: Result, *, until: float
+) -> web.Response:
+    """Report the outcome to routing, tried again with backoff until `until` (loop time:
+    the claim's end). A send whose report never lands is sent again once the lease is
+    over, so the report keeps trying while routing or its database is away."""
+
     report = routing_pb2.ReportOutcomeRequest(
         job_id=job.job_id,
         attempt=job.attempt,
@@ -179,15 +195,32 @@ async def _report(worker: Worker, job: job_pb2.DeliveryJob, result: Result) -> w
             "obstacle": result.obstacle.value if result.obstacle else None,
         },
     )
-    for attempt in range(REPORT_TRIES):
+    loop = asyncio.get_running_loop()
+    pause = FIRST_REPORT_PAUSE
+    tries = 0
+    while True:
+        tries += 1
+        left = until - loop.time()
         try:
-            await worker.routing.ReportOutcome(report)
+            await worker.routing.ReportOutcome(
+                report, timeout=max(0.1, min(REPORT_CALL_TIMEOUT, left))
+            )
+            if tries > 1:
+                log.info("outcome reported", extra={"job_id": job.job_id, "tries": tries})
             return _answer(200, verdict=result.verdict.value)
         except grpc.aio.AioRpcError as error:
-            log.warning("cannot report an outcome", extra={"code": error.code().name})
-            await asyncio.sleep(0.2 * 2**attempt)
+            code = error.code().name
+            log.warning("cannot report an outcome", extra={"job_id": job.job_id, "code": code})
+        left = until - loop.time()
+        if left <= 0:
+            break
+        await asyncio.sleep(min(pause, left))
+        pause = min(MAX_REPORT_PAUSE, pause * 2)
     # The send may have happened; the push comes back and the claim decides.
-    log.error("outcome lost", extra={"job_id": job.job_id, "verdict": result.verdict.value})
+    log.error(
+        "outcome lost",
+        extra={"job_id": job.job_id, "verdict": result.verdict.value, "tries": tries},
+    )
     return _answer(503, error="routing unavailable")
 
 

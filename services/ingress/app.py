@@ -7,7 +7,6 @@ reverse order, when it is cleaned up.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -16,6 +15,7 @@ from aiohttp import web
 
 from servicekit.internal_auth import credential
 from servicekit.readiness import DependencyCheck, Readiness, add_http_routes
+from servicekit.supervisor import Supervisor
 
 from .batcher import Batcher
 from .errors import RoutingUnavailable
@@ -145,12 +145,14 @@ def _webhook_info_context(ingress: Ingress) -> Callable[[web.Application], Async
             interval=settings.webhook_info_interval_seconds,
             metrics=ingress.metrics,
         )
-        task = asyncio.get_running_loop().create_task(watcher.run(), name="webhook-info")
+        # Started again if it ever ends (logged, and in the loop metrics); the gauges
+        # are for operators, so a watcher down never makes ingress refuse webhooks.
+        loops = Supervisor(ingress.metrics.loops)
+        loops.start("webhook-info", watcher.run)
         try:
             yield
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await loops.stop()
             await session.close()
 
     return context

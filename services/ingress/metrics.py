@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from servicekit.metrics import counter, gauge, histogram, new_registry
+from servicekit.supervisor import LoopMetrics
 from switchboard.routing.v1 import routing_pb2
 
 # The ack target is a p99 of 25 ms, so the buckets are finer below it than servicekit's.
@@ -17,6 +18,8 @@ RESULTS = {
     routing_pb2.RECORD_STATUS_ACCEPTED: "accepted",
     routing_pb2.RECORD_STATUS_DUPLICATE: "duplicate",
     routing_pb2.RECORD_STATUS_REJECTED: "rejected",
+    # Failed on its own; kept with its error for an operator to replay: recorded.
+    routing_pb2.RECORD_STATUS_QUARANTINED: "quarantined",
 }
 
 
@@ -40,8 +43,9 @@ class IngressMetrics:
         updates = counter(
             self.registry,
             "ingress_updates",
-            "Updates received, by bot role and result (accepted, duplicate, rejected: "
-            "recorded by routing; unauthorized, too_large, unavailable, error: not recorded)",
+            "Updates received, by bot role and result (accepted, duplicate, rejected, "
+            "quarantined: recorded by routing; unauthorized, too_large, unavailable, error: not "
+            "recorded)",
             ["role", "result"],
         )
         ack = histogram(
@@ -77,4 +81,6 @@ class IngressMetrics:
             "getWebhookInfo calls that failed (the gauges above keep their last value)",
             ["role"],
         )
+        # The background loops (the getWebhookInfo watcher, the pollers): up, restarts.
+        self.loops = LoopMetrics.register(self.registry, "ingress")
         self.roles = {role: RoleMetrics(updates, ack, role) for role in roles}

@@ -112,6 +112,13 @@ class Poller:
                 await self._pause(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
+            except Exception:
+                # Anything unforeseen must not end the bot's polling for good (a
+                # poller that stops is a bot that goes deaf): logged, and tried again.
+                log.exception("getUpdates failed", extra={"role": role})
+                await self._pause(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
             backoff = FIRST_BACKOFF
             if fetched:
                 try:

@@ -15,12 +15,13 @@ from prometheus_client import CollectorRegistry
 
 from servicekit.lanes import LANES
 from servicekit.metrics import counter, gauge, new_registry
+from servicekit.supervisor import LoopMetrics
 from services.routing.outbox.gauges import Backlog
 
 if TYPE_CHECKING:
     from services.routing.outbox.outcomes import Finished
 
-UPDATE_STATUSES = ("accepted", "duplicate", "rejected")
+UPDATE_STATUSES = ("accepted", "duplicate", "rejected", "quarantined")
 FINAL_STATUSES = ("succeeded", "failed")
 
 
@@ -64,6 +65,8 @@ class RoutingMetrics:
             "Age of the oldest unfinished job per lane (0 when none), as of the last refresh",
             ["lane"],
         )
+        # The background loops (the relay, the email checker, the gauges): up, restarts.
+        self.loops = LoopMetrics.register(r, "routing")
         # Zero series exist from the start, so rate() and alerts see them before traffic.
         for status in UPDATE_STATUSES:
             self.updates.labels(status=status)

@@ -1,5 +1,6 @@
 """Routing's readiness: its database answers, at the schema this code needs (the head,
-or a newer one a later release migrated to — see db/schema.py).
+or a newer one a later release migrated to — see db/schema.py), and every background
+loop runs (wiring adds the supervisor's check, servicekit.supervisor).
 
 Checked by servicekit's Readiness in the background and on every health probe; each
 check is one short read (the version row) on a pooled connection.

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit.errors import Unavailable
 from servicekit.logs import new_correlation_id
+from services.routing.api.database_errors import transaction
 from services.routing.conversation.batch import Incoming, Options
 from services.routing.conversation.record_batch import Recorded, record_batch
 from services.routing.metrics import RoutingMetrics
@@ -21,6 +22,7 @@ from services.routing.onboarding.email_checker import EmailChecker
 from services.routing.outbox.claims import LEASE, Claimed, ClaimRequest, claim_many
 from services.routing.outbox.group_commit import GroupCommit
 from services.routing.outbox.outcomes import OutcomeHandlers, Report
+from services.routing.outbox.record_outcomes import Recorded as RecordedOutcomes
 from services.routing.outbox.record_outcomes import record_outcomes
 from services.routing.outbox.relay import Relay
 from services.routing.records.message_destinations import Reference
@@ -143,6 +145,9 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         )
         return routing_pb2.ClaimJobResponse(
             claim=CLAIMS[result.claim],
+            # How long the winner holds the job: delivery reports its outcome for as
+            # long, so a routing or database restart shorter than it loses no report.
+            lease_seconds=self.claim_lease.total_seconds() if result.claim == "proceed" else 0.0,
             retry_after_seconds=result.retry_after,
             referred_message_ids=result.referred_ids,
         )
@@ -169,12 +174,20 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         return routing_pb2.ReportOutcomeResponse(applied=await self._reports.submit(report))
 
     async def _claim_batch(self, requests: list[ClaimRequest]) -> list[Claimed]:
-        async with self.sessions() as session, session.begin():
-            return await claim_many(session, requests, lease=self.claim_lease)
+        async def claim() -> list[Claimed]:
+            async with self.sessions() as session, session.begin():
+                return await claim_many(session, requests, lease=self.claim_lease)
+
+        # A deadlock (two batches' rows locked in another order) runs the batch again;
+        # the database still away after the tries is UNAVAILABLE, never INTERNAL.
+        return await transaction(claim, what="claim jobs")
 
     async def _report_batch(self, reports: list[Report]) -> list[bool]:
-        async with self.sessions() as session, session.begin():
-            recorded = await record_outcomes(session, reports, self.outcomes)
+        async def record() -> RecordedOutcomes:
+            async with self.sessions() as session, session.begin():
+                return await record_outcomes(session, reports, self.outcomes)
+
+        recorded = await transaction(record, what="record outcomes")
         self.metrics.finished(recorded.finished, recorded.retried_lanes)  # committed
         # A finished head handed over to its destination's next job in that same
         # transaction; it goes to the dispatcher now. A retry is the relay's: woken, it

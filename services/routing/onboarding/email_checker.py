@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.routing.db.transient import retrying, transient
 from services.routing.onboarding import email_checks, intake
 from services.routing.onboarding.directory import Directory, DirectoryUnavailable
+from services.routing.outbox.destination_heads import Head
 from services.routing.outbox.jobs import write_jobs
 from services.routing.outbox.relay import Relay
 
@@ -47,8 +49,11 @@ class EmailChecker:
         while True:
             try:
                 wait = await self.pass_once()
-            except Exception:  # keep checking; the next pass retries what is pending
-                log.exception("email check pass failed")
+            except Exception as error:  # keep checking; the next pass retries what is pending
+                if transient(error) == "down":  # one line per pass while it is away
+                    log.warning("email check pass failed", extra={"error": type(error).__name__})
+                else:
+                    log.exception("email check pass failed")
                 wait = self.idle
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
@@ -74,19 +79,25 @@ class EmailChecker:
             down = None
         except DirectoryUnavailable as problem:
             account, down = None, str(problem)
-        now = datetime.now(UTC)
-        async with self.sessions() as session, session.begin():
-            if down is not None:
-                extra = {"check_id": check.check_id, "reason": down}
-                log.warning("directory unavailable", extra=extra)
-                planned = await email_checks.unavailable(
-                    session, check.check_id, now=now, rules=self.rules
-                )
-            else:
-                planned = await email_checks.resolve(
-                    session, check.check_id, account, now=now, rules=self.rules
-                )
-            heads = await write_jobs(session, planned) if planned else []
+        if down is not None:
+            extra = {"check_id": check.check_id, "reason": down}
+            log.warning("directory unavailable", extra=extra)
+
+        async def record() -> list[list[Head]]:
+            # Its own transaction, run again after a deadlock: the answer is not asked twice.
+            now = datetime.now(UTC)
+            async with self.sessions() as session, session.begin():
+                if down is not None:
+                    planned = await email_checks.unavailable(
+                        session, check.check_id, now=now, rules=self.rules
+                    )
+                else:
+                    planned = await email_checks.resolve(
+                        session, check.check_id, account, now=now, rules=self.rules
+                    )
+                return await write_jobs(session, planned) if planned else []
+
+        heads = await retrying(record, what="email check")
         extra = {"check_id": check.check_id, "known": account is not None, "down": bool(down)}
         log.info("email checked", extra=extra)
         self.relay.hand_over([h for line in heads for h in line])

@@ -185,9 +185,9 @@ async def test_a_5xx_is_pushed_again_and_the_completed_job_is_not_sent_twice(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Routing records the outcome but its answer is lost: the worker cannot know, so it
-    # answers 503 (after one report try here, instead of five with backoff) and the push
-    # comes back; routing then says DONE.
-    monkeypatch.setattr(push, "REPORT_TRIES", 1)
+    # answers 503 (after one report try here: the margin taken off the claim's lease
+    # leaves no time for another) and the push comes back; routing then says DONE.
+    monkeypatch.setattr(push, "LEASE_MARGIN", 30.0)
     stack.routing.lose_report_answers = 1
     lane = "client-to-staff"
     handout = make_handout(lane, "sent once")
