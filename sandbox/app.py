@@ -14,6 +14,7 @@ from .clock import Clock
 from .driver.routes import errors_as_json, routes
 from .faults import FaultBook
 from .keys import SANDBOX
+from .refusals import Refusals
 from .settings import Settings
 from .world.state import World
 
@@ -28,15 +29,17 @@ class Sandbox:
         self.world = World(self.clock, self.settings)
         self.faults = FaultBook()
         self.calls = CallLog(self.settings.call_log_size)
+        self.refusals = Refusals()
 
     async def reset(self) -> None:
-        """Forget everything: people, chats, updates, faults, calls, clock, settings."""
+        """Forget everything: people, chats, updates, faults, calls, 429s, clock, settings."""
         await self.close()
         self.settings = Settings()
         self.clock.reset()
         self.world = World(self.clock, self.settings)
         self.faults.clear()
         self.calls = CallLog(self.settings.call_log_size)
+        self.refusals.clear()
         gcpolicy.thaw()
 
     async def close(self) -> None:

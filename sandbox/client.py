@@ -182,6 +182,14 @@ class SandboxClient:
             "GET", "/calls", method=method, bot=bot, chat_id=chat_id, since=since or None
         )
 
+    async def too_many_requests(self) -> JsonObject:
+        """Every 429 answered since the reset, by reason: "chat", "group", "bot", "topic"
+        (limits overrun: `avoidable`) and "fault" (injected: `injected`)."""
+        return await self._object("GET", "/too_many_requests")
+
+    async def forget_too_many_requests(self) -> None:
+        await self._call("DELETE", "/too_many_requests")
+
     # --- faults ------------------------------------------------------------------------
 
     async def add_fault(self, **rule: Any) -> JsonObject:

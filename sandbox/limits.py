@@ -1,17 +1,31 @@
 """Telegram's flood limits as token buckets: per chat, per group, per bot, and topic
 creation per group. A call either fits in every bucket that applies or is refused
-with the wait until it would fit."""
+with the wait until it would fit, naming the limit that refused it. `scale` speeds
+every rate up by one factor (time compression: 10 gives 200 messages a minute per
+group and 10 a second per chat); bursts stay as they are."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import too_many_requests
+from .errors import TelegramError
 from .settings import RateLimits
 
 # The longest wait a 429 asks for (a zero rate means "closed for now").
 MAX_WAIT = 3600.0
+# What a refusal can name: the bucket kinds.
+LIMITS = ("chat", "group", "bot", "topic")
+
+
+class RateLimited(TelegramError):
+    """A 429 from one of Telegram's limits (not an injected fault): `limit` says which."""
+
+    def __init__(self, limit: str, wait: float) -> None:
+        seconds = max(1, math.ceil(wait))
+        super().__init__(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+        self.limit = limit
 
 
 @dataclass(slots=True)
@@ -20,6 +34,7 @@ class Bucket:
     burst: float
     tokens: float
     stamp: float
+    limit: str = ""  # which limit this bucket is: "chat", "group", "bot" or "topic"
 
     def refill(self, now: float) -> None:
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
@@ -46,9 +61,10 @@ class RateLimiter:
         self._buckets.clear()
 
     def _bucket(self, key: tuple[str | int, ...], rate: float, burst: int, now: float) -> Bucket:
+        """The bucket for `key` (its first part names the limit), refilled to `now`."""
         bucket = self._buckets.get(key)
         if bucket is None or bucket.rate != rate or bucket.burst != burst:
-            bucket = Bucket(rate=rate, burst=burst, tokens=burst, stamp=now)
+            bucket = Bucket(rate=rate, burst=burst, tokens=burst, stamp=now, limit=str(key[0]))
             self._buckets[key] = bucket
         else:
             bucket.refill(now)
@@ -59,31 +75,32 @@ class RateLimiter:
         c = self.config
         if not c.enabled:
             return
-        now = self.monotonic()
+        now, speed = self.monotonic(), c.scale
         buckets = [
-            self._bucket(("bot", bot_id), c.bot_per_sec, c.bot_burst, now),
-            self._bucket(("chat", bot_id, chat_id), c.chat_per_sec, c.chat_burst, now),
+            self._bucket(("chat", bot_id, chat_id), c.chat_per_sec * speed, c.chat_burst, now)
         ]
         if is_group:
-            buckets.append(
-                self._bucket(("group", bot_id, chat_id), c.group_per_min / 60.0, c.group_burst, now)
-            )
+            per_sec = c.group_per_min / 60.0 * speed
+            buckets.append(self._bucket(("group", bot_id, chat_id), per_sec, c.group_burst, now))
+        buckets.append(self._bucket(("bot", bot_id), c.bot_per_sec * speed, c.bot_burst, now))
         self._take(buckets, count)
 
     def take_topic(self, *, bot_id: int, chat_id: int) -> None:
         c = self.config
         if not c.enabled:
             return
-        now = self.monotonic()
-        bucket = self._bucket(
-            ("topic", bot_id, chat_id), c.topic_per_min / 60.0, c.topic_burst, now
+        per_sec = c.topic_per_min / 60.0 * c.scale
+        self._take(
+            [self._bucket(("topic", bot_id, chat_id), per_sec, c.topic_burst, self.monotonic())], 1
         )
-        self._take([bucket], 1)
 
     @staticmethod
     def _take(buckets: list[Bucket], count: int) -> None:
-        wait = max(b.wait_for(count) for b in buckets)
+        """Take `count` tokens from every bucket, or refuse naming the bucket with the
+        longest wait (on a tie the first: the narrowest limit)."""
+        waits = [(b.wait_for(count), b.limit) for b in buckets]
+        wait, limit = max(waits, key=lambda pair: pair[0])
         if wait > 0:
-            raise too_many_requests(wait)
+            raise RateLimited(limit, wait)
         for bucket in buckets:
             bucket.tokens -= count

@@ -12,6 +12,10 @@ class RateLimits:
     """Telegram's published limits (Bot FAQ); rates are per second unless named per_min."""
 
     enabled: bool = True
+    # Time compression: every rate above is multiplied by this (bursts are not), so a
+    # run ten times faster than real time uses 10 and still meets a 429 exactly where
+    # it would overrun Telegram's real limits.
+    scale: float = 1.0
     chat_per_sec: float = 1.0
     chat_burst: int = 3
     group_per_min: float = 20.0
@@ -50,6 +54,8 @@ class Settings:
 # Every number is finite, non-negative and at most this (a million messages kept, a
 # million seconds held): enough for any test, small enough to allocate.
 MAX_NUMBER = 1_000_000
+# Settings that may not be zero.
+POSITIVE = frozenset({"scale"})
 
 
 def _check(target: Settings | RateLimits, changes: object) -> list[tuple[object, str, object]]:
@@ -68,7 +74,10 @@ def _check(target: Settings | RateLimits, changes: object) -> list[tuple[object,
                 raise ValueError(f"setting {key!r} must be true or false")
             out.append((target, key, value))
         elif isinstance(current, int | float):
-            out.append((target, key, _number(key, value, whole=isinstance(current, int))))
+            number = _number(key, value, whole=isinstance(current, int))
+            if key in POSITIVE and not number > 0:
+                raise ValueError(f"setting {key!r} must be greater than 0")
+            out.append((target, key, number))
         else:
             raise ValueError(f"setting {key!r} cannot be changed")
     return out

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from ..errors import TelegramError, not_found, unauthorized
-from ..faults import FaultRule
+from ..faults import Fault
 from ..jsontext import JsonObject
 from ..keys import SANDBOX
+from ..limits import RateLimited
 from ..params import Params, read_params
+from ..refusals import FAULT
 from .registry import METHODS, Call, Described
 
 if TYPE_CHECKING:
@@ -57,12 +59,19 @@ def _summarise(params: Params) -> JsonObject:
     return out
 
 
-def _fault_error(rule: FaultRule) -> TelegramError:
-    if rule.action == "retry_after":
-        return TelegramError(
-            429, f"Too Many Requests: retry after {rule.retry_after}", retry_after=rule.retry_after
-        )
+def _fault_error(fault: Fault) -> TelegramError:
+    if fault.action == "retry_after":
+        wait = fault.retry_after
+        return TelegramError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+    rule = fault.rule
     return TelegramError(rule.error_code, rule.description or "Internal Server Error")
+
+
+def _record(sandbox: Sandbox, entry: JsonObject) -> None:
+    """Log the call; a 429 is also counted with its reason (a limit or a fault)."""
+    sandbox.calls.record(entry)
+    if entry.get("status") == 429:
+        sandbox.refusals.count(FAULT if "fault" in entry else entry.get("limit", FAULT), entry)
 
 
 async def handle_api(request: web.Request) -> web.StreamResponse:
@@ -88,9 +97,9 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     chat_id = params.str("chat_id")
     entry["chat_id"] = chat_id
     entry["params"] = _summarise(params)
-    rule = sandbox.faults.pick(method=method.lower(), bot_id=bot.id, chat_id=chat_id)
-    if rule is not None and rule.when == "before":
-        return await _inject(request, sandbox, rule, entry, started)
+    fault = sandbox.faults.pick(method=method.lower(), bot_id=bot.id, chat_id=chat_id)
+    if fault is not None and fault.when == "before":
+        return await _inject(request, sandbox, fault, entry, started)
 
     headers = None
     try:
@@ -107,42 +116,47 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         entry.update(status=status, ok=False, description=error.description)
         if error.retry_after is not None:
             entry["retry_after"] = error.retry_after
+        if isinstance(error, RateLimited):
+            entry["limit"] = error.limit
     except Exception:
         # A bug in the sandbox must still look like Telegram to the caller.
         log.exception("method %s failed", method)
         body, status = {"ok": False, "error_code": 500, "description": "Internal Server Error"}, 500
         entry.update(status=500, ok=False, description=body["description"])
 
-    if rule is not None:
+    if fault is not None:
         entry["effect"] = "applied"
-        return await _inject(request, sandbox, rule, entry, started)
+        return await _inject(request, sandbox, fault, entry, started)
     entry["ms"] = round((time.perf_counter() - started) * 1000, 3)
-    sandbox.calls.record(entry)
+    _record(sandbox, entry)
     return _answer(body, status, headers)
 
 
 async def _inject(
-    request: web.Request, sandbox: Sandbox, rule: FaultRule, entry: JsonObject, started: float
+    request: web.Request, sandbox: Sandbox, fault: Fault, entry: JsonObject, started: float
 ) -> web.StreamResponse:
     """Answer as the fault rule says; with when="after" the call already took effect."""
-    entry["fault"] = {"rule": rule.id, "action": rule.action, "when": rule.when}
-    if rule.action in ("timeout", "drop"):
+    entry["fault"] = {"rule": fault.id, "action": fault.action, "when": fault.when}
+    entry.pop("limit", None)  # the fault's answer is what the caller sees
+    if fault.action in ("timeout", "drop"):
         entry.update(status=None, ok=None)
         sandbox.calls.record(entry)
-        if rule.action == "timeout":
-            await asyncio.sleep(sandbox.settings.fault_hold_seconds)
+        if fault.action == "timeout":
+            hold = fault.rule.hold_seconds
+            await asyncio.sleep(sandbox.settings.fault_hold_seconds if hold is None else hold)
         transport = request.transport
         if transport is not None:
             transport.abort()
         raise asyncio.CancelledError
-    error = _fault_error(rule)
+    error = _fault_error(fault)
     # The fault's answer replaces what the call produced, even when it took effect.
     entry.update(status=error.code, ok=False, description=error.description)
     entry.pop("result", None)
+    entry.pop("retry_after", None)
     if error.retry_after is not None:
         entry["retry_after"] = error.retry_after
     entry["ms"] = round((time.perf_counter() - started) * 1000, 3)
-    sandbox.calls.record(entry)
+    _record(sandbox, entry)
     return _error_answer(error)
 
 

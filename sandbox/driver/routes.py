@@ -256,6 +256,17 @@ async def calls(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/too_many_requests")
+async def too_many_requests(request: web.Request) -> web.Response:
+    return _ok(_sandbox(request).refusals.to_api())
+
+
+@routes.delete("/too_many_requests")
+async def forget_too_many_requests(request: web.Request) -> web.Response:
+    _sandbox(request).refusals.clear()
+    return _ok()
+
+
 # --- faults -------------------------------------------------------------------------
 
 

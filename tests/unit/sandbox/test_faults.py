@@ -56,10 +56,14 @@ def pattern(book: FaultBook, calls: int, **call: object) -> list[bool]:
         pytest.param({}, ACTIONS, id="no action"),
         pytest.param({"action": "explode"}, ACTIONS, id="unknown action"),
         pytest.param(
-            {"action": "drop", "method": ""}, "method must be a Bot API method name", id="no method"
+            {"action": "drop", "method": ""},
+            "method must be a Bot API method name (or a list of names)",
+            id="no method",
         ),
         pytest.param(
-            {"action": "drop", "method": 5}, "method must be a Bot API method name", id="number"
+            {"action": "drop", "method": 5},
+            "method must be a Bot API method name (or a list of names)",
+            id="number",
         ),
         pytest.param({"action": "drop", "times": 0}, "times must be at least 1", id="times 0"),
         pytest.param(
@@ -112,6 +116,61 @@ def pattern(book: FaultBook, calls: int, **call: object) -> list[bool]:
             id="error code 200",
         ),
         pytest.param({"action": "drop", "bot": "nobody_bot"}, "unknown bot 'nobody_bot'", id="bot"),
+        pytest.param(
+            {"action": "drop", "method": []},
+            "method must be a Bot API method name (or a list of names)",
+            id="no methods",
+        ),
+        pytest.param(
+            {"action": "drop", "method": ["sendMessage", 3]},
+            "method must be a Bot API method name (or a list of names)",
+            id="a number among methods",
+        ),
+        pytest.param(
+            {"action": "drop", "method": "getMe", "methods": ["getMe"]},
+            'give "method" or "methods", not both',
+            id="method and methods",
+        ),
+        pytest.param(
+            {"action": "retry_after", "retry_after": [3]},
+            "retry_after must be a number or a [low, high] pair",
+            id="retry_after one end",
+        ),
+        pytest.param(
+            {"action": "retry_after", "retry_after": [5, 2]},
+            "retry_after must be [low, high] with low <= high",
+            id="retry_after reversed",
+        ),
+        pytest.param(
+            {"action": "retry_after", "retry_after": [0, 2]},
+            "retry_after [low, high] must be whole numbers, at least 1",
+            id="retry_after from 0",
+        ),
+        pytest.param(
+            {"action": "retry_after", "retry_after": [1, 2.5]},
+            "retry_after [low, high] must be whole numbers, at least 1",
+            id="retry_after fraction",
+        ),
+        pytest.param(
+            {"action": "drop", "hold_seconds": 3},
+            "hold_seconds is only for timeout rules",
+            id="hold for a drop",
+        ),
+        pytest.param(
+            {"action": "timeout", "hold_seconds": -1},
+            "hold_seconds must be at least 0.0",
+            id="hold negative",
+        ),
+        pytest.param(
+            {"action": "timeout", "hold_seconds": 10**7},
+            "hold_seconds must be at most 1000000",
+            id="hold huge",
+        ),
+        pytest.param(
+            {"action": "drop", "seed": [1]},
+            "seed must be a whole number or a string",
+            id="seed a list",
+        ),
     ],
 )
 def test_bad_rules_are_refused_with_a_reason(spec: object, error: str) -> None:
@@ -271,8 +330,101 @@ def test_rules_can_be_removed_one_by_one_or_all_at_once() -> None:
     first, second = book.rules
     assert book.remove(first.id) is True
     assert book.remove(first.id) is False
-    assert fires(book, method="getme") is second
+    fired = fires(book, method="getme")
+    assert fired is not None and fired.rule is second
     book.clear()
     assert book.rules == [] and fires(book) is None
     # Ids keep counting: a new rule is never mistaken for a removed one.
     assert book.add({"action": "drop"}, resolve_bot=resolve).id > second.id
+
+
+# --- several methods, drawn waits, hold times ---------------------------------------------
+
+
+def test_a_rule_may_name_several_methods() -> None:
+    book = book_with({"action": "drop", "method": ["sendMessage", "CopyMessage", "sendMessage"]})
+    assert book.rules[0].to_api()["method"] == ["sendmessage", "copymessage"]
+    assert fires(book, method="sendmessage") is not None
+    assert fires(book, method="copymessage") is not None
+    assert fires(book, method="getme") is None
+    also = book_with({"action": "drop", "methods": ["getMe"]})
+    assert also.rules[0].to_api()["method"] == "getme"
+    assert fires(also, method="getme") is not None
+
+
+def test_a_retry_after_range_is_drawn_for_each_fault() -> None:
+    book = book_with({"action": "retry_after", "retry_after": [2, 9], "seed": 5})
+    assert book.rules[0].to_api()["retry_after"] == [2, 9]
+    waits = []
+    for _ in range(200):
+        fault = fires(book)
+        assert fault is not None
+        waits.append(fault.retry_after)
+    assert set(waits) == set(range(2, 10))
+    fixed = book_with({"action": "retry_after", "retry_after": [4, 4]})
+    assert fixed.rules[0].to_api()["retry_after"] == 4
+    fault = fires(fixed)
+    assert fault is not None and fault.retry_after == 4
+
+
+def test_a_timeout_rule_keeps_its_own_hold_time() -> None:
+    book = book_with({"action": "timeout", "hold_seconds": 2.5}, {"action": "timeout"})
+    first, second = book.rules
+    assert (first.hold_seconds, first.to_api()["hold_seconds"]) == (2.5, 2.5)
+    assert second.hold_seconds is None and "hold_seconds" not in second.to_api()
+
+
+# --- one shared draw ------------------------------------------------------------------------
+
+
+def test_probabilities_add_up_as_written() -> None:
+    """10 % + 2 % + 1 % of the calls, not compounded: 13 % in all, each rule its share."""
+    book = book_with(
+        {"action": "server_error", "probability": 0.10, "seed": 11},
+        {"action": "retry_after", "probability": 0.02},
+        {"action": "timeout", "probability": 0.01},
+    )
+    calls = 100_000
+    counts = {"server_error": 0, "retry_after": 0, "timeout": 0}
+    for _ in range(calls):
+        fault = fires(book)
+        if fault is not None:
+            counts[fault.action] += 1
+    assert abs(sum(counts.values()) / calls - 0.13) < 0.005
+    assert abs(counts["server_error"] / calls - 0.10) < 0.004
+    assert abs(counts["retry_after"] / calls - 0.02) < 0.002
+    assert abs(counts["timeout"] / calls - 0.01) < 0.0015
+
+
+def test_one_draw_picks_the_rule_whose_slice_it_falls_in() -> None:
+    book = book_with(
+        {"action": "server_error", "probability": 0.5, "seed": 4},
+        {"action": "retry_after", "probability": 0.3},
+    )
+    seen = [fault.action if (fault := fires(book)) else None for _ in range(50)]
+    rng = random.Random(4)
+    expected = []
+    for _ in range(50):
+        draw = rng.random()
+        expected.append("server_error" if draw < 0.5 else "retry_after" if draw < 0.8 else None)
+    assert seen == expected
+
+
+def test_a_certain_rule_takes_what_the_rules_before_it_leave() -> None:
+    book = book_with(
+        {"action": "server_error", "probability": 0.25, "seed": 1},
+        {"action": "drop"},
+    )
+    actions = [fault.action for fault in (fires(book) for _ in range(400)) if fault]
+    assert len(actions) == 400
+    assert 60 < actions.count("server_error") < 140
+
+
+def test_rules_that_do_not_match_take_no_share() -> None:
+    """A rule for another method leaves the draw to the rules that match."""
+    book = book_with(
+        {"action": "server_error", "method": "getMe", "probability": 0.9, "seed": 2},
+        {"action": "drop", "method": "sendMessage", "probability": 0.5},
+    )
+    fired = sum(fires(book, method="sendmessage") is not None for _ in range(2000))
+    assert 850 < fired < 1150

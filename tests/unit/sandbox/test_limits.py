@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.errors import TelegramError
-from sandbox.limits import RateLimiter
+from sandbox.limits import RateLimited, RateLimiter
 from sandbox.settings import RateLimits
 
 BOT = 1001
@@ -214,3 +214,61 @@ def test_a_message_right_after_an_album_waits(clock: FakeMonotonic) -> None:
     rates = limiter(clock)
     send(rates, count=5)
     refusal(rates)
+
+
+def limit_of(rates: RateLimiter, chat_id: int = ANN, *, group: bool = False) -> str:
+    """Send and expect a 429 from a limit; answer which limit refused."""
+    with pytest.raises(RateLimited) as caught:
+        send(rates, chat_id, group=group)
+    return caught.value.limit
+
+
+def test_a_refusal_names_the_limit_that_refused(clock: FakeMonotonic) -> None:
+    rates = limiter(clock)
+    for _ in range(3):
+        send(rates)
+    assert limit_of(rates) == "chat"
+    group_only = limiter(clock, chat_per_sec=100.0, chat_burst=100)
+    for _ in range(20):
+        send(group_only, GROUP, group=True)
+    assert limit_of(group_only, GROUP, group=True) == "group"
+    bot_only = limiter(clock, bot_per_sec=0.5, bot_burst=2)
+    send(bot_only, ANN)
+    send(bot_only, ANN + 1)
+    assert limit_of(bot_only, ANN + 2) == "bot"
+    topics = limiter(clock, topic_burst=1)
+    topics.take_topic(bot_id=BOT, chat_id=GROUP)
+    with pytest.raises(RateLimited) as caught:
+        topics.take_topic(bot_id=BOT, chat_id=GROUP)
+    assert caught.value.limit == "topic"
+
+
+def test_the_longest_wait_names_the_limit(clock: FakeMonotonic) -> None:
+    """A group send that overruns both the chat (1 s) and the group (3 s) bucket is
+    refused for the group: that is the wait it reports."""
+    rates = limiter(clock, chat_burst=20)
+    for _ in range(20):
+        send(rates, GROUP, group=True)
+    with pytest.raises(RateLimited) as caught:
+        send(rates, GROUP, group=True)
+    assert (caught.value.limit, caught.value.retry_after) == ("group", 3)
+
+
+@pytest.mark.parametrize(("scale", "group_wait"), [(1.0, 3), (10.0, 1)])
+def test_scale_multiplies_every_rate_but_not_the_bursts(
+    clock: FakeMonotonic, scale: float, group_wait: int
+) -> None:
+    rates = limiter(clock, scale=scale, chat_per_sec=100.0, chat_burst=100)
+    for _ in range(20):  # the group burst is 20 at any scale
+        send(rates, GROUP, group=True)
+    assert limit_of(rates, GROUP, group=True) == "group"
+    clock.advance(3.01 / scale)  # one token back: 20/min, or 200/min at scale 10
+    send(rates, GROUP, group=True)
+    assert refusal(rates, GROUP, group=True) == group_wait  # at least 1 s when scaled
+    private = limiter(clock, scale=scale)
+    for _ in range(3):  # the chat burst is 3 at any scale
+        send(private)
+    assert limit_of(private) == "chat"
+    clock.advance(1.01 / scale)  # 1 a second, or 10 at scale 10
+    send(private)
+    assert limit_of(private) == "chat"

@@ -14,6 +14,7 @@ def test_the_defaults_are_telegrams_published_limits() -> None:
     assert settings.to_dict() == {
         "limits": {
             "enabled": True,
+            "scale": 1.0,
             "chat_per_sec": 1.0,
             "chat_burst": 3,
             "group_per_min": 20.0,
@@ -105,6 +106,9 @@ def test_zero_is_a_valid_number() -> None:
             {"limits": {"bot_burst": -30}},
             "setting 'bot_burst' must be a non-negative number",
             id="negative limit",
+        ),
+        pytest.param(
+            {"limits": {"scale": 0}}, "setting 'scale' must be greater than 0", id="scale zero"
         ),
         pytest.param({"limits": 5}, "settings must be a JSON object", id="limits not an object"),
         pytest.param({"limits": [1]}, "settings must be a JSON object", id="limits a list"),
