@@ -1,3 +1,13 @@
 """Importing this package registers every Bot API method."""
 
-from . import basics, chats, commands, copying, editing, sending, topics, updates  # noqa: F401
+from . import (  # noqa: F401
+    basics,
+    chats,
+    commands,
+    copying,
+    editing,
+    media_editing,
+    sending,
+    topics,
+    updates,
+)
