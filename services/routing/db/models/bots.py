@@ -51,3 +51,21 @@ class StaffGroup(Base):
     # In the CS group: the topic onboarding prompts go to (NULL: General).
     intake_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[CreatedAt]
+
+
+class StaffGroupBot(Base):
+    """A further bot of a group's role working in it (its pool, beside `bot_id`): new
+    topics go to the least-loaded bot, and a topic keeps its bot for life (a bot can
+    only edit or delete its own messages)."""
+
+    __tablename__ = "staff_group_bots"
+    __table_args__ = (
+        Index("ix_staff_group_bots_bot_id", "bot_id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    group_id: Mapped[TelegramId] = mapped_column(
+        ForeignKey("staff_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    bot_id: Mapped[TelegramId] = mapped_column(ForeignKey("bots.id"), primary_key=True)
+    created_at: Mapped[CreatedAt]

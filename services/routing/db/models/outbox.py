@@ -106,3 +106,19 @@ class JobDestination(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger)
     head_seq: Mapped[int | None] = mapped_column(BigInteger)
     ready_at: Mapped[datetime | None]
+    # When its last head was given a send slot: destinations sharing a group's budget
+    # take turns, the least recently served first (services.routing.outbox.pacing).
+    served_at: Mapped[datetime | None]
+
+
+class SendBudget(Base):
+    """One Telegram limit's schedule (a chat's, a group's, a bot's): the earliest time
+    its next send may go (GCRA's theoretical arrival time). Slots are reserved under the
+    row's lock, so the limit holds for every routing and delivery process together."""
+
+    __tablename__ = "send_budgets"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    # "chat:<bot>:<chat>", "group:<bot>:<chat>" or "bot:<bot>".
+    budget_key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    next_at: Mapped[datetime]

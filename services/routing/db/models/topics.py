@@ -41,6 +41,9 @@ class Topic(Base):
     group_id: Mapped[TelegramId] = mapped_column(ForeignKey("staff_groups.id"))
     message_thread_id: Mapped[int] = mapped_column(BigInteger)
     name: Mapped[str] = mapped_column(String(128))
+    # The bot of the group's pool that opened it and speaks in it (NULL: the group's
+    # own bot_id, as before pools).
+    bot_id: Mapped[TelegramId | None] = mapped_column(ForeignKey("bots.id"))
     status: Mapped[TopicStatus] = mapped_column(
         str_enum(TopicStatus, name="status"), default=TopicStatus.OPEN
     )
