@@ -11,6 +11,7 @@ from ..jsontext import JsonObject, has_bad_text, loads
 from ..params import NOT_UTF8
 from ..world.chats import GENERAL_TOPIC_ID, Chat, Group
 from ..world.messages import Message
+from ..world.state import World
 from .registry import Call
 
 MAX_TEXT = 4096
@@ -67,6 +68,7 @@ def formatted(
     params = call.params
     entities = None if params.str("parse_mode") else params.raw(entities_key)
     return format_values(
+        call.world,
         params.str(text_key) or "",
         params.str("parse_mode"),
         entities,
@@ -77,6 +79,7 @@ def formatted(
 
 
 def format_values(
+    world: World,
     text: str,
     mode: str | None,
     entities: Any,
@@ -86,7 +89,8 @@ def format_values(
     required: bool = False,
 ) -> tuple[str, list[JsonObject]]:
     """parse_mode (which wins over entities, as on Telegram), then normalisation
-    (trimming, checks, and the entities Telegram finds by itself), then limits."""
+    (trimming, checks, and the entities Telegram finds by itself), then limits; a
+    mentioned user (text_mention, or a tg://user?id= link) is shown whole."""
     try:
         if mode:
             text, found = parse(text, mode)
@@ -101,7 +105,7 @@ def format_values(
         raise bad_request("message text is empty")
     if utf16_len(text) > (MAX_CAPTION if caption else MAX_TEXT):
         raise bad_request("message caption is too long" if caption else "message is too long")
-    return text, found
+    return text, world.with_mentioned_users(found)
 
 
 def _entity_list(value: Any) -> list[JsonObject]:

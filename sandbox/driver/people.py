@@ -73,7 +73,7 @@ def _thread(chat: Chat, person: User, body: JsonObject) -> int | None:
     return thread_id
 
 
-def _formatted(body: JsonObject, text_key: str, entities_key: str) -> JsonObject:
+def _formatted(world: World, body: JsonObject, text_key: str, entities_key: str) -> JsonObject:
     text = body.get(text_key)
     if text is None:
         return {}
@@ -91,7 +91,7 @@ def _formatted(body: JsonObject, text_key: str, entities_key: str) -> JsonObject
         raise invalid(error.description) from None
     out: dict[str, Any] = {text_key: text}
     if entities:
-        out[entities_key] = entities
+        out[entities_key] = world.with_mentioned_users(entities)
     return out
 
 
@@ -150,13 +150,13 @@ def send(world: World, person: User, body: JsonObject) -> Message:
     media = _media(world, body)
     file = None
     if media is None:
-        kind, content = "text", _formatted(body, "text", "entities")
+        kind, content = "text", _formatted(world, body, "text", "entities")
         if not content.get("text"):
             raise invalid("a message needs text or one kind of media")
     else:
         kind, content, file = media
         if kind in CAPTIONED:
-            content.update(_formatted(body, "caption", "caption_entities"))
+            content.update(_formatted(world, body, "caption", "caption_entities"))
     quote = None
     if body.get("quote") and reply_to is not None:
         quote = {"text": body["quote"], "position": 0, "is_manual": True}
@@ -199,7 +199,7 @@ def edit(world: World, person: User, body: JsonObject) -> Message:
         raise invalid(f"an edit of this message needs {key}")
     entities_key = "entities" if key == "text" else "caption_entities"
     content = {k: v for k, v in message.content.items() if k not in (key, entities_key)}
-    content.update(_formatted(body, key, entities_key))
+    content.update(_formatted(world, body, key, entities_key))
     if content == message.content:
         raise invalid("message is not modified")
     message.content = content

@@ -90,6 +90,24 @@ class World:
             chat = self.private[key] = PrivateChat(bot, user)
         return chat
 
+    def mentioned(self, user_id: int) -> JsonObject:
+        """The User a text_mention carries, as the Bot API renders it (JsonUser): a
+        person or bot the sandbox knows as it is, anyone else by id with no name."""
+        known = self.users.get(user_id) or self.bots.get(user_id)
+        if known is not None:
+            return known.to_api()
+        return {"id": user_id, "is_bot": False, "first_name": ""}
+
+    def with_mentioned_users(self, entities: list[JsonObject]) -> list[JsonObject]:
+        """Entities with each text_mention's user filled in (a tg://user?id= link or a
+        text_mention given with just an id comes back with the whole user)."""
+        return [
+            {**e, "user": self.mentioned(int(e["user"]["id"]))}
+            if e["type"] == "text_mention"
+            else e
+            for e in entities
+        ]
+
     def group_by_ref(self, ref: str) -> Group | None:
         name = ref.lstrip("@").lower()
         for group in self.groups.values():

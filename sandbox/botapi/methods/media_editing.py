@@ -36,6 +36,7 @@ def _input_media(call: Call) -> tuple[JsonObject, str, str, list[JsonObject]]:
     if not isinstance(item, dict):
         raise bad_request("can't parse InputMedia: expected an Object")
     caption, entities = common.format_values(
+        call.world,
         str(item.get("caption") or ""),
         item.get("parse_mode"),
         item.get("caption_entities"),

@@ -209,6 +209,7 @@ async def send_media_group(call: Call) -> list[JsonObject]:
     prepared = []
     for item, kind in zip(items, kinds, strict=True):
         caption, entities = common.format_values(
+            call.world,
             str(item.get("caption") or ""),
             item.get("parse_mode"),
             item.get("caption_entities"),
