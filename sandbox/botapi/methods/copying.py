@@ -85,8 +85,12 @@ async def copy_message(call: Call) -> JsonObject:
 
 @api_method("forwardMessage")
 async def forward_message(call: Call) -> JsonObject:
-    chat = common.target_chat(call)
+    """The whole new message, as Telegram answers: the original's content (text and
+    entities, or media and caption) with `forward_origin`. The source is checked before
+    the destination, as the Bot API server does, so a message that does not exist (or
+    was deleted) is "message to forward not found" whatever the destination."""
     _, source = _source(call, missing="message to forward not found")
+    chat = common.target_chat(call)
     thread_id = common.thread(call, chat)
     common.pace(call, chat)
     message = store(
