@@ -26,6 +26,7 @@ class RateLimited(TelegramError):
         seconds = max(1, math.ceil(wait))
         super().__init__(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
         self.limit = limit
+        self.wait = wait  # the exact wait; retry_after is it rounded up to whole seconds
 
 
 @dataclass(slots=True)

@@ -45,6 +45,8 @@ class Refusals:
                 "method": entry.get("method"),
                 "reason": reason,
                 "retry_after": entry.get("retry_after"),
+                # A limit's exact wait (retry_after rounds it up): what a scaled run needs.
+                "wait": entry.get("wait"),
                 "seq": entry.get("seq"),
             }
         )

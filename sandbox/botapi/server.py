@@ -117,7 +117,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         if error.retry_after is not None:
             entry["retry_after"] = error.retry_after
         if isinstance(error, RateLimited):
-            entry["limit"] = error.limit
+            entry.update(limit=error.limit, wait=round(error.wait, 3))
     except Exception:
         # A bug in the sandbox must still look like Telegram to the caller.
         log.exception("method %s failed", method)
@@ -137,7 +137,8 @@ async def _inject(
 ) -> web.StreamResponse:
     """Answer as the fault rule says; with when="after" the call already took effect."""
     entry["fault"] = {"rule": fault.id, "action": fault.action, "when": fault.when}
-    entry.pop("limit", None)  # the fault's answer is what the caller sees
+    for key in ("limit", "wait"):  # the fault's answer is what the caller sees
+        entry.pop(key, None)
     if fault.action in ("timeout", "drop"):
         entry.update(status=None, ok=None)
         sandbox.calls.record(entry)

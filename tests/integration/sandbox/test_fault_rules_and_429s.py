@@ -195,6 +195,10 @@ async def test_scaled_limits_refill_faster_with_the_same_bursts(
     refused = await send(http, sandbox_url, CS_GROUP, "g20", token=CS_TOKEN)
     assert refused.status == 429
     assert refused.body["parameters"]["retry_after"] == 1  # 0.3 s, rounded up
+    (logged,) = [c for c in await cast.calls() if c["status"] == 429]
+    assert logged["limit"] == "group" and 0.25 < logged["wait"] <= 0.3
+    (counted,) = (await cast.too_many_requests())["recent"]
+    assert counted["wait"] == logged["wait"] and counted["retry_after"] == 1
     await cast.advance_clock(0.31)  # 200 a minute: a token every 0.3 s
     assert (await send(http, sandbox_url, CS_GROUP, "g20", token=CS_TOKEN)).status == 200
     assert (await cast.too_many_requests())["by_reason"]["group"] == 1
