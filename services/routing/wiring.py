@@ -28,6 +28,7 @@ from services.routing.conversation import (
     outcome_effects,
     staff_commands,
     topics_gone,
+    undelivered,
     waiting_reactions,
 )
 from services.routing.conversation.batch import Options
@@ -246,7 +247,8 @@ def outcome_handlers(texts: Texts | None = None) -> OutcomeHandlers:
     """What an outcome of a kind of job does, beyond the job's own row: each feature's
     handlers in the outbox's one table (`texts`: onboarding's, the default when None)."""
     handlers = OutcomeHandlers()
-    # conversation: deletes, a deleted topic recreated, a blocked client, failure notices
+    # conversation: deletes, a deleted topic recreated, a blocked client, failure notices,
+    # a line that cannot reach a destination marked at its author's
     handlers.on_sent("delete_messages", outcome_effects.messages_deleted)
     replacement = topics_gone.replaces_a_topic
     handlers.on_sent("create_topic", topics_gone.replacement_created, applies=replacement)
@@ -254,6 +256,7 @@ def outcome_handlers(texts: Texts | None = None) -> OutcomeHandlers:
     handlers.on_obstacle("topic_deleted", topics_gone.topic_deleted, job_waits=True)
     handlers.on_obstacle("client_blocked", outcome_effects.client_blocked)
     handlers.on_every_failure(outcome_effects.failure_notice)
+    handlers.on_every_failure(undelivered.line_undelivered)
     # onboarding: a customer's topics set up
     topics = topic_setup.TopicOutcomes(texts or Texts())
     handlers.on_sent("create_topic", topics.sent, applies=topic_setup.for_a_customer)

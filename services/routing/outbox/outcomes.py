@@ -57,6 +57,8 @@ class Outcome:
     report: Report
     correlation_id: str
     now: datetime
+    kind: str = ""  # the job's kind (send_text, edit_text...)
+    message_id: int | None = None  # the backed-up line it carries, if any
 
 
 AfterWriting = Callable[[AsyncSession], Awaitable[None]]

@@ -120,6 +120,8 @@ async def record_outcomes(
             report=report,
             correlation_id=row.correlation_id or "",
             now=batch.now,
+            kind=row.kind,
+            message_id=row.message_id,
         )
         step = OUTCOME_STEPS.get(report.outcome, _failed_or_waiting)
         await step(session, row, outcome, handlers, batch)

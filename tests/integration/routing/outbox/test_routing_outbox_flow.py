@@ -125,7 +125,13 @@ async def test_a_permanent_failure_does_not_block_the_next(db_sessions: Sessions
             Report(handout.job_id, 1, "failed", error_code=400, description="Bad Request: x"),
             relay,
         )
-    assert len(collect.handed) == 2  # "two" went out to both topics all the same
+    handed = [job_pb2.DeliveryJob.FromString(h.payload) for h in collect.handed]
+    # "two" went out to both topics all the same; the client's "one" is marked undelivered.
+    assert sorted(j.WhichOneof("action") for j in handed) == [
+        "send_text",
+        "send_text",
+        "set_reaction",
+    ]
     async with db_sessions() as session:
         failed = (
             (await session.execute(select(Job).where(Job.status == JobStatus.FAILED)))
