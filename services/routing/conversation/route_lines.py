@@ -52,6 +52,8 @@ def _carried(read: Read, carried: Carried, act: Event | Command | None = None) -
 async def route(session: AsyncSession, items: list[Read], options: Options) -> list[Routed]:
     """Plan the jobs of every line that belongs to a conversation."""
     out = {n: Routed(item, item.status, act=item.event) for n, item in enumerate(items)}
+    for n in await _pool_echoes(session, items):
+        out[n] = Routed(items[n], UpdateStatus.IGNORED)
     client_lines = {n: line for n, i in enumerate(items) if (line := _from_client(i)) is not None}
     staff_lines = {n: line for n, i in enumerate(items) if (line := _from_staff(i)) is not None}
     clients = await people.for_clients(session, {line.sender_id for line in client_lines.values()})
@@ -102,10 +104,14 @@ async def _staff(
     for n, line in lines.items():
         item = items[n]
         found = topics.get(_topic_of(line))
-        group = groups.get(line.chat_id)
-        if found is None or group is None or group.bot_id != item.incoming.bot_id:
+        if found is None or line.chat_id not in groups:
             continue
         known, topic = found
+        group = groups[line.chat_id]
+        if topic.bot_id != item.incoming.bot_id:
+            # Every bot of the group's pool hears the line: the topic's bot carries it,
+            # the others' updates are recorded as ignored.
+            continue
         author = people.author(
             names, user_id=line.sender_id, name=line.sender_name, group_role=str(group.role)
         )
@@ -141,6 +147,29 @@ async def _staff(
         )
         out[n] = _carried(item, carried)
     return out
+
+
+async def _pool_echoes(session: AsyncSession, items: list[Read]) -> list[int]:
+    """Staff edits in a customer's topic that came through a bot of the group's pool
+    other than the topic's: every bot of the pool hears them, the topic's answers."""
+    edits = {
+        n: item.event.update
+        for n, item in enumerate(items)
+        if item.event is not None
+        and item.event.kind == Kind.EDIT
+        and isinstance(item.event.update, inbound.Line)
+        and item.event.update.thread_id is not None
+        and item.bot_role != BotRole.CLIENT
+    }
+    if not edits:
+        return []
+    topics = await people.for_topics(session, {_topic_of(line) for line in edits.values()})
+    return [
+        n
+        for n, line in edits.items()
+        if (found := topics.get(_topic_of(line))) is not None
+        and found[1].bot_id != items[n].incoming.bot_id
+    ]
 
 
 def _topic_of(line: inbound.Line) -> tuple[int, int]:

@@ -25,13 +25,14 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus, TopicStatus
-from services.routing.db.models import Copy, Job, JobDestination, Topic
+from services.routing.db.models import Copy, Job, JobDestination, StaffGroup, Topic
 from services.routing.domain.destinations import destination_key
 from services.routing.domain.plan import Action, Content, Planned
 from services.routing.outbox import destination_heads
 from services.routing.outbox.jobs import LANE_NAMES, Outgoing
 from services.routing.outbox.outcomes import NOTHING, Effects, Finished, Outcome
 from services.routing.outbox.sequences import take
+from services.routing.records import bot_pools
 from switchboard.delivery.v1 import job_pb2
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,14 @@ async def on_gone(
         .values(deleted_at=now)
     )
     log.warning("topic gone; recreating it", extra={"topic_id": topic.id, "chat_id": chat_id})
+    group = await session.get_one(StaffGroup, chat_id)
+    # The replacement keeps the topic's bot while it is in the group's pool (the bot that
+    # creates it speaks in it).
+    bot_id = await bot_pools.keeps_or_chooses(session, group, topic.bot_id or group.bot_id)
     return [
         Planned(
             lane=LANE_NAMES[proto.lane],
-            bot_id=proto.bot_id,
+            bot_id=bot_id,
             chat_id=chat_id,
             thread_id=None,
             content=Action("create_topic", name=topic.name, replaces_topic_id=topic.id),
@@ -96,6 +101,7 @@ async def on_created(
         group_id=old.group_id,
         message_thread_id=thread_id,
         name=old.name,
+        bot_id=proto.bot_id,
         status=TopicStatus.OPEN,
     )
     session.add(new)
@@ -177,6 +183,9 @@ async def _move(session: AsyncSession, old_key: str, new: Topic, *, now: datetim
     for job_id, payload in rows:
         proto = job_pb2.DeliveryJob.FromString(payload)
         proto.destination.message_thread_id = new.message_thread_id
+        if new.bot_id is not None:
+            # The new topic's bot speaks there (another, when the old one left the pool).
+            proto.bot_id = new.bot_id
         proto.sequence = seq
         await session.execute(
             update(JOBS)

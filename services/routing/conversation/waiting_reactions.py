@@ -31,6 +31,7 @@ from services.routing.db.enums import UpdateStatus
 from services.routing.db.models import InboundUpdate
 from services.routing.outbox.destination_heads import Head
 from services.routing.outbox.jobs import Outgoing, write_jobs
+from services.routing.records import bot_pools
 
 log = logging.getLogger(__name__)
 UPDATES = cast(Table, InboundUpdate.__table__)
@@ -46,6 +47,9 @@ async def on_reaction(session: AsyncSession, event: Event) -> list[Outgoing]:
     raw = event.update.raw
     target = reacted_to(raw)
     if target is None:
+        return []
+    if await _pool_echo(session, event.bot_id, target):
+        await _set(session, event.bot_id, event.update.update_id, UpdateStatus.IGNORED)
         return []
     if not await _waiting_on(session, event.bot_id, target):
         source, planned = await plan_reaction(session, raw, bot_id=event.bot_id)
@@ -74,6 +78,9 @@ class DueReactions:
             key = (bot_id, *target)
             if key in blocked:
                 continue  # an older reaction on the same message still waits
+            if await _pool_echo(session, bot_id, target):
+                await _set_row(session, row_id, UpdateStatus.IGNORED)
+                continue
             source, planned = await plan_reaction(session, raw, bot_id=bot_id)
             if source is not None:
                 if planned:
@@ -105,6 +112,15 @@ _WAITING = (
     .order_by(UPDATES.c.id)
 )
 _ANY_WAITING = select(UPDATES.c.id).where(UPDATES.c.status == UpdateStatus.WAITING).limit(1)
+
+
+async def _pool_echo(session: AsyncSession, bot_id: int, target: tuple[int, int]) -> bool:
+    """The reaction is on another pool bot's message in a staff group: that bot's
+    update of it is the one mirrored (every admin bot of the group hears it)."""
+    chat_id, message_id = target
+    return await bot_pools.heard_by_another(
+        session, bot_id=bot_id, chat_id=chat_id, message_id=message_id
+    )
 
 
 async def _waiting_on(session: AsyncSession, bot_id: int, target: tuple[int, int]) -> bool:

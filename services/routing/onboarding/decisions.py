@@ -81,7 +81,7 @@ async def confirm(
     )
     wanted = [g for g in groups if g is not None and g.id not in have]
     notify = groups[0]
-    creates = [topic_setup.create_job(g, customer, notify=notify) for g in wanted]
+    creates = [await topic_setup.create_job(session, g, customer, notify=notify) for g in wanted]
     assignment.topics_pending = len(creates)
     audit_customer(
         session,

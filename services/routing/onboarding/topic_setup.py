@@ -33,16 +33,19 @@ from services.routing.domain.onboarding import Texts, topic_name
 from services.routing.onboarding import prompts
 from services.routing.outbox.jobs import LANE_NAMES, Outgoing
 from services.routing.outbox.outcomes import Effects, Outcome
-from services.routing.records import people
+from services.routing.records import bot_pools, people
 from services.routing.records.message_destinations import kept_content
 from switchboard.delivery.v1 import job_pb2
 
 log = logging.getLogger(__name__)
 
 
-def create_job(group: StaffGroup, customer: Customer, *, notify: StaffGroup | None) -> plan.Planned:
+async def create_job(
+    session: AsyncSession, group: StaffGroup, customer: Customer, *, notify: StaffGroup | None
+) -> plan.Planned:
     """The job that creates the customer's topic in `group`; a failure is told in the
-    CS intake (`notify`)."""
+    CS intake (`notify`). The least-loaded bot of the group's pool creates it and speaks
+    in it for the topic's life (records.bot_pools)."""
     name = topic_name(customer.display_name, customer.email or "")
     notice = None
     if notify is not None:
@@ -55,7 +58,7 @@ def create_job(group: StaffGroup, customer: Customer, *, notify: StaffGroup | No
         )
     return plan.Planned(
         lane=plan.TREATMENT if str(group.role) == "treatment" else plan.CLIENT_TO_STAFF,
-        bot_id=group.bot_id,
+        bot_id=await bot_pools.least_loaded(session, group),
         chat_id=group.id,
         thread_id=None,
         content=plan.Action("create_topic", name=name, customer_id=customer.id),
@@ -138,6 +141,9 @@ async def on_created(
         group_id=group_id,
         message_thread_id=thread_id,
         name=proto.create_topic.name or customer.display_name[:128],
+        # The bot that created it speaks in it (the least-loaded of the pool, chosen
+        # when the job was written).
+        bot_id=proto.bot_id,
         status=TopicStatus.OPEN,
     )
     session.add(topic)

@@ -168,7 +168,7 @@ def closing_jobs(group: StaffGroup, topic: Topic, told: plan.Content) -> list[pl
     return [
         plan.Planned(
             lane=lane,
-            bot_id=group.bot_id,
+            bot_id=topic.bot_id or group.bot_id,  # the topic's bot (bot_pools)
             chat_id=group.id,
             thread_id=topic.message_thread_id,
             content=content,

@@ -22,6 +22,7 @@ from services.routing.db.models import Customer, StaffGroup, Team, Topic
 from services.routing.domain.onboarding import topic_name
 from services.routing.operations import fields
 from services.routing.operations.directory_import import normal_email
+from services.routing.records import bot_pools
 from services.routing.records.audit import Actor, audit_customer
 from switchboard.operations.v1 import operations_pb2
 
@@ -69,6 +70,9 @@ async def import_customer(
                 group_id=group.id,
                 message_thread_id=given.message_thread_id,
                 name=named,
+                # Switchboard's bots have said nothing there yet: the least-loaded bot
+                # of the group's pool takes the topic (one topic per group here).
+                bot_id=await bot_pools.least_loaded(session, group),
                 status=TopicStatus.OPEN,
             )
         )

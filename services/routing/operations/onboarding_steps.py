@@ -78,10 +78,16 @@ class GroupOf(Protocol):
 
 
 class TopicJob(Protocol):
-    """The job that creates the customer's topic in a group (a failure told in `notify`)."""
+    """The job that creates the customer's topic in a group (a failure told in `notify`),
+    by the least-loaded bot of the group's pool, which will speak in the topic."""
 
-    def __call__(
-        self, group: StaffGroup, customer: Customer, *, notify: StaffGroup | None
+    async def __call__(
+        self,
+        session: AsyncSession,
+        group: StaffGroup,
+        customer: Customer,
+        *,
+        notify: StaffGroup | None,
     ) -> plan.Planned: ...
 
 

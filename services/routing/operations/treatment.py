@@ -68,7 +68,7 @@ async def set_treatment(
     cs = [p for p in await _places(session, customer.id) if p.role == "cs"]
     if on and topic is None and group is not None:
         notify = await onboarding.group_of(session, GroupRole.CS)
-        create = onboarding.topic_job(group, customer, notify=notify)
+        create = await onboarding.topic_job(session, group, customer, notify=notify)
         lines.append(Outgoing(None, [create], correlation))
     elif not on and topic is not None:
         topic.status, topic.closed_at = TopicStatus.CLOSED, utcnow()

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, tuple_
+from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import BotRole, CustomerStatus, TopicStatus
@@ -48,7 +48,8 @@ _WITH_TOPICS = (
         Topic.message_thread_id,
         StaffGroup.id,
         StaffGroup.role,
-        StaffGroup.bot_id,
+        # The bot that speaks in the topic (its own; before pools, its group's).
+        func.coalesce(Topic.bot_id, StaffGroup.bot_id),
     )
     .select_from(Customer)
     .outerjoin(Topic, (Topic.customer_id == Customer.id) & (Topic.status == TopicStatus.OPEN))

@@ -205,7 +205,7 @@ async def test_a_second_topic_made_in_a_group_is_closed_and_not_counted(
     async with db_sessions() as session, session.begin():
         customer = await session.get(type(bob), bob.id)
         cs = await session.get(StaffGroup, CS_GROUP)
-        job = topic_setup.create_job(cs, customer, notify=cs)
+        job = await topic_setup.create_job(session, cs, customer, notify=cs)
         await write_jobs(session, [Outgoing(None, [job], "again")])
     duplicate = (await topic_jobs(db_sessions))[CS_GROUP]
     assert duplicate.id != creating[CS_GROUP].id
