@@ -36,6 +36,12 @@ def _retried(request: ops_pb2.RetryJobsRequest) -> Target:
     return ("job", request.ids[0]) if len(request.ids) == 1 else None
 
 
+def _replayed(request: ops_pb2.ReplayUpdatesRequest) -> Target:
+    if request.all:
+        return ("update", "all")
+    return ("update", request.ids[0]) if len(request.ids) == 1 else None
+
+
 def _looked_up(request: ops_pb2.GetCustomerRequest) -> Target:
     if request.WhichOneof("key") == "telegram_user_id":
         return ("telegram_user", request.telegram_user_id)
@@ -56,6 +62,7 @@ TARGETS: dict[str, Callable[[Any], Target]] = {
     "Deactivate": lambda r: (r.kind, r.id),
     "GetJob": lambda r: ("job", r.id),
     "RetryJobs": _retried,
+    "ReplayUpdates": _replayed,
     "RevokeApiKey": lambda r: ("api_key", r.key_id),
 }
 
@@ -132,6 +139,12 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ListFailedJobs = _forwarding("ListFailedJobs", "Jobs that failed for good.")
     GetJob = _forwarding("GetJob", "One job with its outcome.")
     RetryJobs = _forwarding("RetryJobs", "Retry failed jobs, by id or all (of a lane).")
+    ListQuarantinedUpdates = _forwarding(
+        "ListQuarantinedUpdates", "Updates that failed on their own, newest first."
+    )
+    ReplayUpdates = _forwarding(
+        "ReplayUpdates", "Record quarantined updates again (by id, or all), after a fix."
+    )
     RevokeApiKey = _forwarding("RevokeApiKey", "Revoke an API key; it stops working at once.")
     ListApiKeys = _forwarding("ListApiKeys", "The API keys (never their secrets).")
     ListAudit = _forwarding("ListAudit", "The audit log, filtered.")

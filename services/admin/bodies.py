@@ -100,6 +100,17 @@ class JobRetry(Strict):
         return self
 
 
+class UpdateReplay(Strict):
+    ids: list[int] = Field(default_factory=list, description="quarantined updates' ids")
+    all: StrictBool = Field(default=False, description="every quarantined update")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> UpdateReplay:
+        if bool(self.ids) == self.all:
+            raise ValueError("give either ids or all: true")
+        return self
+
+
 class NewKey(Strict):
     name: Name
     scopes: Annotated[list[Scope], Field(min_length=1)]
@@ -123,6 +134,11 @@ class FailedJobQuery(Strict):
     lane: str = ""
     limit: Limit = 50
     after_id: AfterId = 0
+
+
+class QuarantinedQuery(Strict):
+    limit: Limit = 50
+    before_id: Annotated[int, Field(ge=0, description="only records before this id (paging)")] = 0
 
 
 class SummaryQuery(Strict):

@@ -18,7 +18,7 @@ from servicekit.logs import bind_correlation_id
 from servicekit.readiness import Readiness
 from switchboard.operations.v1 import operations_pb2_grpc
 
-from . import routes_customers, routes_jobs, routes_keys, routes_registry
+from . import routes_customers, routes_jobs, routes_keys, routes_registry, routes_updates
 from .errors import Failure
 from .metrics import AdminMetrics
 from .openapi import document
@@ -29,6 +29,7 @@ ROUTES: list[Route] = [
     *routes_customers.ROUTES,
     *routes_registry.ROUTES,
     *routes_jobs.ROUTES,
+    *routes_updates.ROUTES,
     *routes_keys.ROUTES,
 ]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

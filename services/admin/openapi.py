@@ -43,8 +43,9 @@ def document(routes: list[Route], *, version: str) -> dict[str, Any]:
             "title": "Switchboard operations API",
             "version": version,
             "description": "Customers, the staff registry, the user directory, failed jobs, "
-            "the operations summary, API keys and the audit log. Every call needs an API "
-            "key (`Authorization: Bearer sbk_<key id>_<secret>`) holding the scope noted "
+            "quarantined updates, the operations summary, API keys and the audit log. "
+            "Every call needs an API key (`Authorization: Bearer sbk_<key id>_<secret>`) "
+            "holding the scope noted "
             "on the operation (`x-required-scope`; the admin scope implies all others), "
             "and every call is audited.",
         },

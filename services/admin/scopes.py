@@ -41,6 +41,9 @@ _TABLE = [
     Operation("ListFailedJobs", "jobs.list_failed", "read"),
     Operation("GetJob", "jobs.get", "read"),
     Operation("RetryJobs", "jobs.retry", "send"),
+    Operation("ListQuarantinedUpdates", "updates.list_quarantined", "read"),
+    # Replaying re-runs an update's recording, which may send (as retrying a job does).
+    Operation("ReplayUpdates", "updates.replay", "send"),
     Operation("GetSummary", "summary.get", "read"),
     Operation("CreateApiKey", "keys.create", ADMIN),
     Operation("RevokeApiKey", "keys.revoke", ADMIN),

@@ -102,6 +102,13 @@ class WebhookEndpoint:
                 "update recorded as rejected",
                 extra={"role": role, "update_id": update_id, "reason": result.reason},
             )
+        elif result.status == routing_pb2.RECORD_STATUS_QUARANTINED:
+            # Kept by routing for an operator to replay: answered 200 like any recorded
+            # update, or Telegram would hold the chat back for a day redelivering it.
+            log.warning(
+                "update recorded as quarantined",
+                extra={"role": role, "update_id": update_id, "reason": result.reason},
+            )
         return _answer(200, b'{"ok":true}')
 
     def _too_large(self, length: int | None) -> web.Response:

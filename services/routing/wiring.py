@@ -100,6 +100,8 @@ class Routing:
             onboarding=onboarding_steps(),
             texts=texts,
             style=style(self.settings),
+            recording=servicer.options,  # a quarantined update is replayed as recorded
+            checker=self.checker,
         )
 
         def register(server: grpc.aio.Server) -> None:

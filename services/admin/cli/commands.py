@@ -25,6 +25,8 @@ JOB_COLUMNS = (
     "error_description",
     "finished_at",
 )
+QUARANTINED_COLUMNS = ("id", "bot_id", "update_id", "received_at", "error", "preview")
+REPLAYED_COLUMNS = ("id", "status", "reason")
 KEY_COLUMNS = ("key_id", "name", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at")
 AUDIT_COLUMNS = ("occurred_at", "actor", "action", "target", "result")
 REGISTRY = {
@@ -157,6 +159,25 @@ def jobs_retry(api: Api, a: argparse.Namespace) -> Shown:
     else:
         body = api.post("/v1/jobs/retry", {"ids": a.ids})
     return body, f"retried {body['retried']} job(s)"
+
+
+def updates_quarantined(api: Api, a: argparse.Namespace) -> Shown:
+    body = api.get("/v1/updates/quarantined", limit=a.limit, before_id=a.before_id)
+    text = table(body["updates"], QUARANTINED_COLUMNS)
+    following = body.get("next_before_id")
+    return body, f"{text}\n(more: --before-id {following})" if following else text
+
+
+def updates_replay(api: Api, a: argparse.Namespace) -> Shown:
+    if a.all:
+        body = api.post("/v1/updates/replay", {"all": True})
+    elif len(a.ids) == 1:
+        body = api.post(f"/v1/updates/{a.ids[0]}/replay")
+    else:
+        body = api.post("/v1/updates/replay", {"ids": a.ids})
+    replayed = body.get("updates") or []
+    text = f"replayed {len(replayed)}, recovered {body.get('recovered', 0)}"
+    return body, f"{text}\n{table(replayed, REPLAYED_COLUMNS)}" if replayed else text
 
 
 def summary(api: Api, a: argparse.Namespace) -> Shown:

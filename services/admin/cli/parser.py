@@ -101,6 +101,14 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every failed job (of --lane)")
     p.add_argument("--lane")
 
+    updates = group("updates", "updates routing quarantined (failed on their own)")
+    p = leaf(updates, "quarantined", c.updates_quarantined, "quarantined updates, newest first")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--before-id", type=int)
+    p = leaf(updates, "replay", c.updates_replay, "record quarantined updates again")
+    p.add_argument("ids", type=int, nargs="*", help="quarantined updates' ids")
+    p.add_argument("--all", action="store_true", help="every quarantined update")
+
     p = groups.add_parser("summary", help="the operations summary", parents=[common])
     p.set_defaults(run=c.summary)
     p.add_argument("--since", help="ISO 8601 (default: 7 days before --until)")

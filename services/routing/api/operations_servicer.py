@@ -19,10 +19,21 @@ import grpc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from servicekit.errors import AlreadyExists, InvalidArgument
+from servicekit.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from servicekit.logs import correlation_id, new_correlation_id
+from services.routing.conversation import poison
+from services.routing.conversation.batch import Options
+from services.routing.db.models import InboundUpdate
+from services.routing.db.transient import transient
 from services.routing.domain.onboarding import Texts
 from services.routing.domain.plan import Style
+from services.routing.onboarding.email_checker import EmailChecker
 from services.routing.operations import (
     api_keys,
     assignment,
@@ -33,6 +44,7 @@ from services.routing.operations import (
     fields,
     job_retry,
     operator_sends,
+    quarantine,
     registry,
     staff_groups,
     treatment,
@@ -62,9 +74,15 @@ class OperationsServicer(operations_pb2_grpc.OperationsServiceServicer):
         onboarding: OnboardingSteps,
         texts: Texts,
         style: Style,
+        recording: Options | None = None,
+        checker: EmailChecker | None = None,
     ) -> None:
         self.sessions = sessions
         self.relay = relay
+        # How a replayed update is recorded (RoutingService's options), and the checker
+        # to wake when it gave an email.
+        self.recording = recording
+        self.checker = checker
         self.onboarding = onboarding
         self.texts = texts  # the welcomes an assignment sends
         self.style = style  # how a staff member's line is attributed to the client
@@ -328,6 +346,81 @@ class OperationsServicer(operations_pb2_grpc.OperationsServiceServicer):
             log.info("jobs retried", extra={"count": retried})
             self.relay.wake()  # committed: the heads moved back are ready now
         return pb.RetryJobsResponse(retried=retried)
+
+    async def ListQuarantinedUpdates(
+        self, request: pb.ListQuarantinedUpdatesRequest, context: Context
+    ) -> pb.QuarantinedUpdateList:
+        """Updates that failed on their own, newest first, a page at a time."""
+        async with self.sessions() as session:
+            updates, next_before = await quarantine.quarantined(
+                session, limit=request.limit, before_id=request.before_id
+            )
+        return pb.QuarantinedUpdateList(updates=updates, next_before_id=next_before)
+
+    async def ReplayUpdates(
+        self, request: pb.ReplayUpdatesRequest, context: Context
+    ) -> pb.ReplayUpdatesResponse:
+        """Quarantined updates through the normal recording again, one transaction each
+        (with its audit row): recorded, the row takes the status recording gives it;
+        failing still, it stays quarantined with the new error."""
+        fields.actor(request.actor)
+        ids = quarantine.which(list(request.ids), request.all)
+        if self.recording is None:
+            raise FailedPrecondition("replaying updates is not set up in this process")
+        if request.all:
+            async with self.sessions() as session:
+                ids = await quarantine.quarantined_ids(session)
+        elif len(ids) == 1:
+            async with self.sessions() as session:
+                if await session.get(InboundUpdate, ids[0]) is None:
+                    raise NotFound(f"no update with id {ids[0]}")
+        answers = [await self._replay(row_id, self.recording, request.actor) for row_id in ids]
+        replayed = [a for a in answers if a is not None]
+        recovered = sum(a.status != "quarantined" for a in replayed)
+        log.info(
+            "quarantined updates replayed", extra={"count": len(replayed), "recovered": recovered}
+        )
+        return pb.ReplayUpdatesResponse(updates=replayed, recovered=recovered)
+
+    async def _replay(
+        self, row_id: int, recording: Options, actor: pb.Actor
+    ) -> pb.ReplayedUpdate | None:
+        """One replay; None when the row is not (or no longer) quarantined."""
+        try:
+            async with self.sessions() as session, session.begin():
+                done = await poison.replay(session, row_id, recording)
+                if done is None:
+                    return None
+                audit_log.audit(
+                    session, actor, "update.replay", "update", row_id, result=done.status
+                )
+        except Exception as error:
+            if transient(error) is not None:
+                raise Unavailable("the database is unavailable; try again") from error
+            what = poison.describe(error)
+            log.warning(
+                "replayed update failed again", exc_info=error, extra={"id": row_id, "error": what}
+            )
+            async with self.sessions() as session, session.begin():
+                await poison.still_failing(session, row_id, what)
+                audit_log.audit(
+                    session,
+                    actor,
+                    "update.replay",
+                    "update",
+                    row_id,
+                    result="quarantined",
+                    details={"error": what[:255]},
+                )
+            return pb.ReplayedUpdate(id=row_id, status="quarantined", reason=what)
+        # Committed: as for an update recorded by RoutingService.
+        recorded = done.recorded
+        self.relay.hand_over(list(recorded.heads))
+        if recorded.wake:
+            self.relay.wake()
+        if recorded.check and self.checker is not None:
+            self.checker.wake()
+        return pb.ReplayedUpdate(id=row_id, status=done.status, reason=done.reason)
 
     async def GetSummary(self, request: pb.GetSummaryRequest, context: Context) -> pb.Summary:
         """The operations figures for jobs created in [since, until)."""

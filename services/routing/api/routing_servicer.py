@@ -9,14 +9,16 @@ from datetime import timedelta
 from typing import Any
 
 import grpc
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit.errors import Unavailable
-from servicekit.logs import new_correlation_id
+from servicekit.logs import bind_correlation_id, new_correlation_id
 from services.routing.api.database_errors import transaction
+from services.routing.conversation import poison
 from services.routing.conversation.batch import Incoming, Options
 from services.routing.conversation.record_batch import Recorded, record_batch
+from services.routing.db.transient import retrying, transient
 from services.routing.metrics import RoutingMetrics
 from services.routing.onboarding.email_checker import EmailChecker
 from services.routing.outbox.claims import LEASE, Claimed, ClaimRequest, claim_many
@@ -32,6 +34,7 @@ RECORD_STATUS = {
     "accepted": routing_pb2.RECORD_STATUS_ACCEPTED,
     "duplicate": routing_pb2.RECORD_STATUS_DUPLICATE,
     "rejected": routing_pb2.RECORD_STATUS_REJECTED,
+    "quarantined": routing_pb2.RECORD_STATUS_QUARANTINED,
 }
 CLAIMS = {
     "proceed": routing_pb2.CLAIM_PROCEED,
@@ -51,7 +54,6 @@ OBSTACLES = {
 }
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
-DATABASE_DOWN = (OperationalError, DBAPIError, OSError, ConnectionError)
 
 
 class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
@@ -82,16 +84,15 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
     async def RecordUpdates(
         self, request: routing_pb2.RecordUpdatesRequest, context: Context
     ) -> routing_pb2.RecordUpdatesResponse:
-        """Record a batch of updates: acknowledged only once committed."""
+        """Record a batch of updates: acknowledged only once committed. Only the
+        database being away is an error (UNAVAILABLE: ingress answers 503 and Telegram
+        keeps the updates); an update that cannot be recorded for any other reason is
+        quarantined, and its batch's others are recorded all the same."""
         batch = [
             Incoming(u.bot_id, u.update_id, u.raw, u.correlation_id or new_correlation_id())
             for u in request.updates
         ]
-        try:
-            results = await self._record(batch)
-        except DATABASE_DOWN:
-            # Nothing was recorded: ingress answers 5xx and Telegram keeps the updates.
-            raise Unavailable("the database cannot record updates now") from None
+        results = await self._record(batch)
         self.metrics.recorded(r.status for r in results)
         return routing_pb2.RecordUpdatesResponse(
             results=[
@@ -106,15 +107,71 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         )
 
     async def _record(self, batch: list[Incoming]) -> list[Recorded]:
+        """The batch in one transaction; when that fails for a reason that will not
+        pass, each update alone, so that one poison update holds back neither the
+        others nor (redelivered by Telegram for a day) its own chat."""
         try:
             return await self._record_once(batch)
+        except Exception as error:
+            failed = _not_passing(error)
+        if len(batch) == 1:
+            return [await self._quarantine(batch[0], failed)]
+        log.warning(
+            "batch failed; recording its updates one by one",
+            extra={"batch_size": len(batch), "error": type(failed).__name__},
+        )
+        return [await self._record_alone(item) for item in batch]
+
+    async def _record_alone(self, item: Incoming) -> Recorded:
+        try:
+            [result] = await self._record_once([item])
+        except Exception as error:
+            return await self._quarantine(item, _not_passing(error))
+        return result
+
+    async def _quarantine(self, item: Incoming, error: Exception) -> Recorded:
+        """Keep an update that failed on its own, with the error; answered as recorded."""
+        what = poison.describe(error)
+        with bind_correlation_id(item.correlation_id):
+            log.error(
+                "update quarantined",
+                exc_info=error,
+                extra={"bot_id": item.bot_id, "update_id": item.update_id, "error": what},
+            )
+
+        async def store() -> None:
+            async with self.sessions() as session, session.begin():
+                await poison.quarantine(session, item, what)
+
+        try:
+            await retrying(store, what="quarantine an update")
         except IntegrityError:
-            # Another transaction recorded one of these updates first (two ingress
-            # replicas given the same redelivery): once more, the dedup now sees it.
-            log.info("batch raced another writer; recording it again")
-            return await self._record_once(batch)
+            # Its key was taken meanwhile (recorded by another replica), or its bot is
+            # gone.
+            try:
+                known = await poison.known(self.sessions, item)
+            except Exception:
+                raise _unavailable() from None
+            return Recorded("duplicate") if known else Recorded("rejected", "unknown bot")
+        except Exception:
+            # Not even the quarantine could be written: nothing is recorded.
+            raise _unavailable() from None
+        return Recorded("quarantined", what)
 
     async def _record_once(self, batch: list[Incoming]) -> list[Recorded]:
+        async def record() -> list[Recorded]:
+            try:
+                return await self._transaction(batch)
+            except IntegrityError:
+                # Another transaction recorded one of these updates first (two ingress
+                # replicas given the same redelivery): once more, the dedup now sees it.
+                log.info("batch raced another writer; recording it again")
+                return await self._transaction(batch)
+
+        # A deadlock or a lost connection runs it again (db.transient).
+        return await retrying(record, what="record updates")
+
+    async def _transaction(self, batch: list[Incoming]) -> list[Recorded]:
         async with self.sessions() as session, session.begin():
             results = await record_batch(session, batch, self.options)
         # Jobs for destinations that were idle were written as handed out: they go to
@@ -196,3 +253,16 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         if recorded.retried:
             self.relay.wake()
         return recorded.applied
+
+
+def _unavailable() -> Unavailable:
+    # A new one each time: a shared exception would grow its traceback at every raise.
+    return Unavailable("the database cannot record updates now")
+
+
+def _not_passing(error: Exception) -> Exception:
+    """`error` when it will not pass by itself; Unavailable (raised) when it is the
+    database away or busy past the tries: then nothing more can be recorded now."""
+    if transient(error) is not None:
+        raise _unavailable() from error
+    return error

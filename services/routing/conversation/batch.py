@@ -21,6 +21,8 @@ class Incoming:
     update_id: int
     raw: bytes
     correlation_id: str
+    # A quarantined update replayed: recorded in the place of its row (this id).
+    row_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ SEEN = select(UPDATES.c.bot_id, UPDATES.c.update_id).where(
 
 @dataclass(frozen=True)
 class Recorded:
-    status: str  # accepted, duplicate, rejected
+    status: str  # accepted, duplicate, rejected (quarantined: api.routing_servicer)
     reason: str = ""
     jobs: int = 0
     # Its jobs that were handed out at once (nothing waited in their destination):
@@ -115,6 +115,9 @@ async def _read(session: AsyncSession, items: list[Read], handlers: Handlers) ->
             seen.add(key)
         try:
             update = inbound.read(incoming.raw)
+            if update.update_id != incoming.update_id:
+                # The key the dedup went by must be the update's own.
+                raise inbound.Unreadable("update_id differs from the one it was sent with")
         except inbound.Unreadable as problem:
             out.append(replace(item, status=UpdateStatus.REJECTED, reason=str(problem)))
             continue
@@ -138,21 +141,7 @@ async def _store(session: AsyncSession, items: list[Routed], options: Options) -
         return written
     now = utcnow()
     update_ids = await insert_returning(
-        session,
-        UPDATES,
-        [
-            {
-                "bot_id": i.read.incoming.bot_id,
-                "update_id": i.read.incoming.update_id or None,
-                "status": i.status,
-                "reject_reason": i.read.reason[:255] or None,
-                "payload": i.read.incoming.raw,
-                "correlation_id": i.read.incoming.correlation_id,
-                "received_at": now,
-            }
-            for i in stored
-        ],
-        key=("bot_id", "update_id"),
+        session, UPDATES, [_update_row(i, now) for i in stored], key=("bot_id", "update_id")
     )
     # Only lines with an update_id are routed (inbound.read insists on one), so each
     # has a unique key to find its row's id by.
@@ -207,6 +196,23 @@ async def _store(session: AsyncSession, items: list[Routed], options: Options) -
     ):
         written[n] = Written(len(line.planned), tuple(heads), wake=started and n in in_albums)
     return written
+
+
+def _update_row(item: Routed, now: datetime) -> dict[str, Any]:
+    incoming = item.read.incoming
+    row = {
+        "bot_id": incoming.bot_id,
+        "update_id": incoming.update_id or None,
+        "status": item.status,
+        "reject_reason": item.read.reason[:255] or None,
+        "payload": incoming.raw,
+        "correlation_id": incoming.correlation_id,
+        "received_at": now,
+    }
+    if incoming.row_id is not None:
+        # A replay (recorded alone: every row of one insert has the same columns).
+        row["id"] = incoming.row_id
+    return row
 
 
 async def _act(session: AsyncSession, items: list[Routed], handlers: Handlers) -> list[Written]:

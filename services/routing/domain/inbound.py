@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.routing.domain import telegram_types
+
 # Looked for in this order: Telegram also sets `document` on an animation (for old
 # clients), so `animation` must be found first.
 MEDIA_KINDS = (
@@ -48,7 +50,7 @@ SERVICE_KEYS = frozenset(
 
 
 # Telegram's objects as JSON decodes them; a message entity (bold, a link...) is one.
-JsonObject = dict[str, Any]
+JsonObject = telegram_types.JsonObject
 Entity = JsonObject
 
 
@@ -100,68 +102,89 @@ class Other:
     raw: JsonObject
 
 
+# The kinds of update whose body routing reads, and the check of each (a message's is
+# _line's). Other kinds are recorded as they came: nothing of theirs is read.
+CHECKED = {
+    "message_reaction": telegram_types.reaction_update,
+    "callback_query": telegram_types.callback_query,
+    "my_chat_member": telegram_types.chat_member_update,
+}
+
+
 def read(body: bytes) -> Line | Other:
-    """The update in `body`; Unreadable when it is not JSON or not an update."""
+    """The update in `body`; Unreadable when it is not JSON, not an update, or a field
+    routing reads is not of Telegram's type (the reason names the field)."""
     try:
-        update = json.loads(body)
+        update = json.loads(body, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise Unreadable("not JSON") from None
     if not isinstance(update, dict):
         raise Unreadable("not a JSON object")
-    update_id = update.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool):
-        raise Unreadable("no update_id")
-    for kind in ("message", "edited_message"):
-        message = update.get(kind)
-        if message is not None:
-            return _line(update_id, message, edited=kind == "edited_message")
+    try:
+        update_id = telegram_types.update_id(update.get("update_id"))
+        for kind in ("message", "edited_message"):
+            message = update.get(kind)
+            if message is not None:
+                return _line(
+                    update_id,
+                    telegram_types.message(message, kind),
+                    edited=kind == "edited_message",
+                )
+        for kind, check in CHECKED.items():
+            if kind in update:
+                check(update[kind], kind)
+    except telegram_types.Malformed as problem:
+        raise Unreadable(str(problem)) from None
     kinds = [k for k in update if k != "update_id"]
     return Other(update_id, kinds[0] if kinds else "empty", update)
 
 
-def _line(update_id: int, message: Any, *, edited: bool) -> Line:
-    try:
-        chat = message["chat"]
-        sender = message.get("from") or {}
-        thread_id = message.get("message_thread_id") if message.get("is_topic_message") else None
-        text = message.get("text")
-        entities = message.get("entities")
-        if text is None:
-            text = message.get("caption") or ""
-            entities = message.get("caption_entities")
-        name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p)
-        return Line(
-            update_id=update_id,
-            edited=edited,
-            chat_id=int(chat["id"]),
-            chat_type=str(chat.get("type", "")),
-            thread_id=thread_id,
-            message_id=int(message["message_id"]),
-            sender_id=int(sender.get("id", 0)),
-            sender_is_bot=bool(sender.get("is_bot")),
-            sender_name=name or str(sender.get("username") or ""),
-            date=int(message.get("date", 0)),
-            text=text,
-            entities=tuple(entities or ()),
-            media=_media(message),
-            media_group_id=message.get("media_group_id"),
-            reply_to_message_id=_explicit_reply(message, thread_id),
-            is_service=any(key in message for key in SERVICE_KEYS),
-            raw=message,
-        )
-    except (KeyError, TypeError, ValueError):
-        raise Unreadable("malformed message") from None
+def _no_constant(name: str) -> None:
+    # NaN and Infinity are no JSON (Python's parser takes them): nothing can store them.
+    raise ValueError(name)
+
+
+def _line(update_id: int, message: JsonObject, *, edited: bool) -> Line:
+    """A message checked by telegram_types.message: every field read here has its type."""
+    chat = message["chat"]
+    sender = message.get("from") or {}
+    thread_id = message.get("message_thread_id") if message.get("is_topic_message") else None
+    text = message.get("text")
+    entities = message.get("entities")
+    if text is None:
+        text = message.get("caption") or ""
+        entities = message.get("caption_entities")
+    name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p)
+    return Line(
+        update_id=update_id,
+        edited=edited,
+        chat_id=chat["id"],
+        chat_type=chat["type"],
+        thread_id=thread_id,
+        message_id=message["message_id"],
+        sender_id=sender.get("id", 0),
+        sender_is_bot=sender.get("is_bot", False),
+        sender_name=name or sender.get("username") or "",
+        date=message.get("date", 0),
+        text=text,
+        entities=tuple(entities or ()),
+        media=_media(message),
+        media_group_id=message.get("media_group_id"),
+        reply_to_message_id=_explicit_reply(message, thread_id),
+        is_service=any(key in message for key in SERVICE_KEYS),
+        raw=message,
+    )
 
 
 def _explicit_reply(message: JsonObject, thread_id: int | None) -> int | None:
     replied = message.get("reply_to_message")
-    if not isinstance(replied, dict):
+    if replied is None:
         return None
-    target = replied.get("message_id")
+    target: int = replied["message_id"]
     # In a forum topic every plain message "replies" to the topic's creation message.
     if thread_id is not None and (target == thread_id or "forum_topic_created" in replied):
         return None
-    return int(target) if isinstance(target, int) else None
+    return target
 
 
 def _media(message: JsonObject) -> Media | None:
@@ -174,8 +197,8 @@ def _media(message: JsonObject) -> Media | None:
         item = found[-1] if isinstance(found, list) else found  # photo: largest size last
         return Media(
             kind,
-            file_id=str(item.get("file_id", "")),
-            file_unique_id=str(item.get("file_unique_id", "")),
-            file_name=str(item.get("file_name") or ""),
+            file_id=item["file_id"],
+            file_unique_id=item["file_unique_id"],
+            file_name=item.get("file_name") or "",
         )
     return None

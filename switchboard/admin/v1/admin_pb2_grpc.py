@@ -125,6 +125,16 @@ class AdminServiceStub:
                 request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.SerializeToString,
                 response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.FromString,
                 _registered_method=True)
+        self.ListQuarantinedUpdates = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ListQuarantinedUpdates',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListQuarantinedUpdatesRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.QuarantinedUpdateList.FromString,
+                _registered_method=True)
+        self.ReplayUpdates = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/ReplayUpdates',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesResponse.FromString,
+                _registered_method=True)
         self.GetSummary = channel.unary_unary(
                 '/switchboard.admin.v1.AdminService/GetSummary',
                 request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetSummaryRequest.SerializeToString,
@@ -281,6 +291,20 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListQuarantinedUpdates(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayUpdates(self, request, context):
+        """send
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetSummary(self, request, context):
         """read
         """
@@ -408,6 +432,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RetryJobs,
                     request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.FromString,
                     response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.SerializeToString,
+            ),
+            'ListQuarantinedUpdates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQuarantinedUpdates,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListQuarantinedUpdatesRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.QuarantinedUpdateList.SerializeToString,
+            ),
+            'ReplayUpdates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayUpdates,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesResponse.SerializeToString,
             ),
             'GetSummary': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSummary,
@@ -921,6 +955,60 @@ class AdminService:
             '/switchboard.admin.v1.AdminService/RetryJobs',
             switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.SerializeToString,
             switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQuarantinedUpdates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ListQuarantinedUpdates',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListQuarantinedUpdatesRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.QuarantinedUpdateList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayUpdates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/ReplayUpdates',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,6 +58,10 @@ class AdminServiceStub:
     """read"""
     RetryJobs: _aio.UnaryUnaryMultiCallable[_operations_pb2.RetryJobsRequest, _operations_pb2.RetryJobsResponse]
     """send"""
+    ListQuarantinedUpdates: _aio.UnaryUnaryMultiCallable[_operations_pb2.ListQuarantinedUpdatesRequest, _operations_pb2.QuarantinedUpdateList]
+    """read"""
+    ReplayUpdates: _aio.UnaryUnaryMultiCallable[_operations_pb2.ReplayUpdatesRequest, _operations_pb2.ReplayUpdatesResponse]
+    """send"""
     GetSummary: _aio.UnaryUnaryMultiCallable[_operations_pb2.GetSummaryRequest, _operations_pb2.Summary]
     """read"""
     CreateApiKey: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateApiKeyRequest, _admin_pb2.NewApiKey]
@@ -212,6 +216,22 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _operations_pb2.RetryJobsRequest,
         context: _aio.ServicerContext[_operations_pb2.RetryJobsRequest, _abc.Awaitable[_operations_pb2.RetryJobsResponse]],
     ) -> _abc.Awaitable[_operations_pb2.RetryJobsResponse]:
+        """send"""
+
+    @_abc_1.abstractmethod
+    def ListQuarantinedUpdates(
+        self,
+        request: _operations_pb2.ListQuarantinedUpdatesRequest,
+        context: _aio.ServicerContext[_operations_pb2.ListQuarantinedUpdatesRequest, _abc.Awaitable[_operations_pb2.QuarantinedUpdateList]],
+    ) -> _abc.Awaitable[_operations_pb2.QuarantinedUpdateList]:
+        """read"""
+
+    @_abc_1.abstractmethod
+    def ReplayUpdates(
+        self,
+        request: _operations_pb2.ReplayUpdatesRequest,
+        context: _aio.ServicerContext[_operations_pb2.ReplayUpdatesRequest, _abc.Awaitable[_operations_pb2.ReplayUpdatesResponse]],
+    ) -> _abc.Awaitable[_operations_pb2.ReplayUpdatesResponse]:
         """send"""
 
     @_abc_1.abstractmethod

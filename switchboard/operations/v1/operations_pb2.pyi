@@ -1034,6 +1034,179 @@ class RetryJobsResponse(_message.Message):
 Global___RetryJobsResponse: _TypeAlias = RetryJobsResponse  # noqa: Y015
 
 @_typing.final
+class QuarantinedUpdate(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    BOT_ID_FIELD_NUMBER: _builtins.int
+    UPDATE_ID_FIELD_NUMBER: _builtins.int
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    PREVIEW_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    REPLAYED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    bot_id: _builtins.int
+    update_id: _builtins.int
+    error: _builtins.str
+    """The exception's class and message, as recorded."""
+    preview: _builtins.str
+    """The start of the raw body (as text, undecodable bytes replaced)."""
+    correlation_id: _builtins.str
+    @_builtins.property
+    def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def replayed_at(self) -> _timestamp_pb2.Timestamp:
+        """Set when it was replayed and failed again."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        bot_id: _builtins.int = ...,
+        update_id: _builtins.int = ...,
+        received_at: _timestamp_pb2.Timestamp | None = ...,
+        error: _builtins.str = ...,
+        preview: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+        replayed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["received_at", b"received_at", "replayed_at", b"replayed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bot_id", b"bot_id", "correlation_id", b"correlation_id", "error", b"error", "id", b"id", "preview", b"preview", "received_at", b"received_at", "replayed_at", b"replayed_at", "update_id", b"update_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuarantinedUpdate: _TypeAlias = QuarantinedUpdate  # noqa: Y015
+
+@_typing.final
+class ListQuarantinedUpdatesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMIT_FIELD_NUMBER: _builtins.int
+    BEFORE_ID_FIELD_NUMBER: _builtins.int
+    limit: _builtins.int
+    before_id: _builtins.int
+    """The next page: rows with an id below this one (0: from the newest)."""
+    def __init__(
+        self,
+        *,
+        limit: _builtins.int = ...,
+        before_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["before_id", b"before_id", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListQuarantinedUpdatesRequest: _TypeAlias = ListQuarantinedUpdatesRequest  # noqa: Y015
+
+@_typing.final
+class QuarantinedUpdateList(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UPDATES_FIELD_NUMBER: _builtins.int
+    NEXT_BEFORE_ID_FIELD_NUMBER: _builtins.int
+    next_before_id: _builtins.int
+    """before_id of the next page (0: no more)."""
+    @_builtins.property
+    def updates(self) -> _containers.RepeatedCompositeFieldContainer[Global___QuarantinedUpdate]: ...
+    def __init__(
+        self,
+        *,
+        updates: _abc.Iterable[Global___QuarantinedUpdate] | None = ...,
+        next_before_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_before_id", b"next_before_id", "updates", b"updates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuarantinedUpdateList: _TypeAlias = QuarantinedUpdateList  # noqa: Y015
+
+@_typing.final
+class ReplayUpdatesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDS_FIELD_NUMBER: _builtins.int
+    ALL_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    all: _builtins.bool
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """These quarantined updates (by their row id); with all, every quarantined one."""
+
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        ids: _abc.Iterable[_builtins.int] | None = ...,
+        all: _builtins.bool = ...,
+        actor: Global___Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "all", b"all", "ids", b"ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplayUpdatesRequest: _TypeAlias = ReplayUpdatesRequest  # noqa: Y015
+
+@_typing.final
+class ReplayedUpdate(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    status: _builtins.str
+    """What recording made of it now: accepted, ignored, rejected, or still quarantined."""
+    reason: _builtins.str
+    """Why it is rejected, or the new error when it is still quarantined."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        status: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplayedUpdate: _TypeAlias = ReplayedUpdate  # noqa: Y015
+
+@_typing.final
+class ReplayUpdatesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UPDATES_FIELD_NUMBER: _builtins.int
+    RECOVERED_FIELD_NUMBER: _builtins.int
+    recovered: _builtins.int
+    """How many left quarantine."""
+    @_builtins.property
+    def updates(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReplayedUpdate]: ...
+    def __init__(
+        self,
+        *,
+        updates: _abc.Iterable[Global___ReplayedUpdate] | None = ...,
+        recovered: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["recovered", b"recovered", "updates", b"updates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplayUpdatesResponse: _TypeAlias = ReplayUpdatesResponse  # noqa: Y015
+
+@_typing.final
 class GetSummaryRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

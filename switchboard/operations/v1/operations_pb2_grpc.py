@@ -129,6 +129,16 @@ class OperationsServiceStub:
                 request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.SerializeToString,
                 response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.FromString,
                 _registered_method=True)
+        self.ListQuarantinedUpdates = channel.unary_unary(
+                '/switchboard.operations.v1.OperationsService/ListQuarantinedUpdates',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListQuarantinedUpdatesRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.QuarantinedUpdateList.FromString,
+                _registered_method=True)
+        self.ReplayUpdates = channel.unary_unary(
+                '/switchboard.operations.v1.OperationsService/ReplayUpdates',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesResponse.FromString,
+                _registered_method=True)
         self.GetSummary = channel.unary_unary(
                 '/switchboard.operations.v1.OperationsService/GetSummary',
                 request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetSummaryRequest.SerializeToString,
@@ -302,6 +312,20 @@ class OperationsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListQuarantinedUpdates(self, request, context):
+        """Updates that failed on their own (quarantined), newest first; replayed through the
+        normal recording once the cause is fixed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayUpdates(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetSummary(self, request, context):
         """The operations table for a window.
         """
@@ -444,6 +468,16 @@ def add_OperationsServiceServicer_to_server(servicer, server):
                     servicer.RetryJobs,
                     request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.FromString,
                     response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.SerializeToString,
+            ),
+            'ListQuarantinedUpdates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQuarantinedUpdates,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListQuarantinedUpdatesRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.QuarantinedUpdateList.SerializeToString,
+            ),
+            'ReplayUpdates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayUpdates,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesResponse.SerializeToString,
             ),
             'GetSummary': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSummary,
@@ -994,6 +1028,60 @@ class OperationsService:
             '/switchboard.operations.v1.OperationsService/RetryJobs',
             switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsRequest.SerializeToString,
             switchboard_dot_operations_dot_v1_dot_operations__pb2.RetryJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQuarantinedUpdates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.operations.v1.OperationsService/ListQuarantinedUpdates',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ListQuarantinedUpdatesRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.QuarantinedUpdateList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayUpdates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.operations.v1.OperationsService/ReplayUpdates',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.ReplayUpdatesResponse.FromString,
             options,
             channel_credentials,
             insecure,

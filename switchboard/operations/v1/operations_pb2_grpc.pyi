@@ -61,6 +61,11 @@ class OperationsServiceStub:
     """Jobs that failed for good; retrying puts them back in their destination's order."""
     GetJob: _aio.UnaryUnaryMultiCallable[_operations_pb2.GetJobRequest, _operations_pb2.Job]
     RetryJobs: _aio.UnaryUnaryMultiCallable[_operations_pb2.RetryJobsRequest, _operations_pb2.RetryJobsResponse]
+    ListQuarantinedUpdates: _aio.UnaryUnaryMultiCallable[_operations_pb2.ListQuarantinedUpdatesRequest, _operations_pb2.QuarantinedUpdateList]
+    """Updates that failed on their own (quarantined), newest first; replayed through the
+    normal recording once the cause is fixed.
+    """
+    ReplayUpdates: _aio.UnaryUnaryMultiCallable[_operations_pb2.ReplayUpdatesRequest, _operations_pb2.ReplayUpdatesResponse]
     GetSummary: _aio.UnaryUnaryMultiCallable[_operations_pb2.GetSummaryRequest, _operations_pb2.Summary]
     """The operations table for a window."""
     CreateApiKey: _aio.UnaryUnaryMultiCallable[_operations_pb2.CreateApiKeyRequest, _operations_pb2.ApiKey]
@@ -228,6 +233,23 @@ class OperationsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _operations_pb2.RetryJobsRequest,
         context: _aio.ServicerContext[_operations_pb2.RetryJobsRequest, _abc.Awaitable[_operations_pb2.RetryJobsResponse]],
     ) -> _abc.Awaitable[_operations_pb2.RetryJobsResponse]: ...
+
+    @_abc_1.abstractmethod
+    def ListQuarantinedUpdates(
+        self,
+        request: _operations_pb2.ListQuarantinedUpdatesRequest,
+        context: _aio.ServicerContext[_operations_pb2.ListQuarantinedUpdatesRequest, _abc.Awaitable[_operations_pb2.QuarantinedUpdateList]],
+    ) -> _abc.Awaitable[_operations_pb2.QuarantinedUpdateList]:
+        """Updates that failed on their own (quarantined), newest first; replayed through the
+        normal recording once the cause is fixed.
+        """
+
+    @_abc_1.abstractmethod
+    def ReplayUpdates(
+        self,
+        request: _operations_pb2.ReplayUpdatesRequest,
+        context: _aio.ServicerContext[_operations_pb2.ReplayUpdatesRequest, _abc.Awaitable[_operations_pb2.ReplayUpdatesResponse]],
+    ) -> _abc.Awaitable[_operations_pb2.ReplayUpdatesResponse]: ...
 
     @_abc_1.abstractmethod
     def GetSummary(

@@ -40,6 +40,10 @@ class _RecordStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RecordSt
     RECORD_STATUS_ACCEPTED: _RecordStatus.ValueType  # 1
     RECORD_STATUS_DUPLICATE: _RecordStatus.ValueType  # 2
     RECORD_STATUS_REJECTED: _RecordStatus.ValueType  # 3
+    RECORD_STATUS_QUARANTINED: _RecordStatus.ValueType  # 4
+    """It failed on its own for a reason that will not change: kept with its error for an
+    operator to replay after a fix. Recorded: ingress answers 200 as for the others.
+    """
 
 class RecordStatus(_RecordStatus, metaclass=_RecordStatusEnumTypeWrapper): ...
 
@@ -47,6 +51,10 @@ RECORD_STATUS_UNSPECIFIED: RecordStatus.ValueType  # 0
 RECORD_STATUS_ACCEPTED: RecordStatus.ValueType  # 1
 RECORD_STATUS_DUPLICATE: RecordStatus.ValueType  # 2
 RECORD_STATUS_REJECTED: RecordStatus.ValueType  # 3
+RECORD_STATUS_QUARANTINED: RecordStatus.ValueType  # 4
+"""It failed on its own for a reason that will not change: kept with its error for an
+operator to replay after a fix. Recorded: ingress answers 200 as for the others.
+"""
 Global___RecordStatus: _TypeAlias = RecordStatus  # noqa: Y015
 
 class _Claim:
@@ -198,7 +206,7 @@ class RecordResult(_message.Message):
     update_id: _builtins.int
     status: Global___RecordStatus.ValueType
     reason: _builtins.str
-    """Why an update was rejected (unparseable, unknown bot...)."""
+    """Why an update was rejected (unparseable, unknown bot...) or quarantined."""
     def __init__(
         self,
         *,

@@ -16,8 +16,9 @@ SERVICE = routing_pb2.DESCRIPTOR.services_by_name["RoutingService"].full_name
 
 class RecordingRouting(routing_pb2_grpc.RoutingServiceServicer):
     """ACCEPTED for a new JSON update, DUPLICATE for one seen before, REJECTED for
-    update_id 0 or a body that is not JSON; `fail_with` answers every call with that
-    status instead, and `hold` (when set) keeps calls waiting until it is released."""
+    update_id 0 or a body that is not JSON, QUARANTINED for an update_id in
+    `quarantine`; `fail_with` answers every call with that status instead, and `hold`
+    (when set) keeps calls waiting until it is released."""
 
     def __init__(self) -> None:
         self.calls: list[routing_pb2.RecordUpdatesRequest] = []
@@ -25,6 +26,7 @@ class RecordingRouting(routing_pb2_grpc.RoutingServiceServicer):
         self.failed_calls = 0
         self.fail_with: grpc.StatusCode | None = None
         self.hold: asyncio.Event | None = None
+        self.quarantine: set[int] = set()
         self._seen: set[tuple[int, int]] = set()
         self._changed = asyncio.Condition()
 
@@ -62,6 +64,10 @@ class RecordingRouting(routing_pb2_grpc.RoutingServiceServicer):
             result.reason = "unparseable"
         elif key in self._seen:
             result.status = routing_pb2.RECORD_STATUS_DUPLICATE
+        elif update.update_id in self.quarantine:
+            self._seen.add(key)
+            result.status = routing_pb2.RECORD_STATUS_QUARANTINED
+            result.reason = "RuntimeError: a bug"
         else:
             self._seen.add(key)
             result.status = routing_pb2.RECORD_STATUS_ACCEPTED

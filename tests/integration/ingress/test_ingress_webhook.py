@@ -131,6 +131,20 @@ async def test_malformed_json_is_acknowledged_and_forwarded_with_update_id_0(
     assert ingress.count("rejected") == 2
 
 
+async def test_a_quarantined_update_is_acknowledged_so_its_chat_goes_on(
+    http, ingress, routing
+) -> None:
+    # Routing kept it for an operator to replay: recorded, so 200 (a 5xx would make
+    # Telegram redeliver it for a day, and hold back every later update of its chat).
+    routing.quarantine.add(501)
+
+    response = await post(http, ingress)
+
+    assert response.status == 200
+    assert ingress.count("quarantined") == 1
+    assert ingress.count("unavailable") == 0
+
+
 async def test_routing_down_is_503_so_telegram_keeps_the_update(
     http, start_ingress, routing
 ) -> None:

@@ -41,7 +41,8 @@ from tests.integration.routing.world import (
 
 CS_KEY = f"chat:{CS_GROUP}:thread:{CS_THREAD}"
 CR_KEY = f"chat:{CR_GROUP}:thread:{CR_THREAD}"
-LONG = " ".join(f"w{n:03}" for n in range(1000))  # 4,999 characters: two messages
+# 3,999 characters but 4,799 UTF-16 units (Telegram counts in those): two messages.
+LONG = " ".join(f"\N{GRINNING FACE}{n:03}" for n in range(800))
 
 
 def _photo(message_id: int, *, group: str = "g1", caption: str = "") -> Incoming:

@@ -39,7 +39,8 @@ from tests.integration.routing.world import (
     written,
 )
 
-LONG = "word " * 1000  # 5,000 characters: two messages
+# 4,000 characters but 4,800 UTF-16 units (Telegram counts in those): two messages.
+LONG = "\N{GRINNING FACE}ord " * 800
 SEND_KINDS = {"send_text", "send_media", "send_album"}
 
 

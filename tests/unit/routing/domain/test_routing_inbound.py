@@ -53,7 +53,9 @@ def test_service_messages_are_marked() -> None:
 
 
 def test_other_updates_are_recognised() -> None:
-    other = read(json.dumps({"update_id": 3, "callback_query": {"id": "1"}}).encode())
+    presser = {"id": 5, "is_bot": False, "first_name": "Cy"}
+    query = {"id": "1", "from": presser, "chat_instance": "9", "data": "x"}
+    other = read(json.dumps({"update_id": 3, "callback_query": query}).encode())
     assert isinstance(other, Other) and other.kind == "callback_query"
 
 
@@ -62,8 +64,11 @@ def test_other_updates_are_recognised() -> None:
     [
         (b"{not json", "not JSON"),
         (b"[1]", "not a JSON object"),
-        (b'{"message": {}}', "no update_id"),
-        (b'{"update_id": 1, "message": {"text": "no chat"}}', "malformed message"),
+        (b'{"message": {}}', "update_id: missing"),
+        (
+            b'{"update_id": 1, "message": {"message_id": 1, "text": "no chat"}}',
+            "message.chat: missing",
+        ),
     ],
 )
 def test_unreadable_bodies_say_why(body: bytes, reason: str) -> None:
