@@ -18,7 +18,7 @@ from services.routing.api.operations_servicer import OperationsServicer
 from services.routing.domain.onboarding import Texts
 from services.routing.domain.plan import Style
 from services.routing.outbox.relay import Relay
-from services.routing.wiring import due_work, onboarding_steps
+from services.routing.wiring import conversation_options, due_work, onboarding_steps
 from switchboard.admin.v1 import admin_pb2_grpc
 from switchboard.operations.v1 import operations_pb2_grpc
 from tests.integration.admin.stack import Admin
@@ -36,7 +36,12 @@ async def admin(db_sessions: Sessions) -> AsyncIterator[Admin]:
     def register(server: Any) -> None:
         operations_pb2_grpc.add_OperationsServiceServicer_to_server(
             OperationsServicer(
-                db_sessions, relay, onboarding=onboarding_steps(), texts=Texts(), style=Style()
+                db_sessions,
+                relay,
+                onboarding=onboarding_steps(),
+                texts=Texts(),
+                style=Style(),
+                recording=conversation_options(),
             ),
             server,
         )
