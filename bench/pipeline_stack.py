@@ -104,7 +104,7 @@ class Switchboard:
                 log_level=self.log_level,
             )
             lanes = lane_settings(self.lane_rate)
-            settings["routing"].update(migrate_on_start=True, lanes=lanes)
+            settings["routing"].update(migrate_on_start=True, lanes=lanes, **RAISED_PACING)
             settings["delivery"].update(telegram_timeout_seconds=10, lanes=lanes, **RAISED_PACING)
             if self.keys is not None:
                 for service, values in self.keys.settings().items():

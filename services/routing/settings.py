@@ -71,6 +71,30 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     """How often the relay looks for due jobs when nothing wakes it."""
     relay_min_interval_ms: float = Field(default=10.0, ge=0, le=1000)
     """Passes of the relay start at least this far apart; wakes in between share one."""
+    pacing: bool = True
+    """Give each send its slot under Telegram's limits here, for the whole deployment
+    (every routing and delivery process shares the schedules in the database). Off,
+    only each delivery process's own pacer holds the limits, per process.
+    """
+    chat_per_sec: float = Field(default=1.0, gt=0)
+    """Sends per second into one chat by one bot (Telegram allows about 1)."""
+    chat_burst: int = Field(default=3, ge=1)
+    """Sends into one chat that may go at once before the rate applies."""
+    group_per_min: float = Field(default=20.0, gt=0)
+    """Sends per minute into one group by one bot (Telegram allows about 20), shared
+    by its topics: they take turns, system lines first.
+    """
+    group_burst: int = Field(default=5, ge=1)
+    """Sends into one group that may go at once before the rate applies."""
+    bot_per_sec: float = Field(default=30.0, gt=0)
+    """Sends per second by one bot (Telegram allows about 30)."""
+    bot_burst: int = Field(default=30, ge=1)
+    """Sends by one bot that may go at once before the rate applies."""
+    pace_ahead_seconds: float = Field(default=1.0, ge=0, le=60)
+    """How far ahead a send slot may be given; a send whose slot is further off waits
+    in the outbox and competes again when it could go (so a later, fairer choice can
+    take the slot).
+    """
     outbox_metrics_interval_seconds: float = Field(default=15.0, ge=0)
     """How often the outbox's depth and oldest unfinished job per lane are counted for
     /metrics (one grouped query per replica); 0 turns the count off."""

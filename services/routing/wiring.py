@@ -40,6 +40,7 @@ from services.routing.db.migrate import upgrade
 from services.routing.db.schema import check_at_start
 from services.routing.db.urls import sync_url
 from services.routing.domain.onboarding import Texts
+from services.routing.domain.pacing import Limits
 from services.routing.domain.plan import Style
 from services.routing.metrics import RoutingMetrics
 from services.routing.onboarding import decisions, intake, presses, prompts, topic_setup
@@ -285,6 +286,19 @@ def due_work(style: Style | None = None) -> list[DueWork]:
     return [DueAlbums(style or Style()), waiting_reactions.DueReactions()]
 
 
+def limits(settings: RoutingSettings) -> Limits:
+    """Telegram's limits as routing paces sends under them."""
+    return Limits(
+        chat_per_sec=settings.chat_per_sec,
+        chat_burst=settings.chat_burst,
+        group_per_min=settings.group_per_min,
+        group_burst=settings.group_burst,
+        bot_per_sec=settings.bot_per_sec,
+        bot_burst=settings.bot_burst,
+        ahead_seconds=settings.pace_ahead_seconds,
+    )
+
+
 def intake_rules(settings: RoutingSettings) -> Rules:
     texts = Texts(
         welcome_client=settings.welcome_client_template,
@@ -333,6 +347,7 @@ def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Rou
         idle_seconds=settings.relay_idle_seconds,
         min_interval=settings.relay_min_interval_ms / 1000,
         due_work=due_work(style(settings)),
+        limits=limits(settings) if settings.pacing else None,
     )
     lookups = directory(settings, sessions)
     checker = EmailChecker(sessions, lookups, relay, rules=intake_rules(settings))

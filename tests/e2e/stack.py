@@ -33,6 +33,8 @@ class Stack:
     database_url: str
     logs: Path
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Further bots of the staff roles for groups' pools: (role, token, webhook secret).
+    pool: tuple[tuple[str, str, str], ...] = ()
     launcher: Launcher = field(init=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +46,7 @@ class Stack:
             tokens=TOKENS,
             push_secret=PUSH_SECRET,
             webhook_secrets=SECRETS,
+            pool=self.pool,
         )
         settings["routing"].update(migrate_on_start=True, relay_idle_seconds=0.2)
         settings["delivery"].update(telegram_timeout_seconds=5)

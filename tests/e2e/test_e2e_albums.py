@@ -26,7 +26,7 @@ async def _album(running: Running, user: int, chat, group_id: str, **fields) -> 
     return sent
 
 
-@pytest.mark.stack_env(delivery=FAST_PACING)
+@pytest.mark.stack_env(routing=FAST_PACING, delivery=FAST_PACING)
 async def test_a_client_album_arrives_as_one_album_and_replies_find_its_items(
     running: Running,
 ) -> None:
@@ -53,7 +53,7 @@ async def test_a_client_album_arrives_as_one_album_and_replies_find_its_items(
     assert cr[3]["reply_to_message_id"] == cr[1]["message_id"]
 
 
-@pytest.mark.stack_env(delivery=FAST_PACING)
+@pytest.mark.stack_env(routing=FAST_PACING, delivery=FAST_PACING)
 async def test_a_staff_album_reaches_the_client_as_an_album_with_the_name(
     running: Running,
 ) -> None:

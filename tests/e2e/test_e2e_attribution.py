@@ -50,7 +50,7 @@ async def test_a_sender_missing_from_the_staff_registry_keeps_their_name_and_the
     assert line["text"] == "Ravi · CR\nRavi here"
 
 
-@pytest.mark.stack_env(delivery=FAST_PACING)
+@pytest.mark.stack_env(routing=FAST_PACING, delivery=FAST_PACING)
 async def test_a_5000_character_message_goes_in_parts_with_its_formatting(
     running: Running,
 ) -> None:
@@ -82,7 +82,7 @@ async def test_a_5000_character_message_goes_in_parts_with_its_formatting(
     assert [m["text"] for m in mirrored[1:]] == [p["text"] for p in parts]
 
 
-@pytest.mark.stack_env(delivery=FAST_PACING)
+@pytest.mark.stack_env(routing=FAST_PACING, delivery=FAST_PACING)
 async def test_an_1100_character_caption_goes_as_the_photo_and_a_text(running: Running) -> None:
     caption = ("The receipt shows the charge twice. " * 40)[:1100].rstrip()
     await _staff_says(running, None, photo={"file_name": "receipt.jpg"}, caption=caption)

@@ -70,7 +70,7 @@ def _expected_text(line: Message) -> str:
     return NAMES.get(line.sender_user_id, "") + (line.text or "")
 
 
-@pytest.mark.stack_env(delivery=FAST_PACING)
+@pytest.mark.stack_env(routing=FAST_PACING, delivery=FAST_PACING)
 async def test_every_destination_matches_its_sources_under_faults(
     running: Running, db_sessions: Sessions
 ) -> None:

@@ -43,7 +43,12 @@ def stack_env(proxy: TcpProxy, database_url: str) -> dict[str, dict[str, str]]:
     """Routing reaches MariaDB through the proxy; the tests read it directly."""
     through = make_url(database_url).set(host="127.0.0.1", port=proxy.port)
     return {
-        "routing": {"DATABASE_URL": through.render_as_string(hide_password=False)},
+        "routing": {
+            "DATABASE_URL": through.render_as_string(hide_password=False),
+            **FAST_PACING,
+            "GROUP_PER_MIN": "120",
+            "GROUP_BURST": "1",
+        },
         # Two sends a second per group, one at a time: a push holds its claimed job for
         # its pacing slot before sending, so sends are on their way when the database
         # goes, and their reports must wait for it to come back.

@@ -43,7 +43,7 @@ async def test_a_staff_edit_keeps_the_attribution(running: Running) -> None:
     assert mirrored[-1]["text"] == "Anna · CS\nOn it, refund today"
 
 
-@pytest.mark.stack_env(delivery=FAST_PACING)
+@pytest.mark.stack_env(routing=FAST_PACING, delivery=FAST_PACING)
 async def test_an_edit_made_before_the_copies_exist_lands_once_they_do(running: Running) -> None:
     sandbox = running.sandbox
     # The CS bot's next send waits out a 429: the edit is recorded before its copy exists.

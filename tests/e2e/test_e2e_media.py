@@ -32,7 +32,7 @@ CLIENT_BOT = 1001
 MADE_UP_UPDATE_ID = 1_000_000_000
 
 
-@pytest.mark.stack_env(delivery=FAST_PACING)  # ten sends to a group in a row
+@pytest.mark.stack_env(routing=FAST_PACING, delivery=FAST_PACING)  # ten sends to a group in a row
 async def test_every_copyable_media_kind_reaches_both_topics_as_that_kind(
     running: Running, db_sessions: Sessions
 ) -> None:

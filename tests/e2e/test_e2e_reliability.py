@@ -34,19 +34,21 @@ async def claimed_jobs(sessions: Sessions) -> list[Job]:
         return list((await session.scalars(query)).all())
 
 
+EIGHT_A_SECOND = {
+    "CHAT_PER_SEC": "8",
+    "CHAT_BURST": "1",
+    "GROUP_PER_MIN": "480",
+    "GROUP_BURST": "1",
+}
+
+
 # Paced at 8 lines/s per topic, so that lines are still flowing when delivery dies. A
 # job the dead worker had claimed waits for its claim to run out before another push may
 # send it: the lease is cut from 60 s to 8 s here, still above the longest a worker can
 # hold a job in this stack (1 s pacing wait + 5 s Telegram timeout).
 @pytest.mark.stack_env(
-    routing={"CLAIM_LEASE_SECONDS": "8"},
-    delivery={
-        "CHAT_PER_SEC": "8",
-        "CHAT_BURST": "1",
-        "GROUP_PER_MIN": "480",
-        "GROUP_BURST": "1",
-        "MAX_PACE_WAIT_SECONDS": "1",
-    },
+    routing={"CLAIM_LEASE_SECONDS": "8", **EIGHT_A_SECOND},
+    delivery={**EIGHT_A_SECOND, "MAX_PACE_WAIT_SECONDS": "1"},
 )
 async def test_delivery_killed_mid_run_loses_nothing_and_keeps_order(
     running: Running, db_sessions: Sessions
@@ -104,7 +106,8 @@ async def test_delivery_killed_mid_run_loses_nothing_and_keeps_order(
 
 
 @pytest.mark.stack_env(
-    routing={"LANES": lanes_env(max_concurrent_dispatches=4)}, delivery=FAST_PACING
+    routing={"LANES": lanes_env(max_concurrent_dispatches=4), **FAST_PACING},
+    delivery=FAST_PACING,
 )
 async def test_twenty_rapid_lines_with_four_workers_and_5xx_arrive_in_order_once(
     running: Running, db_sessions: Sessions

@@ -76,7 +76,8 @@ def drain_seconds(running: Running, service: str) -> list[float]:
             max_concurrent_dispatches=32,
             min_backoff_seconds=0.2,
             max_backoff_seconds=1,
-        )
+        ),
+        **FAST_PACING,
     },
     delivery=FAST_PACING,
 )

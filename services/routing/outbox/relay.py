@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
-from services.routing.db.transient import transient
-from services.routing.outbox import destination_heads
+from services.routing.db.transient import retrying, transient
+from services.routing.domain.pacing import Limits
+from services.routing.outbox import destination_heads, pacing
 from switchboard.delivery.v1 import job_pb2
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Relay:
         idle_seconds: float = 1.0,
         stale_after: timedelta = timedelta(minutes=10),
         min_interval: float = 0.01,
+        limits: Limits | None = None,
     ) -> None:
         # `due_work` has no default: a relay built without the albums' would never
         # release an album (wiring.due_work() is what routing runs with).
@@ -82,6 +84,9 @@ class Relay:
         self.stale_after = stale_after
         self.min_interval = min_interval
         self.due_work = tuple(due_work)
+        # Telegram's limits, held for the whole deployment (outbox/pacing.py); None only
+        # where a test wants heads sent as they come.
+        self.limits = limits
         self._wake = asyncio.Event()
         self._next_due: datetime | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -217,10 +222,12 @@ class Relay:
             await asyncio.gather(*self._sending, return_exceptions=True)
 
     async def send(self, heads: list[destination_heads.Head]) -> None:
-        """Give heads taken out (in a committed transaction) to the dispatcher; one it
-        cannot take goes back to the outbox for a while."""
-        for n, head in enumerate(heads):
-            handout = _handout(head)
+        """Give heads taken out (in a committed transaction) to the dispatcher, each with
+        its send slot; one it cannot take goes back to the outbox for a while."""
+        slots = await self._pace(heads)
+        heads = [head for head, _ in slots]
+        for n, (head, slot) in enumerate(slots):
+            handout = _handout(head, slot)
             if self.stopping:
                 await self.give_back([handout], delay=timedelta(0))
                 continue
@@ -235,6 +242,30 @@ class Relay:
             except Exception:
                 log.exception("dispatch failed", extra={"job_id": handout.job_id})
                 await self.give_back([handout])
+
+    async def _pace(
+        self, heads: list[destination_heads.Head]
+    ) -> list[tuple[destination_heads.Head, datetime | None]]:
+        """The heads to send, with their slots (pacing.py); those whose slot is too far
+        off went back to wait, and the relay looks again when they are due."""
+        if self.limits is None or not heads:
+            return [(head, None) for head in heads]
+        limits = self.limits
+
+        async def reserve() -> pacing.Paced:
+            async with self.sessions() as session, session.begin():
+                return await pacing.pace(session, heads, now=datetime.now(UTC), limits=limits)
+
+        try:
+            paced = await retrying(reserve, what="pacing")
+        except Exception:
+            # Held out now, they would wait for the stale sweep: better sent unpaced,
+            # with each delivery process's own pacer as the guard.
+            log.exception("pacing failed; sending unpaced", extra={"count": len(heads)})
+            return [(head, None) for head in heads]
+        if paced.waiting:
+            self.wake()  # their due time is the relay's next wake-up
+        return paced.send
 
     async def give_back(
         self, handouts: list[Handout], *, delay: timedelta = GIVE_BACK_DELAY
@@ -265,7 +296,7 @@ def _failed(what: str, error: BaseException | None) -> None:
         log.error(what, exc_info=error)
 
 
-def _handout(head: destination_heads.Head) -> Handout:
+def _handout(head: destination_heads.Head, slot: datetime | None = None) -> Handout:
     # The stored job lacks what only the hand-out knows: its id and the attempt number.
     proto = job_pb2.DeliveryJob.FromString(head.payload)
     proto.job_id = str(head.job_id)
@@ -275,6 +306,6 @@ def _handout(head: destination_heads.Head) -> Handout:
         head.lane,
         head.attempts,
         proto.SerializeToString(),
-        None,
+        slot,
         head.destination_key,
     )

@@ -167,9 +167,14 @@ async def destination(sessions: Sessions, key: str):
 async def serving(database_url: str) -> AsyncIterator[Ops]:
     """Routing built by its wiring on a fresh database, serving on a free port, its
     hand-outs collected instead of dispatched. The relay's idle tick is long, so a job
-    that goes out promptly went because something woke the relay."""
+    that goes out promptly went because something woke the relay. Pacing is off: these
+    tests count hand-outs, and pacing has tests of its own (outbox/test_routing_pacing)."""
     settings = RoutingSettings(
-        database_url=database_url, grpc_host="127.0.0.1", grpc_port=0, relay_idle_seconds=60
+        database_url=database_url,
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        relay_idle_seconds=60,
+        pacing=False,
     )
     handouts = Handouts()
     routing = build(settings, dispatch=handouts)

@@ -33,6 +33,7 @@ class Topic(Base):
             name="current_iff_open",
         ),
         Index("ix_topics_replaced_by_id", "replaced_by_id"),
+        Index("ix_topics_bot_id", "bot_id"),
         MYSQL_TABLE_OPTIONS,
     )
 

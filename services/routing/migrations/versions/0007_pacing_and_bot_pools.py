@@ -59,11 +59,13 @@ def upgrade() -> None:
     with op.batch_alter_table("topics") as batch:
         batch.add_column(sa.Column("bot_id", sa.BigInteger(), nullable=True))
         batch.create_foreign_key(op.f("fk_topics_bot_id_bots"), "bots", ["bot_id"], ["id"])
+        batch.create_index("ix_topics_bot_id", ["bot_id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("topics") as batch:
         batch.drop_constraint(op.f("fk_topics_bot_id_bots"), type_="foreignkey")
+        batch.drop_index("ix_topics_bot_id")
         batch.drop_column("bot_id")
     op.drop_table("staff_group_bots")  # its index goes with it
     with op.batch_alter_table("job_destinations") as batch:

@@ -171,9 +171,7 @@ async def test_an_update_may_be_quarantined_or_wait_but_hold_no_other_status(
     waiting = update_from(CLIENT_BOT_ID, 7002)
     waiting.status = UpdateStatus.WAITING
     await add(db_sessions, quarantined, waiting)
-    async with db_sessions() as session:
+    lost = text("UPDATE inbound_updates SET status = 'lost' WHERE update_id = 7001")
+    async with db_sessions() as session, session.begin():
         with pytest.raises((IntegrityError, OperationalError)):
-            await session.execute(
-                text("UPDATE inbound_updates SET status = 'lost' WHERE update_id = 7001")
-            )
-            await session.commit()
+            await session.execute(lost)

@@ -1,0 +1,86 @@
+"""Send slots under Telegram's limits — about 1 message a second per chat, 20 a minute
+per group, 30 a second per bot — as pure arithmetic on stored schedules.
+
+Each limit is a GCRA schedule: `next_at` is when the next send may go if sends came
+evenly; a burst of n may go back to back before the rate applies. A send asks for the
+earliest moment every limit that applies to it allows. When that is at most `ahead`
+seconds off, the slot is granted (every schedule moves past it); otherwise nothing is
+reserved and the send is told when it could go: it waits in the outbox until then and
+competes again, so a later, fairer choice can take the slot instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+
+@dataclass(frozen=True)
+class Limits:
+    chat_per_sec: float = 1.0
+    chat_burst: int = 3
+    group_per_min: float = 20.0
+    group_burst: int = 5
+    bot_per_sec: float = 30.0
+    bot_burst: int = 30
+    # How far ahead a slot may be granted: a send further off waits in the outbox.
+    ahead_seconds: float = 1.0
+
+
+class Ask(NamedTuple):
+    """`messages` messages (an album's items count one each) from a bot into a chat."""
+
+    bot_id: int
+    chat_id: int
+    messages: int = 1
+
+
+class Slot(NamedTuple):
+    at: datetime  # when it may go (granted) or could go (not granted)
+    granted: bool
+
+
+class _Rate(NamedTuple):
+    interval: timedelta
+    tolerance: timedelta
+
+
+def _rate(per_second: float, burst: int) -> _Rate:
+    interval = timedelta(seconds=1.0 / per_second)
+    return _Rate(interval, interval * max(0, burst - 1))
+
+
+def budgets(ask: Ask, limits: Limits) -> dict[str, _Rate]:
+    """The schedules a send is under, by their stored key."""
+    found = {
+        f"bot:{ask.bot_id}": _rate(limits.bot_per_sec, limits.bot_burst),
+        f"chat:{ask.bot_id}:{ask.chat_id}": _rate(limits.chat_per_sec, limits.chat_burst),
+    }
+    if ask.chat_id < 0:  # groups and supergroups have negative ids
+        per_second = limits.group_per_min / 60.0
+        found[f"group:{ask.bot_id}:{ask.chat_id}"] = _rate(per_second, limits.group_burst)
+    return found
+
+
+def allot(
+    asks: list[Ask], next_at: dict[str, datetime], *, now: datetime, limits: Limits
+) -> list[Slot]:
+    """Slots for `asks` in the order given (the caller's order is the priority), moving
+    `next_at` (every key of every ask must be in it) past each granted one."""
+    ahead = timedelta(seconds=limits.ahead_seconds)
+    slots = []
+    for ask in asks:
+        rates = budgets(ask, limits)
+        count = max(1, ask.messages)
+        at = now
+        for key, rate in rates.items():
+            start = max(next_at[key], now)
+            at = max(at, start + rate.interval * (count - 1) - rate.tolerance)
+        if at - now > ahead:
+            slots.append(Slot(at, granted=False))
+            continue
+        for key, rate in rates.items():
+            next_at[key] = max(next_at[key], at) + rate.interval * count
+        slots.append(Slot(at, granted=True))
+    return slots
