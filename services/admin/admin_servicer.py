@@ -64,6 +64,8 @@ TARGETS: dict[str, Callable[[Any], Target]] = {
     "RetryJobs": _retried,
     "ReplayUpdates": _replayed,
     "RevokeApiKey": lambda r: ("api_key", r.key_id),
+    "GetGroupBots": lambda r: ("group", r.chat_id),
+    "SetGroupBots": lambda r: ("group", r.chat_id),
 }
 
 
@@ -148,6 +150,8 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     RevokeApiKey = _forwarding("RevokeApiKey", "Revoke an API key; it stops working at once.")
     ListApiKeys = _forwarding("ListApiKeys", "The API keys (never their secrets).")
     ListAudit = _forwarding("ListAudit", "The audit log, filtered.")
+    GetGroupBots = _forwarding("GetGroupBots", "A staff group's pool of bots.")
+    SetGroupBots = _forwarding("SetGroupBots", "Replace a staff group's further bots.")
 
     async def GetSummary(
         self, request: ops_pb2.GetSummaryRequest, context: Context

@@ -56,6 +56,14 @@ class NewGroup(GroupFields):
     chat_id: int
 
 
+class GroupBotsFields(Strict):
+    bots: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        max_length=20,
+        description="the group's further bots of its role, by id or username (replaces its "
+        "pool; empty: its own bot alone)",
+    )
+
+
 class StaffFields(Strict):
     display_name: Name
     role_label: Annotated[

@@ -12,6 +12,7 @@ from .bodies import (
     CsvImportResult,
     CsvRejected,
     DirectoryImport,
+    GroupBotsFields,
     GroupFields,
     ListQuery,
     NewGroup,
@@ -53,6 +54,17 @@ async def create_group(call: Call) -> ops_pb2.Group:
 async def update_group(call: Call) -> ops_pb2.Group:
     group = ops_pb2.Group(chat_id=call.path_int("chat_id"), **call.body.model_dump())
     return await call.forward(call.ops.PutGroup, ops_pb2.PutGroupRequest(group=group))
+
+
+async def group_bots(call: Call) -> ops_pb2.GroupBots:
+    request = ops_pb2.GetGroupBotsRequest(chat_id=call.path_int("chat_id"))
+    return await call.forward(call.ops.GetGroupBots, request)
+
+
+async def set_group_bots(call: Call) -> ops_pb2.GroupBots:
+    call.attempt.details = {"bots": list(call.body.bots)}
+    request = ops_pb2.SetGroupBotsRequest(chat_id=call.path_int("chat_id"), bots=call.body.bots)
+    return await call.forward(call.ops.SetGroupBots, request)
 
 
 async def list_staff(call: Call) -> ops_pb2.StaffList:
@@ -191,6 +203,26 @@ ROUTES = [
         ops_pb2.DeactivateResponse.DESCRIPTOR,
         target=("group", "chat_id"),
         action=DEACTIVATE_ACTIONS["group"],
+    ),
+    Route(
+        "GET",
+        "/v1/groups/{chat_id}/bots",
+        "GetGroupBots",
+        group_bots,
+        "A staff group's pool of bots (its own first), with the topics each speaks in",
+        ops_pb2.GroupBots.DESCRIPTOR,
+        target=("group", "chat_id"),
+    ),
+    Route(
+        "PUT",
+        "/v1/groups/{chat_id}/bots",
+        "SetGroupBots",
+        set_group_bots,
+        "Replace a staff group's further bots of its role: new topics go to the "
+        "least-loaded bot, a topic keeps its bot",
+        ops_pb2.GroupBots.DESCRIPTOR,
+        body=GroupBotsFields,
+        target=("group", "chat_id"),
     ),
     Route(
         "GET",

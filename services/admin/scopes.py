@@ -49,6 +49,8 @@ _TABLE = [
     Operation("RevokeApiKey", "keys.revoke", ADMIN),
     Operation("ListApiKeys", "keys.list", ADMIN),
     Operation("ListAudit", "audit.list", ADMIN),
+    Operation("GetGroupBots", "groups.get_bots", "read"),
+    Operation("SetGroupBots", "groups.set_bots", ADMIN),
 ]
 OPERATIONS: dict[str, Operation] = {op.rpc: op for op in _TABLE}
 assert all(op.scope in SCOPES for op in _TABLE)

@@ -28,6 +28,7 @@ JOB_COLUMNS = (
 QUARANTINED_COLUMNS = ("id", "bot_id", "update_id", "received_at", "error", "preview")
 REPLAYED_COLUMNS = ("id", "status", "reason")
 KEY_COLUMNS = ("key_id", "name", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at")
+POOL_COLUMNS = ("bot_id", "username", "own", "active", "topics")
 AUDIT_COLUMNS = ("occurred_at", "actor", "action", "target", "result")
 REGISTRY = {
     "teams": ("/v1/teams", "teams", ("id", "name", "active")),
@@ -125,6 +126,18 @@ def registry_put(api: Api, a: argparse.Namespace) -> Shown:
 def registry_deactivate(api: Api, a: argparse.Namespace) -> Shown:
     body = api.post(f"{REGISTRY[a.kind][0]}/{a.id}/deactivate")
     return body, "deactivated" if body["changed"] else "already inactive (nothing changed)"
+
+
+def _pool(body: dict[str, Any]) -> Shown:
+    return body, table(body.get("bots") or [], POOL_COLUMNS)
+
+
+def groups_bots(api: Api, a: argparse.Namespace) -> Shown:
+    return _pool(api.get(f"/v1/groups/{a.chat_id}/bots"))
+
+
+def groups_set_bots(api: Api, a: argparse.Namespace) -> Shown:
+    return _pool(api.put(f"/v1/groups/{a.chat_id}/bots", {"bots": list(a.bots)}))
 
 
 def directory_import(api: Api, a: argparse.Namespace) -> Shown:

@@ -82,6 +82,12 @@ def build() -> argparse.ArgumentParser:
         leaf(actions, "deactivate", c.registry_deactivate, "deactivate").add_argument(
             "id", type=int
         )
+        if kind == "groups":
+            p = leaf(actions, "bots", c.groups_bots, "a group's pool of bots and their topics")
+            p.add_argument("chat_id", type=int)
+            p = leaf(actions, "set-bots", c.groups_set_bots, "replace a group's further bots")
+            p.add_argument("chat_id", type=int)
+            p.add_argument("bots", nargs="*", help="bot ids or usernames (none: its own bot alone)")
         for sub in actions.choices.values():
             sub.set_defaults(kind=kind)
 

@@ -42,6 +42,7 @@ from services.routing.operations import (
     customers,
     failed_jobs,
     fields,
+    group_pools,
     job_retry,
     operator_sends,
     quarantine,
@@ -502,6 +503,19 @@ class OperationsServicer(operations_pb2_grpc.OperationsServiceServicer):
                 limit=request.limit,
             )
         return pb.AuditList(entries=[audit_log.view(row) for row in rows])
+
+    async def GetGroupBots(self, request: pb.GetGroupBotsRequest, context: Context) -> pb.GroupBots:
+        """A staff group's pool of bots, with the topics each speaks in."""
+        async with self.sessions() as session:
+            return await group_pools.view(session, request.chat_id)
+
+    async def SetGroupBots(self, request: pb.SetGroupBotsRequest, context: Context) -> pb.GroupBots:
+        """Replace a staff group's further bots (audited)."""
+        fields.actor(request.actor)
+        async with self._change(f"group {request.chat_id} changed meanwhile") as session:
+            return await group_pools.put_pool(
+                session, chat_id=request.chat_id, bots=list(request.bots), actor=request.actor
+            )
 
 
 def _actor(given: pb.Actor) -> Actor:

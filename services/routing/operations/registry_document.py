@@ -1,6 +1,7 @@
 """The registry of bots, staff groups, teams and staff, loaded from a document (the
 only way bots get in; the operations API changes the rest too). Loading again updates
-what exists."""
+what exists. A group may list its pool, `bots: [ids or usernames]` beside its `bot_id`:
+further bots of its role (services.routing.operations.group_pools)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.errors import InvalidArgument
 from services.routing.db.enums import BotRole, GroupRole
 from services.routing.db.models import Bot, Staff, StaffGroup, Team
+from services.routing.operations import group_pools
 
 
 async def load(session: AsyncSession, doc: dict[str, Any]) -> dict[str, int]:
@@ -44,6 +46,14 @@ async def load(session: AsyncSession, doc: dict[str, Any]) -> dict[str, int]:
         group.team_id = teams.get(team_name) if team_name else None
         group.intake_thread_id = spec.get("intake_thread_id")
         session.add(group)
+        if "bots" in spec:
+            # Its pool: further bots of its role, by id or username (absent: unchanged).
+            await session.flush()
+            if not isinstance(spec["bots"], list):
+                raise InvalidArgument(f"group {spec['id']}: bots is a list of ids or usernames")
+            await group_pools.set_pool(
+                session, group, spec["bots"], field=f"group {spec['id']}: bots"
+            )
     for spec in doc.get("staff", []):
         person = (
             await session.execute(

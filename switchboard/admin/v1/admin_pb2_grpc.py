@@ -160,6 +160,16 @@ class AdminServiceStub:
                 request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.SerializeToString,
                 response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.FromString,
                 _registered_method=True)
+        self.GetGroupBots = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/GetGroupBots',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetGroupBotsRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.FromString,
+                _registered_method=True)
+        self.SetGroupBots = channel.unary_unary(
+                '/switchboard.admin.v1.AdminService/SetGroupBots',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SetGroupBotsRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -340,6 +350,20 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetGroupBots(self, request, context):
+        """read
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetGroupBots(self, request, context):
+        """admin
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -467,6 +491,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListAudit,
                     request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.FromString,
                     response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.SerializeToString,
+            ),
+            'GetGroupBots': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupBots,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetGroupBotsRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.SerializeToString,
+            ),
+            'SetGroupBots': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetGroupBots,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SetGroupBotsRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1144,6 +1178,60 @@ class AdminService:
             '/switchboard.admin.v1.AdminService/ListAudit',
             switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.SerializeToString,
             switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupBots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/GetGroupBots',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GetGroupBotsRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetGroupBots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.admin.v1.AdminService/SetGroupBots',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.SetGroupBotsRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.FromString,
             options,
             channel_credentials,
             insecure,

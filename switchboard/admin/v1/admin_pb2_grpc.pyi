@@ -72,6 +72,10 @@ class AdminServiceStub:
     """admin"""
     ListAudit: _aio.UnaryUnaryMultiCallable[_operations_pb2.ListAuditRequest, _operations_pb2.AuditList]
     """admin"""
+    GetGroupBots: _aio.UnaryUnaryMultiCallable[_operations_pb2.GetGroupBotsRequest, _operations_pb2.GroupBots]
+    """read"""
+    SetGroupBots: _aio.UnaryUnaryMultiCallable[_operations_pb2.SetGroupBotsRequest, _operations_pb2.GroupBots]
+    """admin"""
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -272,6 +276,22 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _operations_pb2.ListAuditRequest,
         context: _aio.ServicerContext[_operations_pb2.ListAuditRequest, _abc.Awaitable[_operations_pb2.AuditList]],
     ) -> _abc.Awaitable[_operations_pb2.AuditList]:
+        """admin"""
+
+    @_abc_1.abstractmethod
+    def GetGroupBots(
+        self,
+        request: _operations_pb2.GetGroupBotsRequest,
+        context: _aio.ServicerContext[_operations_pb2.GetGroupBotsRequest, _abc.Awaitable[_operations_pb2.GroupBots]],
+    ) -> _abc.Awaitable[_operations_pb2.GroupBots]:
+        """read"""
+
+    @_abc_1.abstractmethod
+    def SetGroupBots(
+        self,
+        request: _operations_pb2.SetGroupBotsRequest,
+        context: _aio.ServicerContext[_operations_pb2.SetGroupBotsRequest, _abc.Awaitable[_operations_pb2.GroupBots]],
+    ) -> _abc.Awaitable[_operations_pb2.GroupBots]:
         """admin"""
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _aio.Server) -> None: ...

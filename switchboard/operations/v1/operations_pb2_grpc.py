@@ -174,6 +174,16 @@ class OperationsServiceStub:
                 request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.SerializeToString,
                 response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.FromString,
                 _registered_method=True)
+        self.GetGroupBots = channel.unary_unary(
+                '/switchboard.operations.v1.OperationsService/GetGroupBots',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetGroupBotsRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.FromString,
+                _registered_method=True)
+        self.SetGroupBots = channel.unary_unary(
+                '/switchboard.operations.v1.OperationsService/SetGroupBots',
+                request_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SetGroupBotsRequest.SerializeToString,
+                response_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.FromString,
+                _registered_method=True)
 
 
 class OperationsServiceServicer:
@@ -371,6 +381,22 @@ class OperationsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetGroupBots(self, request, context):
+        """A staff group's pool of bots: further bots of its role beside its own. New topics
+        go to the least-loaded bot; a topic keeps its bot for life. Setting replaces the
+        pool (empty: the group's own bot alone); each bot must exist, be active and have
+        the group's role (INVALID_ARGUMENT, NOT_FOUND or FAILED_PRECONDITION naming it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetGroupBots(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OperationsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -513,6 +539,16 @@ def add_OperationsServiceServicer_to_server(servicer, server):
                     servicer.ListAudit,
                     request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.FromString,
                     response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.SerializeToString,
+            ),
+            'GetGroupBots': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupBots,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GetGroupBotsRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.SerializeToString,
+            ),
+            'SetGroupBots': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetGroupBots,
+                    request_deserializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.SetGroupBotsRequest.FromString,
+                    response_serializer=switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1271,6 +1307,60 @@ class OperationsService:
             '/switchboard.operations.v1.OperationsService/ListAudit',
             switchboard_dot_operations_dot_v1_dot_operations__pb2.ListAuditRequest.SerializeToString,
             switchboard_dot_operations_dot_v1_dot_operations__pb2.AuditList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupBots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.operations.v1.OperationsService/GetGroupBots',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GetGroupBotsRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetGroupBots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.operations.v1.OperationsService/SetGroupBots',
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.SetGroupBotsRequest.SerializeToString,
+            switchboard_dot_operations_dot_v1_dot_operations__pb2.GroupBots.FromString,
             options,
             channel_credentials,
             insecure,

@@ -76,6 +76,13 @@ class OperationsServiceStub:
     """The stored hash and scopes of one key, for admin to check a presented key."""
     RecordAudit: _aio.UnaryUnaryMultiCallable[_operations_pb2.AuditEntry, _operations_pb2.RecordAuditResponse]
     ListAudit: _aio.UnaryUnaryMultiCallable[_operations_pb2.ListAuditRequest, _operations_pb2.AuditList]
+    GetGroupBots: _aio.UnaryUnaryMultiCallable[_operations_pb2.GetGroupBotsRequest, _operations_pb2.GroupBots]
+    """A staff group's pool of bots: further bots of its role beside its own. New topics
+    go to the least-loaded bot; a topic keeps its bot for life. Setting replaces the
+    pool (empty: the group's own bot alone); each bot must exist, be active and have
+    the group's role (INVALID_ARGUMENT, NOT_FOUND or FAILED_PRECONDITION naming it).
+    """
+    SetGroupBots: _aio.UnaryUnaryMultiCallable[_operations_pb2.SetGroupBotsRequest, _operations_pb2.GroupBots]
 
 class OperationsServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -302,5 +309,24 @@ class OperationsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _operations_pb2.ListAuditRequest,
         context: _aio.ServicerContext[_operations_pb2.ListAuditRequest, _abc.Awaitable[_operations_pb2.AuditList]],
     ) -> _abc.Awaitable[_operations_pb2.AuditList]: ...
+
+    @_abc_1.abstractmethod
+    def GetGroupBots(
+        self,
+        request: _operations_pb2.GetGroupBotsRequest,
+        context: _aio.ServicerContext[_operations_pb2.GetGroupBotsRequest, _abc.Awaitable[_operations_pb2.GroupBots]],
+    ) -> _abc.Awaitable[_operations_pb2.GroupBots]:
+        """A staff group's pool of bots: further bots of its role beside its own. New topics
+        go to the least-loaded bot; a topic keeps its bot for life. Setting replaces the
+        pool (empty: the group's own bot alone); each bot must exist, be active and have
+        the group's role (INVALID_ARGUMENT, NOT_FOUND or FAILED_PRECONDITION naming it).
+        """
+
+    @_abc_1.abstractmethod
+    def SetGroupBots(
+        self,
+        request: _operations_pb2.SetGroupBotsRequest,
+        context: _aio.ServicerContext[_operations_pb2.SetGroupBotsRequest, _abc.Awaitable[_operations_pb2.GroupBots]],
+    ) -> _abc.Awaitable[_operations_pb2.GroupBots]: ...
 
 def add_OperationsServiceServicer_to_server(servicer: OperationsServiceServicer, server: _aio.Server) -> None: ...

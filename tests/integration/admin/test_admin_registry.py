@@ -213,3 +213,35 @@ async def test_grpc_registry_calls(admin: Admin, boss: str) -> None:
         ("registry.deactivate", "planet", "invalid"),
         ("directory.import", "", "ok"),
     ]
+
+
+async def test_a_groups_pool_of_bots_is_set_and_shown_over_rest(admin: Admin, boss: str) -> None:
+    async with admin.sessions() as session, session.begin():
+        session.add(Bot(id=CS_BOT + 10, role=BotRole.CS, username="cs_bot_two"))
+    cs = {"chat_id": -1001, "role": "cs", "title": "CS", "bot_id": CS_BOT}
+    assert (await admin.call("POST", "/v1/groups", boss, json=cs)).status == 201
+    put = await admin.call("PUT", "/v1/groups/-1001/bots", boss, json={"bots": ["@cs_bot_two"]})
+    assert put.status == 200, put.body
+    shown = await admin.call("GET", "/v1/groups/-1001/bots", boss)
+    assert [(b["bot_id"], b.get("own", False)) for b in shown.body["bots"]] == [
+        (CS_BOT, True),
+        (CS_BOT + 10, False),
+    ]
+    wrong = await admin.call("PUT", "/v1/groups/-1001/bots", boss, json={"bots": [str(CR_BOT)]})
+    assert wrong.status == 400 and wrong.body["error"].startswith("bots[0]: ")
+    reader = await admin.key("read")
+    refused = await admin.call("PUT", "/v1/groups/-1001/bots", reader, json={"bots": []})
+    assert refused.status == 403
+    assert (await admin.call("GET", "/v1/groups/-1001/bots", reader)).status == 200
+    rows = [
+        (r.action, r.target_id, r.result)
+        for r in await admin.audit_rows()
+        if r.action.startswith("groups.") and "bots" in r.action
+    ]
+    assert rows == [
+        ("groups.set_bots", "-1001", "ok"),
+        ("groups.get_bots", "-1001", "ok"),
+        ("groups.set_bots", "-1001", "invalid"),
+        ("groups.set_bots", "-1001", "forbidden"),
+        ("groups.get_bots", "-1001", "ok"),
+    ]
