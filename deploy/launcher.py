@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,12 +146,21 @@ def one_machine(
     push_secret: str,
     webhook_secrets: Mapping[str, str] | None = None,
     log_level: str = "INFO",
+    pool: Sequence[tuple[str, str, str]] = (),
 ) -> dict[str, dict[str, object]]:
     """Settings for the four services wired to each other on 127.0.0.1: routing on
     `database_url` with the local dispatcher, delivery and ingress with these bots
-    (ingress polls when `webhook_secrets` is None), admin in front of routing."""
+    (ingress polls when `webhook_secrets` is None), admin in front of routing. `pool`:
+    further bots of the staff roles (role, token, webhook secret), for groups' pools."""
     routing = f"127.0.0.1:{ports['routing'].grpc}"
-    bots = {f"{role}_token": token for role, token in tokens.items()}
+    bots: dict[str, object] = {f"{role}_token": token for role, token in tokens.items()}
+    pooled: dict[str, list[str]] = {}
+    for role, token, _ in pool:
+        pooled.setdefault(role, []).append(token)
+    served = [
+        {"role": role, "token": token, **({"webhook_secret": s} if webhook_secrets else {})}
+        for role, token, s in pool
+    ]
     own: dict[str, dict[str, object]] = {
         "routing": {
             "database_url": database_url,
@@ -163,6 +172,7 @@ def one_machine(
             "bot_api_base": bot_api_base,
             "push_secret": push_secret,
             **bots,
+            **({"pool_tokens": pooled} if pool else {}),
         },
         "ingress": {
             "routing_target": routing,
@@ -170,6 +180,7 @@ def one_machine(
             "mode": "polling" if webhook_secrets is None else "webhook",
             **bots,
             **{f"{role}_webhook_secret": s for role, s in (webhook_secrets or {}).items()},
+            **({"pool_bots": served} if pool else {}),
         },
         "admin": {"routing_target": routing},
     }

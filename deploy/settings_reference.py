@@ -114,7 +114,12 @@ def _lanes() -> str:
 
 
 def _is_secret(annotation: Any) -> bool:
-    return annotation is SecretStr or SecretStr in get_args(annotation)
+    """A SecretStr, or anything holding one (a pool's tokens: a map of lists, a model)."""
+    if annotation is SecretStr:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return any(_is_secret(f.annotation) for f in annotation.model_fields.values())
+    return any(_is_secret(arg) for arg in get_args(annotation))
 
 
 def _type(info: FieldInfo) -> str:

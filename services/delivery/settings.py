@@ -42,6 +42,14 @@ class DeliverySettings(ServiceSettings, InternalCallerSettings, InternalServerSe
     """The CR bot's token."""
     treatment_token: SecretStr | None = None
     """The Treatment bot's token."""
+    pool_tokens: dict[Literal["cs", "cr", "treatment"], list[SecretStr]] = Field(
+        default_factory=dict
+    )
+    """Further bots of a staff role, beside the role's own (the pools of staff groups in
+    the registry): their tokens by role, as JSON, e.g. `{"cs": ["<digits>:<secret>"]}`.
+    A job goes out with the token of its bot; a pool bot without a token here cannot
+    send.
+    """
 
     push_auth: Literal["local", "google"] = "local"
     """Which pushes are accepted: `local` (a token signed with push_secret by routing's
@@ -81,3 +89,7 @@ class DeliverySettings(ServiceSettings, InternalCallerSettings, InternalServerSe
     def tokens(self) -> dict[str, SecretStr]:
         found = {role: getattr(self, f"{role}_token") for role in ROLES}
         return {role: token for role, token in found.items() if token is not None}
+
+    def pool(self) -> list[tuple[str, SecretStr]]:
+        """The pool bots' tokens with their role."""
+        return [(role, token) for role, tokens in self.pool_tokens.items() for token in tokens]

@@ -37,6 +37,8 @@ class Delivery:
     worker: Worker
     bots: dict[str, Bot]
     metrics: DeliveryMetrics = field(default_factory=DeliveryMetrics)
+    # Further bots of the staff roles (groups' pools), each with its role.
+    pool: list[tuple[str, Bot]] = field(default_factory=list)
     # Ready while routing answers: a push can be neither claimed nor reported without it.
     readiness: Readiness = field(default_factory=Readiness)
 
@@ -45,7 +47,7 @@ class Delivery:
         await self.worker.gate.close()
 
     async def close(self) -> None:
-        for bot in self.bots.values():
+        for bot in [*self.bots.values(), *(bot for _, bot in self.pool)]:
             await bot.session.close()
 
 
@@ -87,8 +89,20 @@ def build(
         )
         for role, token in settings.tokens().items()
     }
-    metrics = DeliveryMetrics({bot.id: role for role, bot in bots.items()})
-    for role, bot in bots.items():
+    pool = [
+        (
+            role,
+            make_bot(
+                token.get_secret_value(),
+                base=settings.bot_api_base,
+                timeout=settings.telegram_timeout_seconds,
+            ),
+        )
+        for role, token in settings.pool()
+    ]
+    every = [*bots.items(), *pool]
+    metrics = DeliveryMetrics({bot.id: role for role, bot in every})
+    for role, bot in every:
         bot.session.middleware(TelegramMetrics(metrics, role))
     limits = Limits(
         chat_per_sec=settings.chat_per_sec,
@@ -100,7 +114,7 @@ def build(
     )
     worker = Worker(
         routing=routing or routing_stub(settings),
-        senders=Senders({bot.id: bot for bot in bots.values()}),
+        senders=Senders({bot.id: bot for _, bot in every}),
         verifier=verifier or _verifier(settings),
         pacer=Pacer(limits, observer=metrics),
         max_pace_wait=settings.max_pace_wait_seconds,
@@ -110,7 +124,7 @@ def build(
     app.add_routes(routes(worker))
     readiness = Readiness(DependencyCheck("routing", settings.routing_target))
     add_http_routes(app, readiness)
-    return Delivery(app, worker, bots, metrics, readiness)
+    return Delivery(app, worker, bots, metrics, pool, readiness)
 
 
 def routing_stub(settings: DeliverySettings) -> routing_pb2_grpc.RoutingServiceStub:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.internal_auth import InternalCallerSettings
@@ -28,6 +28,19 @@ class ServedBot:
     token: SecretStr
     # Compared byte-wise in constant time; None only in polling mode.
     secret: bytes | None = field(default=None, repr=False)
+    # Its webhook is /webhook/<name>, and the metrics and `webhooks --role` name it so:
+    # the role for the role's own bot, <role>-<bot id> for a bot of a group's pool.
+    name: str = ""
+
+
+class PoolBot(BaseModel):
+    """A further bot of a staff role (in a staff group's pool, beside the role's own)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    role: Literal["cs", "cr", "treatment"]
+    token: SecretStr
+    webhook_secret: SecretStr | None = None
 
 
 class IngressSettings(ServiceSettings, InternalCallerSettings):
@@ -77,6 +90,13 @@ class IngressSettings(ServiceSettings, InternalCallerSettings):
     """The CR bot's webhook secret."""
     treatment_webhook_secret: SecretStr | None = None
     """The Treatment bot's webhook secret."""
+    pool_bots: list[PoolBot] = Field(default_factory=list)
+    """Further bots of a staff role, beside the role's own (the pools of staff groups in
+    the registry), as JSON: `[{"role": "cs", "token": "<digits>:<secret>",
+    "webhook_secret": "..."}]`. Each is served at /webhook/<role>-<bot id>, the name the
+    metrics and `webhooks --role` use for it; a webhook secret is required in webhook
+    mode, as for every bot.
+    """
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     """The largest webhook body accepted; a larger one is answered 413 and counted."""
@@ -132,27 +152,42 @@ class IngressSettings(ServiceSettings, InternalCallerSettings):
         if not bots:
             raise ValueError("no bot token configured (SWITCHBOARD_INGRESS_<ROLE>_TOKEN)")
         if self.mode == "webhook":
-            unguarded = [bot.role for bot in bots.values() if bot.secret is None]
+            unguarded = [name for name, bot in bots.items() if bot.secret is None]
             if unguarded:
                 # Without a secret anyone could post updates in the bot's name.
                 raise ValueError(f"webhook mode needs a webhook secret for: {unguarded}")
         return self
 
     def served_bots(self) -> dict[str, ServedBot]:
-        """Answer the bots to serve, by role (only roles that have a token)."""
+        """Answer the bots to serve by name: each role's own (only roles that have a
+        token), then the pool bots."""
         bots = {}
         for role in ROLES:
             token: SecretStr | None = getattr(self, f"{role}_token")
-            if token is None:
-                continue
-            match = _TOKEN.fullmatch(token.get_secret_value())
-            if match is None:
-                raise ValueError(f"the {role} token is not a bot token (<digits>:<secret>)")
-            secret: SecretStr | None = getattr(self, f"{role}_webhook_secret")
-            secret_bytes = None
-            if secret is not None:
-                if not _SECRET.fullmatch(secret.get_secret_value()):
-                    raise ValueError(f"the {role} webhook secret must be 1-256 of A-Z a-z 0-9 _ -")
-                secret_bytes = secret.get_secret_value().encode()
-            bots[role] = ServedBot(role, int(match.group(1)), token, secret_bytes)
+            if token is not None:
+                secret: SecretStr | None = getattr(self, f"{role}_webhook_secret")
+                bots[role] = _served(role, token, secret, named=None)
+        for pooled in self.pool_bots:
+            bot = _served(pooled.role, pooled.token, pooled.webhook_secret, named="pool")
+            if bot.name in bots or any(b.bot_id == bot.bot_id for b in bots.values()):
+                raise ValueError(f"the {bot.name} bot is configured twice")
+            bots[bot.name] = bot
         return bots
+
+
+def _served(
+    role: str, token: SecretStr, secret: SecretStr | None, *, named: str | None
+) -> ServedBot:
+    """A bot to serve, its token and secret checked (neither is ever echoed)."""
+    which = f"a {role} pool bot's" if named else f"the {role}"
+    match = _TOKEN.fullmatch(token.get_secret_value())
+    if match is None:
+        raise ValueError(f"{which} token is not a bot token (<digits>:<secret>)")
+    bot_id = int(match.group(1))
+    secret_bytes = None
+    if secret is not None:
+        if not _SECRET.fullmatch(secret.get_secret_value()):
+            raise ValueError(f"{which} webhook secret must be 1-256 of A-Z a-z 0-9 _ -")
+        secret_bytes = secret.get_secret_value().encode()
+    name = f"{role}-{bot_id}" if named else role
+    return ServedBot(role, bot_id, token, secret_bytes, name=name)

@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=("register", "info", "remove"))
     parser.add_argument(
-        "--role", action="append", choices=ROLES, help="only this bot (repeatable; default: all)"
+        "--role",
+        action="append",
+        help=f"only this bot: {', '.join(ROLES)}, or <role>-<bot id> for a pool bot"
+        " (repeatable; default: all)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
@@ -109,7 +112,7 @@ async def _one(
             return await remove(bot, served, drop_pending=drop_pending)
         return await info(bot, served)
     except AiogramError as error:
-        return Webhook(served.role, result="failed", error=_reason(error, settings.bot_api_base))
+        return Webhook(served.name, result="failed", error=_reason(error, settings.bot_api_base))
     finally:
         await bot.session.close()
 

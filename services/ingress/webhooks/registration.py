@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from ..polling import ALLOWED_UPDATES
 from ..settings import IngressSettings, ServedBot
 
-WEBHOOK_PATH = "/webhook/{role}"  # as services/ingress/app.py routes it
+WEBHOOK_PATH = "/webhook/{role}"  # as services/ingress/app.py routes it (a bot's name)
 TELEGRAM = "https://api.telegram.org"
 
 
@@ -83,7 +83,7 @@ def make_bot(token: SecretStr, *, base: str, timeout: float) -> Bot:
 
 async def register(bot: Bot, served: ServedBot, settings: IngressSettings) -> Webhook:
     """setWebhook with the bot's secret; `result` compares what Telegram showed before."""
-    url = webhook_url(settings, served.role)
+    url = webhook_url(settings, served.name)
     before = await bot.get_webhook_info()
     await bot.set_webhook(
         url=url,
@@ -95,16 +95,16 @@ async def register(bot: Bot, served: ServedBot, settings: IngressSettings) -> We
     )
     after = await bot.get_webhook_info()
     if after.url != url:
-        shown = Webhook.of(served.role, after, "failed")
+        shown = Webhook.of(served.name, after, "failed")
         return replace(shown, error=f"Telegram accepted setWebhook but shows {after.url!r}")
     if not before.url:
-        return Webhook.of(served.role, after, "set")
+        return Webhook.of(served.name, after, "set")
     unchanged = _shape(before) == _shape(after)
-    return Webhook.of(served.role, after, "unchanged" if unchanged else "updated")
+    return Webhook.of(served.name, after, "unchanged" if unchanged else "updated")
 
 
 async def info(bot: Bot, served: ServedBot) -> Webhook:
-    return Webhook.of(served.role, await bot.get_webhook_info())
+    return Webhook.of(served.name, await bot.get_webhook_info())
 
 
 async def remove(bot: Bot, served: ServedBot, *, drop_pending: bool) -> Webhook:
@@ -112,7 +112,7 @@ async def remove(bot: Bot, served: ServedBot, *, drop_pending: bool) -> Webhook:
     before = await bot.get_webhook_info()
     await bot.delete_webhook(drop_pending_updates=drop_pending)
     after = await bot.get_webhook_info()
-    return Webhook.of(served.role, after, "removed" if before.url else "not set")
+    return Webhook.of(served.name, after, "removed" if before.url else "not set")
 
 
 def _shape(info: WebhookInfo) -> tuple[str, int | None, frozenset[str] | None]:

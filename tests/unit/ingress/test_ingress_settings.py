@@ -76,3 +76,40 @@ def test_secrets_do_not_show_in_the_repr() -> None:
     settings = IngressSettings(client_token=TOKEN, client_webhook_secret=SECRET)
     shown = repr(settings) + repr(settings.served_bots())
     assert TOKEN.split(":")[1] not in shown and SECRET not in shown
+
+
+def test_pool_bots_are_served_under_their_own_name(monkeypatch) -> None:
+    pooled = "654321:AAHanotherSecretPartOfTheToken_01234"
+    monkeypatch.setenv("SWITCHBOARD_INGRESS_CS_TOKEN", TOKEN)
+    monkeypatch.setenv("SWITCHBOARD_INGRESS_CS_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv(
+        "SWITCHBOARD_INGRESS_POOL_BOTS",
+        f'[{{"role": "cs", "token": "{pooled}", "webhook_secret": "hook-two"}}]',
+    )
+    bots = IngressSettings().served_bots()
+    assert {n: (b.role, b.bot_id, b.name) for n, b in bots.items()} == {
+        "cs": ("cs", 123456, "cs"),
+        "cs-654321": ("cs", 654321, "cs-654321"),
+    }
+    assert bots["cs-654321"].secret == b"hook-two"
+
+
+@pytest.mark.parametrize(
+    ("pool", "complaint"),
+    [
+        ([{"role": "cs", "token": "nope:x", "webhook_secret": "s"}], "a cs pool bot's token"),
+        ([{"role": "cs", "token": TOKEN, "webhook_secret": "s"}], "configured twice"),
+        ([{"role": "client", "token": TOKEN, "webhook_secret": "s"}], "role"),
+    ],
+)
+def test_a_wrong_pool_bot_is_refused_without_echoing_its_token(pool, complaint) -> None:
+    with pytest.raises(ValidationError) as raised:
+        IngressSettings(cs_token=TOKEN, cs_webhook_secret=SECRET, pool_bots=pool)
+    assert complaint in str(raised.value)
+    assert "AAHsecret" not in str(raised.value)
+
+
+def test_webhook_mode_needs_a_pool_bots_secret() -> None:
+    pool = [{"role": "cs", "token": "654321:AAHanother"}]
+    with pytest.raises(ValidationError, match="cs-654321"):
+        IngressSettings(cs_token=TOKEN, cs_webhook_secret=SECRET, pool_bots=pool)
