@@ -25,6 +25,9 @@ class Bot(Base):
     username: Mapped[str] = mapped_column(String(64))
     token_ref: Mapped[str | None] = mapped_column(String(128))
     webhook_secret_sha256: Mapped[str | None] = mapped_column(String(64))
+    # A private chat the bot owns, where it forwards messages to read them (checking
+    # whether an unsure send exists); NULL: such sends are sent again unchecked.
+    log_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[CreatedAt]
 

@@ -61,6 +61,9 @@ class Job(Base):
     # ... and of those, the ones that failed: the backoff counts these, not a send that
     # pacing held back.
     failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Its last attempt may have reached Telegram unheard of (a timeout, a lost report):
+    # delivery checks whether the message exists before sending it again.
+    unsure: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Not before this time: Telegram's retry_after, or the backoff after a failure.
     not_before: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]

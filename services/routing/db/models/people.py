@@ -75,4 +75,7 @@ class Customer(Base):
     # The user record in the directory this Telegram account is linked to (its id there).
     external_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[CreatedAt]
+    # When they were last told that their many lines are kept and coming (one notice
+    # per flood).
+    flood_notice_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
