@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.internal_auth import InternalServerSettings
 from servicekit.lanes import LaneSettings, default_lanes
 from servicekit.settings import ServiceSettings
+from services.routing.domain.floods import NOTICE as FLOOD_NOTICE
 from services.routing.domain.onboarding import Texts
 
 _TEXTS = Texts()
@@ -115,6 +116,18 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     """
     album_window_ms: float = Field(default=1000.0, ge=50, le=10000)
     """Album items arriving within this long of each other go on as one album."""
+    flood_lines_per_minute: int = Field(default=20, ge=0)
+    """A client who writes more lines than this within a minute floods: every line is
+    still kept and carried in order (their topics take turns with everyone else's, so
+    they go at the group's pace), and they are told once, politely, that it may take a
+    little while (flood_notice_text). 0: nobody is told.
+    """
+    flood_quiet_seconds: float = Field(default=60.0, gt=0)
+    """A flood ends when the client has written nothing for this long; only a new flood
+    after that is told again.
+    """
+    flood_notice_text: str = Field(default=FLOOD_NOTICE, min_length=1, max_length=4096)
+    """What a flooding client is told, once per flood, by the client bot."""
 
     onboarding_tries_per_hour: int = Field(default=5, ge=1, le=100)
     """Email tries a client has in a rolling hour before being asked to wait (a mistyped

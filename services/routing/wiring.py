@@ -39,6 +39,7 @@ from services.routing.db.enums import BotRole
 from services.routing.db.migrate import upgrade
 from services.routing.db.schema import check_at_start
 from services.routing.db.urls import sync_url
+from services.routing.domain.floods import Floods
 from services.routing.domain.onboarding import Texts
 from services.routing.domain.pacing import Limits
 from services.routing.domain.plan import Style
@@ -193,6 +194,11 @@ def record_options(settings: RoutingSettings) -> Options:
         style=style(settings),
         rules=intake_rules(settings),
         album_window=timedelta(milliseconds=settings.album_window_ms),
+        floods=Floods(
+            lines_per_minute=settings.flood_lines_per_minute,
+            quiet=timedelta(seconds=settings.flood_quiet_seconds),
+            notice=settings.flood_notice_text,
+        ),
     )
 
 
@@ -201,12 +207,17 @@ def conversation_options(
     style: Style | None = None,
     rules: Rules | None = None,
     album_window: timedelta = albums.WINDOW,
+    floods: Floods | None = None,
 ) -> Options:
     """How a batch is recorded: how lines are shown and gathered, and who handles what
-    (routing's defaults for what is not given)."""
+    (routing's defaults for what is not given; nobody is told of a flood unless
+    `floods` says when)."""
     style, rules = style or Style(), rules or Rules()
     return Options(
-        handlers=conversation_handlers(style, rules), style=style, album_window=album_window
+        handlers=conversation_handlers(style, rules),
+        style=style,
+        album_window=album_window,
+        floods=floods or Floods(),
     )
 
 

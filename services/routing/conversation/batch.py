@@ -12,6 +12,7 @@ from services.routing.conversation import albums
 from services.routing.conversation.handlers import Command, Event, Handlers
 from services.routing.db.enums import BotRole, SenderKind, UpdateStatus
 from services.routing.domain import inbound, plan
+from services.routing.domain.floods import Floods
 from services.routing.outbox.destination_heads import Head
 
 
@@ -33,6 +34,8 @@ class Options:
     handlers: Handlers
     style: plan.Style = field(default_factory=plan.Style)
     album_window: timedelta = albums.WINDOW
+    # When a client floods, and what they are told (off unless given).
+    floods: Floods = field(default_factory=Floods)
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class Routed:
     carried: Carried | None = None
     # Acted on after the batch's lines are stored.
     act: Event | Command | None = None
-    # Onboarding: the bot's own answers, and whether an email waits for the checker.
+    # The bot's own answers (onboarding's, a flood notice), and whether an email waits
+    # for the checker.
     replies: tuple[plan.Planned, ...] = ()
     check: bool = False
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.routing.conversation import floods
 from services.routing.conversation.batch import Carried, Options, Read, Routed
 from services.routing.conversation.handlers import Command, Event, Handlers, Kind
 from services.routing.db.column_types import utcnow
@@ -60,6 +61,7 @@ async def route(session: AsyncSession, items: list[Read], options: Options) -> l
     # Only a staff line needs the client bot (a client's line came through it).
     client_bot = await people.client_bot_id(session) if staff_lines else None
     newcomers = []
+    writers: dict[int, floods.Writer] = {}
     for n, line in client_lines.items():
         item = items[n]
         known = clients.get(line.sender_id)
@@ -69,6 +71,8 @@ async def route(session: AsyncSession, items: list[Read], options: Options) -> l
         conversation = known.conversation(item.incoming.bot_id)
         planned = tuple(plan.from_client(line, conversation))
         carried = Carried(line, SenderKind.CLIENT, known.customer_id, planned)
+        if planned:
+            writers[n] = floods.Writer(known.customer_id, line.sender_id, item.incoming.bot_id)
         act = item.event
         # Writing again: the client has unblocked the bot.
         if known.blocked and act is None and Kind.UNBLOCKED in options.handlers.events:
@@ -80,6 +84,9 @@ async def route(session: AsyncSession, items: list[Read], options: Options) -> l
                 user_id=line.sender_id,
             )
         out[n] = _carried(item, carried, act)
+    # A client who floods is told once that every line is kept and coming.
+    for n, notice in (await floods.notices(session, writers, options.floods)).items():
+        out[n] = replace(out[n], replies=(*out[n].replies, notice))
     for n in newcomers:
         out[n] = await _newcomer(session, items[n], client_lines[n], options.handlers)
     if staff_lines and client_bot is not None:
