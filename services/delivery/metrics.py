@@ -100,6 +100,13 @@ class DeliveryMetrics:
         )
         for lane in LANES:  # present before traffic, for dashboards and alerts
             self.queue_lag.labels(lane=lane)
+        self.unsure_checks = counter(
+            r,
+            "delivery_unsure_checks",
+            "Unsure sends looked for before being sent again, by bot role and result (found, "
+            "not_found, no_log_chat, error)",
+            ["bot", "result"],
+        )
 
     def role(self, bot_id: int) -> str:
         return self.roles.get(bot_id, UNKNOWN_BOT)
@@ -119,6 +126,10 @@ class DeliveryMetrics:
         self.sends.labels(bot=bot, method=job.WhichOneof("action") or "none", outcome=outcome).inc()
         if result.plain_text_fallback:
             self.fallbacks.labels(bot=bot).inc()
+
+    def checked(self, bot_id: int, result: str) -> None:
+        """An unsure send was looked for (probe.py): found, not_found, no_log_chat, error."""
+        self.unsure_checks.labels(bot=self.role(bot_id), result=result).inc()
 
     # The pacer's observer (pacing.PacingObserver).
     def waited(self, scope: str, seconds: float) -> None:

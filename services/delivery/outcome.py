@@ -4,7 +4,13 @@ Telegram's error classes decide: 429 → again after exactly retry_after; 5xx, n
 errors and timeouts → again with backoff; 400/403 and the other client errors →
 permanent, recorded with Telegram's description, never retried. Some permanent
 failures are obstacles routing acts on (a deleted topic, a client who blocked the bot);
-the predicates below recognise Telegram's descriptions for them."""
+the predicates below recognise Telegram's descriptions for them.
+
+A retry is *unsure* when the request may have reached Telegram and taken effect with
+its answer lost: a timeout waiting for the answer, a connection dropped mid-request.
+Not a connection that was never made, nor an answer Telegram gave (a 5xx is Telegram
+saying it failed the call; a 429 refused it). The next attempt of an unsure send checks
+whether its message exists before sending it again (probe.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiohttp import ClientConnectorError, ConnectionTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,8 @@ class Result:
     created_thread_id: int = 0
     # RETRY without a try: pacing held the job back (no failure for routing to count).
     held_back: bool = False
+    # RETRY: the message may exist all the same (routing marks the job unsure).
+    unsure: bool = False
 
 
 _CODES: tuple[tuple[type[Exception], int], ...] = (
@@ -92,15 +101,32 @@ def classify(exc: Exception) -> Result:
             retry_after=float(exc.retry_after),
         )
     if isinstance(exc, TelegramServerError | TelegramNetworkError):
-        return Result(Verdict.RETRY, error_code=code, description=description)
+        return Result(
+            Verdict.RETRY, error_code=code, description=description, unsure=is_ambiguous(exc)
+        )
     if isinstance(exc, TelegramAPIError):
         return Result(Verdict.FAILED, error_code=code, description=description)
     if isinstance(exc, OSError | TimeoutError):
-        return Result(Verdict.RETRY, description=type(exc).__name__)
+        return Result(Verdict.RETRY, description=type(exc).__name__, unsure=is_ambiguous(exc))
     # Anything else is a job we cannot carry out (a bug or a malformed job): record it
     # as failed, where operations can see it and retry it once fixed.
     log.warning("cannot deliver a job", exc_info=exc)
     return Result(Verdict.FAILED, description=f"cannot deliver: {type(exc).__name__}")
+
+
+# Failures before a request could leave: the connection was never made.
+NEVER_SENT = (ClientConnectorError, ConnectionTimeoutError, ConnectionRefusedError)
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """The call may have taken effect with its answer lost: a timeout or a connection
+    lost after the request may have left (aiogram wraps aiohttp's error as the cause of
+    its TelegramNetworkError). Telegram's own answers (5xx included) are not."""
+    if isinstance(exc, TelegramNetworkError):
+        return exc.__cause__ is None or not isinstance(exc.__cause__, NEVER_SENT)
+    if isinstance(exc, TelegramAPIError):
+        return False
+    return isinstance(exc, OSError | TimeoutError) and not isinstance(exc, NEVER_SENT)
 
 
 def is_formatting_error(exc: Exception) -> bool:

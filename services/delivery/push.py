@@ -1,7 +1,8 @@
 """The push endpoint: POST /push/<lane> with a protobuf DeliveryJob, from Cloud Tasks
 or the local dispatcher. Only an authenticated push gets in; a job is claimed from
 routing before it is sent (a completed job is skipped), paced under Telegram's
-limits, sent, and its outcome reported to routing — only then is the push answered
+limits, sent — an unsure send checked first (probe.py) — and its outcome reported to
+routing — only then is the push answered
 200, so a push whose outcome could not be recorded comes back. Once delivery is
 stopping, a new push is answered 503 before anything is claimed, and the pushes in
 flight finish (gate.py)."""
@@ -28,6 +29,7 @@ from .gate import RETRY_AFTER_SECONDS, PushGate
 from .metrics import DeliveryMetrics
 from .outcome import Obstacle, Result, Verdict
 from .pacing import Pacer, Slot
+from .probe import before_sending
 from .telegram_send import Senders, execute
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ REPORT_CALL_TIMEOUT = 10.0
 # takes it only for seconds after the press: waiting behind a busy group would lose it.
 UNPACED = frozenset({"answer_callback"})
 NOW = Slot(0.0)
+# Reading a message into the log chat waits for its slot there, however long.
+READ_PACE_WAIT = 3600.0
 
 
 @dataclass
@@ -72,6 +76,8 @@ class Worker:
     max_pace_wait: float = 5.0
     metrics: DeliveryMetrics = field(default_factory=DeliveryMetrics)
     gate: PushGate = field(default_factory=PushGate)
+    # Check whether an unsure send's message exists before sending it again (probe.py).
+    check_unsure: bool = True
 
 
 def _answer(status: int, **body: object) -> web.Response:
@@ -154,14 +160,43 @@ async def _deliver(worker: Worker, job: job_pb2.DeliveryJob) -> web.Response:
     )
     if slot.deferred:
         # Too long to hold the push: the job goes back to the outbox until then.
-        result = Result(Verdict.RETRY, description="paced", retry_after=slot.wait, held_back=True)
+        result = Result(
+            Verdict.RETRY,
+            description="paced",
+            retry_after=slot.wait,
+            held_back=True,
+            unsure=claim.HasField("check_first"),  # not checked: still unsure
+        )
     else:
         if slot.wait:
             await asyncio.sleep(slot.wait)
-        result = await execute(worker.senders, job, list(claim.referred_message_ids))
+        result = await _carry_out(worker, job, claim)
     worker.metrics.carried_out(job, result, deferred=slot.deferred)
     lease = claim.lease_seconds or DEFAULT_LEASE
     return await _report(worker, job, result, until=claimed_at + lease - LEASE_MARGIN)
+
+
+async def _carry_out(
+    worker: Worker, job: job_pb2.DeliveryJob, claim: routing_pb2.ClaimJobResponse
+) -> Result:
+    """Send the job; an unsure send (its last attempt may have made the message) is
+    looked for first, and not sent again when it is there."""
+    if claim.HasField("check_first"):
+        if not worker.check_unsure:
+            log.info("unsure send not checked (checks are off)", extra={"job_id": job.job_id})
+        else:
+
+            async def pace(bot_id: int, chat_id: int) -> None:
+                slot = worker.pacer.reserve(bot_id=bot_id, chat_id=chat_id, max_wait=READ_PACE_WAIT)
+                if slot.wait:
+                    await asyncio.sleep(slot.wait)
+
+            checked = await before_sending(
+                worker.senders, job, claim.check_first, pace=pace, counter=worker.metrics
+            )
+            if checked is not None:
+                return checked
+    return await execute(worker.senders, job, list(claim.referred_message_ids))
 
 
 async def _report(
@@ -184,6 +219,7 @@ async def _report(
         obstacle=OBSTACLES[result.obstacle],
         created_thread_id=result.created_thread_id,
         held_back=result.held_back,
+        unsure=result.unsure,
     )
     log.info(
         "job delivered" if result.verdict is Verdict.SENT else "job not delivered",
@@ -193,6 +229,7 @@ async def _report(
             "error_code": result.error_code,
             "description": result.description,
             "obstacle": result.obstacle.value if result.obstacle else None,
+            "unsure": result.unsure,
         },
     )
     loop = asyncio.get_running_loop()

@@ -85,6 +85,14 @@ class DeliverySettings(ServiceSettings, InternalCallerSettings, InternalServerSe
     """The longest a push waits for its pacing slot before handing the job back to be
     pushed again later.
     """
+    check_unsure_sends: bool = True
+    """Before sending again a message whose last attempt may have reached Telegram
+    unheard of (a timeout after the request left, an outcome that never reached routing),
+    find out whether it exists: its bot forwards the candidates into its log chat
+    (`log_chat_id` in the registry) and deletes the forwards. Found, it is not sent
+    again. Off, or a bot without a log chat: sent again unchecked (a visible duplicate
+    when Telegram had made it).
+    """
 
     def tokens(self) -> dict[str, SecretStr]:
         found = {role: getattr(self, f"{role}_token") for role in ROLES}

@@ -119,6 +119,7 @@ def build(
         pacer=Pacer(limits, observer=metrics),
         max_pace_wait=settings.max_pace_wait_seconds,
         metrics=metrics,
+        check_unsure=settings.check_unsure_sends,
     )
     app = web.Application(client_max_size=MAX_PUSH_BYTES)
     app.add_routes(routes(worker))

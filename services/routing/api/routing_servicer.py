@@ -27,6 +27,7 @@ from services.routing.outbox.outcomes import OutcomeHandlers, Report
 from services.routing.outbox.record_outcomes import Recorded as RecordedOutcomes
 from services.routing.outbox.record_outcomes import record_outcomes
 from services.routing.outbox.relay import Relay
+from services.routing.outbox.unsure_sends import UnsureSend
 from services.routing.records.message_destinations import Reference
 from switchboard.routing.v1 import routing_pb2, routing_pb2_grpc
 
@@ -207,6 +208,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
             lease_seconds=self.claim_lease.total_seconds() if result.claim == "proceed" else 0.0,
             retry_after_seconds=result.retry_after,
             referred_message_ids=result.referred_ids,
+            check_first=_unsure_send(result.check_first),
         )
 
     async def ReportOutcome(
@@ -227,6 +229,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
             obstacle=OBSTACLES.get(request.obstacle, ""),
             created_thread_id=request.created_thread_id,
             held_back=request.held_back,
+            unsure=request.unsure,
         )
         return routing_pb2.ReportOutcomeResponse(applied=await self._reports.submit(report))
 
@@ -253,6 +256,16 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         if recorded.retried:
             self.relay.wake()
         return recorded.applied
+
+
+def _unsure_send(check: UnsureSend | None) -> routing_pb2.UnsureSend | None:
+    if check is None:
+        return None
+    return routing_pb2.UnsureSend(
+        log_chat_id=check.log_chat_id,
+        last_known_message_id=check.last_known_message_id,
+        known_message_ids=check.known_message_ids,
+    )
 
 
 def _unavailable() -> Unavailable:

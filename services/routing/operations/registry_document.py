@@ -1,7 +1,9 @@
 """The registry of bots, staff groups, teams and staff, loaded from a document (the
 only way bots get in; the operations API changes the rest too). Loading again updates
 what exists. A group may list its pool, `bots: [ids or usernames]` beside its `bot_id`:
-further bots of its role (services.routing.operations.group_pools)."""
+further bots of its role (services.routing.operations.group_pools). A bot may name its
+`log_chat_id`: a chat it owns where delivery reads a message by forwarding it there
+(checking whether an unsure send exists; outbox/unsure_sends.py), null for none."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ async def load(session: AsyncSession, doc: dict[str, Any]) -> dict[str, int]:
     for spec in doc.get("bots", []):
         bot = await session.get(Bot, spec["id"]) or Bot(id=spec["id"])
         bot.role, bot.username = BotRole(spec["role"]), spec["username"]
+        if "log_chat_id" in spec:  # absent: unchanged; null: none
+            bot.log_chat_id = _log_chat(spec)
         session.add(bot)
     await session.flush()
     for spec in doc.get("groups", []):
@@ -66,3 +70,16 @@ async def load(session: AsyncSession, doc: dict[str, Any]) -> dict[str, int]:
         session.add(person)
     await session.flush()
     return {key: len(doc.get(key, [])) for key in ("teams", "bots", "groups", "staff")}
+
+
+def _log_chat(spec: dict[str, Any]) -> int | None:
+    value = spec["log_chat_id"]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+        raise InvalidArgument(
+            f"bot {spec['id']}: log_chat_id is a chat id (a non-zero integer) or null"
+        )
+    if not -(2**63) <= value < 2**63:
+        raise InvalidArgument(f"bot {spec['id']}: log_chat_id is out of range")
+    return value

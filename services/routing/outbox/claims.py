@@ -1,9 +1,10 @@
 """Claims: delivery asks before it sends, so a job that completed is skipped and only
-one push of an attempt sends; the winner learns the messages its job refers to."""
+one push of an attempt sends; the winner learns the messages its job refers to, and,
+for an unsure send, where to look for its message before sending it again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus
 from services.routing.db.models import Job
+from services.routing.outbox.unsure_sends import UnsureSend, unsure_sends
 from services.routing.records.message_destinations import Reference, resolve
 
 JOBS = cast(Table, Job.__table__)
@@ -27,6 +29,8 @@ class Claimed:
     retry_after: float = 0.0
     # With proceed: the message ids the job refers to in its chat (`resolve`).
     referred_ids: tuple[int, ...] = ()
+    # With proceed, for an unsure send: check whether its message exists first.
+    check_first: UnsureSend | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ async def claim_many(
         answers = [
             Claimed("proceed") if first[r.job_id] == n else wait for n, r in enumerate(requests)
         ]
-        return await _with_referred_ids(session, requests, answers)
+        return await _with_checks(session, requests, answers)
     found = {
         row.id: row
         for row in (
@@ -94,7 +98,23 @@ async def claim_many(
             answers.append(Claimed("proceed"))
         else:
             answers.append(_without_winning(row, request, now, lease) or wait)
-    return await _with_referred_ids(session, requests, answers)
+    return await _with_checks(session, requests, answers)
+
+
+async def _with_checks(
+    session: AsyncSession, requests: list[ClaimRequest], answers: list[Claimed]
+) -> list[Claimed]:
+    """What each winner refers to, and for the unsure sends among them where to look
+    for their message (one lookup for all)."""
+    answers = await _with_referred_ids(session, requests, answers)
+    winners = [r.job_id for r, a in zip(requests, answers, strict=True) if a.claim == "proceed"]
+    checks = await unsure_sends(session, winners)
+    if not checks:
+        return answers
+    return [
+        replace(a, check_first=checks.get(r.job_id)) if a.claim == "proceed" else a
+        for r, a in zip(requests, answers, strict=True)
+    ]
 
 
 async def _with_referred_ids(

@@ -34,6 +34,9 @@ class Report:
     created_thread_id: int = 0
     # With retry: delivery's pacer held the job back; it was not tried (no failure).
     held_back: bool = False
+    # With retry (or a waiting obstacle): the message may exist all the same (a timeout
+    # after the request left, a check that could not be made): the next attempt checks.
+    unsure: bool = False
 
 
 @dataclass(frozen=True)

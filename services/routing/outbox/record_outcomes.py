@@ -196,6 +196,9 @@ async def _retry(
         status=JobStatus.PENDING,
         not_before=retry_at,
         failures=failures,
+        # Delivery says whether the message may exist after all (jobs.unsure): the
+        # next attempt's claim asks it to check first (outbox/unsure_sends.py).
+        unsure=report.unsure,
         **_error(report),
     )
     await destination_heads.due(session, row.destination_key, retry_at)
@@ -222,7 +225,13 @@ async def _waiting(
 ) -> None:
     """Not a failure: the job waits, its destination parked, for what the handler does
     (a deleted topic recreated)."""
-    await _set(session, [outcome.job_id], status=JobStatus.PENDING, **_error(outcome.report))
+    await _set(
+        session,
+        [outcome.job_id],
+        status=JobStatus.PENDING,
+        unsure=outcome.report.unsure,
+        **_error(outcome.report),
+    )
     batch.add(await handler(session, outcome))
 
 
@@ -271,6 +280,7 @@ async def _write(session: AsyncSession, batch: _Batch) -> Recorded:
                 status=JobStatus.SUCCEEDED,
                 finished_at=batch.now,
                 fallback_used=fallback,
+                unsure=False,  # its message is known now
             )
     heads = await destination_heads.hand_out_next(session, batch.finished_keys, now=batch.now)
     if batch.copies:

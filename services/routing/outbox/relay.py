@@ -156,7 +156,8 @@ class Relay:
     async def recover(self, *, everything: bool) -> int:
         """Put jobs that are out back to pending: at start every one no worker holds a
         live claim on (what handed them out may have died with a previous process),
-        else those out for too long or whose worker's claim ran out."""
+        else those out for too long or whose worker's claim ran out. Those that had been
+        claimed go back unsure (their outcome never reached routing)."""
         now = datetime.now(UTC)
         condition = JOBS.c.status == JobStatus.DISPATCHED
         if everything:
@@ -176,6 +177,18 @@ class Relay:
                 return 0
             # Destination rows first, then jobs: the order every writer locks them in.
             await destination_heads.reopen(session, keys, now=now)
+            # A job that was claimed and never reported on may have been sent (its
+            # worker died, or its report could not land for the whole claim): unsure,
+            # its next attempt checks first. Never claimed, it was not sent.
+            await session.execute(
+                update(JOBS)
+                .where(
+                    condition,
+                    JOBS.c.destination_key.in_(keys),
+                    JOBS.c.claimed_until.is_not(None),
+                )
+                .values(unsure=True)
+            )
             result = await session.execute(
                 update(JOBS)
                 .where(condition, JOBS.c.destination_key.in_(keys))

@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$switchboard/routing/v1/routing.proto\x12\x16switchboard.routing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n\rInboundUpdate\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x11\n\tupdate_id\x18\x02 \x01(\x03\x12\x0b\n\x03raw\x18\x03 \x01(\x0c\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\"N\n\x14RecordUpdatesRequest\x12\x36\n\x07updates\x18\x01 \x03(\x0b\x32%.switchboard.routing.v1.InboundUpdate\"w\n\x0cRecordResult\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x11\n\tupdate_id\x18\x02 \x01(\x03\x12\x34\n\x06status\x18\x03 \x01(\x0e\x32$.switchboard.routing.v1.RecordStatus\x12\x0e\n\x06reason\x18\x04 \x01(\t\"N\n\x15RecordUpdatesResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.switchboard.routing.v1.RecordResult\"\xa3\x01\n\x0f\x43laimJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x16\n\x0e\x63orrelation_id\x18\x03 \x01(\t\x12\x11\n\trefers_to\x18\x04 \x01(\x03\x12\x16\n\x0erefers_to_part\x18\x05 \x01(\x05\x12\x1b\n\x13refers_to_all_parts\x18\x06 \x01(\x08\x12\x0f\n\x07\x63hat_id\x18\x07 \x01(\x03\"\x92\x01\n\x10\x43laimJobResponse\x12,\n\x05\x63laim\x18\x01 \x01(\x0e\x32\x1d.switchboard.routing.v1.Claim\x12\x15\n\rlease_seconds\x18\x02 \x01(\x01\x12\x1b\n\x13retry_after_seconds\x18\x03 \x01(\x01\x12\x1c\n\x14referred_message_ids\x18\x04 \x03(\x03\"2\n\x0bSentMessage\x12\x0f\n\x07\x63hat_id\x18\x01 \x01(\x03\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\"\xff\x02\n\x14ReportOutcomeRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x30\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.switchboard.routing.v1.Outcome\x12\x31\n\x04sent\x18\x04 \x03(\x0b\x32#.switchboard.routing.v1.SentMessage\x12\x12\n\nerror_code\x18\x05 \x01(\x05\x12\x19\n\x11\x65rror_description\x18\x06 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x07 \x01(\x01\x12\x1b\n\x13plain_text_fallback\x18\x08 \x01(\x08\x12\x16\n\x0e\x63orrelation_id\x18\t \x01(\t\x12\x32\n\x08obstacle\x18\n \x01(\x0e\x32 .switchboard.routing.v1.Obstacle\x12\x19\n\x11\x63reated_thread_id\x18\x0b \x01(\x03\x12\x11\n\theld_back\x18\x0c \x01(\x08\"(\n\x15ReportOutcomeResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08*\xa1\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16RECORD_STATUS_ACCEPTED\x10\x01\x12\x1b\n\x17RECORD_STATUS_DUPLICATE\x10\x02\x12\x1a\n\x16RECORD_STATUS_REJECTED\x10\x03\x12\x1d\n\x19RECORD_STATUS_QUARANTINED\x10\x04*d\n\x05\x43laim\x12\x15\n\x11\x43LAIM_UNSPECIFIED\x10\x00\x12\x11\n\rCLAIM_PROCEED\x10\x01\x12\x0e\n\nCLAIM_DONE\x10\x02\x12\x0e\n\nCLAIM_WAIT\x10\x03\x12\x11\n\rCLAIM_UNKNOWN\x10\x04*p\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n\x0cOUTCOME_SENT\x10\x01\x12\x11\n\rOUTCOME_RETRY\x10\x02\x12\x12\n\x0eOUTCOME_FAILED\x10\x03\x12\x13\n\x0fOUTCOME_SKIPPED\x10\x04*]\n\x08Obstacle\x12\x18\n\x14OBSTACLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16OBSTACLE_TOPIC_DELETED\x10\x01\x12\x1b\n\x17OBSTACLE_CLIENT_BLOCKED\x10\x02\x32\xcb\x02\n\x0eRoutingService\x12l\n\rRecordUpdates\x12,.switchboard.routing.v1.RecordUpdatesRequest\x1a-.switchboard.routing.v1.RecordUpdatesResponse\x12]\n\x08\x43laimJob\x12\'.switchboard.routing.v1.ClaimJobRequest\x1a(.switchboard.routing.v1.ClaimJobResponse\x12l\n\rReportOutcome\x12,.switchboard.routing.v1.ReportOutcomeRequest\x1a-.switchboard.routing.v1.ReportOutcomeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$switchboard/routing/v1/routing.proto\x12\x16switchboard.routing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n\rInboundUpdate\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x11\n\tupdate_id\x18\x02 \x01(\x03\x12\x0b\n\x03raw\x18\x03 \x01(\x0c\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\"N\n\x14RecordUpdatesRequest\x12\x36\n\x07updates\x18\x01 \x03(\x0b\x32%.switchboard.routing.v1.InboundUpdate\"w\n\x0cRecordResult\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x11\n\tupdate_id\x18\x02 \x01(\x03\x12\x34\n\x06status\x18\x03 \x01(\x0e\x32$.switchboard.routing.v1.RecordStatus\x12\x0e\n\x06reason\x18\x04 \x01(\t\"N\n\x15RecordUpdatesResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.switchboard.routing.v1.RecordResult\"\xa3\x01\n\x0f\x43laimJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x16\n\x0e\x63orrelation_id\x18\x03 \x01(\t\x12\x11\n\trefers_to\x18\x04 \x01(\x03\x12\x16\n\x0erefers_to_part\x18\x05 \x01(\x05\x12\x1b\n\x13refers_to_all_parts\x18\x06 \x01(\x08\x12\x0f\n\x07\x63hat_id\x18\x07 \x01(\x03\"\xcb\x01\n\x10\x43laimJobResponse\x12,\n\x05\x63laim\x18\x01 \x01(\x0e\x32\x1d.switchboard.routing.v1.Claim\x12\x15\n\rlease_seconds\x18\x02 \x01(\x01\x12\x1b\n\x13retry_after_seconds\x18\x03 \x01(\x01\x12\x1c\n\x14referred_message_ids\x18\x04 \x03(\x03\x12\x37\n\x0b\x63heck_first\x18\x05 \x01(\x0b\x32\".switchboard.routing.v1.UnsureSend\"[\n\nUnsureSend\x12\x13\n\x0blog_chat_id\x18\x01 \x01(\x03\x12\x1d\n\x15last_known_message_id\x18\x02 \x01(\x03\x12\x19\n\x11known_message_ids\x18\x03 \x03(\x03\"2\n\x0bSentMessage\x12\x0f\n\x07\x63hat_id\x18\x01 \x01(\x03\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\"\x8f\x03\n\x14ReportOutcomeRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x30\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.switchboard.routing.v1.Outcome\x12\x31\n\x04sent\x18\x04 \x03(\x0b\x32#.switchboard.routing.v1.SentMessage\x12\x12\n\nerror_code\x18\x05 \x01(\x05\x12\x19\n\x11\x65rror_description\x18\x06 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x07 \x01(\x01\x12\x1b\n\x13plain_text_fallback\x18\x08 \x01(\x08\x12\x16\n\x0e\x63orrelation_id\x18\t \x01(\t\x12\x32\n\x08obstacle\x18\n \x01(\x0e\x32 .switchboard.routing.v1.Obstacle\x12\x19\n\x11\x63reated_thread_id\x18\x0b \x01(\x03\x12\x11\n\theld_back\x18\x0c \x01(\x08\x12\x0e\n\x06unsure\x18\r \x01(\x08\"(\n\x15ReportOutcomeResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08*\xa1\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16RECORD_STATUS_ACCEPTED\x10\x01\x12\x1b\n\x17RECORD_STATUS_DUPLICATE\x10\x02\x12\x1a\n\x16RECORD_STATUS_REJECTED\x10\x03\x12\x1d\n\x19RECORD_STATUS_QUARANTINED\x10\x04*d\n\x05\x43laim\x12\x15\n\x11\x43LAIM_UNSPECIFIED\x10\x00\x12\x11\n\rCLAIM_PROCEED\x10\x01\x12\x0e\n\nCLAIM_DONE\x10\x02\x12\x0e\n\nCLAIM_WAIT\x10\x03\x12\x11\n\rCLAIM_UNKNOWN\x10\x04*p\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n\x0cOUTCOME_SENT\x10\x01\x12\x11\n\rOUTCOME_RETRY\x10\x02\x12\x12\n\x0eOUTCOME_FAILED\x10\x03\x12\x13\n\x0fOUTCOME_SKIPPED\x10\x04*]\n\x08Obstacle\x12\x18\n\x14OBSTACLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16OBSTACLE_TOPIC_DELETED\x10\x01\x12\x1b\n\x17OBSTACLE_CLIENT_BLOCKED\x10\x02\x32\xcb\x02\n\x0eRoutingService\x12l\n\rRecordUpdates\x12,.switchboard.routing.v1.RecordUpdatesRequest\x1a-.switchboard.routing.v1.RecordUpdatesResponse\x12]\n\x08\x43laimJob\x12\'.switchboard.routing.v1.ClaimJobRequest\x1a(.switchboard.routing.v1.ClaimJobResponse\x12l\n\rReportOutcome\x12,.switchboard.routing.v1.ReportOutcomeRequest\x1a-.switchboard.routing.v1.ReportOutcomeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.routing.v1.routing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECORDSTATUS']._serialized_start=1313
-  _globals['_RECORDSTATUS']._serialized_end=1474
-  _globals['_CLAIM']._serialized_start=1476
-  _globals['_CLAIM']._serialized_end=1576
-  _globals['_OUTCOME']._serialized_start=1578
-  _globals['_OUTCOME']._serialized_end=1690
-  _globals['_OBSTACLE']._serialized_start=1692
-  _globals['_OBSTACLE']._serialized_end=1785
+  _globals['_RECORDSTATUS']._serialized_start=1479
+  _globals['_RECORDSTATUS']._serialized_end=1640
+  _globals['_CLAIM']._serialized_start=1642
+  _globals['_CLAIM']._serialized_end=1742
+  _globals['_OUTCOME']._serialized_start=1744
+  _globals['_OUTCOME']._serialized_end=1856
+  _globals['_OBSTACLE']._serialized_start=1858
+  _globals['_OBSTACLE']._serialized_end=1951
   _globals['_INBOUNDUPDATE']._serialized_start=98
   _globals['_INBOUNDUPDATE']._serialized_end=234
   _globals['_RECORDUPDATESREQUEST']._serialized_start=236
@@ -51,13 +51,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CLAIMJOBREQUEST']._serialized_start=518
   _globals['_CLAIMJOBREQUEST']._serialized_end=681
   _globals['_CLAIMJOBRESPONSE']._serialized_start=684
-  _globals['_CLAIMJOBRESPONSE']._serialized_end=830
-  _globals['_SENTMESSAGE']._serialized_start=832
-  _globals['_SENTMESSAGE']._serialized_end=882
-  _globals['_REPORTOUTCOMEREQUEST']._serialized_start=885
-  _globals['_REPORTOUTCOMEREQUEST']._serialized_end=1268
-  _globals['_REPORTOUTCOMERESPONSE']._serialized_start=1270
-  _globals['_REPORTOUTCOMERESPONSE']._serialized_end=1310
-  _globals['_ROUTINGSERVICE']._serialized_start=1788
-  _globals['_ROUTINGSERVICE']._serialized_end=2119
+  _globals['_CLAIMJOBRESPONSE']._serialized_end=887
+  _globals['_UNSURESEND']._serialized_start=889
+  _globals['_UNSURESEND']._serialized_end=980
+  _globals['_SENTMESSAGE']._serialized_start=982
+  _globals['_SENTMESSAGE']._serialized_end=1032
+  _globals['_REPORTOUTCOMEREQUEST']._serialized_start=1035
+  _globals['_REPORTOUTCOMEREQUEST']._serialized_end=1434
+  _globals['_REPORTOUTCOMERESPONSE']._serialized_start=1436
+  _globals['_REPORTOUTCOMERESPONSE']._serialized_end=1476
+  _globals['_ROUTINGSERVICE']._serialized_start=1954
+  _globals['_ROUTINGSERVICE']._serialized_end=2285
 # @@protoc_insertion_point(module_scope)

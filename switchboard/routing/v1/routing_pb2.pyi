@@ -293,6 +293,7 @@ class ClaimJobResponse(_message.Message):
     LEASE_SECONDS_FIELD_NUMBER: _builtins.int
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _builtins.int
     REFERRED_MESSAGE_IDS_FIELD_NUMBER: _builtins.int
+    CHECK_FIRST_FIELD_NUMBER: _builtins.int
     claim: Global___Claim.ValueType
     lease_seconds: _builtins.float
     retry_after_seconds: _builtins.float
@@ -302,6 +303,13 @@ class ClaimJobResponse(_message.Message):
         chat, parts in order (the original there, or its copies); empty = none there.
         """
 
+    @_builtins.property
+    def check_first(self) -> Global___UnsureSend:
+        """With PROCEED, for a job that makes messages and whose last attempt may have reached
+        Telegram unheard of (a timeout, a lost report, a claim that ran out): find out
+        whether the message exists before sending it again. Absent: send as usual.
+        """
+
     def __init__(
         self,
         *,
@@ -309,14 +317,54 @@ class ClaimJobResponse(_message.Message):
         lease_seconds: _builtins.float = ...,
         retry_after_seconds: _builtins.float = ...,
         referred_message_ids: _abc.Iterable[_builtins.int] | None = ...,
+        check_first: Global___UnsureSend | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["check_first", b"check_first"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "lease_seconds", b"lease_seconds", "referred_message_ids", b"referred_message_ids", "retry_after_seconds", b"retry_after_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["check_first", b"check_first", "claim", b"claim", "lease_seconds", b"lease_seconds", "referred_message_ids", b"referred_message_ids", "retry_after_seconds", b"retry_after_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ClaimJobResponse: _TypeAlias = ClaimJobResponse  # noqa: Y015
+
+@_typing.final
+class UnsureSend(_message.Message):
+    """What delivery needs to look for an unsure send's message in the job's chat: it reads
+    the ids above `last_known_message_id` (skipping `known_message_ids`) by forwarding
+    each into the bot's log chat and deleting the forward — never by editing.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOG_CHAT_ID_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    KNOWN_MESSAGE_IDS_FIELD_NUMBER: _builtins.int
+    log_chat_id: _builtins.int
+    """The bot's log chat (bots.log_chat_id); 0 = none registered: sent again unchecked."""
+    last_known_message_id: _builtins.int
+    """The highest message id of the job's chat known to be older than the job's first
+    attempt (its destination's last copy, the topic's own id...): candidates are above.
+    """
+    @_builtins.property
+    def known_message_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Message ids above it routing knows to be others (copies, recorded lines), in
+        ascending order, at most a few hundred: not candidates.
+        """
+
+    def __init__(
+        self,
+        *,
+        log_chat_id: _builtins.int = ...,
+        last_known_message_id: _builtins.int = ...,
+        known_message_ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["known_message_ids", b"known_message_ids", "last_known_message_id", b"last_known_message_id", "log_chat_id", b"log_chat_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnsureSend: _TypeAlias = UnsureSend  # noqa: Y015
 
 @_typing.final
 class SentMessage(_message.Message):
@@ -356,6 +404,7 @@ class ReportOutcomeRequest(_message.Message):
     OBSTACLE_FIELD_NUMBER: _builtins.int
     CREATED_THREAD_ID_FIELD_NUMBER: _builtins.int
     HELD_BACK_FIELD_NUMBER: _builtins.int
+    UNSURE_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     attempt: _builtins.int
     outcome: Global___Outcome.ValueType
@@ -374,6 +423,12 @@ class ReportOutcomeRequest(_message.Message):
     """With RETRY: the job was held back, not tried (delivery's pacer had no slot soon
     enough); it goes back for retry_after_seconds and counts no failure.
     """
+    unsure: _builtins.bool
+    """With RETRY (or FAILED with a waiting obstacle): the message may exist all the same
+    — the attempt timed out or lost its connection after the request left, or the
+    check the claim asked for could not be made. The next attempt checks first
+    (ClaimJobResponse.check_first). Any other report clears it.
+    """
     @_builtins.property
     def sent(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentMessage]: ...
     def __init__(
@@ -391,10 +446,11 @@ class ReportOutcomeRequest(_message.Message):
         obstacle: Global___Obstacle.ValueType = ...,
         created_thread_id: _builtins.int = ...,
         held_back: _builtins.bool = ...,
+        unsure: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "correlation_id", b"correlation_id", "created_thread_id", b"created_thread_id", "error_code", b"error_code", "error_description", b"error_description", "held_back", b"held_back", "job_id", b"job_id", "obstacle", b"obstacle", "outcome", b"outcome", "plain_text_fallback", b"plain_text_fallback", "retry_after_seconds", b"retry_after_seconds", "sent", b"sent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "correlation_id", b"correlation_id", "created_thread_id", b"created_thread_id", "error_code", b"error_code", "error_description", b"error_description", "held_back", b"held_back", "job_id", b"job_id", "obstacle", b"obstacle", "outcome", b"outcome", "plain_text_fallback", b"plain_text_fallback", "retry_after_seconds", b"retry_after_seconds", "sent", b"sent", "unsure", b"unsure"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
