@@ -146,7 +146,7 @@ async def test_an_unparseable_update_is_acknowledged_and_recorded_as_rejected(
     rows = await inbound_updates(db_sessions, bot_id=CLIENT_BOT)
     assert [(r.status, r.reject_reason, r.update_id, r.payload) for r in rows] == [
         (UpdateStatus.REJECTED, "not JSON", None, garbage),
-        (UpdateStatus.REJECTED, "malformed message", MADE_UP_UPDATE_ID, no_chat),
+        (UpdateStatus.REJECTED, "message.message_id: missing", MADE_UP_UPDATE_ID, no_chat),
     ]
     # The bot's stream is not blocked: Ann's next line goes through as usual.
     await send_and_see(running, "Is this thing on?")
