@@ -2,16 +2,19 @@
 answer never comes (the call hangs until delivery's timeout), so the job is retried as
 *unsure*. Before sending it again, delivery looks for the message by forwarding the
 candidates into the bot's log chat: found, it is recorded as the copy and not sent
-again — and an edit of the line still reaches it."""
+again — and an edit of the line still reaches it. The same when the outcome never
+reached routing: delivery died waiting for the answer, and the claim ran out."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from services.routing.db.models import Job
 from services.routing.operations import registry_document
 from tests.e2e.conftest import ANN, ANNA, CR_GROUP, CS_GROUP, REGISTRY, Running
 from tests.e2e.stack import CLIENT_TOKEN, CR_TOKEN, CS_TOKEN
+from tests.e2e.waiting import eventually
 from tests.e2e.world import copies_of, texts, topic_lines, wait_settled, wait_topic
 from tests.integration.routing.databases import Sessions
 
@@ -89,3 +92,45 @@ async def test_a_send_that_hung_after_taking_effect_shows_once_and_stays_editabl
         what="the edit in the CS topic",
     )
     assert texts(edited) == ["My parcel came, thanks", *lines[1:]]
+
+
+# The dead worker's claim runs out after 8 s (not 60), still above the longest a worker
+# holds a job here (Telegram's 5 s timeout).
+@pytest.mark.stack_env(routing={"CLAIM_LEASE_SECONDS": "8"})
+async def test_a_send_whose_worker_died_waiting_for_the_answer_shows_once(
+    running: Running, db_sessions: Sessions
+) -> None:
+    sandbox, stack = running.sandbox, running.stack
+    await _log_chats(running, db_sessions)
+    await sandbox.add_fault(
+        action="timeout",
+        when="after",
+        method="sendMessage",
+        bot="cs_bot",
+        times=1,
+        hold_seconds=30,
+    )
+    line = "Is anyone there?"
+    await sandbox.send(ANN, "@client_bot", line)
+    await eventually(
+        lambda: sandbox.calls(method="sendMessage", bot="cs_bot"),
+        lambda seen: any(c.get("fault") for c in seen),
+        what="the CS send held without an answer",
+    )
+    stack.stop("delivery", kill=True)  # its outcome dies with it
+    stack.start("delivery")
+    await stack.wait_ready("delivery")
+    await sandbox.send(ANN, "@client_bot", "Hello?")  # behind it in the topic
+
+    await wait_topic(
+        running,
+        CS_GROUP,
+        lambda shown: texts(shown)[-1:] == ["Hello?"],
+        what="the next line in the CS topic",
+        timeout=40,
+    )
+    await wait_settled(running, db_sessions, timeout=30)
+    assert texts(await topic_lines(running, CS_GROUP)) == [line, "Hello?"]
+    [copy] = [c for c in await copies_of(db_sessions, line) if c.dest_chat_id == CS_GROUP]
+    shown = await topic_lines(running, CS_GROUP)
+    assert copy.dest_message_id == shown[0]["message_id"]

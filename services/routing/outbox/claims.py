@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, Table, select, tuple_, update
+from sqlalchemy import CursorResult, Row, Table, case, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import JobStatus
@@ -70,7 +70,13 @@ async def claim_many(
             JOBS.c.status == JobStatus.DISPATCHED,
             (JOBS.c.claimed_until.is_(None)) | (JOBS.c.claimed_until < now),
         )
-        .values(claimed_until=until)
+        # An attempt claimed before whose claim ran out with no report (its worker died,
+        # or its report could not land) may have been sent: unsure, checked first. In
+        # this order: MariaDB assigns left to right, each seeing the ones before.
+        .ordered_values(
+            (JOBS.c.unsure, case((JOBS.c.claimed_until.is_(None), JOBS.c.unsure), else_=true())),
+            (JOBS.c.claimed_until, until),
+        )
     )
     wait = Claimed("wait", retry_after=lease.total_seconds())
     # An UPDATE's result is a cursor's: it says how many rows matched.

@@ -195,3 +195,25 @@ async def test_the_registry_document_sets_a_bots_log_chat(ops: Ops) -> None:
         with pytest.raises(InvalidArgument, match="log_chat_id"):
             async with ops.sessions() as session, session.begin():
                 await registry_document.load(session, {"bots": [{**bot, "log_chat_id": wrong}]})
+
+
+async def test_the_same_attempt_claimed_again_after_its_claim_ran_out_is_checked_first(
+    ops: Ops,
+) -> None:
+    await add_bots(ops.sessions)
+    await _log_chat(ops, LOG_CHAT)
+    [job_id] = await add_jobs(ops.sessions, GROUP, TOPIC, 1)
+    ops.routing.relay.wake()
+    handout = await ops.handouts.next()
+    assert not (await _claim(ops, handout)).HasField("check_first")
+    # Its worker dies mid-send; the push comes back once the claim ran out, before any
+    # recovery put the job back.
+    async with ops.sessions() as session, session.begin():
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(claimed_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    check = (await _claim(ops, handout)).check_first
+    assert (check.log_chat_id, check.last_known_message_id) == (LOG_CHAT, TOPIC)
+    assert (await job_row(ops.sessions, job_id)).unsure
