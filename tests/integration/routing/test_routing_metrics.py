@@ -5,6 +5,7 @@ SQLite and MariaDB."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -54,7 +55,9 @@ class Rig:
         request = routing_pb2.RecordUpdatesRequest()
         for n, text in enumerate(texts, start=first_id):
             line = client_line(text, message_id=n)
-            request.updates.add(bot_id=line.bot_id, update_id=n, raw=line.raw)
+            # Update n, as Telegram numbers it in the body and ingress beside it.
+            raw = json.dumps({**json.loads(line.raw), "update_id": n}).encode()
+            request.updates.add(bot_id=line.bot_id, update_id=n, raw=raw)
         response = await self.servicer.RecordUpdates(request, None)
         await self.relay.drain()  # the heads recording handed out reach `handed`
         return response
