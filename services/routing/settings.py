@@ -96,6 +96,11 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     in the outbox and competes again when it could go (so a later, fairer choice can
     take the slot).
     """
+    pace_headroom: float = Field(default=0.1, ge=0, le=1)
+    """Routing paces this fraction under the limits above (0.1: 10 % slower), because
+    each send leaves a little after its slot, by more or less each time; without it,
+    two sends whose delays differ can reach Telegram closer than its limit allows.
+    """
     outbox_metrics_interval_seconds: float = Field(default=15.0, ge=0)
     """How often the outbox's depth and oldest unfinished job per lane are counted for
     /metrics (one grouped query per replica); 0 turns the count off."""

@@ -307,6 +307,7 @@ def limits(settings: RoutingSettings) -> Limits:
         bot_per_sec=settings.bot_per_sec,
         bot_burst=settings.bot_burst,
         ahead_seconds=settings.pace_ahead_seconds,
+        headroom=settings.pace_headroom,
     )
 
 

@@ -26,6 +26,10 @@ class Limits:
     bot_burst: int = 30
     # How far ahead a slot may be granted: a send further off waits in the outbox.
     ahead_seconds: float = 1.0
+    # Rates are kept this fraction under the limits: a send goes a little after its
+    # slot (the queue, the claim), by more or less each time, and two sends whose
+    # delays differ arrive closer together than their slots were.
+    headroom: float = 0.0
 
 
 class Ask(NamedTuple):
@@ -53,12 +57,13 @@ def _rate(per_second: float, burst: int) -> _Rate:
 
 def budgets(ask: Ask, limits: Limits) -> dict[str, _Rate]:
     """The schedules a send is under, by their stored key."""
+    slower = 1.0 + max(0.0, limits.headroom)
     found = {
-        f"bot:{ask.bot_id}": _rate(limits.bot_per_sec, limits.bot_burst),
-        f"chat:{ask.bot_id}:{ask.chat_id}": _rate(limits.chat_per_sec, limits.chat_burst),
+        f"bot:{ask.bot_id}": _rate(limits.bot_per_sec / slower, limits.bot_burst),
+        f"chat:{ask.bot_id}:{ask.chat_id}": _rate(limits.chat_per_sec / slower, limits.chat_burst),
     }
     if ask.chat_id < 0:  # groups and supergroups have negative ids
-        per_second = limits.group_per_min / 60.0
+        per_second = limits.group_per_min / 60.0 / slower
         found[f"group:{ask.bot_id}:{ask.chat_id}"] = _rate(per_second, limits.group_burst)
     return found
 

@@ -1,0 +1,58 @@
+"""Send slots as arithmetic: bursts, rates, albums, headroom."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.routing.domain.pacing import Ask, Limits, allot, budgets
+
+T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+GROUP = Ask(bot_id=1, chat_id=-100)
+PRIVATE = Ask(bot_id=1, chat_id=5)
+LIMITS = Limits(ahead_seconds=100)
+
+
+def fresh(*asks: Ask, limits: Limits = LIMITS) -> dict[str, datetime]:
+    return {key: T0 for ask in asks for key in budgets(ask, limits)}
+
+
+def seconds(slot_at: datetime) -> float:
+    return round((slot_at - T0).total_seconds(), 3)
+
+
+def test_a_private_chat_takes_three_at_once_then_one_a_second() -> None:
+    next_at = fresh(PRIVATE)
+    slots = allot([PRIVATE] * 5, next_at, now=T0, limits=LIMITS)
+    assert [seconds(s.at) for s in slots] == [0, 0, 0, 1, 2]
+
+
+def test_a_group_takes_a_burst_of_five_then_one_every_three_seconds() -> None:
+    next_at = fresh(GROUP)
+    # The group's chat limit (three at once, then one a second) shapes the burst of
+    # five; after it, the group's one every three seconds.
+    slots = allot([GROUP] * 8, next_at, now=T0, limits=LIMITS)
+    assert [seconds(s.at) for s in slots] == [0, 0, 0, 1, 2, 3, 6, 9]
+
+
+def test_an_album_bigger_than_the_burst_waits_for_a_full_budget_and_leaves_it_owing() -> None:
+    next_at = fresh(PRIVATE)
+    album, after = allot([Ask(1, 5, messages=10), PRIVATE], next_at, now=T0, limits=LIMITS)
+    assert seconds(album.at) == 7  # three at once, the other seven a second each
+    assert seconds(after.at) == 15  # ten seconds' worth taken at 7 s, less the burst
+
+
+def test_headroom_paces_under_the_limits() -> None:
+    limits = Limits(ahead_seconds=100, headroom=0.1)
+    next_at = fresh(PRIVATE, limits=limits)
+    slots = allot([PRIVATE] * 4, next_at, now=T0, limits=limits)
+    assert [seconds(s.at) for s in slots] == [0, 0, 0, 1.1]
+
+
+def test_a_slot_too_far_off_is_not_granted_and_reserves_nothing() -> None:
+    limits = Limits(ahead_seconds=0.5)
+    next_at = fresh(PRIVATE, limits=limits)
+    slots = allot([PRIVATE] * 4, next_at, now=T0, limits=limits)
+    assert [s.granted for s in slots] == [True, True, True, False]
+    assert seconds(slots[3].at) == 1
+    again = allot([PRIVATE], next_at, now=T0 + timedelta(seconds=1), limits=limits)
+    assert again[0].granted and seconds(again[0].at) == 1
