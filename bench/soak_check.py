@@ -52,6 +52,11 @@ class Findings:
     newcomers: int = 0
     welcomes_repeated: list[int] = field(default_factory=list)
     people_problems: list[str] = field(default_factory=list)
+    stalls: list[str] = field(default_factory=list)  # people's waits that ran out, and why
+    duplicate_topics: list[str] = field(default_factory=list)  # a customer's topic made twice
+    # createForumTopic calls that took effect and lost their answer (an injected timeout):
+    # each may leave a second topic, which no check can find (a topic cannot be read).
+    topics_unanswered: int = 0
     # Each avoidable 429 with the bot's calls to that chat just before it (ms before).
     avoidable_429s: list[dict[str, Any]] = field(default_factory=list)
 
@@ -114,7 +119,21 @@ def _database(url: str, redelivered: list[int]) -> dict[str, Any]:
                     {"bot": CLIENT_BOT, "low": min(redelivered)},
                 ).all()
                 counts = {int(u): int(n) for u, n in rows}
+            jobs = db.execute(
+                text(
+                    "SELECT j.id, j.destination_key, j.kind, j.status, j.attempts, j.failures, "
+                    "j.unsure, m.text FROM jobs j JOIN messages m ON m.id = j.message_id"
+                )
+            ).all()
+            tagged: dict[tuple[int, Dest], list[tuple]] = defaultdict(list)
+            for row in jobs:
+                found = TAG.search(row.text or "")
+                if found:
+                    tagged[(int(found.group(1)), _destination(row.destination_key))].append(
+                        (row.id, row.kind, row.status, row.attempts, row.failures, row.unsure)
+                    )
             return {
+                "jobs_of": lambda n, dest: tagged.get((n, dest), []),
                 "by_kind": [(str(k), str(s), int(n)) for k, s, n in by_kind],
                 "failed": [tuple(row) for row in failed],
                 "updates": {str(s): int(n) for s, n in updates.all()},
@@ -182,7 +201,9 @@ async def check(
                 continue
             f.shown += 1
             if len(copies) > 1:
-                f.duplicates.append(_explain(e, dest, copies, calls, kills, outages))
+                dup = _explain(e, dest, copies, calls, kills, outages)
+                dup["jobs"] = db["jobs_of"](e.n, dest)
+                f.duplicates.append(dup)
             if e.edited:
                 f.edits_expected += 1
                 if not all(EDITED in _shown_text(m) for m in copies):
@@ -230,6 +251,15 @@ async def check(
         if sum("You are connected" in s for s in said) > 1:
             f.welcomes_repeated.append(user)
     f.people_problems = list(ledger.problems)
+    f.stalls = [str(s) for s in ledger.stalls]
+    f.duplicate_topics = list(ledger.duplicate_topics)
+    f.topics_unanswered = sum(
+        1
+        for c in calls
+        if str(c.get("method", "")).lower() == "createforumtopic"
+        and c.get("effect") == "applied"
+        and (c.get("fault") or {}).get("action") in ("timeout", "drop")
+    )
     f.too_many_requests = await sandbox.too_many_requests()
     recent = f.too_many_requests.pop("recent", [])
     by_seq = {c["seq"]: c for c in calls}

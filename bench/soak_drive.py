@@ -52,9 +52,29 @@ class Entry:
 
 
 @dataclass
+class Stall:
+    """A wait of a person's that ran out: what they waited for, for how long, and what
+    was found when it ran out (where the awaited thing was, if anywhere)."""
+
+    customer: int
+    action: str
+    what: str
+    waited: float
+    found: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.customer} {self.action}: {self.what} not seen within {self.waited:.0f}s "
+            f"({self.found})"
+        )
+
+
+@dataclass
 class Ledger:
     entries: dict[int, Entry] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what the people could not do
+    stalls: list[Stall] = field(default_factory=list)  # waits that ran out
+    duplicate_topics: list[str] = field(default_factory=list)
     onboarded: list[int] = field(default_factory=list)
     redelivered_answers: list[tuple[int, list[int]]] = field(default_factory=list)
     _next: int = 1
@@ -93,7 +113,7 @@ class Driver:
         concurrency: int,
         ingress_urls: list[str],
         redeliver_every: int = 25,
-        wait_copy: float = 300.0,
+        wait_timeout: float = 60.0,
         seed: int = 13,
     ) -> None:
         self.sandbox = sandbox
@@ -102,10 +122,15 @@ class Driver:
         self.concurrency = concurrency
         self.ingress_urls = ingress_urls
         self.redeliver_every = redeliver_every
-        self.wait_copy = wait_copy
+        # How long a person waits for something to show (a copy to reply to, the bot's
+        # question, the CS prompt, the topics, the welcome) before noting a stall.
+        self.wait_timeout = wait_timeout
+        # What each customer at work waits for now, and since when (monotonic).
+        self.waiting: dict[int, tuple[str, str, float]] = {}
         self.rng = random.Random(seed)
         self.ledger = Ledger()
         self.done = 0  # actions done (or given up)
+        self.finished = False
         self._last_line: dict[int, tuple[Entry, int]] = {}  # user -> (entry, message_id)
         self._lines = 0
         self._session: aiohttp.ClientSession | None = None
@@ -114,26 +139,53 @@ class Driver:
     def progress(self) -> float:
         return self.done / max(1, self.plan.actions)
 
+    def waits(self, older_than: float = 0.0) -> list[str]:
+        """What the customers at work wait for, the longest first."""
+        now = time.monotonic()
+        out = sorted(
+            (
+                (now - since, user, action, what)
+                for user, (action, what, since) in self.waiting.items()
+            ),
+            reverse=True,
+        )
+        return [
+            f"{user} {action}: {what} ({age:.0f}s)"
+            for age, user, action, what in out
+            if age >= older_than
+        ]
+
     async def run(self) -> None:
         queue: asyncio.Queue[Customer] = asyncio.Queue()
         for c in self.plan.customers:
             queue.put_nowait(c)
-        async with aiohttp.ClientSession() as self._session:
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as self._session:
 
             async def worker() -> None:
                 while not queue.empty():
                     await self._customer(queue.get_nowait())
 
-            await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+            try:
+                await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+            finally:
+                self.finished = True
 
     async def _customer(self, c: Customer) -> None:
         for action in c.actions:
             await self.pace()
+            self.waiting[c.user_id] = (action, "the sandbox to take it", time.monotonic())
             try:
-                ok = await getattr(self, f"_{action}")(c)
+                # Bounded whatever it does: a few waits, each at most wait_timeout.
+                ok = await asyncio.wait_for(
+                    getattr(self, f"_{action}")(c), timeout=4 * self.wait_timeout + 30
+                )
             except Exception as error:  # a person's action refused: noted, not fatal
-                self.ledger.problems.append(f"{c.user_id} {action}: {error!r}")
+                what = self.waiting.get(c.user_id, ("", "?", 0.0))[1]
+                self.ledger.problems.append(f"{c.user_id} {action} ({what}): {error!r}")
                 ok = action != "onboarding"
+            finally:
+                self.waiting.pop(c.user_id, None)
             self.done += 1
             if not ok:  # onboarding never finished: nothing more this customer can do
                 self.done += len(c.actions) - c.actions.index(action) - 1
@@ -245,22 +297,46 @@ class Driver:
         )
         return True
 
-    async def _copy_in(self, group: int, thread: int, n: int) -> int | None:
-        """The message id of line `n`'s copy in the topic, once it is there."""
-        deadline = time.monotonic() + self.wait_copy
+    async def _copy_in(self, c: Customer, group: int, thread: int, n: int) -> int | None:
+        """The message id of line `n`'s copy in the topic, once it is there (None: a
+        stall, noted with where the line was found, if anywhere)."""
         marker = tag(n)
-        while time.monotonic() < deadline:
+
+        async def copy() -> int | None:
             for m in await self.sandbox.messages(group, thread_id=thread):
                 if m["from"]["is_bot"] and marker in (m.get("text") or m.get("caption") or ""):
                     return int(m["message_id"])
-            await asyncio.sleep(0.5)
-        return None
+            return None
+
+        async def where() -> str:
+            return await self._where(marker, group)
+
+        try:
+            return await self._until(
+                c,
+                copy,
+                lambda m: m is not None,
+                f"the copy of {marker} in {group}/{thread}",
+                diagnose=where,
+            )
+        except TimeoutError:
+            return None
+
+    async def _where(self, marker: str, *chats: int) -> str:
+        """Where a tagged line shows in the given chats (any topic, any author)."""
+        seen = []
+        for chat in chats:
+            for m in await self.sandbox.messages(chat):
+                if marker in (m.get("text") or m.get("caption") or ""):
+                    author = "bot" if m["from"]["is_bot"] else "person"
+                    seen.append(f"{chat}/{m.get('thread_id')} #{m['message_id']} by {author}")
+        return "found at " + ", ".join(seen) if seen else f"nowhere in {list(chats)}"
 
     async def _staff_reply(self, c: Customer) -> bool:
         last = self._last_line.get(c.user_id)
         group = self._staff_group(c)
         thread = c.threads[group]
-        copy = None if last is None else await self._copy_in(group, thread, last[0].n)
+        copy = None if last is None else await self._copy_in(c, group, thread, last[0].n)
         if copy is None:
             if last is not None:
                 self.ledger.problems.append(f"{c.user_id}: no copy of {last[0].n} to reply to")
@@ -283,7 +359,7 @@ class Driver:
             return await self._staff_answer(c)
         entry = last[0]
         thread = c.threads[CS_GROUP]
-        copy = await self._copy_in(CS_GROUP, thread, entry.n)
+        copy = await self._copy_in(c, CS_GROUP, thread, entry.n)
         if copy is None:
             self.ledger.problems.append(f"{c.user_id}: no copy of {entry.n} to react to")
             return True
@@ -301,18 +377,29 @@ class Driver:
         seen = await self.sandbox.messages(user, bot="client_bot")
         return [m.get("text", "") for m in seen if m["from"]["is_bot"]]
 
-    async def _until(self, probe, condition, what: str, timeout: float | None = None):
-        deadline = time.monotonic() + (timeout or self.wait_copy)
+    async def _until(self, c: Customer, probe, condition, what: str, *, diagnose=None):
+        """Poll `probe` until `condition` holds of its value; past wait_timeout note a
+        stall (what was awaited, the last value or `diagnose()`) and raise TimeoutError."""
+        action = self.waiting.get(c.user_id, ("?", "", 0.0))[0]
+        began = time.monotonic()
+        self.waiting[c.user_id] = (action, what, began)
+        deadline = began + self.wait_timeout
+        value = None
         while time.monotonic() < deadline:
             value = await probe()
             if condition(value):
+                self.waiting[c.user_id] = (action, "", time.monotonic())
                 return value
             await asyncio.sleep(0.5)
-        raise TimeoutError(what)
+        found = await diagnose() if diagnose is not None else f"last seen: {value!r}"[:500]
+        stall = Stall(c.user_id, action, what, time.monotonic() - began, found)
+        self.ledger.stalls.append(stall)
+        raise TimeoutError(str(stall))
 
     async def _onboarding(self, c: Customer) -> bool:
         await self.sandbox.send(c.user_id, "@client_bot", "/start")
         await self._until(
+            c,
             lambda: self._client_chat(c.user_id),
             lambda said: any("email" in s for s in said),
             "the bot asking for the email",
@@ -326,31 +413,49 @@ class Driver:
                     return m
             return None
 
-        found = await self._until(prompt, lambda m: m is not None, "the CS prompt")
+        found = await self._until(c, prompt, lambda m: m is not None, "the CS prompt")
         rows = found["reply_markup"]["inline_keyboard"]
         choices = {b["text"]: b["callback_data"] for row in rows for b in row}
         await self.sandbox.press(
             ANNA, CS_GROUP, found["message_id"], data=choices[f"✅ {TEAM_OF[c.cr_group]}"]
         )
 
-        async def topics() -> dict[int, int]:
-            out = {}
+        async def topics() -> dict[int, list[int]]:
+            out: dict[int, list[int]] = {}
             for group in c.groups:
                 for t in await self.sandbox.topics(group):
                     if t["name"].startswith(f"{c.name} ·") and not t.get("deleted"):
-                        out[group] = t["message_thread_id"]
+                        out.setdefault(group, []).append(t["message_thread_id"])
             return out
 
-        c.threads = await self._until(topics, lambda t: len(t) == 2, "the customer's topics")
+        await self._until(c, topics, lambda t: len(t) == 2, "the customer's topics")
         await self._until(
+            c,
             lambda: self._client_chat(c.user_id),
             lambda said: any("You are connected" in s for s in said),
             "the client's welcome",
         )
+        # A topic made twice (createForumTopic's answer lost after it took effect) is
+        # noted; the customer's is the one routing used: where the bot posts the card.
+        for group, threads in (await topics()).items():
+            c.threads[group] = threads[0]
+            if len(threads) > 1:
+                self.ledger.duplicate_topics.append(f"{c.name} in {group}: {threads}")
+
+                async def carded(group: int = group, threads: list[int] = threads) -> int | None:
+                    for thread in threads:
+                        posted = await self.sandbox.messages(group, thread_id=thread)
+                        if any(m["from"]["is_bot"] and m["kind"] != "service" for m in posted):
+                            return thread
+                    return None
+
+                c.threads[group] = await self._until(
+                    c, carded, lambda t: t is not None, f"the card in one of {group}/{threads}"
+                )
         self.ledger.onboarded.append(c.user_id)
         return True
 
     plan_intake: int = 0  # the CS intake topic's thread, set by the run
 
 
-__all__ = ["BOT_IDS", "EDITED", "TAG", "Dest", "Driver", "Entry", "Ledger"]
+__all__ = ["BOT_IDS", "EDITED", "TAG", "Dest", "Driver", "Entry", "Ledger", "Stall"]

@@ -71,6 +71,9 @@ Outage = Callable[[], Awaitable[tuple[float, float]]]  # takes the database away
 class SoakSettings:
     sends: int = 10_710
     scale: float = 50.0  # K: Telegram's limits and Switchboard's pacing times K
+    # Switchboard's chat and group bursts this many sends under Telegram's (the sandbox
+    # keeps Telegram's): a margin for the machine's delays, which K does not compress.
+    burst_margin: int = 1
     rate: float = 20.0  # people's actions a second, all customers together
     concurrency: int = 48  # customers acting at once
     server_errors: float = 0.10
@@ -84,6 +87,9 @@ class SoakSettings:
     kill_at: tuple[float, float, float] = (0.2, 0.35, 0.5)  # progress: ingress, routing, delivery
     outage_at: float = 0.65
     settle_timeout: float = 900.0
+    # How long a person waits for something to show (a copy to reply to or react on, the
+    # bot's question, the CS prompt, the topics, the welcome) before noting a stall.
+    wait_timeout: float = 60.0
     seed: int = 13
     redeliver_every: int = 25  # every n-th client line posted to both ingress processes
     counts: dict[str, int] = field(
@@ -101,6 +107,7 @@ class SoakResult:
     settle_seconds: float = 0.0
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     events: list[tuple[float, str]] = field(default_factory=list)  # (seconds in, what)
+    kills: list[tuple[str, float]] = field(default_factory=list)  # (replica, time.time())
     balancers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def cpu_ms_per_delivered(self) -> dict[str, float]:
@@ -139,6 +146,9 @@ class SoakResult:
             "avoidable_429s": f.avoidable_429s,
             "faults_fired": f.faults_fired,
             "people_problems": f.people_problems[:20],
+            "stalls": f.stalls,
+            "duplicate_topics": f.duplicate_topics,
+            "topics_unanswered": f.topics_unanswered,
             "wall_seconds": round(self.wall_seconds, 1),
             "drive_seconds": round(self.drive_seconds, 1),
             "settle_seconds": round(self.settle_seconds, 1),
@@ -176,7 +186,12 @@ class Soak:
         self.sandbox_pid = sandbox_pid
         self.say = progress
         self.plan = plan(settings.sends, seed=settings.seed)
-        pacing = scaled_pacing(settings.scale)
+        # Routing paces for the deployment, under the limits; each delivery process's own
+        # pacer is only a guard, at Telegram's limits (as in production: delivery's
+        # defaults are the limits, routing's keep a headroom under them) — a guard as
+        # strict as routing would hold a send past its slot, closer to the next one.
+        pacing = scaled_pacing(settings.scale, settings.burst_margin)
+        guard = scaled_pacing(settings.scale)
         self.deployment = Deployment(
             database_url=database_url,
             sandbox_url=sandbox_url,
@@ -189,7 +204,7 @@ class Soak:
                     "claim_lease_seconds": settings.claim_lease,
                     "relay_idle_seconds": 0.5,
                 },
-                "delivery": {**pacing, "telegram_timeout_seconds": settings.telegram_timeout},
+                "delivery": {**guard, "telegram_timeout_seconds": settings.telegram_timeout},
             },
         )
         if mariadb_pid is not None:
@@ -222,6 +237,7 @@ class Soak:
                 concurrency=self.s.concurrency,
                 ingress_urls=self.deployment.ingress_urls(),
                 redeliver_every=self.s.redeliver_every,
+                wait_timeout=self.s.wait_timeout,
                 seed=self.s.seed,
             )
             driver.plan_intake = intake
@@ -264,6 +280,7 @@ class Soak:
                 settle_seconds=settle,
                 cpu_seconds=cpu,
                 events=self.events,
+                kills=list(self.deployment.kills),
                 balancers={
                     name: {
                         "connections": dict(b.connections),
@@ -413,7 +430,9 @@ class Soak:
     async def _report_progress(self, driver: Driver) -> None:
         while True:
             await asyncio.sleep(15)
-            self._event(f"progress {driver.done}/{self.plan.actions} actions")
+            long = driver.waits(older_than=10.0)
+            waits = f"; waiting >10s: {'; '.join(long[:5])}" if long else ""
+            self._event(f"progress {driver.done}/{self.plan.actions} actions{waits}")
 
     async def _chaos(self, driver: Driver) -> None:
         steps: list[tuple[float, str]] = []
@@ -423,7 +442,7 @@ class Soak:
             steps.append((self.s.outage_at, "database"))
         for at, what in sorted(steps):
             while True:  # progress is the people's count, not an event to wait on
-                if driver.progress >= at:
+                if driver.progress >= at or driver.finished:
                     break
                 await asyncio.sleep(0.2)
             if what == "database":

@@ -39,6 +39,9 @@ SECRETS = {"client": "hook-client", "cs": "hook-cs", "cr": "hook-cr"}
 BOT_IDS = {"client": 1001, "cs": 1002, "cr": 1003}
 CLIENT_BOT = 1001
 CS_GROUP, CR_ONE, CR_TWO = -1002001, -1002002, -1002003
+# The bots' own group where delivery reads a message by forwarding it (an unsure send is
+# checked there before it goes again): each bot's log_chat_id in the registry.
+LOG_CHAT = -1002999
 ANNA, CLEO, RAVI, TARA = 6001, 6003, 6002, 6004
 STAFF_OF = {CS_GROUP: ANNA, CR_ONE: RAVI, CR_TWO: TARA}
 TEAM_OF = {CR_ONE: "CR One", CR_TWO: "CR Two"}
@@ -172,6 +175,12 @@ def scenario(p: Plan) -> dict:
             group(CS_GROUP, "CS", CS_TOKEN, [ANNA, CLEO]),
             group(CR_ONE, "CR One", CR_TOKEN, [RAVI]),
             group(CR_TWO, "CR Two", CR_TOKEN, [TARA]),
+            {
+                "id": LOG_CHAT,
+                "title": "Switchboard log",
+                "members": [ANNA],
+                "admins": [CLIENT_TOKEN, CS_TOKEN, CR_TOKEN],
+            },
         ],
     }
 
@@ -179,9 +188,9 @@ def scenario(p: Plan) -> dict:
 REGISTRY = {
     "teams": [{"name": "CR One"}, {"name": "CR Two"}],
     "bots": [
-        {"id": 1001, "role": "client", "username": "client_bot"},
-        {"id": 1002, "role": "cs", "username": "cs_bot"},
-        {"id": 1003, "role": "cr", "username": "cr_bot"},
+        {"id": 1001, "role": "client", "username": "client_bot", "log_chat_id": LOG_CHAT},
+        {"id": 1002, "role": "cs", "username": "cs_bot", "log_chat_id": LOG_CHAT},
+        {"id": 1003, "role": "cr", "username": "cr_bot", "log_chat_id": LOG_CHAT},
     ],
     "groups": [
         {"id": CS_GROUP, "role": "cs", "title": "CS", "bot_id": 1002},
