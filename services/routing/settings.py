@@ -101,6 +101,11 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     each send leaves a little after its slot, by more or less each time; without it,
     two sends whose delays differ can reach Telegram closer than its limit allows.
     """
+    group_system_reserve: int = Field(default=1, ge=0)
+    """Sends of a group's burst (group_burst) kept for system lines — CS prompts,
+    welcomes, notices: conversation lines leave them free, so a system line goes at
+    once even while a flood keeps the group busy. 0: none kept.
+    """
     outbox_metrics_interval_seconds: float = Field(default=15.0, ge=0)
     """How often the outbox's depth and oldest unfinished job per lane are counted for
     /metrics (one grouped query per replica); 0 turns the count off."""

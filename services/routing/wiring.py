@@ -308,6 +308,7 @@ def limits(settings: RoutingSettings) -> Limits:
         bot_burst=settings.bot_burst,
         ahead_seconds=settings.pace_ahead_seconds,
         headroom=settings.pace_headroom,
+        system_reserve=settings.group_system_reserve,
     )
 
 

@@ -30,6 +30,10 @@ class Limits:
     # slot (the queue, the claim), by more or less each time, and two sends whose
     # delays differ arrive closer together than their slots were.
     headroom: float = 0.0
+    # Sends of a group's burst only system lines may use (prompts, welcomes, notices):
+    # conversation lines keep this many slots free, so under a flood a system line goes
+    # at once instead of after the next slot.
+    system_reserve: int = 0
 
 
 class Ask(NamedTuple):
@@ -38,6 +42,7 @@ class Ask(NamedTuple):
     bot_id: int
     chat_id: int
     messages: int = 1
+    system: bool = False  # a system line: it may use the group's reserve
 
 
 class Slot(NamedTuple):
@@ -64,7 +69,10 @@ def budgets(ask: Ask, limits: Limits) -> dict[str, _Rate]:
     }
     if ask.chat_id < 0:  # groups and supergroups have negative ids
         per_second = limits.group_per_min / 60.0 / slower
-        found[f"group:{ask.bot_id}:{ask.chat_id}"] = _rate(per_second, limits.group_burst)
+        burst = limits.group_burst
+        if not ask.system:
+            burst = max(1, burst - max(0, limits.system_reserve))
+        found[f"group:{ask.bot_id}:{ask.chat_id}"] = _rate(per_second, burst)
     return found
 
 

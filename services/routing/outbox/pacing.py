@@ -9,7 +9,13 @@ the slot could be, and competes again then. Competing heads are taken in this or
 system lines first (onboarding prompts, welcomes, notices: jobs of no client or staff
 line, and the `cs-prompts` lane), then the destination served longest ago — so topics
 sharing a group take turns, and one customer's hundreds of lines never hold another's
-first line back by more than a slot or two.
+first line back by more than a slot or two. The competition includes heads waiting in
+the outbox for the same group (due by the time a slot could be given) that are not in
+this call: a head a report hands out the moment its destination's previous send
+finished (a flood's next line, say) does not take the slot from a head that waited for
+it and outranks it — it yields, and both compete in the relay's pass. And conversation
+lines leave a reserve of the group's burst to system lines (`Limits.system_reserve`), so
+under a flood a CS prompt goes at once rather than after the slot already given.
 
 Locks are taken destination rows first, budget rows after, each in sorted order: the
 order every other writer of destination rows keeps, so two transactions never wait on
@@ -20,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, TextClause, bindparam, select, text, update
+from sqlalchemy import Table, TextClause, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.column_types import UTCDateTime
@@ -74,17 +80,30 @@ async def pace(
     keys = sorted({head.destination_key for head in paced})
     served = await _lock_destinations(session, keys)
     system = await _system_jobs(session, paced)
-    order = sorted(
-        paced,
-        key=lambda h: (h.job_id not in system, served.get(h.destination_key) or NEVER, h.job_id),
-    )
-    ordered_asks = [cast(Ask, asks[h.job_id]) for h in order]
-    next_at = await _lock_budgets(session, ordered_asks, limits, now)
+
+    def rank(head: Head) -> _Rank:
+        served_at = served.get(head.destination_key) or NEVER
+        return _Rank(head.job_id not in system, served_at, head.job_id)
+
+    order = sorted(paced, key=rank)
+    rivals = await _rivals(session, [cast(Ask, asks[h.job_id]) for h in order], keys, now, limits)
+    yielded: list[tuple[Head, Slot]] = []
+    for head in order:
+        group = _group_of(cast(Ask, asks[head.job_id]))
+        rival = rivals.get(group) if group is not None else None
+        if rival is not None and rival.rank < rank(head):
+            # Due again with the rival: the relay's pass then takes both, rival first.
+            yielded.append((head, Slot(max(rival.ready_at, now), granted=False)))
+    gone = {head.job_id for head, _ in yielded}
+    order = [head for head in order if head.job_id not in gone]
+    ordered_asks = [cast(Ask, asks[h.job_id])._replace(system=h.job_id in system) for h in order]
+    next_at = await _lock_budgets(session, ordered_asks, limits, now) if order else {}
     before = dict(next_at)
     slots = allot(ordered_asks, next_at, now=now, limits=limits)
     await _write_budgets(session, {k: v for k, v in next_at.items() if v != before[k]})
     granted = [(h, s) for h, s in zip(order, slots, strict=True) if s.granted]
     waiting = [(h, s) for h, s in zip(order, slots, strict=True) if not s.granted]
+    waiting.extend(yielded)
     if granted:
         await session.execute(
             update(DEST)
@@ -97,6 +116,71 @@ async def pace(
     ]
     send.extend((head, slot.at if slot.at > now else None) for head, slot in granted)
     return Paced(send, len(waiting))
+
+
+class _Rank(NamedTuple):
+    """A head's place in the competition for a slot: lower goes first."""
+
+    conversation: bool  # False: a system line
+    served_at: datetime  # its destination's last slot
+    job_id: int
+
+
+class _Rival(NamedTuple):
+    rank: _Rank
+    ready_at: datetime
+
+
+def _group_of(ask: Ask) -> str | None:
+    """The group budget a send is under (None: not a group)."""
+    return f"group:{ask.bot_id}:{ask.chat_id}" if ask.chat_id < 0 else None
+
+
+async def _rivals(
+    session: AsyncSession, asks: list[Ask], keys: list[str], now: datetime, limits: Limits
+) -> dict[str, _Rival]:
+    """The best-ranked head waiting in the outbox, due by the time a slot could be given
+    (ready_at within `ahead`), for each group budget these asks are under — heads of
+    other destinations (not `keys`) in the same group, by the same bot."""
+    groups = {group for ask in asks if (group := _group_of(ask)) is not None}
+    if not groups:
+        return {}
+    chats = sorted({ask.chat_id for ask in asks if _group_of(ask) in groups})
+    soon = now + timedelta(seconds=limits.ahead_seconds)
+    # A group's destinations are the keys "chat:<id>:…": a range of the primary key.
+    in_chats = or_(
+        *(
+            (DEST.c.destination_key > f"chat:{chat}:") & (DEST.c.destination_key < f"chat:{chat};")
+            for chat in chats
+        )
+    )
+    due = (
+        await session.execute(
+            select(DEST.c.destination_key, DEST.c.head_seq, DEST.c.served_at, DEST.c.ready_at)
+            .where(in_chats, DEST.c.ready_at <= soon, DEST.c.head_seq.is_not(None))
+            .where(DEST.c.destination_key.not_in(keys))
+        )
+    ).all()
+    if not due:
+        return {}
+    waiting = {row[0]: row for row in due}
+    heads = await session.execute(
+        select(JOBS.c.id, JOBS.c.destination_key, JOBS.c.lane, JOBS.c.message_id, JOBS.c.payload)
+        .where(tuple_(JOBS.c.destination_key, JOBS.c.seq).in_([(r[0], r[1]) for r in due]))
+        .where(JOBS.c.status == JobStatus.PENDING, JOBS.c.held.is_(False))
+    )
+    out: dict[str, _Rival] = {}
+    for job_id, key, lane, message_id, payload in heads.all():
+        ask = _ask(Head(job_id, key, lane, 0, payload))
+        group = _group_of(ask) if ask is not None else None
+        if group is None or group not in groups:
+            continue
+        system = lane in SYSTEM_LANES or message_id is None
+        _, _, served_at, ready_at = waiting[key]
+        rival = _Rival(_Rank(not system, served_at or NEVER, job_id), ready_at)
+        if group not in out or rival.rank < out[group].rank:
+            out[group] = rival
+    return out
 
 
 async def _lock_destinations(session: AsyncSession, keys: list[str]) -> dict[str, datetime | None]:

@@ -5,6 +5,7 @@ routing processes pacing at once never overrun a limit — on SQLite and MariaDB
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -223,3 +224,66 @@ async def test_the_relay_hands_out_with_slots_spaced_by_the_group_rate(
         ).all()
     assert set(statuses) == {JobStatus.PENDING}
     assert ANN  # the world's customer owns the line the jobs belong to
+
+
+async def test_a_head_a_report_hands_out_yields_to_one_waiting_for_the_slot(
+    db_sessions: Sessions,
+) -> None:
+    """A flood's next line, handed out the moment the line before it was sent, does not
+    take the group's next slot from another topic's line that has been waiting for it:
+    it yields, and when the slot comes the waiting line has it."""
+    line = await _a_line(db_sessions)
+    t0 = utcnow()
+    (a1,) = await _write(db_sessions, line, *(_planned(TOPIC_A, f"a{n}") for n in range(4)))
+    assert _threads(await _pace(db_sessions, [a1], t0)) == [TOPIC_A]
+    (a2,) = await _sent(db_sessions, a1)
+    assert _threads(await _pace(db_sessions, [a2], t0 + timedelta(seconds=0.1))) == [TOPIC_A]
+    # The burst is spent: B's first line waits in the outbox for the slot at t0 + 1 s.
+    (b1,) = await _write(db_sessions, line, _planned(TOPIC_B, "b1"))
+    assert (await _pace(db_sessions, [b1], t0 + timedelta(seconds=0.2))).waiting == 1
+    # A's report hands out A's next line 0.4 s before that slot (within `ahead`): alone
+    # in its call it would have the slot; B waits for it and outranks A, so A yields.
+    (a3,) = await _sent(db_sessions, a2)
+    yielded = await _pace(db_sessions, [a3], t0 + timedelta(seconds=0.6))
+    assert yielded.send == [] and yielded.waiting == 1
+    due = await _ready_at(db_sessions, TOPIC_A)
+    assert due is not None and abs((due - t0).total_seconds() - 1.0) < 0.01, "due with B"
+    # The relay's pass at the slot: B has it.
+    at_slot = t0 + timedelta(seconds=1.0)
+    async with db_sessions() as session, session.begin():
+        ready = await destination_heads.take_out(session, now=at_slot, limit=10)
+    assert sorted(_thread(h) for h in ready) == [TOPIC_A, TOPIC_B]
+    assert _threads(await _pace(db_sessions, ready, at_slot)) == [TOPIC_B]
+
+
+async def test_a_head_yields_only_to_a_rival_that_outranks_it(db_sessions: Sessions) -> None:
+    """A's line waiting for the slot does not hold B's first line back: B, never
+    served, outranks A, and takes the slot within `ahead`."""
+    line = await _a_line(db_sessions)
+    t0 = utcnow()
+    (a1,) = await _write(db_sessions, line, *(_planned(TOPIC_A, f"a{n}") for n in range(4)))
+    await _pace(db_sessions, [a1], t0)
+    (a2,) = await _sent(db_sessions, a1)
+    await _pace(db_sessions, [a2], t0 + timedelta(seconds=0.1))
+    (a3,) = await _sent(db_sessions, a2)
+    assert (await _pace(db_sessions, [a3], t0 + timedelta(seconds=0.2))).waiting == 1
+    (b1,) = await _write(db_sessions, line, _planned(TOPIC_B, "b1"))
+    assert _threads(await _pace(db_sessions, [b1], t0 + timedelta(seconds=0.6))) == [TOPIC_B]
+
+
+async def test_conversation_lines_leave_the_group_reserve_to_a_prompt(
+    db_sessions: Sessions,
+) -> None:
+    """With one send of the group's burst kept for system lines, a topic's lines use
+    the rest, and a prompt arriving then still goes at once."""
+    line = await _a_line(db_sessions)
+    t0 = utcnow()
+    reserve = replace(LIMITS, system_reserve=1)
+    heads = await _write(db_sessions, line, _planned(TOPIC_A, "a"), _planned(TOPIC_B, "b"))
+    async with db_sessions() as session, session.begin():
+        paced = await pace(session, heads, now=t0, limits=reserve)
+    assert _threads(paced) == [TOPIC_A] and paced.waiting == 1, "one of the burst of two"
+    (prompt,) = await _write(db_sessions, None, _planned(1, "New client", lane="cs-prompts"))
+    async with db_sessions() as session, session.begin():
+        paced = await pace(session, [prompt], now=t0, limits=reserve)
+    assert paced.send == [(prompt, None)], "the reserve: at once"

@@ -56,3 +56,32 @@ def test_a_slot_too_far_off_is_not_granted_and_reserves_nothing() -> None:
     assert seconds(slots[3].at) == 1
     again = allot([PRIVATE], next_at, now=T0 + timedelta(seconds=1), limits=limits)
     assert again[0].granted and seconds(again[0].at) == 1
+
+
+def flooded(limits: Limits) -> tuple[dict[str, datetime], datetime]:
+    """A group's schedules after a flood: each line asked as soon as it could have a
+    slot; answers them and the moment the flood's next line asks."""
+    next_at = fresh(GROUP, limits=limits)
+    now = T0
+    for _ in range(12):
+        (slot,) = allot([GROUP], next_at, now=now, limits=limits)
+        now = slot.at if slot.granted else slot.at - timedelta(seconds=limits.ahead_seconds)
+    return next_at, now
+
+
+def test_a_system_line_goes_at_once_while_a_flood_keeps_the_group_busy() -> None:
+    """Conversation lines leave the group's reserve free: under a flood, when the next
+    conversation line must wait for the group, a prompt or a notice still goes now."""
+    prompt = Ask(1, -100, system=True)
+    limits = Limits(ahead_seconds=1, system_reserve=1)
+    next_at, now = flooded(limits)
+    (line,) = allot([GROUP], dict(next_at), now=now, limits=limits)
+    (system,) = allot([prompt], dict(next_at), now=now, limits=limits)
+    assert line.at > now
+    assert system.granted and system.at == now
+    # Without a reserve the prompt waits for the group like the flood's line.
+    flat = Limits(ahead_seconds=1)
+    next_at, now = flooded(flat)
+    (line,) = allot([GROUP], dict(next_at), now=now, limits=flat)
+    (system,) = allot([prompt], dict(next_at), now=now, limits=flat)
+    assert system.at == line.at > now
