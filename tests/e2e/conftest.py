@@ -88,9 +88,9 @@ def lanes_env(**settings: Any) -> str:
 # The stack on SQLite (make dev's database) runs these, a newcomer's first day: lines
 # both ways, onboarding, edits and reactions, blocks and topics. The rest — media,
 # formatting, kills, injected faults, outages, metrics and logs, pools, unsure sends —
-# run on MariaDB only, as in production. What is stored is tested on both backends in the routing integration
-# tests, and a second run of every whole-stack test would cost the suite (which must
-# stay under 20 minutes) about five of them.
+# run on MariaDB only, as in production. What is stored is tested on both backends in
+# the routing integration tests, and a second run of every whole-stack test would cost
+# the suite (which must stay under 20 minutes) about five of them.
 ON_SQLITE_TOO = frozenset(
     {
         "test_e2e_blocked_and_topics.py",
