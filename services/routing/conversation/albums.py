@@ -18,6 +18,7 @@ from services.routing.db.models import Job, JobDestination, Message, PendingAlbu
 from services.routing.domain.attribution import utf16_len
 from services.routing.domain.plan import Action, Content, Planned, Style, attributed
 from services.routing.domain.splitting import CAPTION_LIMIT
+from services.routing.outbox import destination_heads
 from services.routing.outbox.jobs import fill_action
 from services.routing.records import people
 from services.routing.records.message_destinations import kept_content
@@ -103,16 +104,28 @@ async def release_due(session: AsyncSession, *, now: datetime, style: Style | No
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update(skip_locked=True)
     albums = list((await session.scalars(query.limit(50))).all())
+    if not albums:
+        return 0
+    rows = (
+        await session.execute(
+            select(
+                JOBS.c.id, JOBS.c.message_id, JOBS.c.destination_key, JOBS.c.seq, JOBS.c.payload
+            ).where(
+                JOBS.c.message_id.in_([a.first_message_id for a in albums]),
+                JOBS.c.held.is_(True),
+            )
+        )
+    ).all()
+    # The destinations first, as every writer of heads locks them. Without it, under
+    # READ COMMITTED, the head check below lets go of a destination it does not match at
+    # once, and a report moving the head onto the album meanwhile reads the album as
+    # still held (this release has not committed): the head parks on it for good.
+    await destination_heads.lock(session, sorted({row.destination_key for row in rows}))
     for album in albums:
         items = await _contents(session, album, style or Style())
-        rows = (
-            await session.execute(
-                select(JOBS.c.id, JOBS.c.destination_key, JOBS.c.seq, JOBS.c.payload).where(
-                    JOBS.c.message_id == album.first_message_id, JOBS.c.held.is_(True)
-                )
-            )
-        ).all()
-        for job_id, key, seq, payload in rows:
+        for job_id, _, key, seq, payload in (
+            r for r in rows if r.message_id == album.first_message_id
+        ):
             proto = job_pb2.DeliveryJob.FromString(payload)
             kind = fill_action(proto, Action("album", items=items))
             await session.execute(
@@ -126,7 +139,7 @@ async def release_due(session: AsyncSession, *, now: datetime, style: Style | No
                 .where(DEST.c.destination_key == key, DEST.c.head_seq == seq)
                 .values(ready_at=now)
             )
-        await session.execute(delete(ALBUMS).where(ALBUMS.c.id == album.id))
+    await session.execute(delete(ALBUMS).where(ALBUMS.c.id.in_([a.id for a in albums])))
     return len(albums)
 
 
