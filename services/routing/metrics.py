@@ -65,6 +65,12 @@ class RoutingMetrics:
             "Age of the oldest unfinished job per lane (0 when none), as of the last refresh",
             ["lane"],
         )
+        self.unparked = counter(
+            r,
+            "outbox_heads_unparked",
+            "Heads found parked with nothing out and made ready by the relay's safety net"
+            " (each one is a bug: alert on any)",
+        )
         # The background loops (the relay, the email checker, the gauges): up, restarts.
         self.loops = LoopMetrics.register(r, "routing")
         # Zero series exist from the start, so rate() and alerts see them before traffic.

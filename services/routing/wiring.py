@@ -84,6 +84,7 @@ class Routing:
         """Serve; raises SchemaOutdated first when the database's schema is too old."""
         await check_at_start(self.engine)
         self.loops = loops = Supervisor(self.metrics.loops)
+        self.relay.on_unparked = self.metrics.unparked.inc
         if hasattr(self.dispatcher, "start"):
             await self.dispatcher.start()
         texts = intake_rules(self.settings).texts

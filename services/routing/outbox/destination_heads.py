@@ -201,3 +201,37 @@ async def reopen(session: AsyncSession, keys: Iterable[str], *, now: datetime) -
             .where(DEST.c.destination_key.in_(keys), DEST.c.head_seq.is_not(None))
             .values(ready_at=now)
         )
+
+
+async def unpark(session: AsyncSession, *, now: datetime, limit: int = 100) -> list[str]:
+    """Make ready every head left pending with nothing out and nothing to wait for
+    (ready_at NULL, the job neither handed out nor held): a state no writer should
+    commit, and one nothing else would ever move — its destination would be stuck for
+    good. A safety net for a bug not yet known (the album release once made one); the
+    caller logs and counts each, so the bug is seen, not hidden. Answers their keys."""
+    parked = (
+        select(DEST.c.destination_key)
+        .join(
+            JOBS,
+            (JOBS.c.destination_key == DEST.c.destination_key) & (JOBS.c.seq == DEST.c.head_seq),
+        )
+        .where(
+            JOBS.c.status == JobStatus.PENDING,
+            JOBS.c.held.is_(False),
+            DEST.c.ready_at.is_(None),
+        )
+    )
+    keys = sorted(set((await session.scalars(parked.limit(limit))).all()))
+    if not keys:
+        return []
+    # Looked at again under the destinations' locks: a head moved meanwhile (handed out
+    # by a report that committed after the read above) is no longer parked.
+    await lock(session, keys)
+    keys = sorted(
+        set((await session.scalars(parked.where(DEST.c.destination_key.in_(keys)))).all())
+    )
+    if keys:
+        await session.execute(
+            update(DEST).where(DEST.c.destination_key.in_(keys)).values(ready_at=now)
+        )
+    return keys

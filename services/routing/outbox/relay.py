@@ -74,6 +74,8 @@ class Relay:
         stale_after: timedelta = timedelta(minutes=10),
         min_interval: float = 0.01,
         limits: Limits | None = None,
+        unpark_every: float = 30.0,
+        on_unparked: Callable[[int], None] | None = None,
     ) -> None:
         # `due_work` has no default: a relay built without the albums' would never
         # release an album (wiring.due_work() is what routing runs with).
@@ -94,6 +96,10 @@ class Relay:
         # outbox instead of to a dispatcher that is closing.
         self.stopping = False
         self._recovered_at_start = False
+        # The safety net for heads left parked (destination_heads.unpark): how often it
+        # looks, and where the count of those it found goes (a metric; each is a bug).
+        self.unpark_every = unpark_every
+        self.on_unparked = on_unparked
 
     def wake(self) -> None:
         """A head's due time changed (a retry, an album started, a job moved): look again
@@ -109,7 +115,7 @@ class Relay:
         if not self._recovered_at_start:
             await self._recover_at_start()
             self._recovered_at_start = True
-        recovered = loop.time()
+        recovered = unparked = loop.time()
         while True:
             self._wake.clear()
             started = loop.time()
@@ -129,6 +135,12 @@ class Relay:
                 except Exception as error:
                     # The database away for a moment must not end the relay for good.
                     _failed("relay recovery failed; retrying", error)
+            if loop.time() - unparked >= self.unpark_every:
+                unparked = loop.time()
+                try:
+                    await self.unpark()
+                except Exception as error:
+                    _failed("relay unpark failed; retrying", error)
             # Wakes come with reported retries; under load, those within min_interval
             # share one pass (each pass is a transaction of its own).
             rest = self.min_interval - (loop.time() - started)
@@ -197,6 +209,17 @@ class Relay:
         count = cast(CursorResult[Any], result).rowcount
         log.warning("jobs handed out again", extra={"count": count})
         return count
+
+    async def unpark(self) -> list[str]:
+        """Heads found parked with nothing out made ready (destination_heads.unpark)."""
+        async with self.sessions() as session, session.begin():
+            keys = await destination_heads.unpark(session, now=datetime.now(UTC))
+        if keys:
+            log.error("heads parked with nothing out made ready", extra={"destinations": keys})
+            if self.on_unparked is not None:
+                self.on_unparked(len(keys))
+            self.wake()
+        return keys
 
     async def pass_once(self) -> int:
         """Hand out the ready head jobs; answer how many."""
