@@ -11,7 +11,8 @@ client's `routing_target`) and one in front of the delivery replicas (routing's 
 dispatcher's `delivery_url`). No service changes: in production the Service and Cloud
 Tasks spread the load; here this does.
 
-It runs in the caller's event loop (the soak's or the test's)."""
+It runs in the caller's event loop (the soak's or the test's). The piping is the test
+proxy's (tests/tcp_proxy.py, Links); here one side's end resets the other."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import contextlib
 import itertools
 from collections import Counter
 
-CHUNK = 64 * 1024
+from tests.tcp_proxy import Links, abort
 
 
 class Balancer:
@@ -34,8 +35,9 @@ class Balancer:
         self.dropped = 0  # client connections closed because no target answered
         self._turn = itertools.count()
         self._server: asyncio.Server | None = None
-        self._links: set[asyncio.Task[None]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
+        # A reset on one side is a reset on the other: a killed replica's peer sees its
+        # connection die, as behind kube-proxy.
+        self._links = Links(ends="reset")
 
     @property
     def url(self) -> str:
@@ -53,12 +55,7 @@ class Balancer:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
-        for writer in list(self._writers):
-            _abort(writer)
-        links = list(self._links)
-        for link in links:
-            link.cancel()
-        await asyncio.gather(*links, return_exceptions=True)
+        await self._links.cut()
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
@@ -79,39 +76,8 @@ class Balancer:
         upstream = await self._connect()
         if upstream is None:
             self.dropped += 1
-            _abort(writer)
+            abort(writer)
             return
         index, up_reader, up_writer = upstream
         self.connections[index] += 1
-        self._writers.update((writer, up_writer))
-        task = asyncio.current_task()
-        assert task is not None
-        self._links.add(task)
-        try:
-            await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self._links.discard(task)
-            for end in (writer, up_writer):
-                self._writers.discard(end)
-                _abort(end)
-
-
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(CHUNK):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        # A reset on one side is a reset on the other: a killed replica's peer sees its
-        # connection die, as behind kube-proxy.
-        _abort(writer)
-
-
-def _abort(writer: asyncio.StreamWriter) -> None:
-    transport = writer.transport
-    if not transport.is_closing():
-        transport.abort()
+        await self._links.pipe((reader, writer), (up_reader, up_writer))
