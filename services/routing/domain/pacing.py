@@ -37,12 +37,16 @@ class Limits:
 
 
 class Ask(NamedTuple):
-    """`messages` messages (an album's items count one each) from a bot into a chat."""
+    """`messages` messages (an album's items count one each) from a bot into a chat; and,
+    for a send that may have been made already, `reads` forwards into the bot's log chat
+    first (delivery's check, services/delivery/probe.py), under that chat's limits."""
 
     bot_id: int
     chat_id: int
     messages: int = 1
     system: bool = False  # a system line: it may use the group's reserve
+    reads: int = 0
+    log_chat_id: int = 0
 
 
 class Slot(NamedTuple):
@@ -60,19 +64,32 @@ def _rate(per_second: float, burst: int) -> _Rate:
     return _Rate(interval, interval * max(0, burst - 1))
 
 
-def budgets(ask: Ask, limits: Limits) -> dict[str, _Rate]:
-    """The schedules a send is under, by their stored key."""
+def budgets(ask: Ask, limits: Limits) -> dict[str, tuple[_Rate, int]]:
+    """The schedules a send is under, by their stored key, each with how many messages
+    it takes from that schedule."""
     slower = 1.0 + max(0.0, limits.headroom)
-    found = {
-        f"bot:{ask.bot_id}": _rate(limits.bot_per_sec / slower, limits.bot_burst),
-        f"chat:{ask.bot_id}:{ask.chat_id}": _rate(limits.chat_per_sec / slower, limits.chat_burst),
-    }
-    if ask.chat_id < 0:  # groups and supergroups have negative ids
+    found = _chat_budgets(ask.bot_id, ask.chat_id, max(1, ask.messages), ask.system, limits)
+    if ask.reads > 0 and ask.log_chat_id:
+        found.update(_chat_budgets(ask.bot_id, ask.log_chat_id, ask.reads, True, limits))
+    found[f"bot:{ask.bot_id}"] = (
+        _rate(limits.bot_per_sec / slower, limits.bot_burst),
+        max(1, ask.messages) + (ask.reads if ask.log_chat_id else 0),
+    )
+    return found
+
+
+def _chat_budgets(
+    bot_id: int, chat_id: int, count: int, system: bool, limits: Limits
+) -> dict[str, tuple[_Rate, int]]:
+    slower = 1.0 + max(0.0, limits.headroom)
+    chat = _rate(limits.chat_per_sec / slower, limits.chat_burst)
+    found = {f"chat:{bot_id}:{chat_id}": (chat, count)}
+    if chat_id < 0:  # groups and supergroups have negative ids
         per_second = limits.group_per_min / 60.0 / slower
         burst = limits.group_burst
-        if not ask.system:
+        if not system:
             burst = max(1, burst - max(0, limits.system_reserve))
-        found[f"group:{ask.bot_id}:{ask.chat_id}"] = _rate(per_second, burst)
+        found[f"group:{bot_id}:{chat_id}"] = (_rate(per_second, burst), count)
     return found
 
 
@@ -80,20 +97,22 @@ def allot(
     asks: list[Ask], next_at: dict[str, datetime], *, now: datetime, limits: Limits
 ) -> list[Slot]:
     """Slots for `asks` in the order given (the caller's order is the priority), moving
-    `next_at` (every key of every ask must be in it) past each granted one."""
+    `next_at` (every key of every ask must be in it) past each granted one. An ask with
+    reads gets one slot for both its log chat's and its own chat's schedules: delivery
+    reads and then sends no sooner than it, and a message going later than its slot
+    never breaks a limit."""
     ahead = timedelta(seconds=limits.ahead_seconds)
     slots = []
     for ask in asks:
-        rates = budgets(ask, limits)
-        count = max(1, ask.messages)
+        needs = budgets(ask, limits)
         at = now
-        for key, rate in rates.items():
+        for key, (rate, count) in needs.items():
             start = max(next_at[key], now)
             at = max(at, start + rate.interval * (count - 1) - rate.tolerance)
         if at - now > ahead:
             slots.append(Slot(at, granted=False))
             continue
-        for key, rate in rates.items():
+        for key, (rate, count) in needs.items():
             next_at[key] = max(next_at[key], at) + rate.interval * count
         slots.append(Slot(at, granted=True))
     return slots

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.column_types import UTCDateTime
 from services.routing.db.enums import JobStatus
-from services.routing.db.models import Job, JobDestination, SendBudget
+from services.routing.db.models import Bot, Job, JobDestination, SendBudget
 from services.routing.domain.pacing import Ask, Limits, Slot, allot, budgets
 from services.routing.outbox.destination_heads import Head
 from switchboard.delivery.v1 import job_pb2
@@ -43,9 +43,13 @@ from switchboard.delivery.v1 import job_pb2
 JOBS = cast(Table, Job.__table__)
 DEST = cast(Table, JobDestination.__table__)
 BUDGETS = cast(Table, SendBudget.__table__)
+BOTS = cast(Table, Bot.__table__)
 # Telegram does not limit these: an answer to a button press is not a message.
 UNPACED = frozenset({"answer_callback"})
 SYSTEM_LANES = frozenset({"cs-prompts"})
+# Delivery's MISSES_IN_A_ROW (services/delivery/probe.py): reads an unsure check makes
+# when the message was not made.
+PROBE_MISSES = 3
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -58,14 +62,24 @@ class Paced:
     waiting: int
 
 
-def _ask(head: Head) -> Ask | None:
-    """The head's send as pacing sees it; None when Telegram does not limit it."""
+def _ask(head: Head, log_chats: dict[int, int] | None = None) -> Ask | None:
+    """The head's send as pacing sees it; None when Telegram does not limit it. With
+    `log_chats` (the head's job is unsure: the bots' log chats), the reads delivery
+    makes first to find out whether it was sent (services/delivery/probe.py)."""
     job = job_pb2.DeliveryJob.FromString(head.payload)
     action = job.WhichOneof("action")
     if action in UNPACED:
         return None
     count = len(job.send_album.items) if action == "send_album" else 1
-    return Ask(job.bot_id, job.destination.chat_id, count)
+    ask = Ask(job.bot_id, job.destination.chat_id, count)
+    log_chat = (log_chats or {}).get(job.bot_id, 0)
+    if not log_chat:
+        return ask
+    # Delivery stops after PROBE_MISSES ids in a row that do not exist, or once the
+    # message (an album: each item) is found; a copy reads its source first. More reads
+    # than these (others' messages among the candidates) are paced by delivery alone.
+    reads = max(PROBE_MISSES, count) + (1 if action == "copy" else 0)
+    return ask._replace(reads=reads, log_chat_id=log_chat)
 
 
 async def pace(
@@ -73,13 +87,13 @@ async def pace(
 ) -> Paced:
     """Give the heads (marked out in a committed transaction) their slots, in the
     caller's transaction; the ones whose slot is too far off go back to wait."""
-    asks = {head.job_id: _ask(head) for head in heads}
+    system, unsure = await _what_heads_carry(session, heads)
+    asks = {head.job_id: _ask(head, unsure.get(head.job_id)) for head in heads}
     paced = [head for head in heads if asks[head.job_id] is not None]
     if not paced:
         return Paced([(head, None) for head in heads], 0)
     keys = sorted({head.destination_key for head in paced})
     served = await _lock_destinations(session, keys)
-    system = await _system_jobs(session, paced)
 
     def rank(head: Head) -> _Rank:
         served_at = served.get(head.destination_key) or NEVER
@@ -190,16 +204,32 @@ async def _lock_destinations(session: AsyncSession, keys: list[str]) -> dict[str
     return {row[0]: row[1] for row in (await session.execute(query)).all()}
 
 
-async def _system_jobs(session: AsyncSession, heads: list[Head]) -> set[int]:
-    """Heads that carry no client or staff line (a prompt, a welcome, a notice)."""
+async def _what_heads_carry(
+    session: AsyncSession, heads: Sequence[Head]
+) -> tuple[set[int], dict[int, dict[int, int]]]:
+    """The heads that carry no client or staff line (a prompt, a welcome, a notice), and
+    the unsure ones (delivery checks them first, reading into their bot's log chat),
+    each with the bots' log chats: one indexed read, a second only when some head is
+    unsure (rarely)."""
     system = {h.job_id for h in heads if h.lane in SYSTEM_LANES}
-    rest = [h.job_id for h in heads if h.job_id not in system]
-    if rest:
-        rows = await session.execute(
-            select(JOBS.c.id).where(JOBS.c.id.in_(rest), JOBS.c.message_id.is_(None))
+    rows = await session.execute(
+        select(JOBS.c.id, JOBS.c.message_id, JOBS.c.unsure).where(
+            JOBS.c.id.in_([h.job_id for h in heads])
         )
-        system.update(rows.scalars())
-    return system
+    )
+    unsure = set()
+    for job_id, message_id, is_unsure in rows.all():
+        if message_id is None:
+            system.add(job_id)
+        if is_unsure:
+            unsure.add(job_id)
+    if not unsure:
+        return system, {}
+    bots = await session.execute(
+        select(BOTS.c.id, BOTS.c.log_chat_id).where(BOTS.c.log_chat_id.is_not(None))
+    )
+    log_chats = {bot_id: chat for bot_id, chat in bots.all() if chat}
+    return system, dict.fromkeys(unsure, log_chats)
 
 
 async def _lock_budgets(

@@ -8,11 +8,11 @@ import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.routing.db.column_types import utcnow
 from services.routing.db.enums import JobStatus
-from services.routing.db.models import Job, JobDestination, Message, SendBudget
+from services.routing.db.models import Bot, Job, JobDestination, Message, SendBudget
 from services.routing.domain.pacing import Limits
 from services.routing.domain.plan import Content, Planned
 from services.routing.outbox import destination_heads
@@ -287,3 +287,47 @@ async def test_conversation_lines_leave_the_group_reserve_to_a_prompt(
     async with db_sessions() as session, session.begin():
         paced = await pace(session, [prompt], now=t0, limits=reserve)
     assert paced.send == [(prompt, None)], "the reserve: at once"
+
+
+async def test_unsure_heads_wait_for_room_for_their_checks_in_the_log_chat(
+    db_sessions: Sessions,
+) -> None:
+    """Delivery checks an unsure send by forwarding candidates into the bot's log chat
+    (services/delivery/probe.py): those reads are under the log chat's limits too, for the
+    whole deployment, so routing gives an unsure head its slot only when the log chat has
+    room for its reads (after a delivery crash, every job it held comes back unsure)."""
+    limits = replace(LIMITS, group_burst=4)  # the CS group has room for both lines
+    log_chat = -1005000
+    line = await _a_line(db_sessions)
+    t0 = utcnow()
+    heads = await _write(db_sessions, line, _planned(TOPIC_A, "a"), _planned(TOPIC_B, "b"))
+    async with db_sessions() as session, session.begin():
+        await session.execute(update(Bot).where(Bot.id == CS_BOT).values(log_chat_id=log_chat))
+        await session.execute(
+            update(Job).where(Job.id.in_([h.job_id for h in heads])).values(unsure=True)
+        )
+    async with db_sessions() as session, session.begin():
+        paced = await pace(session, heads, now=t0, limits=limits)
+    # Three reads each (PROBE_MISSES): the log chat (a group: 4 at once, then one a
+    # second) fits the first head's, the second's must wait two seconds.
+    assert _threads(paced) == [TOPIC_A] and paced.waiting == 1
+    due = await _ready_at(db_sessions, TOPIC_B)
+    assert due is not None and abs((due - t0).total_seconds() - 2.0) < 0.01
+    async with db_sessions() as session:
+        budget = await session.scalar(
+            select(SendBudget.next_at).where(SendBudget.budget_key == f"group:{CS_BOT}:{log_chat}")
+        )
+    assert budget is not None and abs((budget - t0).total_seconds() - 3.0) < 0.01
+
+
+async def test_sure_heads_do_not_touch_the_log_chat(db_sessions: Sessions) -> None:
+    limits = replace(LIMITS, group_burst=4)
+    line = await _a_line(db_sessions)
+    heads = await _write(db_sessions, line, _planned(TOPIC_A, "a"), _planned(TOPIC_B, "b"))
+    async with db_sessions() as session, session.begin():
+        await session.execute(update(Bot).where(Bot.id == CS_BOT).values(log_chat_id=-1005000))
+        paced = await pace(session, heads, now=utcnow(), limits=limits)
+    assert sorted(_threads(paced)) == [TOPIC_A, TOPIC_B] and paced.waiting == 0
+    async with db_sessions() as session:
+        keys = set((await session.scalars(select(SendBudget.budget_key))).all())
+    assert not any("-1005000" in key for key in keys)

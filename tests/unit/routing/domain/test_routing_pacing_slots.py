@@ -85,3 +85,30 @@ def test_a_system_line_goes_at_once_while_a_flood_keeps_the_group_busy() -> None
     (line,) = allot([GROUP], dict(next_at), now=now, limits=flat)
     (system,) = allot([prompt], dict(next_at), now=now, limits=flat)
     assert system.at == line.at > now
+
+
+def test_an_unsure_send_reserves_its_checks_reads_in_the_log_chat() -> None:
+    """Two unsure sends of one bot into different chats: each reads into the same log
+    chat (a group: 5 at once, then one every 3 s) before sending, so the second's slot
+    waits for the log chat's schedule, not only its own chat's."""
+    log_chat = -999
+    first = Ask(1, 5, reads=3, log_chat_id=log_chat)
+    second = Ask(1, 6, reads=3, log_chat_id=log_chat)
+    next_at = fresh(first, second)
+    assert f"group:1:{log_chat}" in next_at and f"chat:1:{log_chat}" in next_at
+    a, b = allot([first, second], next_at, now=T0, limits=LIMITS)
+    assert seconds(a.at) == 0  # three reads fit the log chat's chat burst at once
+    # The log chat's own limit (three at once, then one a second) has taken its burst:
+    # three more reads may start at 3 s (the group's 5-then-one-per-3-s allows it too).
+    assert seconds(b.at) == 3
+    # Without reads they would not wait for each other at all.
+    plain = fresh(PRIVATE, Ask(1, 6))
+    assert [seconds(s.at) for s in allot([PRIVATE, Ask(1, 6)], plain, now=T0, limits=LIMITS)] == [
+        0,
+        0,
+    ]
+
+
+def test_reads_without_a_log_chat_change_nothing() -> None:
+    """A bot with no log chat cannot check: its unsure send is paced as any other."""
+    assert budgets(Ask(1, 5, reads=3), LIMITS).keys() == budgets(PRIVATE, LIMITS).keys()
