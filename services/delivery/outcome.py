@@ -162,6 +162,11 @@ def is_topic_not_modified(exc: Exception) -> bool:
     return _says(exc, "TOPIC_NOT_MODIFIED")
 
 
+def is_not_allowed(exc: Exception) -> bool:
+    """The bot lacks the admin right the call needs (deleting a topic, say)."""
+    return _says(exc, "not enough rights", "CHAT_ADMIN_REQUIRED")
+
+
 def is_not_modified(exc: Exception) -> bool:
     """An edit that changes nothing: the message already says it."""
     return _says(exc, "message is not modified")

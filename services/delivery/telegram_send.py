@@ -26,7 +26,7 @@ from .outcome import (
 )
 from .prompts import answer_callback
 from .sends import SEND_ACTIONS, Senders, send
-from .topics import close_topic, create_topic, reopen
+from .topics import close_topic, create_topic, delete_topic, reopen
 
 __all__ = ["Senders", "execute"]
 
@@ -52,6 +52,7 @@ ACTIONS: dict[str, Action] = {
     "delete_messages": delete_messages,
     "create_topic": create_topic,
     "close_topic": close_topic,
+    "delete_topic": delete_topic,
     "answer_callback": answer_callback,
 }
 

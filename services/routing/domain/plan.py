@@ -83,8 +83,8 @@ class Content:
 @dataclass(frozen=True)
 class Action:
     """A job that is not a send: edit_text, edit_caption, set_reaction,
-    delete_messages, create_topic, close_topic, answer_callback, or album (items
-    filled in when it is released)."""
+    delete_messages, create_topic, close_topic, delete_topic, answer_callback, or album
+    (items filled in when it is released)."""
 
     kind: str
     text: str = ""

@@ -144,6 +144,11 @@ def _close_topic(job: job_pb2.DeliveryJob, action: Action) -> str:
     return "close_topic"
 
 
+def _delete_topic(job: job_pb2.DeliveryJob, action: Action) -> str:
+    job.delete_topic.SetInParent()
+    return "delete_topic"
+
+
 def _answer_callback(job: job_pb2.DeliveryJob, action: Action) -> str:
     job.answer_callback.callback_query_id = action.callback_query_id
     job.answer_callback.text = action.text
@@ -166,6 +171,7 @@ ACTION_FILLERS: dict[str, ActionFiller] = {
     "delete_messages": _delete_messages,
     "create_topic": _create_topic,
     "close_topic": _close_topic,
+    "delete_topic": _delete_topic,
     "answer_callback": _answer_callback,
 }
 

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from switchboard.common.v1 import common_pb2 as switchboard_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!switchboard/delivery/v1/job.proto\x12\x17switchboard.delivery.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"switchboard/common/v1/common.proto\"\xcf\t\n\x0b\x44\x65liveryJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x04lane\x18\x02 \x01(\x0e\x32\x1b.switchboard.common.v1.Lane\x12\x0e\n\x06\x62ot_id\x18\x03 \x01(\x03\x12\x37\n\x0b\x64\x65stination\x18\x04 \x01(\x0b\x32\".switchboard.common.v1.Destination\x12\x10\n\x08sequence\x18\x05 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x16\n\x0e\x63orrelation_id\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13reply_to_message_id\x18\t \x01(\x03\x12\x11\n\trefers_to\x18\n \x01(\x03\x12\x16\n\x0erefers_to_part\x18\x0b \x01(\x05\x12\x1b\n\x13refers_to_all_parts\x18\x0c \x01(\x08\x12\x0c\n\x04part\x18\r \x01(\x05\x12>\n\x0e\x66\x61ilure_notice\x18\x0e \x01(\x0b\x32&.switchboard.delivery.v1.FailureNotice\x12\x34\n\x04\x63opy\x18\x14 \x01(\x0b\x32$.switchboard.delivery.v1.CopyMessageH\x00\x12\x36\n\tsend_text\x18\x15 \x01(\x0b\x32!.switchboard.delivery.v1.SendTextH\x00\x12\x38\n\nsend_media\x18\x16 \x01(\x0b\x32\".switchboard.delivery.v1.SendMediaH\x00\x12\x38\n\nsend_album\x18\x17 \x01(\x0b\x32\".switchboard.delivery.v1.SendAlbumH\x00\x12>\n\rsend_location\x18\x18 \x01(\x0b\x32%.switchboard.delivery.v1.SendLocationH\x00\x12<\n\x0csend_contact\x18\x19 \x01(\x0b\x32$.switchboard.delivery.v1.SendContactH\x00\x12\x36\n\tedit_text\x18\x1a \x01(\x0b\x32!.switchboard.delivery.v1.EditTextH\x00\x12<\n\x0c\x65\x64it_caption\x18\x1b \x01(\x0b\x32$.switchboard.delivery.v1.EditCaptionH\x00\x12<\n\x0cset_reaction\x18\x1c \x01(\x0b\x32$.switchboard.delivery.v1.SetReactionH\x00\x12\x42\n\x0f\x64\x65lete_messages\x18\x1d \x01(\x0b\x32\'.switchboard.delivery.v1.DeleteMessagesH\x00\x12<\n\x0c\x63reate_topic\x18\x1e \x01(\x0b\x32$.switchboard.delivery.v1.CreateTopicH\x00\x12\x42\n\x0f\x61nswer_callback\x18\x1f \x01(\x0b\x32\'.switchboard.delivery.v1.AnswerCallbackH\x00\x12:\n\x0b\x63lose_topic\x18  \x01(\x0b\x32#.switchboard.delivery.v1.CloseTopicH\x00\x42\x08\n\x06\x61\x63tion\"\x91\x01\n\rFailureNotice\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x37\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\".switchboard.common.v1.Destination\x12)\n\x04lane\x18\x03 \x01(\x0e\x32\x1b.switchboard.common.v1.Lane\x12\x0c\n\x04text\x18\x04 \x01(\t\"\x91\x01\n\x08\x45\x64itText\x12\x32\n\x04text\x18\x01 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\x12=\n\x0creply_markup\x18\x03 \x01(\x0b\x32\'.switchboard.delivery.v1.InlineKeyboard\"B\n\x0eInlineKeyboard\x12\x30\n\x04rows\x18\x01 \x03(\x0b\x32\".switchboard.delivery.v1.ButtonRow\"C\n\tButtonRow\x12\x36\n\x07\x62uttons\x18\x01 \x03(\x0b\x32%.switchboard.delivery.v1.InlineButton\"3\n\x0cInlineButton\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rcallback_data\x18\x02 \x01(\t\"M\n\x0e\x41nswerCallback\x12\x19\n\x11\x63\x61llback_query_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x12\n\nshow_alert\x18\x03 \x01(\x08\"\x0c\n\nCloseTopic\"D\n\x0b\x45\x64itCaption\x12\x35\n\x07\x63\x61ption\x18\x01 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\"\x1c\n\x0bSetReaction\x12\r\n\x05\x65moji\x18\x01 \x03(\t\"%\n\x0e\x44\x65leteMessages\x12\x13\n\x0bmessage_ids\x18\x01 \x03(\x03\"K\n\x0b\x43reateTopic\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x19\n\x11replaces_topic_id\x18\x02 \x01(\x03\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\x03\"\x87\x01\n\x0b\x43opyMessage\x12\x14\n\x0c\x66rom_chat_id\x18\x01 \x01(\x03\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\x12\x17\n\x0freplace_caption\x18\x03 \x01(\x08\x12\x35\n\x07\x63\x61ption\x18\x04 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\"}\n\x08SendText\x12\x32\n\x04text\x18\x01 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\x12=\n\x0creply_markup\x18\x02 \x01(\x0b\x32\'.switchboard.delivery.v1.InlineKeyboard\"\xbe\x01\n\tSendMedia\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\x12\x35\n\x07\x63\x61ption\x18\x03 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\x12\x15\n\rsource_bot_id\x18\x04 \x01(\x03\x12\x16\n\x0e\x66ile_unique_id\x18\x05 \x01(\t\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x19\n\x11source_message_id\x18\x07 \x01(\x03\">\n\tSendAlbum\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".switchboard.delivery.v1.SendMedia\"3\n\x0cSendLocation\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\"J\n\x0bSendContact\x12\x14\n\x0cphone_number\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!switchboard/delivery/v1/job.proto\x12\x17switchboard.delivery.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"switchboard/common/v1/common.proto\"\x8d\n\n\x0b\x44\x65liveryJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x04lane\x18\x02 \x01(\x0e\x32\x1b.switchboard.common.v1.Lane\x12\x0e\n\x06\x62ot_id\x18\x03 \x01(\x03\x12\x37\n\x0b\x64\x65stination\x18\x04 \x01(\x0b\x32\".switchboard.common.v1.Destination\x12\x10\n\x08sequence\x18\x05 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x16\n\x0e\x63orrelation_id\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13reply_to_message_id\x18\t \x01(\x03\x12\x11\n\trefers_to\x18\n \x01(\x03\x12\x16\n\x0erefers_to_part\x18\x0b \x01(\x05\x12\x1b\n\x13refers_to_all_parts\x18\x0c \x01(\x08\x12\x0c\n\x04part\x18\r \x01(\x05\x12>\n\x0e\x66\x61ilure_notice\x18\x0e \x01(\x0b\x32&.switchboard.delivery.v1.FailureNotice\x12\x34\n\x04\x63opy\x18\x14 \x01(\x0b\x32$.switchboard.delivery.v1.CopyMessageH\x00\x12\x36\n\tsend_text\x18\x15 \x01(\x0b\x32!.switchboard.delivery.v1.SendTextH\x00\x12\x38\n\nsend_media\x18\x16 \x01(\x0b\x32\".switchboard.delivery.v1.SendMediaH\x00\x12\x38\n\nsend_album\x18\x17 \x01(\x0b\x32\".switchboard.delivery.v1.SendAlbumH\x00\x12>\n\rsend_location\x18\x18 \x01(\x0b\x32%.switchboard.delivery.v1.SendLocationH\x00\x12<\n\x0csend_contact\x18\x19 \x01(\x0b\x32$.switchboard.delivery.v1.SendContactH\x00\x12\x36\n\tedit_text\x18\x1a \x01(\x0b\x32!.switchboard.delivery.v1.EditTextH\x00\x12<\n\x0c\x65\x64it_caption\x18\x1b \x01(\x0b\x32$.switchboard.delivery.v1.EditCaptionH\x00\x12<\n\x0cset_reaction\x18\x1c \x01(\x0b\x32$.switchboard.delivery.v1.SetReactionH\x00\x12\x42\n\x0f\x64\x65lete_messages\x18\x1d \x01(\x0b\x32\'.switchboard.delivery.v1.DeleteMessagesH\x00\x12<\n\x0c\x63reate_topic\x18\x1e \x01(\x0b\x32$.switchboard.delivery.v1.CreateTopicH\x00\x12\x42\n\x0f\x61nswer_callback\x18\x1f \x01(\x0b\x32\'.switchboard.delivery.v1.AnswerCallbackH\x00\x12:\n\x0b\x63lose_topic\x18  \x01(\x0b\x32#.switchboard.delivery.v1.CloseTopicH\x00\x12<\n\x0c\x64\x65lete_topic\x18! \x01(\x0b\x32$.switchboard.delivery.v1.DeleteTopicH\x00\x42\x08\n\x06\x61\x63tion\"\x91\x01\n\rFailureNotice\x12\x0e\n\x06\x62ot_id\x18\x01 \x01(\x03\x12\x37\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\".switchboard.common.v1.Destination\x12)\n\x04lane\x18\x03 \x01(\x0e\x32\x1b.switchboard.common.v1.Lane\x12\x0c\n\x04text\x18\x04 \x01(\t\"\x91\x01\n\x08\x45\x64itText\x12\x32\n\x04text\x18\x01 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\x12=\n\x0creply_markup\x18\x03 \x01(\x0b\x32\'.switchboard.delivery.v1.InlineKeyboard\"B\n\x0eInlineKeyboard\x12\x30\n\x04rows\x18\x01 \x03(\x0b\x32\".switchboard.delivery.v1.ButtonRow\"C\n\tButtonRow\x12\x36\n\x07\x62uttons\x18\x01 \x03(\x0b\x32%.switchboard.delivery.v1.InlineButton\"3\n\x0cInlineButton\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rcallback_data\x18\x02 \x01(\t\"M\n\x0e\x41nswerCallback\x12\x19\n\x11\x63\x61llback_query_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x12\n\nshow_alert\x18\x03 \x01(\x08\"\x0c\n\nCloseTopic\"\r\n\x0b\x44\x65leteTopic\"D\n\x0b\x45\x64itCaption\x12\x35\n\x07\x63\x61ption\x18\x01 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\"\x1c\n\x0bSetReaction\x12\r\n\x05\x65moji\x18\x01 \x03(\t\"%\n\x0e\x44\x65leteMessages\x12\x13\n\x0bmessage_ids\x18\x01 \x03(\x03\"K\n\x0b\x43reateTopic\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x19\n\x11replaces_topic_id\x18\x02 \x01(\x03\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\x03\"\x87\x01\n\x0b\x43opyMessage\x12\x14\n\x0c\x66rom_chat_id\x18\x01 \x01(\x03\x12\x12\n\nmessage_id\x18\x02 \x01(\x03\x12\x17\n\x0freplace_caption\x18\x03 \x01(\x08\x12\x35\n\x07\x63\x61ption\x18\x04 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\"}\n\x08SendText\x12\x32\n\x04text\x18\x01 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\x12=\n\x0creply_markup\x18\x02 \x01(\x0b\x32\'.switchboard.delivery.v1.InlineKeyboard\"\xbe\x01\n\tSendMedia\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\x12\x35\n\x07\x63\x61ption\x18\x03 \x01(\x0b\x32$.switchboard.common.v1.FormattedText\x12\x15\n\rsource_bot_id\x18\x04 \x01(\x03\x12\x16\n\x0e\x66ile_unique_id\x18\x05 \x01(\t\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x19\n\x11source_message_id\x18\x07 \x01(\x03\">\n\tSendAlbum\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".switchboard.delivery.v1.SendMedia\"3\n\x0cSendLocation\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\"J\n\x0bSendContact\x12\x14\n\x0cphone_number\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,39 +34,41 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.delivery.v1.job
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_DELIVERYJOB']._serialized_start=132
-  _globals['_DELIVERYJOB']._serialized_end=1363
-  _globals['_FAILURENOTICE']._serialized_start=1366
-  _globals['_FAILURENOTICE']._serialized_end=1511
-  _globals['_EDITTEXT']._serialized_start=1514
-  _globals['_EDITTEXT']._serialized_end=1659
-  _globals['_INLINEKEYBOARD']._serialized_start=1661
-  _globals['_INLINEKEYBOARD']._serialized_end=1727
-  _globals['_BUTTONROW']._serialized_start=1729
-  _globals['_BUTTONROW']._serialized_end=1796
-  _globals['_INLINEBUTTON']._serialized_start=1798
-  _globals['_INLINEBUTTON']._serialized_end=1849
-  _globals['_ANSWERCALLBACK']._serialized_start=1851
-  _globals['_ANSWERCALLBACK']._serialized_end=1928
-  _globals['_CLOSETOPIC']._serialized_start=1930
-  _globals['_CLOSETOPIC']._serialized_end=1942
-  _globals['_EDITCAPTION']._serialized_start=1944
-  _globals['_EDITCAPTION']._serialized_end=2012
-  _globals['_SETREACTION']._serialized_start=2014
-  _globals['_SETREACTION']._serialized_end=2042
-  _globals['_DELETEMESSAGES']._serialized_start=2044
-  _globals['_DELETEMESSAGES']._serialized_end=2081
-  _globals['_CREATETOPIC']._serialized_start=2083
-  _globals['_CREATETOPIC']._serialized_end=2158
-  _globals['_COPYMESSAGE']._serialized_start=2161
-  _globals['_COPYMESSAGE']._serialized_end=2296
-  _globals['_SENDTEXT']._serialized_start=2298
-  _globals['_SENDTEXT']._serialized_end=2423
-  _globals['_SENDMEDIA']._serialized_start=2426
-  _globals['_SENDMEDIA']._serialized_end=2616
-  _globals['_SENDALBUM']._serialized_start=2618
-  _globals['_SENDALBUM']._serialized_end=2680
-  _globals['_SENDLOCATION']._serialized_start=2682
-  _globals['_SENDLOCATION']._serialized_end=2733
-  _globals['_SENDCONTACT']._serialized_start=2735
-  _globals['_SENDCONTACT']._serialized_end=2809
+  _globals['_DELIVERYJOB']._serialized_end=1425
+  _globals['_FAILURENOTICE']._serialized_start=1428
+  _globals['_FAILURENOTICE']._serialized_end=1573
+  _globals['_EDITTEXT']._serialized_start=1576
+  _globals['_EDITTEXT']._serialized_end=1721
+  _globals['_INLINEKEYBOARD']._serialized_start=1723
+  _globals['_INLINEKEYBOARD']._serialized_end=1789
+  _globals['_BUTTONROW']._serialized_start=1791
+  _globals['_BUTTONROW']._serialized_end=1858
+  _globals['_INLINEBUTTON']._serialized_start=1860
+  _globals['_INLINEBUTTON']._serialized_end=1911
+  _globals['_ANSWERCALLBACK']._serialized_start=1913
+  _globals['_ANSWERCALLBACK']._serialized_end=1990
+  _globals['_CLOSETOPIC']._serialized_start=1992
+  _globals['_CLOSETOPIC']._serialized_end=2004
+  _globals['_DELETETOPIC']._serialized_start=2006
+  _globals['_DELETETOPIC']._serialized_end=2019
+  _globals['_EDITCAPTION']._serialized_start=2021
+  _globals['_EDITCAPTION']._serialized_end=2089
+  _globals['_SETREACTION']._serialized_start=2091
+  _globals['_SETREACTION']._serialized_end=2119
+  _globals['_DELETEMESSAGES']._serialized_start=2121
+  _globals['_DELETEMESSAGES']._serialized_end=2158
+  _globals['_CREATETOPIC']._serialized_start=2160
+  _globals['_CREATETOPIC']._serialized_end=2235
+  _globals['_COPYMESSAGE']._serialized_start=2238
+  _globals['_COPYMESSAGE']._serialized_end=2373
+  _globals['_SENDTEXT']._serialized_start=2375
+  _globals['_SENDTEXT']._serialized_end=2500
+  _globals['_SENDMEDIA']._serialized_start=2503
+  _globals['_SENDMEDIA']._serialized_end=2693
+  _globals['_SENDALBUM']._serialized_start=2695
+  _globals['_SENDALBUM']._serialized_end=2757
+  _globals['_SENDLOCATION']._serialized_start=2759
+  _globals['_SENDLOCATION']._serialized_end=2810
+  _globals['_SENDCONTACT']._serialized_start=2812
+  _globals['_SENDCONTACT']._serialized_end=2886
 # @@protoc_insertion_point(module_scope)

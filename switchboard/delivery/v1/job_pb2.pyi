@@ -53,6 +53,7 @@ class DeliveryJob(_message.Message):
     CREATE_TOPIC_FIELD_NUMBER: _builtins.int
     ANSWER_CALLBACK_FIELD_NUMBER: _builtins.int
     CLOSE_TOPIC_FIELD_NUMBER: _builtins.int
+    DELETE_TOPIC_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     """Outbox id: a job that already completed is skipped when it is delivered again."""
     lane: _common_pb2.Lane.ValueType
@@ -117,6 +118,8 @@ class DeliveryJob(_message.Message):
     def answer_callback(self) -> Global___AnswerCallback: ...
     @_builtins.property
     def close_topic(self) -> Global___CloseTopic: ...
+    @_builtins.property
+    def delete_topic(self) -> Global___DeleteTopic: ...
     def __init__(
         self,
         *,
@@ -147,12 +150,13 @@ class DeliveryJob(_message.Message):
         create_topic: Global___CreateTopic | None = ...,
         answer_callback: Global___AnswerCallback | None = ...,
         close_topic: Global___CloseTopic | None = ...,
+        delete_topic: Global___DeleteTopic | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "answer_callback", b"answer_callback", "close_topic", b"close_topic", "copy", b"copy", "create_topic", b"create_topic", "created_at", b"created_at", "delete_messages", b"delete_messages", "destination", b"destination", "edit_caption", b"edit_caption", "edit_text", b"edit_text", "failure_notice", b"failure_notice", "send_album", b"send_album", "send_contact", b"send_contact", "send_location", b"send_location", "send_media", b"send_media", "send_text", b"send_text", "set_reaction", b"set_reaction"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "answer_callback", b"answer_callback", "close_topic", b"close_topic", "copy", b"copy", "create_topic", b"create_topic", "created_at", b"created_at", "delete_messages", b"delete_messages", "delete_topic", b"delete_topic", "destination", b"destination", "edit_caption", b"edit_caption", "edit_text", b"edit_text", "failure_notice", b"failure_notice", "send_album", b"send_album", "send_contact", b"send_contact", "send_location", b"send_location", "send_media", b"send_media", "send_text", b"send_text", "set_reaction", b"set_reaction"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "answer_callback", b"answer_callback", "attempt", b"attempt", "bot_id", b"bot_id", "close_topic", b"close_topic", "copy", b"copy", "correlation_id", b"correlation_id", "create_topic", b"create_topic", "created_at", b"created_at", "delete_messages", b"delete_messages", "destination", b"destination", "edit_caption", b"edit_caption", "edit_text", b"edit_text", "failure_notice", b"failure_notice", "job_id", b"job_id", "lane", b"lane", "part", b"part", "refers_to", b"refers_to", "refers_to_all_parts", b"refers_to_all_parts", "refers_to_part", b"refers_to_part", "reply_to_message_id", b"reply_to_message_id", "send_album", b"send_album", "send_contact", b"send_contact", "send_location", b"send_location", "send_media", b"send_media", "send_text", b"send_text", "sequence", b"sequence", "set_reaction", b"set_reaction"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "answer_callback", b"answer_callback", "attempt", b"attempt", "bot_id", b"bot_id", "close_topic", b"close_topic", "copy", b"copy", "correlation_id", b"correlation_id", "create_topic", b"create_topic", "created_at", b"created_at", "delete_messages", b"delete_messages", "delete_topic", b"delete_topic", "destination", b"destination", "edit_caption", b"edit_caption", "edit_text", b"edit_text", "failure_notice", b"failure_notice", "job_id", b"job_id", "lane", b"lane", "part", b"part", "refers_to", b"refers_to", "refers_to_all_parts", b"refers_to_all_parts", "refers_to_part", b"refers_to_part", "reply_to_message_id", b"reply_to_message_id", "send_album", b"send_album", "send_contact", b"send_contact", "send_location", b"send_location", "send_media", b"send_media", "send_text", b"send_text", "sequence", b"sequence", "set_reaction", b"set_reaction"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_action: _TypeAlias = _typing.Literal["copy", "send_text", "send_media", "send_album", "send_location", "send_contact", "edit_text", "edit_caption", "set_reaction", "delete_messages", "create_topic", "answer_callback", "close_topic"]  # noqa: Y015
+    _WhichOneofReturnType_action: _TypeAlias = _typing.Literal["copy", "send_text", "send_media", "send_album", "send_location", "send_contact", "edit_text", "edit_caption", "set_reaction", "delete_messages", "create_topic", "answer_callback", "close_topic", "delete_topic"]  # noqa: Y015
     _WhichOneofArgType_action: _TypeAlias = _typing.Literal["action", b"action"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_action) -> _WhichOneofReturnType_action | None: ...
 
@@ -331,6 +335,26 @@ class CloseTopic(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CloseTopic: _TypeAlias = CloseTopic  # noqa: Y015
+
+@_typing.final
+class DeleteTopic(_message.Message):
+    """Delete the destination's forum topic: one our bot made twice (the answer of its first
+    creation was lost), empty and used by nobody. A topic already gone counts as deleted;
+    without the right to delete it, the bot closes it instead.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteTopic: _TypeAlias = DeleteTopic  # noqa: Y015
 
 @_typing.final
 class EditCaption(_message.Message):

@@ -68,3 +68,9 @@ def close_job(chat_id: int, thread: int) -> job_pb2.DeliveryJob:
     made = job(chat_id, thread=thread)
     made.close_topic.SetInParent()
     return made
+
+
+def delete_topic_job(chat_id: int, thread: int) -> job_pb2.DeliveryJob:
+    made = job(chat_id, thread=thread)
+    made.delete_topic.SetInParent()
+    return made
