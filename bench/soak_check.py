@@ -41,6 +41,7 @@ class Findings:
     jobs_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
     permanent_failures: Counter[str] = field(default_factory=Counter)
     unfinished: int = 0
+    heads_unparked: int = 0  # heads the relay's safety net found parked (each a bug)
     redelivered: int = 0
     redelivered_recorded_twice: list[int] = field(default_factory=list)
     redelivered_refused: list[int] = field(default_factory=list)

@@ -128,6 +128,7 @@ class SoakResult:
             "copies_shown": f.shown,
             "lost": f.lost,
             "unfinished_jobs": f.unfinished,
+            "heads_unparked": f.heads_unparked,
             "failed_for_good": f.failed_for_good,
             "permanent_failures": dict(f.permanent_failures),
             "duplicates": f.duplicates,
@@ -270,6 +271,11 @@ class Soak:
                 self.database_url,
                 self.deployment.kills,
                 self.outages,
+            )
+            # The relay's safety net (destination_heads.unpark) hides nothing here: each
+            # head it had to make ready is a bug, counted from routing's error lines.
+            findings.heads_unparked = self.deployment.log_text("routing").count(
+                "heads parked with nothing out made ready"
             )
             return SoakResult(
                 settings=self.s,
