@@ -26,6 +26,7 @@ from services.routing.conversation import (
     deletes,
     edits,
     outcome_effects,
+    own_topics,
     staff_commands,
     topics_gone,
     undelivered,
@@ -247,6 +248,13 @@ def conversation_handlers(style: Style, rules: Rules) -> Handlers:
             Kind.MEMBERSHIP: OnEvent(blocked_clients.on_membership, frozenset({BotRole.CLIENT})),
             Kind.UNBLOCKED: OnEvent(blocked_clients.on_wrote_again),
             Kind.PRESS: OnEvent(on_press, frozenset({BotRole.CS})),
+            # A topic our bot made, announced by its service message: it settles a
+            # creation whose answer was lost as that creation's report would have (the
+            # same outcome handlers), or deletes a second topic made by a retry.
+            Kind.TOPIC_CREATED: OnEvent(
+                partial(own_topics.on_topic_created, outcomes=outcome_handlers(rules.texts)),
+                frozenset({BotRole.CS, BotRole.CR, BotRole.TREATMENT}),
+            ),
         },
         commands={
             style.delete_command: deletes.on_delete,

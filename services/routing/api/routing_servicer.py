@@ -95,6 +95,8 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         ]
         results = await self._record(batch)
         self.metrics.recorded(r.status for r in results)
+        # A topic's creation settled by its service message finished its job here.
+        self.metrics.finished([job for r in results for job in r.finished], [])
         return routing_pb2.RecordUpdatesResponse(
             results=[
                 routing_pb2.RecordResult(
@@ -179,7 +181,7 @@ class RoutingServicer(routing_pb2_grpc.RoutingServiceServicer):
         # the dispatcher now, with no relay pass (a transaction of its own) per batch.
         self.relay.hand_over([head for r in results for head in r.heads])
         if any(r.wake for r in results):
-            self.relay.wake()  # an album started: the relay releases it when due
+            self.relay.wake()  # an album started (released when due), or jobs are ready
         if self.checker is not None and any(r.check for r in results):
             self.checker.wake()  # a client gave an email
         return results

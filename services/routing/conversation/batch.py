@@ -14,6 +14,7 @@ from services.routing.db.enums import BotRole, SenderKind, UpdateStatus
 from services.routing.domain import inbound, plan
 from services.routing.domain.floods import Floods
 from services.routing.outbox.destination_heads import Head
+from services.routing.outbox.outcomes import Finished
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,15 @@ class Written:
 
     jobs: int = 0
     heads: tuple[Head, ...] = ()
-    wake: bool = False  # it started an album
+    # It started an album, or made jobs ready: the relay is to look.
+    wake: bool = False
+    # Jobs it finished (a topic's creation settled by its service message).
+    finished: tuple[Finished, ...] = ()
 
     def __add__(self, more: Written) -> Written:
-        return Written(self.jobs + more.jobs, self.heads + more.heads, self.wake or more.wake)
+        return Written(
+            self.jobs + more.jobs,
+            self.heads + more.heads,
+            self.wake or more.wake,
+            self.finished + more.finished,
+        )

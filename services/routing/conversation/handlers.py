@@ -17,9 +17,11 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.db.enums import BotRole
-from services.routing.domain import inbound, plan
+from services.routing.domain import inbound, plan, topic_creations
 from services.routing.domain.splitting import strip_command
+from services.routing.outbox.destination_heads import Head
 from services.routing.outbox.jobs import Outgoing
+from services.routing.outbox.outcomes import Finished
 
 
 class Kind(StrEnum):
@@ -31,6 +33,8 @@ class Kind(StrEnum):
     PRESS = "callback_query"
     # Not a Telegram update kind: a blocked client's new line, which means they unblocked.
     UNBLOCKED = "unblocked"
+    # A bot's own forum_topic_created service message (a topic it made): not a line.
+    TOPIC_CREATED = "forum_topic_created"
 
 
 # Updates that are not lines and may act on what is there. An edit is a Line (an
@@ -39,10 +43,14 @@ class Kind(StrEnum):
 OTHER_KINDS = {kind.value: kind for kind in (Kind.REACTION, Kind.MEMBERSHIP, Kind.PRESS)}
 
 
-def kind_of(update: inbound.Line | inbound.Other) -> Kind | None:
+def kind_of(update: inbound.Line | inbound.Other, bot_id: int = 0) -> Kind | None:
     """The kind of an update that may act on what is there; None for a new line (or
-    a person's edit of nothing: a bot's own edits are never acted on)."""
+    a person's edit of nothing: a bot's own edits are never acted on). Of the service
+    messages only one is acted on: the creation of a topic by the very bot that
+    received it (`bot_id`); the others are events nobody carries."""
     if isinstance(update, inbound.Line):
+        if topic_creations.made_by_itself(update, bot_id) is not None:
+            return Kind.TOPIC_CREATED
         return Kind.EDIT if update.edited and not update.sender_is_bot else None
     return OTHER_KINDS.get(update.kind)
 
@@ -74,7 +82,19 @@ class Command:
     customer_id: int
 
 
-EventHandler = Callable[[AsyncSession, Event], Awaitable[list[Outgoing]]]
+@dataclass(frozen=True)
+class Settled:
+    """An event's answer when it finished jobs itself, as delivery's report of them
+    would have (outbox.record_outcomes, whose jobs are written already): the heads that
+    went out in its transaction, for the dispatcher once committed; the jobs finished,
+    for the metrics; whether the relay is to look (jobs made ready)."""
+
+    heads: tuple[Head, ...] = ()
+    finished: tuple[Finished, ...] = ()
+    wake: bool = False
+
+
+EventHandler = Callable[[AsyncSession, Event], Awaitable[list[Outgoing] | Settled]]
 CommandHandler = Callable[[AsyncSession, Command], Awaitable[list[Outgoing]]]
 
 
@@ -134,10 +154,12 @@ class Handlers:
     commands: Mapping[str, CommandHandler]
     newcomer: NewcomerHandler
 
-    def takes(self, update: inbound.Line | inbound.Other, bot_role: BotRole) -> Kind | None:
+    def takes(
+        self, update: inbound.Line | inbound.Other, bot_role: BotRole, bot_id: int = 0
+    ) -> Kind | None:
         """The kind of the update when a handler acts on it from this bot; None when
         it is only recorded."""
-        kind = kind_of(update)
+        kind = kind_of(update, bot_id)
         on = self.events.get(kind) if kind is not None else None
         return kind if on is not None and on.takes(bot_role) else None
 

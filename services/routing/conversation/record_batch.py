@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.logs import bind_correlation_id
 from services.routing.conversation import albums
 from services.routing.conversation.batch import Carried, Incoming, Options, Read, Routed, Written
-from services.routing.conversation.handlers import Command, Event, Handlers
+from services.routing.conversation.handlers import Command, Event, Handlers, Settled
 from services.routing.conversation.replies import source_of
 from services.routing.conversation.route_lines import route
 from services.routing.db.column_types import utcnow
@@ -31,6 +31,7 @@ from services.routing.db.models import Bot, InboundUpdate, Message
 from services.routing.domain import inbound, plan
 from services.routing.outbox.destination_heads import Head
 from services.routing.outbox.jobs import Outgoing, write_jobs
+from services.routing.outbox.outcomes import Finished
 from services.routing.records.message_destinations import media_json
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,13 @@ class Recorded:
     # Its jobs that were handed out at once (nothing waited in their destination):
     # the caller gives them to the dispatcher once the transaction is committed.
     heads: tuple[Head, ...] = ()
-    # It started an album: the relay is to be woken to release it when due.
+    # It started an album (the relay is to release it when due), or made jobs ready:
+    # the relay is to be woken.
     wake: bool = False
     # It gave an email to check: the checker is to be woken.
     check: bool = False
+    # Jobs it finished as delivery's report would have (for the metrics, once committed).
+    finished: tuple[Finished, ...] = ()
 
 
 def _result(routed: Routed, written: Written) -> Recorded:
@@ -67,7 +71,12 @@ def _result(routed: Routed, written: Written) -> Recorded:
     if routed.status == UpdateStatus.REJECTED:
         return Recorded("rejected", read.reason)
     return Recorded(
-        "accepted", jobs=written.jobs, heads=written.heads, wake=written.wake, check=routed.check
+        "accepted",
+        jobs=written.jobs,
+        heads=written.heads,
+        wake=written.wake,
+        check=routed.check,
+        finished=written.finished,
     )
 
 
@@ -123,12 +132,13 @@ async def _read(session: AsyncSession, items: list[Read], handlers: Handlers) ->
             continue
         if isinstance(update, inbound.Line) and not update.is_service and not update.edited:
             out.append(replace(item, status=UpdateStatus.IGNORED, line=update))
-        elif (kind := handlers.takes(update, item.bot_role)) is not None:
+        elif (kind := handlers.takes(update, item.bot_role, incoming.bot_id)) is not None:
             event = Event(kind, update, incoming.bot_id, incoming.correlation_id)
             out.append(replace(item, status=UpdateStatus.ACCEPTED, event=event))
         else:
-            # Service messages (the bot's own topic events included), unknown kinds,
-            # kinds no handler takes from this bot...: recorded, not carried.
+            # Service messages (the bot's own topic events other than a creation),
+            # unknown kinds, kinds no handler takes from this bot...: recorded, not
+            # carried.
             out.append(replace(item, status=UpdateStatus.IGNORED))
     return out
 
@@ -216,9 +226,11 @@ def _update_row(item: Routed, now: datetime) -> dict[str, Any]:
 
 
 async def _act(session: AsyncSession, items: list[Routed], handlers: Handlers) -> list[Written]:
-    """Edits, reactions, blocks, presses and staff commands, after the batch's lines are
-    stored (an edit may be of a line in this very batch); their jobs go in one write."""
+    """Edits, reactions, blocks, presses, a bot's own topic creations and staff
+    commands, after the batch's lines are stored (an edit may be of a line in this very
+    batch); their jobs go in one write."""
     outgoing: list[tuple[int, Outgoing]] = []
+    written = [Written() for _ in items]
     for n, item in enumerate(items):
         if item.replies:
             # The bot's own words, not copies of the client's line (which an edit or a
@@ -226,13 +238,17 @@ async def _act(session: AsyncSession, items: list[Routed], handlers: Handlers) -
             line = Outgoing(None, list(item.replies), item.read.incoming.correlation_id)
             outgoing.append((n, line))
         if isinstance(item.act, Event):
-            lines = await handlers.events[item.act.kind].handler(session, item.act)
+            answer = await handlers.events[item.act.kind].handler(session, item.act)
+            if isinstance(answer, Settled):
+                # Jobs finished as their report would have: their jobs are written.
+                written[n] += Written(0, answer.heads, answer.wake, answer.finished)
+                continue
+            lines = answer
         elif isinstance(item.act, Command):
             lines = await handlers.commands[item.act.name](session, item.act)
         else:
             continue
         outgoing.extend((n, line) for line in lines)
-    written = [Written() for _ in items]
     if not outgoing:
         return written
     for (n, line), heads in zip(

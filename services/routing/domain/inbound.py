@@ -91,6 +91,8 @@ class Line:
     reply_to_message_id: int | None
     is_service: bool
     raw: JsonObject
+    # A forum_topic_created service message: the name of the topic it opens.
+    topic_created: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ def _line(update_id: int, message: JsonObject, *, edited: bool) -> Line:
         reply_to_message_id=_explicit_reply(message, thread_id),
         is_service=any(key in message for key in SERVICE_KEYS),
         raw=message,
+        topic_created=(message.get("forum_topic_created") or {}).get("name"),
     )
 
 

@@ -32,7 +32,8 @@ INT32_MAX = 2**31 - 1  # message ids, dates (MTProto's int)
 UINT32_MAX = 2**32 - 1
 INT64_MAX = 2**63 - 1
 TEXT_MAX = 4096  # a text, or a caption (4096 for Premium senders)
-NAME_MAX = 64  # first_name, last_name, a topic's name
+NAME_MAX = 64  # first_name, last_name
+TOPIC_NAME_MAX = 128  # a forum topic's name
 USERNAME_MAX = 32
 CALLBACK_DATA_MAX = 64  # bytes
 TOKEN_MAX = 256  # ids Telegram makes up: file ids, callback query ids, custom emoji ids
@@ -77,7 +78,13 @@ def message(value: object, at: str) -> JsonObject:
         integer(obj(replied, f"{at}.reply_to_message").get("message_id"),
                 f"{at}.reply_to_message.message_id", low=1, high=INT32_MAX)  # fmt: skip
     media(msg, at)
+    optional(msg, "forum_topic_created", at, topic_created)
     return msg
+
+
+def topic_created(value: object, at: str) -> None:
+    """A ForumTopicCreated: routing reads its name (a bot's own creations)."""
+    string(obj(value, at).get("name"), f"{at}.name", low=1, high=TOPIC_NAME_MAX)
 
 
 def entities(value: object, text: str, at: str, key: str) -> None:
