@@ -277,6 +277,7 @@ async def main_async(args: argparse.Namespace) -> SoakResult:
                 sends=args.sends,
                 scale=args.scale,
                 rate=args.rate,
+                burst_margin=args.burst_margin,
                 concurrency=args.concurrency,
                 server_errors=args.server_errors,
                 too_many=args.too_many,
@@ -314,6 +315,12 @@ def main() -> int:
     parser.add_argument("--sends", type=int, default=10_710)
     parser.add_argument("--scale", type=float, default=50.0, help="time compression K")
     parser.add_argument("--rate", type=float, default=20.0, help="people's actions a second")
+    parser.add_argument(
+        "--burst-margin",
+        type=int,
+        default=1,
+        help="Switchboard's chat burst this many sends under Telegram's (machine delays)",
+    )
     parser.add_argument("--concurrency", type=int, default=48)
     parser.add_argument("--server-errors", type=float, default=0.10)
     parser.add_argument("--too-many", type=float, default=0.02)

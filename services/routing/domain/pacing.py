@@ -99,8 +99,8 @@ def allot(
     """Slots for `asks` in the order given (the caller's order is the priority), moving
     `next_at` (every key of every ask must be in it) past each granted one. An ask with
     reads gets one slot for both its log chat's and its own chat's schedules: delivery
-    reads and then sends no sooner than it, and a message going later than its slot
-    never breaks a limit."""
+    reads and then sends, no sooner than it (a little later, as any send: the headroom
+    under the limits is for that)."""
     ahead = timedelta(seconds=limits.ahead_seconds)
     slots = []
     for ask in asks:
