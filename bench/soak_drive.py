@@ -74,6 +74,8 @@ class Ledger:
     entries: dict[int, Entry] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what the people could not do
     stalls: list[Stall] = field(default_factory=list)  # waits that ran out
+    # Topics seen twice when a newcomer went live (a second one is deleted once the first
+    # one's service message is heard; soak_check counts those that stay).
     duplicate_topics: list[str] = field(default_factory=list)
     onboarded: list[int] = field(default_factory=list)
     redelivered_answers: list[tuple[int, list[int]]] = field(default_factory=list)
@@ -435,8 +437,10 @@ class Driver:
             lambda said: any("You are connected" in s for s in said),
             "the client's welcome",
         )
-        # A topic made twice (createForumTopic's answer lost after it took effect) is
-        # noted; the customer's is the one routing used: where the bot posts the card.
+        # A topic made twice (createForumTopic's answer lost after it took effect, and a
+        # retry made another before the first one's service message came) shows until
+        # routing deletes the one nobody maps to: noted, and the customer's is the one
+        # routing used, where the bot posts the card.
         for group, threads in (await topics()).items():
             c.threads[group] = threads[0]
             if len(threads) > 1:
