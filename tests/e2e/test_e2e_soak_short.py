@@ -113,10 +113,10 @@ async def test_a_short_soak_with_replicas_kills_and_a_database_outage(
     # Every wait of the people's met: none ran out (each would name what and where).
     assert not f.stalls, f.stalls
     assert not f.people_problems, f.people_problems[:20]
-    # A topic made twice: createForumTopic took effect and its answer was lost (an
-    # injected timeout). Delivery cannot check that one (a topic cannot be read back),
-    # so each such call may leave an empty second topic; none may come from elsewhere.
-    assert len(f.duplicate_topics) <= f.topics_unanswered, f.duplicate_topics
+    # A topic made twice: createForumTopic took effect and its answer was lost. Its own
+    # service message settles the creation (conversation/own_topics.py), so one topic
+    # is left whatever the order.
+    assert not f.duplicate_topics, (f.duplicate_topics, f.topics_unanswered)
 
     # Nothing lost, nothing out of order, nothing recorded twice.
     assert f.unfinished == 0, f.jobs
