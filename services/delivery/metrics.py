@@ -104,7 +104,7 @@ class DeliveryMetrics:
             r,
             "delivery_unsure_checks",
             "Unsure sends looked for before being sent again, by bot role and result (found, "
-            "not_found, no_log_chat, error)",
+            "not_found, undecided, no_log_chat, error)",
             ["bot", "result"],
         )
 
@@ -128,7 +128,8 @@ class DeliveryMetrics:
             self.fallbacks.labels(bot=bot).inc()
 
     def checked(self, bot_id: int, result: str) -> None:
-        """An unsure send was looked for (probe.py): found, not_found, no_log_chat, error."""
+        """An unsure send was looked for (probe.py): found, not_found, undecided,
+        no_log_chat, error."""
         self.unsure_checks.labels(bot=self.role(bot_id), result=result).inc()
 
     # The pacer's observer (pacing.PacingObserver).

@@ -11,7 +11,8 @@ The candidates come with the claim (`ClaimJobResponse.check_first`): the ids of 
 job's chat above the last one known to be older than the job, less those routing knows
 are others'. Only a destination's head is ever out, so they are few. They are read in
 order, at most MAX_READS of them, until MISSES_IN_A_ROW in a row do not exist ("message
-to forward not found": nothing was made beyond). One matches when this bot sent it and
+to forward not found": nothing was made beyond); reads that run out before that decide
+nothing, and the job is checked again later. One matches when this bot sent it and
 it carries the job's content (text, caption, kind of media and the file where it is
 the same for every bot; an album: each item in turn).
 
@@ -45,6 +46,11 @@ from .sends import SEND_ACTIONS, UNCAPTIONED, Senders
 log = logging.getLogger(__name__)
 MAX_READS = 12
 MISSES_IN_A_ROW = 3
+# Reads that end at MAX_READS without MISSES_IN_A_ROW missing ids in a row saw no end to
+# the chat: others' messages not yet known to routing (a busy group, several delivery
+# processes sending) filled the reads. That is no "not found": the job is checked again
+# later, when their reports have made them known. From this attempt on it is sent.
+LAST_CHECKED_ATTEMPT = 5
 # Media kinds as a Message carries them; an animation comes with a document beside it.
 MEDIA_KINDS = ("animation", "photo", "video", "audio", "voice", "document", "sticker", "video_note")
 MISSING = {"message to forward not found", "MESSAGE_ID_INVALID"}
@@ -221,7 +227,23 @@ async def before_sending(
             },
         )
         return None
-    extra = {"job_id": job.job_id, "reads": reader.reads, "found": found}
+    undecided = isinstance(found, _Undecided)
+    extra = {
+        "job_id": job.job_id,
+        "reads": reader.reads,
+        "found": "undecided" if undecided else found,
+    }
+    if isinstance(found, _Undecided):
+        if job.attempt < LAST_CHECKED_ATTEMPT:
+            counter.checked(job.bot_id, "undecided")
+            log.info("unsure send not found within the reads; checking again later", extra=extra)
+            return Result(
+                Verdict.RETRY,
+                description="checking an unsure send: too many unknown messages to read",
+                unsure=True,
+            )
+        found = None
+        log.warning("unsure send still undecided; sending it again", extra=extra)
     if found is None:
         counter.checked(job.bot_id, "not_found")
         log.info("unsure send not found; sending it again", extra=extra)
@@ -232,10 +254,18 @@ async def before_sending(
     return Result(Verdict.SENT, sent=[(chat, m) for m in found])
 
 
+class _Undecided:
+    pass
+
+
+UNDECIDED = _Undecided()
+
+
 async def _find(
     reader: _Reader, job: job_pb2.DeliveryJob, where: routing_pb2.UnsureSend
-) -> list[int] | None:
-    """The ids of the job's messages in its chat, or None when they are not there."""
+) -> list[int] | _Undecided | None:
+    """The ids of the job's messages in its chat, None when they are not there, or
+    UNDECIDED when the reads ran out before the end of the chat was seen."""
     expected = expected_looks(job)
     if expected is None:  # a copy: what it shows is its source's
         source = await reader.read(job.copy.from_chat_id, job.copy.message_id)
@@ -260,7 +290,7 @@ async def _find(
             rest = await _rest_of_album(reader, chat, candidate, expected[1:], job.bot_id)
             if rest is not None:
                 return [candidate, *rest]
-    return None
+    return None if misses >= MISSES_IN_A_ROW else UNDECIDED
 
 
 async def _rest_of_album(

@@ -16,6 +16,7 @@ from aiogram.types import Message
 
 from services.delivery.outcome import Verdict, is_ambiguous
 from services.delivery.probe import (
+    LAST_CHECKED_ATTEMPT,
     MAX_READS,
     Look,
     before_sending,
@@ -252,10 +253,19 @@ async def test_missing_ones_in_a_row_end_the_search_and_it_is_sent_again() -> No
     assert bot.read == [101, 102, 104, 105, 106]
 
 
-async def test_the_reads_are_bounded() -> None:
+async def test_the_reads_are_bounded_and_decide_nothing_when_they_run_out() -> None:
+    """A busy group: every read is someone else's message routing does not know yet.
+    Running out of reads is no "not found" (the message may be the next one): the job is
+    checked again later, still unsure, when those messages' reports have made them known
+    — until its 5th attempt, which is sent."""
     bot = FakeBot({i: message(i, text="busy") for i in range(101, 200)})
-    result, _ = await check(bot, text_job("hi"), 100)
-    assert result is None and len(bot.read) == MAX_READS
+    result, counted = await check(bot, text_job("hi"), 100)
+    assert len(bot.read) == MAX_READS and counted == ["undecided"]
+    assert result is not None and (result.verdict, result.unsure) == (Verdict.RETRY, True)
+    late = text_job("hi")
+    late.attempt = LAST_CHECKED_ATTEMPT
+    result, counted = await check(FakeBot(bot.chat), late, 100)
+    assert result is None and counted == ["not_found"]
 
 
 async def test_an_album_is_found_item_by_item() -> None:
