@@ -4,7 +4,7 @@
 injected, each service SIGKILLed once and the MariaDB server restarted once while the
 people write. It prints what arrived, what was lost, duplicated or out of order, the
 429s and the CPU per delivered copy (bench/soak_run.py does the run, soak_check.py the
-counting; docs/benchmarks.md has the results).
+counting, soak_report.py the table; docs/benchmarks.md has the results).
 
     .venv/bin/python bench/soak.py                       # the full run (~10-15 min)
     .venv/bin/python bench/soak.py --sends 2000 --scale 50 --markdown /tmp/soak.md
@@ -45,8 +45,8 @@ from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from bench.soak_run import Soak, SoakResult, SoakSettings  # noqa: E402
-from bench.soak_world import SEED_SENDS, SEED_SUCCESS  # noqa: E402
+from bench.soak_report import SoakResult, markdown_table  # noqa: E402
+from bench.soak_run import Soak, SoakSettings  # noqa: E402
 from bench.stack_cpu import find_pid  # noqa: E402
 from bench.stack_procs import PY, start_listening, stop_process  # noqa: E402
 from sandbox.client import SandboxClient  # noqa: E402
@@ -196,64 +196,6 @@ def restarter(server) -> callable:
     return outage
 
 
-def table(result: SoakResult) -> str:
-    s = result.summary()
-    f = result.findings
-    tmr = s["too_many_requests"]
-    cpu = s["cpu_ms_per_delivered"]
-    dup_why: dict[str, int] = {}
-    for d in f.duplicates:
-        dup_why[d["why"]] = dup_why.get(d["why"], 0) + 1
-    rows = [
-        ("sends (jobs) planned / made", f"{s['sends_planned']:,} / {f.deliverable:,}"),
-        (
-            "delivered / deliverable",
-            f"{f.delivered:,} / {f.deliverable:,} = {100 * s['delivered_share']:.2f} % "
-            f"(seed: {100 * SEED_SUCCESS:.2f} % of {SEED_SENDS:,})",
-        ),
-        ("copies shown / expected (sandbox side)", f"{f.shown:,} / {f.expected:,}"),
-        ("lost", f"{len(f.lost)} (unfinished jobs: {f.unfinished})"),
-        (
-            "visible duplicates",
-            f"{len(f.duplicates)}" + "".join(f"; {n} × {why}" for why, n in dup_why.items()),
-        ),
-        ("order violations per destination", str(len(f.order_violations))),
-        (
-            "permanent failures",
-            "; ".join(f"{n} × {why}" for why, n in f.permanent_failures.items()) or "0",
-        ),
-        (
-            "429s",
-            f"avoidable {tmr.get('avoidable')}, injected {tmr.get('injected')} "
-            f"(by reason {tmr.get('by_reason')})",
-        ),
-        ("faults fired", ", ".join(f"{k} {v}" for k, v in f.faults_fired.items())),
-        (
-            "edits / reactions / replies landed",
-            f"{f.edits_expected - len(f.edits_lost)}/{f.edits_expected}, "
-            f"{f.reactions_expected - len(f.reactions_lost)}/{f.reactions_expected}, "
-            f"{f.replies_resolved}/{f.replies} replies resolved",
-        ),
-        ("onboarded", f"{f.onboarded} / {f.newcomers}"),
-        (
-            "updates posted to both ingress processes",
-            f"{f.redelivered}, recorded twice: {len(f.redelivered_recorded_twice)}",
-        ),
-        ("updates recorded (quarantined)", f"{f.updates_recorded:,} ({f.quarantined})"),
-        (
-            "wall: people / settle / whole",
-            f"{s['drive_seconds']} s / {s['settle_seconds']} s / {s['wall_seconds']} s",
-        ),
-        (
-            "CPU ms per delivered copy",
-            " · ".join(f"{k} {v:.2f}" for k, v in cpu.items() if k not in ("machine",))
-            + f" (machine {cpu.get('machine', 0):.2f})",
-        ),
-    ]
-    out = ["| | |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
-    return "\n".join(out)
-
-
 async def main_async(args: argparse.Namespace) -> SoakResult:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="sb-soak-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -336,7 +278,7 @@ def main() -> int:
     result = asyncio.run(main_async(args))
     summary = result.summary()
     print(json.dumps(summary, indent=1, default=str)[:20000])
-    rendered = table(result)
+    rendered = markdown_table(result)
     print(rendered)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1, default=str))

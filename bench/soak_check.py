@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from bench.soak_drive import EDITED, TAG, Dest, Entry, Ledger
+from bench.soak_ledger import EDITED, TAG, Dest, Entry, Ledger
 from bench.soak_world import CLIENT_BOT, CR_ONE, CR_TWO, CS_GROUP, Plan
 from sandbox.client import SandboxClient
 from services.routing.db.urls import sync_url
@@ -100,7 +100,7 @@ async def _chats(
 
 async def _topics_made_twice(sandbox: SandboxClient) -> list[str]:
     """Topics of one name twice in a group at the end, deleted ones left out: the people
-    may have seen a second one while it was being deleted (soak_drive notes those and
+    may have seen a second one while it was being deleted (soak_onboarding notes those and
     writes in the one with the card); what counts is what stays."""
     out = []
     for group in GROUPS:

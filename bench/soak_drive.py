@@ -1,91 +1,37 @@
 """The people of the soak at work: each customer's conversation (their lines, staff's
 answers in their topics, edits, reactions, albums, onboarding for newcomers) played
 through the sandbox's driver API, many customers at once, at a set pace of actions.
-Everything written is entered in a ledger (tag → where its copies must show), which the
-checks read afterwards."""
+Everything written is entered in the ledger (bench/soak_ledger.py: tag → where its copies
+must show), which the checks read afterwards; a newcomer's onboarding is
+bench/soak_onboarding.py's."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import random
-import re
 import time
-from dataclasses import dataclass, field
 
 import aiohttp
 
+from bench.soak_ledger import EDITED, Dest, Entry, Ledger, Stall
+from bench.soak_onboarding import onboard
 from bench.soak_world import (
     ALBUM_ITEMS,
     ANNA,
-    BOT_IDS,
     CLIENT_BOT,
     CS_GROUP,
     GROUP_BOT,
     SECRETS,
     STAFF_OF,
-    TEAM_OF,
     Customer,
     Plan,
     tag,
 )
 from sandbox.client import SandboxClient
 
-TAG = re.compile(r"«(\d+)»")
-EDITED = " (edited)"
 REDELIVERED_UPDATE_BASE = 900_000_000
 REDELIVERED_MESSAGE_BASE = 50_000_000
-
-Dest = tuple[int, int | None]  # chat, thread (None: a private chat)
-
-
-@dataclass
-class Entry:
-    n: int
-    kind: str
-    origin: tuple  # ("client", user) / ("topic", chat, thread) / ("redelivered", user)
-    dests: list[Dest]
-    edited: bool = False
-    reacted: bool = False
-    reaction_dests: list[tuple[Dest, int]] = field(default_factory=list)  # (dest, bot)
-    update_id: int | None = None
-
-
-@dataclass
-class Stall:
-    """A wait of a person's that ran out: what they waited for, for how long, and what
-    was found when it ran out (where the awaited thing was, if anywhere)."""
-
-    customer: int
-    action: str
-    what: str
-    waited: float
-    found: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.customer} {self.action}: {self.what} not seen within {self.waited:.0f}s "
-            f"({self.found})"
-        )
-
-
-@dataclass
-class Ledger:
-    entries: dict[int, Entry] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)  # what the people could not do
-    stalls: list[Stall] = field(default_factory=list)  # waits that ran out
-    # Topics seen twice when a newcomer went live (a second one is deleted once the first
-    # one's service message is heard; soak_check counts those that stay).
-    duplicate_topics: list[str] = field(default_factory=list)
-    onboarded: list[int] = field(default_factory=list)
-    redelivered_answers: list[tuple[int, list[int]]] = field(default_factory=list)
-    _next: int = 1
-
-    def new(self, kind: str, origin: tuple, dests: list[Dest]) -> Entry:
-        entry = Entry(self._next, kind, origin, dests)
-        self.entries[entry.n] = entry
-        self._next += 1
-        return entry
 
 
 class Pace:
@@ -373,11 +319,7 @@ class Driver:
         ]
         return True
 
-    # --- onboarding ----------------------------------------------------------------------
-
-    async def _client_chat(self, user: int) -> list[str]:
-        seen = await self.sandbox.messages(user, bot="client_bot")
-        return [m.get("text", "") for m in seen if m["from"]["is_bot"]]
+    # --- waiting, and onboarding (bench/soak_onboarding.py) ------------------------------
 
     async def _until(self, c: Customer, probe, condition, what: str, *, diagnose=None):
         """Poll `probe` until `condition` holds of its value; past wait_timeout note a
@@ -399,67 +341,12 @@ class Driver:
         raise TimeoutError(str(stall))
 
     async def _onboarding(self, c: Customer) -> bool:
-        await self.sandbox.send(c.user_id, "@client_bot", "/start")
-        await self._until(
-            c,
-            lambda: self._client_chat(c.user_id),
-            lambda said: any("email" in s for s in said),
-            "the bot asking for the email",
+        return await onboard(
+            sandbox=self.sandbox,
+            c=c,
+            intake=self.plan_intake,
+            ledger=self.ledger,
+            until=self._until,
         )
-        await self.sandbox.send(c.user_id, "@client_bot", c.email)
-
-        async def prompt():
-            seen = await self.sandbox.messages(CS_GROUP, thread_id=self.plan_intake)
-            for m in seen:
-                if f"Name: {c.name}" in (m.get("text") or "") and "reply_markup" in m:
-                    return m
-            return None
-
-        found = await self._until(c, prompt, lambda m: m is not None, "the CS prompt")
-        rows = found["reply_markup"]["inline_keyboard"]
-        choices = {b["text"]: b["callback_data"] for row in rows for b in row}
-        await self.sandbox.press(
-            ANNA, CS_GROUP, found["message_id"], data=choices[f"✅ {TEAM_OF[c.cr_group]}"]
-        )
-
-        async def topics() -> dict[int, list[int]]:
-            out: dict[int, list[int]] = {}
-            for group in c.groups:
-                for t in await self.sandbox.topics(group):
-                    if t["name"].startswith(f"{c.name} ·") and not t.get("deleted"):
-                        out.setdefault(group, []).append(t["message_thread_id"])
-            return out
-
-        await self._until(c, topics, lambda t: len(t) == 2, "the customer's topics")
-        await self._until(
-            c,
-            lambda: self._client_chat(c.user_id),
-            lambda said: any("You are connected" in s for s in said),
-            "the client's welcome",
-        )
-        # A topic made twice (createForumTopic's answer lost after it took effect, and a
-        # retry made another before the first one's service message came) shows until
-        # routing deletes the one nobody maps to: noted, and the customer's is the one
-        # routing used, where the bot posts the card.
-        for group, threads in (await topics()).items():
-            c.threads[group] = threads[0]
-            if len(threads) > 1:
-                self.ledger.duplicate_topics.append(f"{c.name} in {group}: {threads}")
-
-                async def carded(group: int = group, threads: list[int] = threads) -> int | None:
-                    for thread in threads:
-                        posted = await self.sandbox.messages(group, thread_id=thread)
-                        if any(m["from"]["is_bot"] and m["kind"] != "service" for m in posted):
-                            return thread
-                    return None
-
-                c.threads[group] = await self._until(
-                    c, carded, lambda t: t is not None, f"the card in one of {group}/{threads}"
-                )
-        self.ledger.onboarded.append(c.user_id)
-        return True
 
     plan_intake: int = 0  # the CS intake topic's thread, set by the run
-
-
-__all__ = ["BOT_IDS", "EDITED", "TAG", "Dest", "Driver", "Entry", "Ledger", "Stall"]

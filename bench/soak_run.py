@@ -5,6 +5,9 @@ scaled by the same K, faults injected on Telegram's sends, the people at work, e
 service SIGKILLed once and the database taken away once while they are, then everything
 settled and checked (bench/soak_check.py).
 
+The stage is set by bench/soak_setup.py; the result, its summary and table are
+bench/soak_report.py's.
+
 The database outage is the caller's: the bench restarts a real MariaDB server, the short
 test cuts a TCP proxy between routing and MariaDB."""
 
@@ -12,57 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from bench.soak_check import Findings, check
+from bench.soak_check import check
 from bench.soak_drive import Driver
+from bench.soak_report import SoakResult
+from bench.soak_setup import bot_api, import_customers, inject_faults, seed_world, set_webhooks
 from bench.soak_stack import Deployment, scaled_pacing
-from bench.soak_world import (
-    CR_TOKEN,
-    CS_GROUP,
-    CS_TOKEN,
-    REGISTRY,
-    SECRETS,
-    TOKENS,
-    Plan,
-    plan,
-    scenario,
-)
+from bench.soak_world import TOKENS, plan
 from bench.stack_cpu import machine_cpu, process_cpu, self_cpu
 from sandbox.client import SandboxClient
-from servicekit.grpc_client import channel
-from services.routing.db.models import DirectoryUser
 from services.routing.db.urls import sync_url
-from switchboard.operations.v1 import operations_pb2, operations_pb2_grpc
-
-ROOT = Path(__file__).resolve().parents[1]
-# The Bot API calls delivery makes for jobs: the faults hit Telegram's answers to these.
-SEND_METHODS = [
-    "sendMessage",
-    "sendPhoto",
-    "sendMediaGroup",
-    "copyMessage",
-    "editMessageText",
-    "editMessageCaption",
-    "editMessageReplyMarkup",
-    "setMessageReaction",
-    "createForumTopic",
-    "deleteMessage",
-    "answerCallbackQuery",
-]
-ALLOWED = ["message", "edited_message", "callback_query", "my_chat_member", "message_reaction"]
 
 Outage = Callable[[], Awaitable[tuple[float, float]]]  # takes the database away; (from, to)
 
@@ -95,72 +64,6 @@ class SoakSettings:
     counts: dict[str, int] = field(
         default_factory=lambda: {"ingress": 2, "routing": 2, "delivery": 3}
     )
-
-
-@dataclass
-class SoakResult:
-    settings: SoakSettings
-    plan: Plan
-    findings: Findings
-    wall_seconds: float = 0.0
-    drive_seconds: float = 0.0
-    settle_seconds: float = 0.0
-    cpu_seconds: dict[str, float] = field(default_factory=dict)
-    events: list[tuple[float, str]] = field(default_factory=list)  # (seconds in, what)
-    kills: list[tuple[str, float]] = field(default_factory=list)  # (replica, time.time())
-    balancers: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def cpu_ms_per_delivered(self) -> dict[str, float]:
-        n = max(1, self.findings.delivered)
-        return {k: 1000 * v / n for k, v in self.cpu_seconds.items()}
-
-    def summary(self) -> dict[str, Any]:
-        f = self.findings
-        return {
-            "sends_planned": self.settings.sends,
-            "actions": self.plan.actions,
-            "customers": len(self.plan.customers),
-            "jobs": f.jobs,
-            "delivered": f.delivered,
-            "deliverable": f.deliverable,
-            "delivered_share": f.delivered / max(1, f.deliverable),
-            "copies_expected": f.expected,
-            "copies_shown": f.shown,
-            "lost": f.lost,
-            "unfinished_jobs": f.unfinished,
-            "heads_unparked": f.heads_unparked,
-            "failed_for_good": f.failed_for_good,
-            "permanent_failures": dict(f.permanent_failures),
-            "duplicates": f.duplicates,
-            "order_violations": f.order_violations,
-            "edits": [f.edits_expected, len(f.edits_lost)],
-            "reactions": [f.reactions_expected, len(f.reactions_lost)],
-            "replies_resolved": [f.replies_resolved, f.replies],
-            "redelivered_to_both": f.redelivered,
-            "redelivered_recorded_twice": f.redelivered_recorded_twice,
-            "redelivered_refused": f.redelivered_refused,
-            "updates_recorded": f.updates_recorded,
-            "quarantined": f.quarantined,
-            "onboarded": [f.onboarded, f.newcomers],
-            "welcomes_repeated": f.welcomes_repeated,
-            "too_many_requests": f.too_many_requests,
-            "avoidable_429s": f.avoidable_429s,
-            "faults_fired": f.faults_fired,
-            "people_problems": f.people_problems[:20],
-            "stalls": f.stalls,
-            "duplicate_topics": f.duplicate_topics,
-            "topics_unanswered": f.topics_unanswered,
-            "wall_seconds": round(self.wall_seconds, 1),
-            "drive_seconds": round(self.drive_seconds, 1),
-            "settle_seconds": round(self.settle_seconds, 1),
-            "cpu_seconds": {k: round(v, 2) for k, v in self.cpu_seconds.items()},
-            "cpu_ms_per_delivered": {
-                k: round(v, 2) for k, v in self.cpu_ms_per_delivered().items()
-            },
-            "events": self.events,
-            "balancers": self.balancers,
-            "settings": asdict(self.settings),
-        }
 
 
 class Soak:
@@ -222,14 +125,23 @@ class Soak:
 
     async def run(self) -> SoakResult:
         self.t0 = time.monotonic()
-        intake = await self._seed_world()
+        intake = await seed_world(
+            sandbox=self.sandbox,
+            sandbox_url=self.sandbox_url,
+            plan=self.plan,
+            sends=self.s.sends,
+            logs=self.logs,
+            database_url=self.database_url,
+        )
         try:
             await self.deployment.start()
             self._event("deployment ready")
-            await self._import_customers()
-            await self._webhooks()
+            await import_customers(routing_target=self.deployment.routing_target, plan=self.plan)
+            await set_webhooks(
+                sandbox_url=self.sandbox_url, ingress_url=self.deployment.ingress_url
+            )
             await self.sandbox.limits(enabled=True, scale=self.s.scale)
-            await self._faults()
+            await inject_faults(self.sandbox, self.s)
             await self.sandbox.forget_too_many_requests()
             driver = Driver(
                 self.sandbox,
@@ -301,128 +213,6 @@ class Soak:
                 await self.sandbox.clear_faults()
             await self.deployment.close()
 
-    # --- setting up --------------------------------------------------------------------
-
-    async def _bot_api(self, token: str, method: str, **params: Any) -> Any:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(f"{self.sandbox_url}/bot{token}/{method}", json=params) as resp,
-        ):
-            body = await resp.json()
-        if not body.get("ok"):
-            raise RuntimeError(f"{method}: {body}")
-        return body["result"]
-
-    async def _seed_world(self) -> int:
-        """The sandbox's cast and topics, routing's registry (migrating the database),
-        the directory; answers the CS intake topic's thread."""
-        await self.sandbox.scenario(scenario(self.plan))
-        await self.sandbox.limits(enabled=False)
-        await self.sandbox.settings(
-            webhook_retry_scale=0.05, call_log_size=max(50_000, 12 * self.s.sends)
-        )
-        intake = (
-            await self._bot_api(CS_TOKEN, "createForumTopic", chat_id=CS_GROUP, name="Intake")
-        )["message_thread_id"]
-        for c in self.plan.customers:
-            if c.newcomer:
-                continue
-            for group, token in ((CS_GROUP, CS_TOKEN), (c.cr_group, CR_TOKEN)):
-                made = await self._bot_api(token, "createForumTopic", chat_id=group, name=c.name)
-                c.threads[group] = made["message_thread_id"]
-        registry = json.loads(json.dumps(REGISTRY))
-        for g in registry["groups"]:
-            if g["id"] == CS_GROUP:
-                g["intake_thread_id"] = intake
-        path = self.logs / "registry.json"
-        path.write_text(json.dumps(registry))
-        await asyncio.to_thread(
-            subprocess.run,
-            [
-                sys.executable,
-                "-m",
-                "services.routing.api.registry_cli",
-                "--file",
-                str(path),
-                "--url",
-                self.database_url,
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        engine = create_engine(sync_url(self.database_url), poolclass=NullPool)
-        try:
-            with Session(engine) as session, session.begin():
-                session.add_all(
-                    DirectoryUser(
-                        email=c.email,
-                        full_name=c.name,
-                        external_id=f"u-{c.user_id}",
-                        treatment=False,
-                    )
-                    for c in self.plan.newcomers
-                )
-        finally:
-            engine.dispose()
-        return intake
-
-    async def _import_customers(self) -> None:
-        actor = operations_pb2.Actor(kind="system", id="soak", display_name="the soak")
-        async with channel(self.deployment.routing_target) as link:
-            operations = operations_pb2_grpc.OperationsServiceStub(link)
-            for c in self.plan.customers:
-                if c.newcomer:
-                    continue
-                await operations.ImportCustomer(
-                    operations_pb2.ImportCustomerRequest(
-                        telegram_user_id=c.user_id,
-                        display_name=c.name,
-                        email=c.email,
-                        cr_team="CR One" if c.cr_group == -1002002 else "CR Two",
-                        topics=[
-                            operations_pb2.ExistingTopic(
-                                chat_id=chat, message_thread_id=thread, name=c.name
-                            )
-                            for chat, thread in c.threads.items()
-                        ],
-                        actor=actor,
-                    ),
-                    timeout=30,
-                )
-
-    async def _webhooks(self) -> None:
-        for role, token in TOKENS.items():
-            await self._bot_api(
-                token,
-                "setWebhook",
-                url=f"{self.deployment.ingress_url}/webhook/{role}",
-                secret_token=SECRETS[role],
-                allowed_updates=ALLOWED,
-                max_connections=40,
-            )
-
-    async def _faults(self) -> None:
-        s = self.s
-        rules: list[dict[str, Any]] = [
-            {"action": "server_error", "probability": s.server_errors, "seed": s.seed},
-            {"action": "retry_after", "probability": s.too_many, "retry_after": [1, 3]},
-            {
-                "action": "timeout",
-                "probability": s.timeouts * (1 - s.timeout_after_share),
-                "hold_seconds": s.timeout_hold,
-            },
-            {
-                "action": "timeout",
-                "when": "after",
-                "probability": s.timeouts * s.timeout_after_share,
-                "hold_seconds": s.timeout_hold,
-            },
-        ]
-        for rule in rules:
-            if rule["probability"] > 0:
-                await self.sandbox.add_fault(method=SEND_METHODS, **rule)
-
     # --- while it runs -------------------------------------------------------------------
 
     def _sandbox_cpu(self) -> float:
@@ -481,7 +271,7 @@ class Soak:
                     unfinished = -1
                 waiting = 0
                 for token in TOKENS.values():
-                    info = await self._bot_api(token, "getWebhookInfo")
+                    info = await bot_api(self.sandbox_url, token, "getWebhookInfo")
                     waiting += int(info.get("pending_update_count", 0))
                 calm = calm + 1 if unfinished == 0 and waiting == 0 else 0
                 if calm >= 3:
