@@ -70,6 +70,12 @@ class RoutingSettings(ServiceSettings, InternalServerSettings):
     """The most jobs the outbox relay hands to the dispatcher in one pass."""
     relay_idle_seconds: float = Field(default=1.0, gt=0)
     """How often the relay looks for due jobs when nothing wakes it."""
+    relay_unclaimed_seconds: float = Field(default=60.0, gt=0)
+    """A job handed out and never claimed by a delivery worker in this long goes back to
+    the outbox to be handed out again: its push was lost (the process that held it died,
+    or the hand-out's commit succeeded while its answer was lost to a database outage).
+    A late push of the old attempt is refused at its claim, so nothing goes twice.
+    """
     relay_min_interval_ms: float = Field(default=10.0, ge=0, le=1000)
     """Passes of the relay start at least this far apart; wakes in between share one."""
     pacing: bool = True

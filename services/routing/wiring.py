@@ -367,6 +367,7 @@ def build(settings: RoutingSettings, *, dispatch: Dispatch | None = None) -> Rou
         dispatcher,
         batch=settings.relay_batch,
         idle_seconds=settings.relay_idle_seconds,
+        unclaimed_after=timedelta(seconds=settings.relay_unclaimed_seconds),
         min_interval=settings.relay_min_interval_ms / 1000,
         due_work=due_work(style(settings)),
         limits=limits(settings) if settings.pacing else None,

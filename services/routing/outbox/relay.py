@@ -72,6 +72,7 @@ class Relay:
         batch: int = 200,
         idle_seconds: float = 1.0,
         stale_after: timedelta = timedelta(minutes=10),
+        unclaimed_after: timedelta = timedelta(seconds=60),
         min_interval: float = 0.01,
         limits: Limits | None = None,
         unpark_every: float = 30.0,
@@ -84,6 +85,7 @@ class Relay:
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.stale_after = stale_after
+        self.unclaimed_after = unclaimed_after
         self.min_interval = min_interval
         self.due_work = tuple(due_work)
         # Telegram's limits, held for the whole deployment (outbox/pacing.py); None only
@@ -179,9 +181,20 @@ class Relay:
             unclaimed = JOBS.c.claimed_until.is_(None) | (JOBS.c.claimed_until < now)
             condition = and_(condition, unclaimed)
         else:
-            # Out too long, or claimed by a worker whose lease ran out without a report
-            # (it died mid-send; the lease is longer than any send takes).
-            stale = (JOBS.c.dispatched_at < now - self.stale_after) | (JOBS.c.claimed_until < now)
+            # Out too long; claimed by a worker whose lease ran out without a report (it
+            # died mid-send; the lease is longer than any send takes); or never claimed
+            # at all after a while: its push was lost — the process holding it died, or
+            # the hand-out committed while its answer was lost to a database outage, so
+            # nothing pushed it. Handed out again, the old attempt's push (if it still
+            # comes) is refused at its claim.
+            stale = (
+                (JOBS.c.dispatched_at < now - self.stale_after)
+                | (JOBS.c.claimed_until < now)
+                | (
+                    JOBS.c.claimed_until.is_(None)
+                    & (JOBS.c.dispatched_at < now - self.unclaimed_after)
+                )
+            )
             condition = and_(condition, stale)
         async with self.sessions() as session, session.begin():
             keys = (await session.scalars(select(JOBS.c.destination_key).where(condition))).all()
