@@ -49,9 +49,8 @@ def stack_env(proxy: TcpProxy, database_url: str) -> dict[str, dict[str, str]]:
             "GROUP_PER_MIN": "120",
             "GROUP_BURST": "1",
         },
-        # Two sends a second per group, one at a time: a push holds its claimed job for
-        # its pacing slot before sending, so sends are on their way when the database
-        # goes, and their reports must wait for it to come back.
+        # Two sends a second per group, one at a time: sends are often on their way
+        # when the database goes, and their reports must wait for it to come back.
         "delivery": {
             **FAST_PACING,
             "GROUP_PER_MIN": "120",
@@ -146,8 +145,10 @@ async def test_a_database_outage_mid_conversation_loses_nothing_and_needs_no_res
         ], group
         assert shown.count("during") == 1, group
     assert stack.launcher.pids() == pids, "no service was restarted"
-    # Outcomes of sends made while the database was away waited for it to come back.
-    assert "cannot report an outcome" in stack.tail("delivery", 100_000)
+    # Whether a send happens to be on its way at the cut depends on the machine's timing
+    # (routing's slots now make delivery's own pacer wait rarely); delivery's report
+    # retries across an outage are held to account in tests/unit/delivery/
+    # test_push_report_retries.py. Here: nothing was lost or repeated either way.
 
 
 async def _hold(seconds: float) -> None:
