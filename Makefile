@@ -52,8 +52,18 @@ fmt: venv ## Format the code with ruff
 	$(VENV)/bin/ruff format .
 
 .PHONY: test
-test: lint check-deploy ## Lint and check-deploy, then run every test (unit, integration, end-to-end)
-	$(VENV)/bin/pytest
+test: $(DEPLOY_STAMP) ## Lint and check-deploy side by side, then run every test (unit, integration, end-to-end)
+	@# lint and check-deploy share only the venv, installed above before either starts;
+	@# each one's output is printed whole when it ends.
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint check-deploy
+	@# The tests on two workers (pytest-xdist; each has its own sandbox, databases and
+	@# ports), then the few marked `alone` (tests/e2e/conftest.py) one at a time: they
+	@# hold the services to a bar in time. Both runs go to the end; either failing, or
+	@# collecting nothing (exit 5), fails the target.
+	status=0; \
+	$(VENV)/bin/pytest -n 2 -m 'not alone' || status=$$?; \
+	$(VENV)/bin/pytest -m alone || status=$$?; \
+	exit $$status
 
 .PHONY: test-fast
 test-fast: venv ## The inner loop: the unit tests only (no sandbox, database or services; seconds)

@@ -101,12 +101,32 @@ ON_SQLITE_TOO = frozenset(
 )
 
 
+# These hold the services to a bar in time (fair sending's p99 and the CS prompt, a 429
+# waited out to the second, a stop within its grace, the short soak's pacing and
+# outage, the outage's timings): the `alone` marker, and `make test` runs them one at a
+# time after the rest (which run on two workers), so no other test takes CPU from them.
+ALONE = frozenset(
+    {
+        "test_e2e_database_outage.py",
+        "test_e2e_fair_sending.py",
+        "test_e2e_sigterm_under_load.py",
+        "test_e2e_soak_short.py",
+        "test_e2e_telegram_errors.py::test_a_429_is_waited_out_for_exactly_retry_after",
+    }
+)
+
+
+# tryfirst: the marker is on before `-m alone` / `-m "not alone"` selects.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("db_backend") if callspec is not None else None
         in_e2e = item.path.parent.name == "e2e"
+        name = getattr(item, "originalname", item.name)
+        if in_e2e and ({item.path.name, f"{item.path.name}::{name}"} & ALONE):
+            item.add_marker(pytest.mark.alone)
         if in_e2e and backend == "sqlite" and item.path.name not in ON_SQLITE_TOO:
             dropped.append(item)
         else:

@@ -30,7 +30,7 @@ async def _until_the_second_batch_inserts(sessions: Sessions) -> None:
         async with sessions() as session:
             query = (
                 "SELECT COUNT(*) FROM information_schema.processlist"
-                " WHERE info LIKE 'INSERT INTO inbound_updates%'"
+                " WHERE info LIKE 'INSERT INTO inbound_updates%' AND db = DATABASE()"
             )
             return (await session.execute(text(query))).scalar_one()
 

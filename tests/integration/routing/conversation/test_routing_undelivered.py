@@ -246,7 +246,7 @@ async def _until_done_or_waiting_for_the_line(sessions: Sessions, task: asyncio.
         async with sessions() as session:
             query = (
                 "SELECT COUNT(*) FROM information_schema.processlist"
-                " WHERE info LIKE 'SELECT messages.%FOR UPDATE'"
+                " WHERE info LIKE 'SELECT messages.%FOR UPDATE' AND db = DATABASE()"
             )
             return (await session.execute(text(query))).scalar_one()
 

@@ -199,7 +199,7 @@ async def _waits_for_the_customer(sessions: Sessions) -> None:
         async with sessions() as session:
             query = (
                 "SELECT COUNT(*) FROM information_schema.processlist"
-                " WHERE info LIKE 'SELECT customers.%FOR UPDATE'"
+                " WHERE info LIKE 'SELECT customers.%FOR UPDATE' AND db = DATABASE()"
             )
             return (await session.execute(text(query))).scalar_one()
 

@@ -28,8 +28,12 @@ async def _nothing(_handout: object) -> None:
 async def _until_a_transaction_waits_for_a_lock(sessions: Sessions) -> None:
     async def waiting() -> int:
         async with sessions() as session:
+            # Only this test's database: other tests (xdist's other worker, another
+            # run) share the server.
             query = (
-                "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+                "SELECT COUNT(*) FROM information_schema.innodb_trx AS trx"
+                " JOIN information_schema.processlist AS p ON p.id = trx.trx_mysql_thread_id"
+                " WHERE trx.trx_state = 'LOCK WAIT' AND p.db = DATABASE()"
             )
             return (await session.execute(text(query))).scalar_one()
 
