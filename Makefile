@@ -59,11 +59,9 @@ test: $(DEPLOY_STAMP) ## Lint and check-deploy side by side, then run every test
 	@# The tests on two workers (pytest-xdist; each has its own sandbox, databases and
 	@# ports), then the few marked `alone` (tests/e2e/conftest.py) one at a time: they
 	@# hold the services to a bar in time. Both runs go to the end; either failing, or
-	@# collecting nothing (exit 5), fails the target. --maxschedchunk 1: tests are handed
-	@# out one by one, so the end-to-end tests (collected first) go to both workers;
-	@# xdist's first batch of a quarter of the suite would give them all to one.
+	@# collecting nothing (exit 5), fails the target.
 	status=0; \
-	$(VENV)/bin/pytest -n 2 --maxschedchunk 1 -m 'not alone' || status=$$?; \
+	$(VENV)/bin/pytest -n 2 -m 'not alone' || status=$$?; \
 	$(VENV)/bin/pytest -m alone || status=$$?; \
 	exit $$status
 
